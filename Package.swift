@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Jukebox",
+    products: [
+        .library(name: "JukeboxCore", targets: ["JukeboxCore"]),
+        .executable(name: "jukebox", targets: ["jukebox"]),
+        .executable(name: "jukebox-studio", targets: ["jukebox-studio"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa",
+                       providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .target(
+            name: "JukeboxCore",
+            dependencies: ["CBLAS", "CSndfile", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .executableTarget(
+            name: "jukebox",
+            dependencies: ["JukeboxCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "jukebox-studio",
+            dependencies: ["JukeboxCore", "CNcurses"]
+        ),
+        .testTarget(
+            name: "JukeboxCoreTests",
+            dependencies: ["JukeboxCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import JukeboxCore
+print("jukebox-studio")

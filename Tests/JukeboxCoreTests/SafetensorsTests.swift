@@ -1,0 +1,69 @@
+import XCTest
+@testable import JukeboxCore
+
+final class SafetensorsTests: XCTestCase {
+    func testRoundTripKeepsValuesShapesAndMetadata() throws {
+        let dir = temporaryFolder(self)
+        var w = SafetensorsWriter()
+        w.add("a", shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        w.add("codes", shape: [1, 4], int64s: [0, 7, -1, 1 << 40])
+        w.add("h", dtype: .f16, shape: [2], bytes: [0x00, 0x3C, 0x00, 0xC0])  // 1.0, -2.0
+        w.metadata = ["note": "x"]
+        try w.write(to: dir + "/t.safetensors")
+        let f = try SafetensorsFile(path: dir + "/t.safetensors")
+        XCTAssertEqual(try f.tensor("a").toArray(), [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(try f.tensor("a").shape, [2, 3])
+        XCTAssertEqual(try f.int64s("codes"), [0, 7, -1, 1 << 40])
+        XCTAssertEqual(try f.tensor("h").toArray(), [1, -2])
+        XCTAssertEqual(f.metadata["note"], "x")
+        XCTAssertEqual(f.names, ["a", "codes", "h"])
+    }
+
+    func testTruncatedFileIsAOneLineErrorNamingTheFile() throws {
+        let dir = temporaryFolder(self)
+        var w = SafetensorsWriter()
+        w.add("a", shape: [64], floats: [Float](repeating: 1, count: 64))
+        let bytes = w.serialized()
+        let path = dir + "/cut.safetensors"
+        try Data(bytes.prefix(bytes.count - 10)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try SafetensorsFile(path: path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix(path), text)
+            XCTAssertTrue(text.contains("truncated"), text)
+            XCTAssertFalse(text.contains("\n"))
+        }
+    }
+
+    func testGarbageAndEmptyFilesAreRejected() throws {
+        let dir = temporaryFolder(self)
+        for (name, bytes) in [("empty", [UInt8]()), ("short", [1, 2, 3]),
+                              ("huge-header", [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0x7B]),
+                              ("not-json", [4, 0, 0, 0, 0, 0, 0, 0] + Array("abcd".utf8))] as [(String, [UInt8])] {
+            let path = dir + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try SafetensorsFile(path: path), name) { error in
+                XCTAssertTrue("\(error)".hasPrefix(path), "\(error)")
+            }
+        }
+    }
+
+    func testF16ConversionMatchesIEEE() {
+        XCTAssertEqual(HalfPrecision.f16ToF32(0x3C00), 1)
+        XCTAssertEqual(HalfPrecision.f16ToF32(0x0001), Float(5.9604645e-08))
+        XCTAssertEqual(HalfPrecision.f16ToF32(0x7BFF), 65504)
+        XCTAssertTrue(HalfPrecision.f16ToF32(0x7C00).isInfinite)
+        for v: Float in [0.1, -3.25, 1e-6, 65504, 0.33333] {
+            let back = HalfPrecision.f16ToF32(HalfPrecision.f32ToF16(v))
+            XCTAssertEqual(back, v, accuracy: abs(v) * 1e-3 + 1e-7)
+        }
+        XCTAssertEqual(HalfPrecision.bf16ToF32(0x3F80), 1)
+    }
+
+    func testFixtureWeightsAreMappedNotCopied() throws {
+        let f = try SafetensorsFile(path: Fixtures.folder("vqvae") + "/weights.safetensors")
+        let name = "bottleneck.level_blocks.0.k"
+        let a = try f.tensor(name), b = try f.tensor(name)
+        XCTAssertEqual(a.shape, [64, 16])
+        XCTAssertEqual(a.data, b.data, "two reads of a mapped F32 tensor share memory")
+    }
+}
