@@ -38,6 +38,11 @@ let package = Package(
             name: "JukeboxCoreTests",
             dependencies: ["JukeboxCore"]
         ),
+        // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
+        .testTarget(
+            name: "JukeboxCLITests",
+            dependencies: ["jukebox", "JukeboxCore"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

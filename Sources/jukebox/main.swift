@@ -1,2 +1,21 @@
+import ArgumentParser
+import Foundation
 import JukeboxCore
-print("jukebox")
+
+/// Entry point: errors become one line on stderr and a non-zero exit, never a stack trace.
+struct Jukebox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jukebox",
+        abstract: "Jukebox on the CPU: encode, decode, score, convert and benchmark models.",
+        subcommands: [Info.self])
+}
+
+do {
+    var command = try Jukebox.parseAsRoot()
+    try command.run()
+} catch let error as JukeboxError {
+    FileHandle.standardError.write(Data("jukebox: \(error)\n".utf8))
+    exit(1)
+} catch {
+    Jukebox.exit(withError: error)
+}
