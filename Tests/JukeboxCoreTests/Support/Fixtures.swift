@@ -9,7 +9,14 @@ enum Fixtures {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static let sharedRoot = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    static let reference = sharedRoot.appendingPathComponent("fixtures/reference")
+    /// JUKEBOX_FIXTURES points the same tests at another set of fixtures of the same format
+    /// (other widths, depths, heads, seeds), made by Tests/tools/make_fixtures.py.
+    static let reference: URL = {
+        if let other = ProcessInfo.processInfo.environment["JUKEBOX_FIXTURES"], !other.isEmpty {
+            return URL(fileURLWithPath: other)
+        }
+        return sharedRoot.appendingPathComponent("fixtures/reference")
+    }()
     static let labels = sharedRoot.appendingPathComponent("jukebox-labels")
 
     /// The folder of one fixture case, or a skip/failure when the fixtures are missing.
