@@ -64,7 +64,7 @@ public struct ModelSummary {
             details.append(("lyrics", lyrics))
             add("y_bins (genres, artists)", ["y_bins"])
         }
-        for name in ["artists.txt", "genres.txt"] {
+        for name in [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName] {
             if let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) {
                 details.append((name, "\(text.split(separator: "\n").count) entries"))
             }
