@@ -1,0 +1,46 @@
+import Foundation
+
+/// Messages for people go to stderr so stdout stays clean for JSON and pipes.
+enum Log {
+    static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+}
+
+/// Progress of long work: a live line on a terminal, nothing extra when piped.
+enum Progress {
+    static let isTerminal = isatty(STDERR_FILENO) != 0
+
+    static func task<T>(_ label: String, _ work: () throws -> T) rethrows -> T {
+        let start = Date()
+        if isTerminal { FileHandle.standardError.write(Data("\(label)…".utf8)) }
+        let result = try work()
+        if isTerminal {
+            FileHandle.standardError.write(Data("\r\(label): done in \(String(format: "%.2f", Date().timeIntervalSince(start))) s\n".utf8))
+        }
+        return result
+    }
+
+    /// A bar redrawn in place: `[#####.....] 50% 120.0 tok/s ETA 4s`.
+    final class Bar {
+        let label: String, total: Int
+        let start = Date()
+        private var last = Date.distantPast
+
+        init(_ label: String, total: Int) {
+            self.label = label
+            self.total = max(total, 1)
+        }
+
+        func update(_ done: Int, unit: String = "it") {
+            guard Progress.isTerminal, Date().timeIntervalSince(last) > 0.1 || done >= total else { return }
+            last = Date()
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double(done) / max(elapsed, 1e-9)
+            let eta = rate > 0 ? Double(total - done) / rate : 0
+            let filled = 30 * done / total
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+            let line = String(format: "\r%@ [%@] %3d%% %.1f %@/s ETA %.0fs", label, bar, 100 * done / total, rate, unit, eta)
+            FileHandle.standardError.write(Data(line.utf8))
+            if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+}
