@@ -48,7 +48,9 @@ enum CLI {
     }
 
     static func fixture(_ name: String) throws -> String {
-        let url = shared.appendingPathComponent("fixtures/reference").appendingPathComponent(name)
+        let root = ProcessInfo.processInfo.environment["JUKEBOX_FIXTURES"].map { URL(fileURLWithPath: $0) }
+            ?? shared.appendingPathComponent("fixtures/reference")
+        let url = root.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("fixtures missing at \(url.path)") }
             throw XCTSkip("reference fixtures not found at \(url.path)")
