@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures/reference"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--set", type=int, default=0, choices=[0, 1], help="which family of variants")
     args = ap.parse_args()
     sys.path.insert(0, args.jukebox)
     stub_modules()
@@ -111,7 +112,7 @@ def main():
                        f"tie{level}": tie.numpy()})
     write_safetensors(os.path.join(args.out, "vqvae", "io.safetensors"), io)
 
-    variants = {
+    variants = [{
         "prior_top_labels": dict(prior_width=48, prior_depth=5, heads=3, blocks=4, n_ctx=48, t_bins=10,
                                  y_bins=[9, 17], max_bow_genre_size=2),
         "prior_top_dense": dict(prior_width=48, prior_depth=2, heads=4, n_ctx=24),
@@ -123,7 +124,22 @@ def main():
                                  cond_depth=3, cond_dilation_cycle=3),
         "upsampler_level0": dict(prior_width=40, prior_depth=4, heads=2, blocks=4, n_ctx=64, cond_width=16,
                                  cond_depth=2, cond_res_scale=True),
-    }
+    }, {
+        # Other layouts: row/column (1), row + summary (3, 4 with spread), res_scale, wider MLP and attention.
+        "prior_top_labels": dict(prior_width=32, prior_depth=4, heads=2, attn_order=1, blocks=8, n_ctx=64,
+                                 res_scale=True, m_mlp=2.0),
+        "prior_top_dense": dict(prior_width=32, prior_depth=4, heads=2, attn_order=3, blocks=8, n_ctx=64,
+                                m_attn=0.5),
+        "prior_top_1b_lyrics": dict(prior_width=32, prior_depth=16, heads=1, blocks=4, n_ctx=32, n_tokens=8,
+                                    t_bins=12),
+        "prior_top_5b_lyrics": dict(prior_width=32, prior_depth=19, heads=4, blocks=4, n_ctx=32, n_tokens=12,
+                                    prime_width=16, prime_depth=1, prime_heads=1, prime_attn_order=0,
+                                    prime_blocks=None),
+        "upsampler_level1": dict(prior_width=32, prior_depth=4, heads=2, attn_order=4, blocks=8, spread=2,
+                                 n_ctx=64),
+        "upsampler_level0": dict(prior_width=32, prior_depth=3, heads=2, attn_order=0, blocks=None, n_ctx=32,
+                                 cond_depth=1, cond_m_conv=2.0),
+    }][args.set]
     for name, changes in variants.items():
         hp = Hyperparams(base(name))
         hp.update(changes)
