@@ -1,0 +1,199 @@
+import Foundation
+
+/// The attention of one layer over a chunk of new positions, through the layer's key/value cache.
+/// The reference computes each layout with reshapes and masks (factored_attention.py); here each query
+/// sees a prefix of a contiguous run of cached keys, plus the all-zero keys the reference pads in
+/// (logit 0, value 0: they only enlarge the softmax's denominator). A full forward is the same code run
+/// on an empty cache with the whole sequence as one chunk, so the two cannot drift apart.
+enum FactoredAttention {
+    /// A set of queries that share one run of keys.
+    struct Group {
+        var first: Int        // position of the first query
+        var stride: Int       // positions between consecutive queries
+        var count: Int        // number of queries
+        var keySlot: Int      // first cache slot of the key run
+        var keys: Int         // keys in the run (the most any query of the group sees)
+        var zeroKeys: Int     // padded zero keys every query also sees
+    }
+
+    /// qkv: [batch, T, qkvWidth] for positions t0..<t0+T, each row [query | key | value] (decode layers: query only).
+    /// out: [batch, T, nState] attention outputs before c_proj.
+    static func forward(cache: LayerCache, config c: TransformerConfig, qkv: UnsafePointer<Float>, qkvWidth: Int,
+                        t0: Int, count T: Int, out: UnsafeMutablePointer<Float>, scratch: Scratch) {
+        let end = t0 + T
+        var a = t0
+        while a < end {
+            let b = cache.splitsAtBlocks ? min(end, (a / cache.blockCtx + 1) * cache.blockCtx) : end
+            store(cache: cache, qkv: qkv, qkvWidth: qkvWidth, t0: t0, T: T, range: a..<b)
+            for g in groups(cache: cache, config: c, range: a..<b) {
+                attend(cache: cache, config: c, group: g, qkv: qkv, qkvWidth: qkvWidth, t0: t0, T: T,
+                       out: out, scratch: scratch)
+            }
+            a = b
+        }
+    }
+
+    /// Copies the new keys and values the layout keeps into the cache.
+    private static func store(cache: LayerCache, qkv: UnsafePointer<Float>, qkvWidth: Int, t0: Int, T: Int,
+                              range: Range<Int>) {
+        guard cache.kind != .decode else { return }
+        let ns = cache.nState
+        for n in 0..<cache.batch {
+            for p in range {
+                guard let s = cache.slot(p) else { continue }
+                let row = qkv + (n * T + p - t0) * qkvWidth
+                cache.keyRow(n, s).update(from: row + ns, count: ns)
+                cache.valueRow(n, s).update(from: row + 2 * ns, count: ns)
+            }
+        }
+    }
+
+    /// Number of keys of the group's run that the query at position p sees.
+    @inline(__always)
+    static func visible(_ kind: AttentionKind, _ p: Int, _ cache: LayerCache, _ g: Group) -> Int {
+        let bc = cache.blockCtx
+        switch kind {
+        case .dense: return p + 1
+        case .block: return p % bc + 1
+        case .transposeBlock: return p / bc + 1
+        case .previousBlock, .decode: return g.keys
+        case .summary: return min((p + 1) / bc, cache.blocks - 1)
+        case .summarySpread:
+            let b = p / bc
+            let done = min(b, cache.blocks - 1) * cache.spread
+            let partial = b <= cache.blocks - 2 ? max(0, p % bc - (bc - cache.spread) + 1) : 0
+            return done + partial
+        case .prime: return min(p + 1, cache.slots)
+        }
+    }
+
+    /// Splits the queries of `range` into groups that share a key run.
+    private static func groups(cache: LayerCache, config c: TransformerConfig, range: Range<Int>) -> [Group] {
+        let bc = cache.blockCtx
+        let a = range.lowerBound, n = range.count
+        let last = range.upperBound - 1
+        switch cache.kind {
+        case .dense:
+            return [Group(first: a, stride: 1, count: n, keySlot: 0, keys: last + 1, zeroKeys: 0)]
+        case .block:
+            return [Group(first: a, stride: 1, count: n, keySlot: 0, keys: last % bc + 1, zeroKeys: 0)]
+        case .transposeBlock:
+            var out: [Group] = []
+            for first in a..<min(a + bc, range.upperBound) {
+                let count = (last - first) / bc + 1
+                let lastQ = first + (count - 1) * bc
+                out.append(Group(first: first, stride: bc, count: count, keySlot: (first % bc) * cache.blocks,
+                                 keys: lastQ / bc + 1, zeroKeys: 0))
+            }
+            return out
+        case .previousBlock:
+            let block = a / bc
+            if block == 0 {
+                // The reference attends to a block of zeros here: the output is zero.
+                return [Group(first: a, stride: 1, count: n, keySlot: 0, keys: 0, zeroKeys: bc)]
+            }
+            return [Group(first: a, stride: 1, count: n, keySlot: ((block - 1) % 2) * bc, keys: bc, zeroKeys: 0)]
+        case .summary:
+            let g = Group(first: a, stride: 1, count: n, keySlot: 0, keys: 0, zeroKeys: 1)
+            return [Group(first: a, stride: 1, count: n, keySlot: 0, keys: visible(.summary, last, cache, g), zeroKeys: 1)]
+        case .summarySpread:
+            let g = Group(first: a, stride: 1, count: n, keySlot: 0, keys: 0, zeroKeys: cache.spread)
+            return [Group(first: a, stride: 1, count: n, keySlot: 0,
+                          keys: visible(.summarySpread, last, cache, g), zeroKeys: cache.spread)]
+        case .prime:
+            return [Group(first: a, stride: 1, count: n, keySlot: 0, keys: min(last + 1, cache.slots), zeroKeys: 0)]
+        case .decode:
+            return [Group(first: a, stride: 1, count: n, keySlot: 0, keys: cache.slots, zeroKeys: 0)]
+        }
+    }
+
+    /// Rows of queries scored together by sgemm when a group is large (bounds the score buffer).
+    static let rowChunk = 64
+
+    private static func attend(cache: LayerCache, config c: TransformerConfig, group g: Group,
+                               qkv: UnsafePointer<Float>, qkvWidth: Int, t0: Int, T: Int,
+                               out: UnsafeMutablePointer<Float>, scratch: Scratch) {
+        let ns = c.nState, dh = c.headWidth, heads = c.heads
+        let s = 1.0 / Double(dh).squareRoot().squareRoot()
+        let scale = Float(s * s)
+        let kind = cache.kind
+        let batch = cache.batch
+        let tasks = batch * heads
+        let useGemm = g.count >= 8 && g.keys >= 8
+        let first = g.first, stride = g.stride
+        let run = { (task: Int, sc: UnsafeMutablePointer<Float>) in
+            let n = task / heads, h = task % heads
+            let q = qkv + (n * T + first - t0) * qkvWidth + h * dh
+            let k = UnsafePointer(cache.keyRow(n, g.keySlot) + h * dh)
+            let v = UnsafePointer(cache.valueRow(n, g.keySlot) + h * dh)
+            let o = out + (n * T + first - t0) * ns + h * dh
+            core(q: q, qStride: stride * qkvWidth, nq: g.count, k: k, v: v, kvStride: ns, nk: g.keys, dh: dh,
+                 visible: { i in visible(kind, first + i * stride, cache, g) },
+                 zeroKeys: g.zeroKeys, scale: scale, out: o, outStride: stride * ns, scores: sc, gemm: useGemm)
+        }
+        let work = g.count * max(g.keys, 1) * dh * tasks
+        if useGemm || work < 1 << 16 || tasks == 1 {
+            // sgemm threads itself; small work stays on this thread.
+            let sc = scratch.buffer(0, useGemm ? min(g.count, rowChunk) * max(g.keys, 1) : max(g.keys, 1))
+            for task in 0..<tasks { run(task, sc) }
+        } else {
+            parallelFor(tasks) { range in
+                let sc = UnsafeMutablePointer<Float>.allocate(capacity: max(g.keys, 1))
+                defer { sc.deallocate() }
+                for task in range { run(task, sc) }
+            }
+        }
+    }
+
+    /// softmax(scale · q·kᵀ over each query's visible prefix and the zero keys) · v, for one head.
+    /// `visible(i)` must not decrease with i.
+    static func core(q: UnsafePointer<Float>, qStride: Int, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                     kvStride: Int, nk: Int, dh: Int, visible: (Int) -> Int, zeroKeys: Int, scale: Float,
+                     out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>, gemm: Bool) {
+        if !gemm {
+            for i in 0..<nq {
+                let vis = visible(i)
+                let qi = q + i * qStride, oi = out + i * outStride
+                oi.update(repeating: 0, count: dh)
+                if vis == 0 { continue }   // only zero keys (or none): the output is zero
+                var m = zeroKeys > 0 ? Float(0) : -Float.infinity
+                for j in 0..<vis {
+                    let sj = PriorKernels.dot(qi, k + j * kvStride, dh) * scale
+                    scores[j] = sj
+                    m = max(m, sj)
+                }
+                var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
+                for j in 0..<vis { let e = expf(scores[j] - m); scores[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0..<vis { PriorKernels.axpy(scores[j] * inv, v + j * kvStride, oi, dh) }
+            }
+            return
+        }
+        var r0 = 0
+        while r0 < nq {
+            let rows = min(rowChunk, nq - r0)
+            let keys = visible(r0 + rows - 1)
+            if keys == 0 {
+                for i in r0..<(r0 + rows) { (out + i * outStride).update(repeating: 0, count: dh) }
+                r0 += rows
+                continue
+            }
+            BLAS.gemm(q + r0 * qStride, k, scores, m: rows, n: keys, k: dh, transB: true, alpha: scale,
+                      lda: qStride, ldb: kvStride, ldc: keys)
+            for i in 0..<rows {
+                let row = scores + i * keys
+                let vis = visible(r0 + i)
+                var m = zeroKeys > 0 ? Float(0) : -Float.infinity
+                for j in 0..<vis { m = max(m, row[j]) }
+                var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
+                for j in 0..<vis { let e = expf(row[j] - m); row[j] = e; sum += e }
+                let inv = vis > 0 ? 1 / sum : 0
+                for j in 0..<vis { row[j] *= inv }
+                if vis < keys { (row + vis).update(repeating: 0, count: keys - vis) }
+            }
+            BLAS.gemm(scores, v, out + r0 * outStride, m: rows, n: dh, k: keys, lda: keys, ldb: kvStride,
+                      ldc: outStride)
+            r0 += rows
+        }
+    }
+}

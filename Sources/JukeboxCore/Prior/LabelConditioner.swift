@@ -1,0 +1,136 @@
+import Foundation
+
+/// The reference's LabelConditioner (conditioners.py, `y_emb.*`): artist and bag-of-genres embeddings summed
+/// into the start token (y_cond), and at the top level a timing signal over the window (total length,
+/// absolute and relative position, each a RangeEmbedding) that becomes x_cond.
+public struct LabelConditioner: Sendable {
+    public let bowGenreEmb: Tensor        // [genre bins, width]
+    public let artistEmb: Tensor          // [artist bins, width]
+    public let totalLengthEmb: Tensor?    // [t_bins, width]
+    public let absolutePosEmb: Tensor?    // [t_bins, width]
+    public let relativePosEmb: Tensor?    // [t_bins, width]
+    public let maxBowGenreSize: Int
+    public let nTime: Int
+    public let tBins: Int
+    /// Sample ranges of the three RangeEmbeddings (as the reference computes them, in double precision).
+    let totalLengthRange: (Double, Double)
+    let absolutePosRange: (Double, Double)
+
+    static func parameters(config c: PriorConfig) -> ParameterList {
+        var p = ParameterList(prefix: "y_emb")
+        let std = 0.01 * c.initScale
+        p.add("bow_genre_emb.emb.weight", [c.yBins[0], c.width], .normal(std: std))
+        p.add("artist_emb.emb.weight", [c.yBins[1], c.width], .normal(std: std))
+        if c.includeTimeSignal {
+            p.add("total_length_emb.emb.weight", [c.tBins, c.width], .normal(std: std))
+            p.add("absolute_pos_emb.emb.weight", [c.tBins, c.width], .normal(std: std))
+            p.add("relative_pos_emb.emb.weight", [c.tBins, c.width], .normal(std: std))
+        }
+        return p
+    }
+
+    init(config c: PriorConfig, source: ParameterSource) throws {
+        let read = ParameterReader(LabelConditioner.parameters(config: c), source)
+        bowGenreEmb = try read("bow_genre_emb.emb.weight")
+        artistEmb = try read("artist_emb.emb.weight")
+        if c.includeTimeSignal {
+            totalLengthEmb = try read("total_length_emb.emb.weight")
+            absolutePosEmb = try read("absolute_pos_emb.emb.weight")
+            relativePosEmb = try read("relative_pos_emb.emb.weight")
+        } else {
+            totalLengthEmb = nil; absolutePosEmb = nil; relativePosEmb = nil
+        }
+        maxBowGenreSize = c.maxBowGenreSize
+        // The timing signal spans the window's codes (n_time = z_shape[0] = n_ctx of this level).
+        nTime = c.nCtx
+        tBins = c.tBins
+        totalLengthRange = (c.minDuration * c.sr, c.maxDuration * c.sr)
+        absolutePosRange = (0, c.maxDuration * c.sr)
+    }
+
+    public var width: Int { artistEmb.shape[1] }
+    public var includesTimeSignal: Bool { totalLengthEmb != nil }
+    /// Entries of y it reads: [total_length, offset, sample_length, artist, genre ids…].
+    public var labelCount: Int { 4 + maxBowGenreSize }
+
+    /// y: batch rows of at least `labelCount` entries (row stride `stride`). Returns the start embedding
+    /// [batch, 1, width] and, at the top level, the timing signal [batch, nTime, width].
+    public func callAsFunction(_ y: [Int], batch: Int, stride: Int? = nil) throws -> (yCond: Tensor, timing: Tensor?) {
+        let stride = stride ?? labelCount
+        guard stride >= labelCount, y.count == batch * stride else {
+            throw JukeboxError("labels", "expected \(batch) rows of \(stride) label entries, got \(y.count) values")
+        }
+        let w = width
+        let start = Tensor(zeros: [batch, 1, w])
+        for n in 0..<batch {
+            let row = Array(y[(n * stride)..<(n * stride + labelCount)])
+            let dst = start.data + n * w
+            // Empty genre slots are -1 and contribute nothing; the genre sum comes first, then the artist.
+            for g in row[4...] where g >= 0 {
+                guard g < bowGenreEmb.shape[0] else {
+                    throw JukeboxError("labels", "genre id \(g) of item \(n) is outside 0..<\(bowGenreEmb.shape[0])")
+                }
+                Ops.addInPlace(dst, bowGenreEmb.data + g * w, w)
+            }
+            let artist = row[3]
+            guard artist >= 0 && artist < artistEmb.shape[0] else {
+                throw JukeboxError("labels", "artist id \(artist) of item \(n) is outside 0..<\(artistEmb.shape[0])")
+            }
+            Ops.addInPlace(dst, artistEmb.data + artist * w, w)
+        }
+        guard let totalLengthEmb, let absolutePosEmb, let relativePosEmb else { return (start, nil) }
+
+        let timing = Tensor(zeros: [batch, nTime, w])
+        for n in 0..<batch {
+            let total = y[n * stride], offset = y[n * stride + 1], length = y[n * stride + 2]
+            // As the reference: integer start/end, then float32 everywhere.
+            let totalF = Float(total), startF = Float(offset), endF = Float(offset + length)
+            let totalBin = try bins(start: totalF, end: nil, range: totalLengthRange, clamp: false, what: "total_length", item: n)
+            let absBins = try bins(start: startF, end: endF, range: absolutePosRange, clamp: false, what: "offset", item: n)
+            let relBins = try bins(start: startF / totalF, end: endF / totalF, range: (0, 1), clamp: true,
+                                   what: "relative position", item: n)
+            for t in 0..<nTime {
+                let dst = timing.data + (n * nTime + t) * w
+                let a = totalLengthEmb.data + totalBin[0] * w
+                let b = absolutePosEmb.data + absBins[t] * w
+                let c = relativePosEmb.data + relBins[t] * w
+                for j in 0..<w { dst[j] = (a[j] + b[j]) + c[j] }
+            }
+        }
+        return (start, timing)
+    }
+
+    /// The reference's RangeEmbedding binning: positions interpolated over [start, end) across n_time steps
+    /// (or just start for a single step), mapped from [min, max) onto t_bins bins by floor, in float32.
+    func bins(start: Float, end: Float?, range: (Double, Double), clamp: Bool, what: String, item: Int) throws -> [Int] {
+        let (lo, hi) = range
+        let loF = Float(lo), hiF = Float(hi)
+        guard loF <= start && start < hiF else {
+            throw JukeboxError("labels", "\(what) \(start) of item \(item) is outside [\(lo), \(hi))")
+        }
+        let steps = end == nil ? 1 : nTime
+        var stop = end ?? start
+        if end != nil {
+            if clamp { stop = min(max(stop, loF), hiF) }
+            guard loF <= stop && stop <= hiF else {
+                throw JukeboxError("labels", "end of \(what) \(stop) of item \(item) is outside [\(lo), \(hi)]")
+            }
+        }
+        let span = Float(hi - lo), count = Float(tBins)
+        var out = [Int](repeating: 0, count: steps)
+        for t in 0..<steps {
+            let position: Float
+            if end == nil {
+                position = start
+            } else {
+                let interpolation = Float(t) / Float(nTime)
+                position = start + (stop - start) * interpolation
+            }
+            let normalised = (position - loF) / span
+            let bin = Int((count * normalised).rounded(.down))
+            // float32 rounding can only push a value onto the open right edge; keep it in the table.
+            out[t] = min(max(bin, 0), tBins - 1)
+        }
+        return out
+    }
+}

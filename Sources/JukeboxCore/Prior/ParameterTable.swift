@@ -1,0 +1,151 @@
+import Foundation
+
+/// One checkpoint tensor: its reference key, its shape, and how the reference initialises it
+/// (used for random models in tests and benchmarks).
+public struct ParameterSpec: Sendable, Equatable {
+    public enum Initial: Sendable, Equatable {
+        case normal(std: Double)
+        case zeros
+        case ones
+        /// The same tensor as another key (x_out shares x_emb's weight); counted once.
+        case sameAs(String)
+    }
+
+    public let key: String
+    public let shape: [Int]
+    public let initial: Initial
+
+    public init(_ key: String, _ shape: [Int], _ initial: Initial) {
+        self.key = key
+        self.shape = shape
+        self.initial = initial
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// A list of parameter specs under a key prefix, built by the layers that own them.
+struct ParameterList {
+    private(set) var specs: [ParameterSpec] = []
+    let prefix: String
+
+    init(prefix: String = "") { self.prefix = prefix }
+
+    func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+
+    mutating func add(_ name: String, _ shape: [Int], _ initial: ParameterSpec.Initial) {
+        specs.append(ParameterSpec(key(name), shape, initial))
+    }
+
+    /// Reference Conv1D (w [n_in, n_out] ~ N(0, 0.02·init_scale), b zeros).
+    mutating func conv1D(_ name: String, _ nIn: Int, _ nOut: Int, initScale: Double) {
+        add(name + ".w", [nIn, nOut], .normal(std: 0.02 * initScale))
+        add(name + ".b", [nOut], .zeros)
+    }
+
+    mutating func layerNorm(_ name: String, _ width: Int) {
+        add(name + ".weight", [width], .ones)
+        add(name + ".bias", [width], .zeros)
+    }
+
+    mutating func append(_ other: ParameterList) { specs += other.specs }
+
+    func sub(_ name: String) -> ParameterList { ParameterList(prefix: key(name)) }
+}
+
+/// Tensors by reference key, from a checkpoint (strict, shape-checked) or from random init.
+public struct ParameterSource {
+    let lookup: (ParameterSpec) throws -> Tensor
+
+    /// Strict loading: each spec must exist in the store with its shape (WeightStore.take).
+    public static func store(_ store: WeightStore) -> ParameterSource {
+        ParameterSource { try store.take($0.key, $0.shape) }
+    }
+
+    /// Tensors held in a dictionary (e.g. random weights); a missing key is an error.
+    public static func dictionary(_ tensors: [String: Tensor], source: String = "weights") -> ParameterSource {
+        ParameterSource { spec in
+            guard let t = tensors[spec.key] else { throw JukeboxError(source, "missing tensor \(spec.key)") }
+            guard t.shape == spec.shape else {
+                throw JukeboxError(source, "tensor \(spec.key) has shape \(t.shape) but the model expects \(spec.shape)")
+            }
+            return t
+        }
+    }
+
+    func callAsFunction(_ spec: ParameterSpec) throws -> Tensor { try lookup(spec) }
+}
+
+/// Looks tensors up by key among a layer's specs, so layer code names each tensor once, in its spec list.
+struct ParameterReader {
+    let specs: [String: ParameterSpec]
+    let source: ParameterSource
+    let prefix: String
+
+    init(_ list: ParameterList, _ source: ParameterSource) {
+        var byKey: [String: ParameterSpec] = [:]
+        for s in list.specs { byKey[s.key] = s }
+        specs = byKey
+        self.source = source
+        prefix = list.prefix
+    }
+
+    func callAsFunction(_ name: String) throws -> Tensor {
+        let key = prefix.isEmpty ? name : prefix + "." + name
+        guard let spec = specs[key] else { throw JukeboxError("parameter table", "no spec for \(key)") }
+        return try source(spec)
+    }
+}
+
+/// Seeded normal numbers for random models (SplitMix64 + Box–Muller): reproducible across runs.
+public struct SeededNormal {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    public mutating func nextUInt64() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1].
+    mutating func uniform() -> Double { (Double(nextUInt64() >> 11) + 1) * 0x1p-53 }
+
+    public mutating func fill(_ p: UnsafeMutablePointer<Float>, _ n: Int, std: Double) {
+        var i = 0
+        while i < n {
+            let r = (-2 * log(uniform())).squareRoot(), a = 2 * Double.pi * uniform()
+            p[i] = Float(r * cos(a) * std)
+            if i + 1 < n { p[i + 1] = Float(r * sin(a) * std) }
+            i += 2
+        }
+    }
+}
+
+extension ParameterSpec {
+    /// Random tensors for a spec list following the reference's init, seeded.
+    public static func randomTensors(_ specs: [ParameterSpec], seed: UInt64) -> [String: Tensor] {
+        var rng = SeededNormal(seed: seed)
+        var out: [String: Tensor] = [:]
+        for s in specs {
+            switch s.initial {
+            case .normal(let std):
+                let t = Tensor(zeros: s.shape)
+                rng.fill(t.data, t.count, std: std)
+                out[s.key] = t
+            case .zeros:
+                out[s.key] = Tensor(zeros: s.shape)
+            case .ones:
+                let t = Tensor(zeros: s.shape)
+                t.data.update(repeating: 1, count: t.count)
+                out[s.key] = t
+            case .sameAs(let other):
+                out[s.key] = out[other]
+            }
+        }
+        return out
+    }
+}

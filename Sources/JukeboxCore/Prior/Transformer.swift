@@ -1,0 +1,70 @@
+import Foundation
+
+/// Run state of one Transformer for a batch: each layer's key/value cache (weights live elsewhere).
+public final class TransformerState: @unchecked Sendable {
+    public let config: TransformerConfig
+    public let batch: Int
+    let caches: [LayerCache]
+    let scratch = Scratch()
+
+    init(config: TransformerConfig, batch: Int) {
+        self.config = config
+        self.batch = batch
+        caches = config.kinds.map { LayerCache(kind: $0, config: config, batch: batch) }
+    }
+
+    /// Memory the caches hold.
+    public var cacheBytes: Int { caches.reduce(0) { $0 + $1.bytes } }
+}
+
+extension TransformerWeights {
+    /// Keys and values of the lyrics encoder's output for every decode layer, computed once per state
+    /// (the reference caches them at sample_t 0). encoderKV: [batch, encoderDims, width].
+    func prepareDecode(_ state: TransformerState, encoderKV: Tensor) throws {
+        let c = config
+        guard encoderKV.shape == [state.batch, c.encoderDims, c.width] else {
+            throw JukeboxError("encoder_kv", "has shape \(encoderKV.shape), expected \([state.batch, c.encoderDims, c.width])")
+        }
+        let rows = state.batch * c.encoderDims, ns = c.nState
+        let kv = state.scratch.buffer(1, rows * 2 * ns)
+        for (layer, cache) in zip(layers, state.caches) where layer.kind == .decode {
+            guard let w = layer.cEncKvW, let b = layer.cEncKvB else { continue }
+            PriorKernels.linear(encoderKV.data, rows: rows, w, b, kv)
+            for r in 0..<rows {
+                (cache.keys + r * ns).update(from: kv + r * 2 * ns, count: ns)
+                (cache.values + r * ns).update(from: kv + r * 2 * ns + ns, count: ns)
+            }
+        }
+    }
+
+    /// Runs every ResAttnBlock over positions t0..<t0+T of each item: x [batch, T, width] in place.
+    func forward(_ x: UnsafeMutablePointer<Float>, state: TransformerState, t0: Int, count T: Int) {
+        let c = config, w = c.width, ns = c.nState, rows = state.batch * T
+        let sc = state.scratch
+        let h = sc.buffer(1, rows * w)
+        let qkv = sc.buffer(2, rows * 3 * ns)
+        let a = sc.buffer(3, rows * ns)
+        let attnOut = sc.buffer(4, rows * w)
+        let x2 = sc.buffer(5, rows * w)
+        let f = sc.buffer(6, rows * c.mlpWidth)
+        let m = sc.buffer(7, rows * w)
+        let rs = c.residualScale
+        for (layer, cache) in zip(layers, state.caches) {
+            Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln0W.data, beta: layer.ln0B.data, h)
+            PriorKernels.linear(h, rows: rows, layer.cAttnW, layer.cAttnB, qkv)
+            FactoredAttention.forward(cache: cache, config: c, qkv: qkv, qkvWidth: layer.cAttnW.shape[1], t0: t0,
+                                      count: T, out: a, scratch: sc)
+            PriorKernels.linear(a, rows: rows, layer.cProjW, layer.cProjB, attnOut)
+            for i in 0..<(rows * w) { x2[i] = x[i] + attnOut[i] }
+            Ops.layerNorm(x2, rows: rows, width: w, gamma: layer.ln1W.data, beta: layer.ln1B.data, h)
+            PriorKernels.linear(h, rows: rows, layer.fcW, layer.fcB, f)
+            Ops.quickGeluInPlace(f, rows * c.mlpWidth)
+            PriorKernels.linear(f, rows: rows, layer.projW, layer.projB, m)
+            if rs == 1 {
+                for i in 0..<(rows * w) { x[i] = x2[i] + m[i] }
+            } else {
+                for i in 0..<(rows * w) { x[i] += rs * (attnOut[i] + m[i]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// Weights of one ResAttnBlock (transformer.py): factored attention and a quick-GELU MLP, each after a LayerNorm.
+public struct ResAttnBlockWeights: Sendable {
+    public let kind: AttentionKind
+    public let cAttnW: Tensor   // [width, 3·nState], or [width, nState] (queries only) for decode layers
+    public let cAttnB: Tensor   // [3·nState] or [nState]
+    public let cEncKvW: Tensor? // [width, 2·nState] decode layers: keys and values of the lyrics encoder output
+    public let cEncKvB: Tensor? // [2·nState]
+    public let cProjW: Tensor   // [nState, width]
+    public let cProjB: Tensor   // [width]
+    public let ln0W: Tensor, ln0B: Tensor      // [width]
+    public let fcW: Tensor, fcB: Tensor        // [width, mlpWidth], [mlpWidth]
+    public let projW: Tensor, projB: Tensor    // [mlpWidth, width], [width]
+    public let ln1W: Tensor, ln1B: Tensor      // [width]
+
+    static func parameters(_ p: ParameterList, kind: AttentionKind, config c: TransformerConfig,
+                           initScale: Double) -> ParameterList {
+        var p = p
+        let w = c.width, ns = c.nState
+        if kind == .decode {
+            p.conv1D("attn.c_attn", w, ns, initScale: initScale)
+            p.conv1D("attn.c_enc_kv", w, 2 * ns, initScale: initScale)
+        } else {
+            p.conv1D("attn.c_attn", w, 3 * ns, initScale: initScale)
+        }
+        // The reference zero-initialises output projections under zero_out (always for decode layers);
+        // a random model for tests keeps them random so every path shows in the output.
+        p.conv1D("attn.c_proj", ns, w, initScale: initScale)
+        p.layerNorm("ln_0", w)
+        p.conv1D("mlp.c_fc", w, c.mlpWidth, initScale: initScale)
+        p.conv1D("mlp.c_proj", c.mlpWidth, w, initScale: initScale)
+        p.layerNorm("ln_1", w)
+        return p
+    }
+
+    init(kind: AttentionKind, read: ParameterReader) throws {
+        self.kind = kind
+        cAttnW = try read("attn.c_attn.w"); cAttnB = try read("attn.c_attn.b")
+        if kind == .decode {
+            cEncKvW = try read("attn.c_enc_kv.w"); cEncKvB = try read("attn.c_enc_kv.b")
+        } else {
+            cEncKvW = nil; cEncKvB = nil
+        }
+        cProjW = try read("attn.c_proj.w"); cProjB = try read("attn.c_proj.b")
+        ln0W = try read("ln_0.weight"); ln0B = try read("ln_0.bias")
+        fcW = try read("mlp.c_fc.w"); fcB = try read("mlp.c_fc.b")
+        projW = try read("mlp.c_proj.w"); projB = try read("mlp.c_proj.b")
+        ln1W = try read("ln_1.weight"); ln1B = try read("ln_1.bias")
+    }
+}
+
+/// Weights of a reference Transformer: `depth` ResAttnBlocks under `_attn_mods.<d>`.
+public struct TransformerWeights: Sendable {
+    public let config: TransformerConfig
+    public let layers: [ResAttnBlockWeights]
+
+    static func parameters(prefix: String, config c: TransformerConfig, initScale: Double) -> [ParameterList] {
+        (0..<c.depth).map { d in
+            ResAttnBlockWeights.parameters(ParameterList(prefix: prefix + "._attn_mods.\(d)"), kind: c.kinds[d],
+                                           config: c, initScale: initScale)
+        }
+    }
+
+    init(prefix: String, config c: TransformerConfig, initScale: Double, source: ParameterSource) throws {
+        config = c
+        let lists = TransformerWeights.parameters(prefix: prefix, config: c, initScale: initScale)
+        layers = try zip(c.kinds, lists).map { kind, list in
+            try ResAttnBlockWeights(kind: kind, read: ParameterReader(list, source))
+        }
+    }
+}
