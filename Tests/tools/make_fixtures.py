@@ -168,6 +168,11 @@ def main():
         sample_length = hp.n_ctx * hop
         bow = hp.max_bow_genre_size
         n_tok = hp.n_tokens if hp.use_tokens else 0
+        from jukebox.data.text_processor import TextProcessor
+        from jukebox.data.labels import get_relevant_lyric_tokens
+        words = ["love", "night", "Road", "fire,", "yeah!", "(oh)", "don't", "stop:", "1", "2-3", "\\", "[x2]", "caf\u00e9"]
+        lyrics = [" ".join(rng.choice(words, size=int(rng.randint(2, 40)))) for _ in range(N)]
+        processor = TextProcessor(v3=hp.labels_v3)
         ys = []
         for i in range(N):
             total = int(rng.randint(sample_length * 2, int(hp.max_duration * sr)))
@@ -175,7 +180,8 @@ def main():
             genres = [int(g) for g in rng.randint(0, hp.y_bins[0], size=bow)]
             if bow > 1:
                 genres[-1] = -1
-            toks = [int(v) for v in rng.randint(0, max(hp.n_vocab, 1), size=n_tok)]
+            full = processor.tokenise(processor.clean(lyrics[i]))
+            toks = get_relevant_lyric_tokens(full, n_tok, total, offset, sample_length)[0] if n_tok else []
             ys.append([total, offset, sample_length, int(rng.randint(0, hp.y_bins[1]))] + genres + toks)
         y = t.tensor(ys, dtype=t.long)
         with t.no_grad():
@@ -185,7 +191,7 @@ def main():
               "logits": metrics["preds"].numpy(), "train_loss": np.array([loss.item()], dtype=np.float32)}
         if z_conds:
             io["z_cond0"] = z_conds[0].numpy()
-        write_safetensors(os.path.join(args.out, name, "io.safetensors"), io, {"lyrics": "[]"})
+        write_safetensors(os.path.join(args.out, name, "io.safetensors"), io, {"lyrics": json.dumps(lyrics)})
         print(name, {k: v.shape for k, v in io.items()})
 
 

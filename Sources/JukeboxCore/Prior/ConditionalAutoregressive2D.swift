@@ -28,7 +28,7 @@ public struct ConditionalAutoregressive2D: Sendable {
         return p
     }
 
-    init(prefix: String, config c: AutoregressiveConfig, source: ParameterSource) throws {
+    init(prefix: String, config c: AutoregressiveConfig, source: TensorLookup) throws {
         config = c
         let read = ParameterReader(try ConditionalAutoregressive2D.parameters(prefix: prefix, config: c), source)
         startToken = c.yCond ? nil : try read("start_token")

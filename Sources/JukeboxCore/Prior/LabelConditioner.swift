@@ -29,7 +29,7 @@ public struct LabelConditioner: Sendable {
         return p
     }
 
-    init(config c: PriorConfig, source: ParameterSource) throws {
+    init(config c: PriorConfig, source: TensorLookup) throws {
         let read = ParameterReader(LabelConditioner.parameters(config: c), source)
         bowGenreEmb = try read("bow_genre_emb.emb.weight")
         artistEmb = try read("artist_emb.emb.weight")

@@ -26,7 +26,7 @@ public struct LyricsEncoder: Sendable {
         return p
     }
 
-    init(config c: PriorConfig, prime: AutoregressiveConfig, source: ParameterSource) throws {
+    init(config c: PriorConfig, prime: AutoregressiveConfig, source: TensorLookup) throws {
         primePrior = try ConditionalAutoregressive2D(prefix: "prime_prior", config: prime, source: source)
         let read = ParameterReader(LyricsEncoder.outputParameters(config: c, prime: prime), source)
         projW = try read("prime_state_proj.w"); projB = try read("prime_state_proj.b")

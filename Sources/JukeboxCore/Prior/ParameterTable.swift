@@ -54,17 +54,17 @@ struct ParameterList {
 }
 
 /// Tensors by reference key, from a checkpoint (strict, shape-checked) or from random init.
-public struct ParameterSource {
+public struct TensorLookup {
     let lookup: (ParameterSpec) throws -> Tensor
 
     /// Strict loading: each spec must exist in the store with its shape (WeightStore.take).
-    public static func store(_ store: WeightStore) -> ParameterSource {
-        ParameterSource { try store.take($0.key, $0.shape) }
+    public static func store(_ store: WeightStore) -> TensorLookup {
+        TensorLookup { try store.take($0.key, $0.shape) }
     }
 
     /// Tensors held in a dictionary (e.g. random weights); a missing key is an error.
-    public static func dictionary(_ tensors: [String: Tensor], source: String = "weights") -> ParameterSource {
-        ParameterSource { spec in
+    public static func dictionary(_ tensors: [String: Tensor], source: String = "weights") -> TensorLookup {
+        TensorLookup { spec in
             guard let t = tensors[spec.key] else { throw JukeboxError(source, "missing tensor \(spec.key)") }
             guard t.shape == spec.shape else {
                 throw JukeboxError(source, "tensor \(spec.key) has shape \(t.shape) but the model expects \(spec.shape)")
@@ -79,10 +79,10 @@ public struct ParameterSource {
 /// Looks tensors up by key among a layer's specs, so layer code names each tensor once, in its spec list.
 struct ParameterReader {
     let specs: [String: ParameterSpec]
-    let source: ParameterSource
+    let source: TensorLookup
     let prefix: String
 
-    init(_ list: ParameterList, _ source: ParameterSource) {
+    init(_ list: ParameterList, _ source: TensorLookup) {
         var byKey: [String: ParameterSpec] = [:]
         for s in list.specs { byKey[s.key] = s }
         specs = byKey

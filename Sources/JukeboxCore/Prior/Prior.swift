@@ -34,7 +34,7 @@ public final class Prior: Sendable {
         }
     }
 
-    public init(config: PriorConfig, source: ParameterSource) throws {
+    public init(config: PriorConfig, source: TensorLookup) throws {
         self.config = config
         labelConditioner = config.labels ? try LabelConditioner(config: config, source: source) : nil
         lyricsEncoder = try config.primePrior.map { try LyricsEncoder(config: config, prime: $0, source: source) }

@@ -60,7 +60,7 @@ public struct TransformerWeights: Sendable {
         }
     }
 
-    init(prefix: String, config c: TransformerConfig, initScale: Double, source: ParameterSource) throws {
+    init(prefix: String, config c: TransformerConfig, initScale: Double, source: TensorLookup) throws {
         config = c
         let lists = TransformerWeights.parameters(prefix: prefix, config: c, initScale: initScale)
         layers = try zip(c.kinds, lists).map { kind, list in
