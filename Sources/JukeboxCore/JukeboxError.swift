@@ -19,6 +19,11 @@ public struct JukeboxError: Error, CustomStringConvertible, LocalizedError, Equa
 
     public var errorDescription: String? { description }
 
+    /// The same problem located inside `file`: "file: field: message".
+    public func within(_ file: String) -> JukeboxError {
+        JukeboxError(file, description)
+    }
+
     /// The same problem, attributed to `subject` if it had none yet.
     public func about(_ subject: String) -> JukeboxError {
         self.subject == nil ? JukeboxError(subject, message) : self
