@@ -90,6 +90,9 @@ final class PickleTests: XCTestCase {
         XCTAssertEqual(v["levels"], .int(3))
         XCTAssertEqual(v["downs_t"], .tuple([.int(3), .int(2), .int(2)]))
         assertRefused(w.stop(), "copyreg.__newobj__")
+        // Python 3.11's own pickle of the class defined in a script: no BUILD.
+        let script = Self.hex("8002635f5f6d61696e5f5f0a4879706572706172616d730a71002981710158060000006c6576656c7371024b03732e")
+        XCTAssertEqual(try load(script)["levels"], .int(3))
     }
 
     // MARK: - Hostile pickles: no global outside the allow-list is ever accepted.

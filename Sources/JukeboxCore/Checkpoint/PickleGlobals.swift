@@ -13,7 +13,8 @@ enum PickleCallable: Equatable {
     init?(global name: String, torch: Bool) {
         switch name {
         case "collections.OrderedDict": self = .orderedDict
-        case "jukebox.hparams.Hyperparams": self = .dictClass
+        // jukebox.hparams.Hyperparams, or the same class pickled from a script (__main__.Hyperparams).
+        case _ where name.hasSuffix(".Hyperparams"): self = .dictClass
         case _ where !torch: return nil
         case "torch._utils._rebuild_tensor_v2": self = .rebuildTensorV2
         case "torch._utils._rebuild_tensor": self = .rebuildTensor
