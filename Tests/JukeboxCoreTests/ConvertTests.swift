@@ -55,7 +55,7 @@ final class ConvertTests: XCTestCase {
         XCTAssertEqual(config.kind, .vqvae)
         XCTAssertEqual(NSDictionary(dictionary: config.hps.values), try fixtureHps("vqvae"))
         XCTAssertEqual(try config.hps.ints("downs_t"), [3, 2, 2])
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/artists.txt"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/" + LabelVocabulary.artistsFileName))
     }
 
     func testZipVQVAECheckpointConvertsToTheReferenceWeights() throws {
@@ -85,9 +85,9 @@ final class ConvertTests: XCTestCase {
         XCTAssertFalse(written.names.contains { $0.hasPrefix("module.") })
         XCTAssertTrue(written.entries.values.allSatisfy { $0.dtype == .f32 }, "stored as F32 by default")
         XCTAssertEqual(NSDictionary(dictionary: try ModelConfig.load(folder: out).hps.values), try fixtureHps("prior_top_5b_lyrics"))
-        XCTAssertEqual(FileManager.default.contents(atPath: out + "/artists.txt"),
+        XCTAssertEqual(FileManager.default.contents(atPath: out + "/" + LabelVocabulary.artistsFileName),
                        FileManager.default.contents(atPath: labels + "/v2_artist_ids.txt"))
-        XCTAssertEqual(FileManager.default.contents(atPath: out + "/genres.txt"),
+        XCTAssertEqual(FileManager.default.contents(atPath: out + "/" + LabelVocabulary.genresFileName),
                        FileManager.default.contents(atPath: labels + "/v2_genre_ids.txt"))
     }
 
@@ -96,7 +96,7 @@ final class ConvertTests: XCTestCase {
         let out = temporaryFolder(self) + "/prior"
         let summary = try CheckpointConverter.convert(input: dir + "/checkpoint_fp16_legacy.pth.tar", output: out,
                                                       preset: nil, labelsDirectory: nil, keepHalf: true)
-        XCTAssertTrue(summary.warnings.contains { $0.contains("artists.txt") })
+        XCTAssertTrue(summary.warnings.contains { $0.contains(LabelVocabulary.artistsFileName) })
         let written = try SafetensorsFile(path: out + "/weights.safetensors")
         XCTAssertEqual(written.entries.values.filter { $0.dtype == .f16 }.count, 86)
         let counts = try assertWeights(out, equal: dir + "/weights.safetensors", halfRounded: true)
@@ -258,7 +258,7 @@ final class ConvertTests: XCTestCase {
             let summary = try CheckpointConverter.convert(input: path, output: dir + "/out-\(name)", preset: "prior_1b_lyrics",
                                                           labelsDirectory: labels)
             XCTAssertEqual(summary.labels, "v3")
-            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/out-\(name)/artists.txt"),
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/out-\(name)/" + LabelVocabulary.artistsFileName),
                            FileManager.default.contents(atPath: labels + "/v3_artist_ids.txt"))
             XCTAssertEqual(try ModelConfig.load(folder: dir + "/out-\(name)").hps.int("n_ctx"), 6144)
         }
@@ -285,7 +285,7 @@ final class ConvertTests: XCTestCase {
         // A conversion into an existing folder replaces our files and keeps others.
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
-        try Data("stale".utf8).write(to: URL(fileURLWithPath: out + "/artists.txt"))
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: out + "/" + LabelVocabulary.artistsFileName))
         let summary = try CheckpointConverter.convert(input: good, output: out, preset: nil, labelsDirectory: nil)
         XCTAssertEqual(summary.tensorCount, 4)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["config.json", "notes.txt", "weights.safetensors"])

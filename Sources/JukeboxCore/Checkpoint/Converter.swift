@@ -2,7 +2,7 @@ import Foundation
 
 /// Turns a published (or user-trained) Jukebox torch checkpoint into a model folder:
 /// `config.json` ({"kind", "hps"}), `weights.safetensors` (the state_dict under its reference
-/// names, `module.` stripped) and, for priors with labels, `artists.txt` / `genres.txt`
+/// names, `module.` stripped) and, for priors with labels, `artist_ids.txt` / `genre_ids.txt` (LabelVocabulary's file names)
 /// (the reference's id lists, copied verbatim: v2, or v3 when `labels_v3`).
 ///
 /// Weights are written as F32 (fp16/bf16 tensors widened exactly; the engine maps F32 without a
@@ -95,7 +95,7 @@ public enum CheckpointConverter {
         if kind == .prior, value(hps, "labels") == .bool(true) {
             let version = value(hps, "labels_v3") == .bool(true) ? "v3" : "v2"
             if let dir = labelsDirectory {
-                for (list, name) in [("artist", "artists.txt"), ("genre", "genres.txt")] {
+                for (list, name) in [("artist", LabelVocabulary.artistsFileName), ("genre", LabelVocabulary.genresFileName)] {
                     let path = (dir as NSString).appendingPathComponent("\(version)_\(list)_ids.txt")
                     guard FileManager.default.isReadableFile(atPath: path) else {
                         throw JukeboxError(path, "label list missing (needed for a prior with \(version) labels)")
@@ -104,7 +104,7 @@ public enum CheckpointConverter {
                 }
                 labelVersion = version
             } else {
-                warnings.append("no label directory given: artists.txt and genres.txt (\(version)) were not copied")
+                warnings.append("no label directory given: \(LabelVocabulary.artistsFileName) and \(LabelVocabulary.genresFileName) (\(version)) were not copied")
             }
         }
 
@@ -215,7 +215,7 @@ public enum CheckpointConverter {
 /// Builds a model folder in a hidden sibling folder and moves it into place only when complete,
 /// so a failed conversion leaves the output as it was.
 enum ModelFolderTransaction {
-    static let files = ["weights.safetensors", "artists.txt", "genres.txt", "config.json"]
+    static let files = ["weights.safetensors", LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName, "config.json"]
 
     static func run(output: String, _ build: (String) throws -> Void) throws {
         let fm = FileManager.default
@@ -253,7 +253,7 @@ enum ModelFolderTransaction {
                 guard rename(from, to) == 0 else {
                     throw JukeboxError(to, "cannot move the converted file into place (\(String(cString: strerror(errno))))")
                 }
-            } else if name == "artists.txt" || name == "genres.txt" {
+            } else if name == LabelVocabulary.artistsFileName || name == LabelVocabulary.genresFileName {
                 try? fm.removeItem(atPath: to)  // stale lists from an earlier conversion
             }
         }

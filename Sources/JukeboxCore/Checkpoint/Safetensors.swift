@@ -150,7 +150,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     }
 }
 
-/// A read-only-by-convention private mapping of a whole file (copy-on-write if ever written).
+/// A read-only private mapping of a whole file (or an owned copy of bytes, for parsing from memory).
 final class MappedRegion: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
     let count: Int
@@ -169,7 +169,9 @@ final class MappedRegion: @unchecked Sendable {
             mapped = false
             return
         }
-        let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
+        // Read-only: weights are never written, and a writable private map of a file larger than
+        // memory can be refused under the kernel's overcommit rules.
+        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else { throw JukeboxError(path, "cannot memory-map (\(String(cString: strerror(errno))))") }
         bytes = p
         mapped = true
