@@ -261,3 +261,20 @@ final class TapConvolutionTests: XCTestCase {
         }
     }
 }
+
+/// The phase-split transposed convolution against the scatter one, for several geometries.
+final class PhaseTransposedConvolutionTests: XCTestCase {
+    func testMatchesScatterTransposedConvolution() throws {
+        var rng = SeededGenerator(seed: 12)
+        for (cin, cout, k, t, s, p) in [(3, 4, 4, 9, 2, 1), (2, 5, 8, 7, 4, 2), (4, 3, 6, 5, 3, 1), (2, 2, 3, 4, 2, 0),
+                                        (3, 2, 5, 6, 2, 2), (2, 3, 4, 1, 2, 1), (1, 2, 2, 3000, 2, 1)] {
+            let x = Tensor(shape: [2, cin, t], values: (0..<(2 * cin * t)).map { _ in rng.nextNormal() })
+            let w = Tensor(shape: [cin, cout, k], values: (0..<(cin * cout * k)).map { _ in rng.nextNormal() })
+            let b = Tensor(shape: [cout], values: (0..<cout).map { _ in rng.nextNormal() })
+            let reference = Conv.convTranspose1d(x, w, b, stride: s, padding: p)
+            let ours = Conv.convTranspose1dPhases(x, taps: Conv.packTransposedTaps(w), b, stride: s, padding: p)
+            XCTAssertEqual(ours.shape, reference.shape)
+            XCTAssertLessThan(relativeError(ours, reference), 1e-6, "\((cin, cout, k, t, s, p))")
+        }
+    }
+}

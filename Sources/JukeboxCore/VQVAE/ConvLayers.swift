@@ -45,16 +45,19 @@ struct Conv1DLayer: @unchecked Sendable {
 struct ConvTranspose1DLayer: @unchecked Sendable {
     let weight: Tensor      // [Cin, Cout, K]
     let bias: Tensor        // [Cout]
+    /// The weight as K tap matrices [K, Cout, Cin] for the phase-split sgemm path.
+    let taps: Tensor
     let stride: Int, padding: Int
 
     init<P: ParameterSource>(_ p: P, cin: Int, cout: Int, k: Int, stride: Int, padding: Int) throws {
         // torch computes the default init's fan-in from weight.size(1)·K for transposed convs.
         weight = try p.parameter("weight", [cin, cout, k], .uniform(fanIn: cout * k))
         bias = try p.parameter("bias", [cout], .uniform(fanIn: cout * k))
+        taps = Conv.packTransposedTaps(weight)
         (self.stride, self.padding) = (stride, padding)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        Conv.convTranspose1d(x, weight, bias, stride: stride, padding: padding)
+        Conv.convTranspose1dPhases(x, taps: taps, bias, stride: stride, padding: padding)
     }
 }

@@ -14,22 +14,55 @@ struct ResConv1DBlock: @unchecked Sendable {
         self.dilation = dilation
     }
 
-    /// Updates one item x [n_in, T] in place; `relu` [n_in, T] and `hidden` [n_state, T] are scratch.
+    /// Columns per tile: the hidden tile (n_state × tile) stays in cache between the K=3 conv,
+    /// its ReLU and the 1×1 conv, instead of streaming through memory three times.
+    /// (4096 measured best of 1024…16384 on the 5b shapes; untiled was ~15% slower at 20 s of audio.)
+    static let tile = 4096
+
+    /// Updates one item x [n_in, T] in place; `relu` [n_in, T] and `hidden` [n_state, tile] are scratch.
+    /// relu(x) is filled lazily just ahead of the tile being updated: a tile reads relu columns up to
+    /// `dilation` past its end, and x there is still unmodified because tiles go left to right.
     func forward(_ x: UnsafeMutablePointer<Float>, t: Int, relu: UnsafeMutablePointer<Float>,
                  hidden: UnsafeMutablePointer<Float>) {
-        reluCopy(x, relu, conv3.cin * t)
-        Conv.conv1dTaps(x: relu, cin: conv3.cin, t: t, taps: conv3.taps!.data, cout: conv3.cout, k: 3,
-                        bias: conv3.bias.data, padding: dilation, dilation: dilation, out: hidden)
-        reluCopy(hidden, hidden, conv3.cout * t)
-        conv1.accumulate(hidden, t: t, into: x, alpha: resScale)
-    }
-}
-
-/// dst = max(src, 0) over n floats, split across cores for long signals.
-@inline(__always)
-func reluCopy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-    parallelFor(n, minChunk: 1 << 16) { r in
-        for i in r { dst[i] = max(src[i], 0) }
+        let (cin, state) = (conv3.cin, conv3.cout)
+        let taps = conv3.taps!.data
+        var ready = 0      // relu columns filled so far
+        var t0 = 0
+        while t0 < t {
+            let w = min(Self.tile, t - t0)
+            let need = min(t, t0 + w + dilation)
+            if need > ready {
+                let (from, count) = (ready, need - ready)
+                parallelFor(cin, minChunk: max(1, 8192 / count)) { range in
+                    for c in range {
+                        let src = x + c * t + from, dst = relu + c * t + from
+                        for j in 0..<count { dst[j] = max(src[j], 0) }
+                    }
+                }
+                ready = need
+            }
+            // hidden = relu(b3 + Σ_k W_k · relu[:, j + (k−1)d]) over this tile's columns j. The centre
+            // tap always covers the whole tile, so it initialises hidden (beta 0).
+            for k in [1, 0, 2] {
+                let shift = (k - 1) * dilation
+                let lo = max(t0, -shift), hi = min(t0 + w, t - shift)
+                guard hi > lo else { continue }
+                BLAS.gemm(taps + k * state * cin, relu + lo + shift, hidden + (lo - t0), m: state, n: hi - lo, k: cin,
+                          beta: k == 1 ? 0 : 1, ldb: t, ldc: w)
+            }
+            for c in 0..<state {
+                let b = conv3.bias[c], row = hidden + c * w
+                for j in 0..<w { row[j] = max(row[j] + b, 0) }
+            }
+            // x += res_scale · (W1 · hidden + b1) on the tile.
+            for c in 0..<cin {
+                let b = resScale * conv1.bias[c], row = x + c * t + t0
+                for j in 0..<w { row[j] += b }
+            }
+            BLAS.gemm(conv1.weight.data, hidden, x + t0, m: cin, n: w, k: state, alpha: resScale, beta: 1,
+                      ldb: w, ldc: t)
+            t0 += w
+        }
     }
 }
 
@@ -59,7 +92,7 @@ struct Resnet1D: @unchecked Sendable {
         guard !blocks.isEmpty else { return x }
         let (n, t) = (x.shape[0], x.shape[2])
         let relu = UnsafeMutablePointer<Float>.allocate(capacity: width * t)
-        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: stateWidth * t)
+        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: stateWidth * min(t, ResConv1DBlock.tile))
         defer { relu.deallocate(); hidden.deallocate() }
         for item in 0..<n {
             let xi = x.data + item * width * t
