@@ -279,3 +279,19 @@ final class PhaseTransposedConvolutionTests: XCTestCase {
         }
     }
 }
+
+/// The benchmark builds the published 5b shapes and decodes; no timing is asserted here.
+final class VQVAEBenchmarkTests: XCTestCase {
+    func testBenchmarkDecodesThePublishedShapes() throws {
+        let result = try VQVAEBenchmark.run(seconds: 0.05, level: 2, repeats: 1)
+        XCTAssertEqual(result.audioSeconds, Double(17 * 128) / 44100, accuracy: 1e-9)
+        XCTAssertTrue(result.realtimeFactor.isFinite && result.realtimeFactor > 0)
+        XCTAssertThrowsError(try VQVAEBenchmark.run(seconds: 0.05, level: 3))
+        let published = try VQVAEHyperparameters(Hyperparameters(VQVAEHyperparameters.published5b, source: "5b"))
+        XCTAssertEqual(try VQVAE.parameterShapes(Hyperparameters(VQVAEHyperparameters.published5b, source: "5b"))
+                        .first { $0.key == "decoders.0.level_blocks.0.model.1.0.model.0.model.1.weight" }?.shape, [64, 64, 3])
+        // Level 0 decodes cost more per code than the top level but far less per audio sample.
+        XCTAssertGreaterThan(VQVAEBenchmark.decodeFlops(published, level: 2, codes: 1),
+                             VQVAEBenchmark.decodeFlops(published, level: 0, codes: 1))
+    }
+}
