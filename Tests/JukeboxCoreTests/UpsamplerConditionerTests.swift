@@ -65,6 +65,19 @@ final class UpsamplerConditionerTests: XCTestCase {
         XCTAssertEqual(plain.first { $0.key == "cond.model.1.0.model.0.model.1.weight" }?.shape, [15, 10, 3])
     }
 
+    func testVQVAESettingsOverrideThePriorsOwn() throws {
+        // A prior whose own hps carry the reference DEFAULTS (levels 2, downs_t (1,1)) but the 5b VQ-VAE.
+        let vqvae = try VQVAEHyperparameters(Hyperparameters(VQVAEHyperparameters.published5b, source: "5b"))
+        let hps = Self.hps(["levels": 2, "downs_t": [1, 1], "strides_t": [2, 2], "l_bins": 7])
+        XCTAssertEqual(try UpsamplerConditioner.Settings(hps).downT, 1)
+        let settings = try UpsamplerConditioner.Settings(hps, vqvae: vqvae)
+        XCTAssertEqual(settings.downT, 2)
+        XCTAssertEqual(settings.bins, 2048)
+        let table = try UpsamplerConditioner.parameterShapes(hps, vqvae: vqvae)
+        XCTAssertEqual(table.first?.shape, [2048, 12])
+        XCTAssertTrue(table.contains { $0.key == "cond.model.2.1.weight" })
+    }
+
     func testBadCodesAndTopLevelAreOneLineErrors() throws {
         let conditioner = try UpsamplerConditioner(parameters: ParameterRecorder(seed: 1), settings: .init(Self.hps()))
         for (codes, n) in [([0, 1, 20, 3], 1), ([0, -1], 2), ([0, 1, 2], 2), ([], 1)] {

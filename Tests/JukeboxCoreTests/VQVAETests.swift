@@ -97,8 +97,9 @@ final class VQVAEShapeTests: XCTestCase {
         let model = try VQVAE.random(Self.hps(), seed: 2)
         let x = Self.audio(n: 2, t: 64, seed: 3)
         let codes = try model.encode(x, levels: 1..<2)[0]
-        var other = codes
-        for j in 0..<codes.t { other.values[j] = (codes.values[j] + 1) % model.codebookSize }
+        var values = codes.values
+        for j in 0..<codes.t { values[j] = (values[j] + 1) % model.codebookSize }
+        let other = try LevelCodes(n: 2, t: codes.t, values: values)
         let a = try model.decode(codes, level: 1), b = try model.decode(other, level: 1)
         XCTAssertEqual(Array(a.toArray()[64...]), Array(b.toArray()[64...]))
         XCTAssertNotEqual(Array(a.toArray()[..<64]), Array(b.toArray()[..<64]))
@@ -276,5 +277,21 @@ final class PhaseTransposedConvolutionTests: XCTestCase {
             XCTAssertEqual(ours.shape, reference.shape)
             XCTAssertLessThan(relativeError(ours, reference), 1e-6, "\((cin, cout, k, t, s, p))")
         }
+    }
+}
+
+/// The benchmark builds the published 5b shapes and decodes; no timing is asserted here.
+final class VQVAEBenchmarkTests: XCTestCase {
+    func testBenchmarkDecodesThePublishedShapes() throws {
+        let result = try VQVAEBenchmark.run(seconds: 0.05, level: 2, repeats: 1)
+        XCTAssertEqual(result.audioSeconds, Double(17 * 128) / 44100, accuracy: 1e-9)
+        XCTAssertTrue(result.realtimeFactor.isFinite && result.realtimeFactor > 0)
+        XCTAssertThrowsError(try VQVAEBenchmark.run(seconds: 0.05, level: 3))
+        let published = try VQVAEHyperparameters(Hyperparameters(VQVAEHyperparameters.published5b, source: "5b"))
+        XCTAssertEqual(try VQVAE.parameterShapes(Hyperparameters(VQVAEHyperparameters.published5b, source: "5b"))
+                        .first { $0.key == "decoders.0.level_blocks.0.model.1.0.model.0.model.1.weight" }?.shape, [64, 64, 3])
+        // Level 0 decodes cost more per code than the top level but far less per audio sample.
+        XCTAssertGreaterThan(VQVAEBenchmark.decodeFlops(published, level: 2, codes: 1),
+                             VQVAEBenchmark.decodeFlops(published, level: 0, codes: 1))
     }
 }

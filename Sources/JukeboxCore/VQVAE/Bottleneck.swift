@@ -2,7 +2,7 @@
 public struct LevelCodes: Sendable, Equatable {
     public let n: Int
     public let t: Int
-    public var values: [Int]
+    public let values: [Int]
 
     public init(n: Int, t: Int, values: [Int]) throws {
         guard n >= 0, t >= 0, values.count == n * t else {

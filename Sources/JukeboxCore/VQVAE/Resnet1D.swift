@@ -15,9 +15,12 @@ struct ResConv1DBlock: @unchecked Sendable {
     }
 
     /// Columns per tile: the hidden tile (n_state × tile) stays in cache between the K=3 conv,
-    /// its ReLU and the 1×1 conv, instead of streaming through memory three times.
-    /// (4096 measured best of 1024…16384 on the 5b shapes; untiled was ~15% slower at 20 s of audio.)
-    static let tile = 4096
+    /// its ReLU and the 1×1 conv, instead of streaming through memory three times. Narrow blocks get
+    /// wider tiles so each (threaded) sgemm call still carries enough work to pay for its start-up.
+    /// (4096 at width 64 measured best of 1024…16384 on the 5b shapes; untiled was ~15% slower.)
+    static func tile(nIn: Int, nState: Int) -> Int {
+        min(max(4096, (1 << 24) / max(nIn * nState, 1)), 65536)
+    }
 
     /// Updates one item x [n_in, T] in place; `relu` [n_in, T] and `hidden` [n_state, tile] are scratch.
     /// relu(x) is filled lazily just ahead of the tile being updated: a tile reads relu columns up to
@@ -29,7 +32,7 @@ struct ResConv1DBlock: @unchecked Sendable {
         var ready = 0      // relu columns filled so far
         var t0 = 0
         while t0 < t {
-            let w = min(Self.tile, t - t0)
+            let w = min(Self.tile(nIn: cin, nState: state), t - t0)
             let need = min(t, t0 + w + dilation)
             if need > ready {
                 let (from, count) = (ready, need - ready)
@@ -92,7 +95,8 @@ struct Resnet1D: @unchecked Sendable {
         guard !blocks.isEmpty else { return x }
         let (n, t) = (x.shape[0], x.shape[2])
         let relu = UnsafeMutablePointer<Float>.allocate(capacity: width * t)
-        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: stateWidth * min(t, ResConv1DBlock.tile))
+        let hidden = UnsafeMutablePointer<Float>.allocate(
+            capacity: stateWidth * min(t, ResConv1DBlock.tile(nIn: width, nState: stateWidth)))
         defer { relu.deallocate(); hidden.deallocate() }
         for item in 0..<n {
             let xi = x.data + item * width * t

@@ -24,16 +24,19 @@ public struct UpsamplerConditioner: @unchecked Sendable {
         public var initScale: Double
         public var block: ConvBlockConfig
 
-        public init(_ hps: Hyperparameters) throws {
-            let level = try hps.int("level"), levels = try hps.int("levels")
+        /// The reference builds the conditioner from the VQ-VAE's levels, downs_t, strides_t and
+        /// l_bins (make_prior passes vqvae.downs_t etc.); pass `vqvae` to take them from there rather
+        /// than from the prior's own hyperparameters.
+        public init(_ hps: Hyperparameters, vqvae: VQVAEHyperparameters? = nil) throws {
+            let level = try hps.int("level"), levels = try vqvae?.levels ?? hps.int("levels")
             guard level >= 0 && level < levels - 1 else {
                 throw JukeboxError(hps.source, "level \(level) of \(levels) has no level above to condition on")
             }
-            let downs = try hps.ints("downs_t"), strides = try hps.ints("strides_t")
+            let downs = try vqvae?.downsT ?? hps.ints("downs_t"), strides = try vqvae?.stridesT ?? hps.ints("strides_t")
             guard downs.count == levels, strides.count == levels else {
                 throw JukeboxError(hps.source, "downs_t and strides_t need \(levels) entries each")
             }
-            bins = try hps.int("l_bins")
+            bins = try vqvae?.lBins ?? hps.int("l_bins")
             width = try hps.int("prior_width")
             downT = downs[level + 1]
             strideT = strides[level + 1]
@@ -56,8 +59,8 @@ public struct UpsamplerConditioner: @unchecked Sendable {
         }
     }
 
-    public init(scope: WeightScope, hps: Hyperparameters) throws {
-        try self.init(parameters: scope, settings: Settings(hps))
+    public init(scope: WeightScope, hps: Hyperparameters, vqvae: VQVAEHyperparameters? = nil) throws {
+        try self.init(parameters: scope, settings: Settings(hps, vqvae: vqvae))
     }
 
     public init<P: ParameterSource>(parameters p: P, settings s: Settings) throws {
@@ -72,9 +75,10 @@ public struct UpsamplerConditioner: @unchecked Sendable {
     }
 
     /// Every key (relative to `conditioner_blocks.0`) and shape, in the reference's order.
-    public static func parameterShapes(_ hps: Hyperparameters) throws -> [(key: String, shape: [Int])] {
+    public static func parameterShapes(_ hps: Hyperparameters,
+                                       vqvae: VQVAEHyperparameters? = nil) throws -> [(key: String, shape: [Int])] {
         let recorder = ParameterRecorder(fill: false)
-        _ = try UpsamplerConditioner(parameters: recorder, settings: Settings(hps))
+        _ = try UpsamplerConditioner(parameters: recorder, settings: Settings(hps, vqvae: vqvae))
         return recorder.shapes
     }
 

@@ -144,7 +144,9 @@ public struct VQVAEHyperparameters: Sendable, Equatable {
         return downsamples.map { hop *= $0; return hop }
     }
 
-    /// The residual-stack settings of level `level`, with hvqvae multipliers applied.
+    /// The residual-stack settings of level `level`, with hvqvae multipliers applied. The reference's
+    /// make_vqvae passes no res_scale (so residual branches are unscaled) and zero_out only matters
+    /// for initialisation; the decoders alone reverse their dilations.
     public func blockConfig(level: Int, decoder: Bool) -> ConvBlockConfig {
         ConvBlockConfig(width: width * multipliers[level], depth: depth * multipliers[level], mConv: mConv,
                         dilationGrowthRate: dilationGrowthRate, dilationCycle: dilationCycle, resScale: false,
