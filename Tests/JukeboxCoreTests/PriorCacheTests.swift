@@ -121,6 +121,12 @@ final class PriorCacheTests: XCTestCase {
         try check(Setup(attnOrder: 2, depth: 3, width: 16, heads: 2, nCtx: 144, blocks: 12, bins: 9, batch: 2), naive: false)
     }
 
+    func testWideModelTakesTheThreadedSmallBatchPath() throws {
+        // 512×512 MLP weights split across cores for batches of a few items; 17+ rows go to sgemm.
+        try check(Setup(attnOrder: 2, depth: 1, width: 512, heads: 2, nCtx: 24, blocks: 4, mAttn: 0.25, bins: 64, batch: 3),
+                  naive: false)
+    }
+
     func testLayerLayoutsFollowTheReferenceTables() throws {
         let k = { (d: Int, o: Int) in try AttentionKind.forLayer(d, attnOrder: o).rawValue }
         XCTAssertEqual(try (0..<6).map { try k($0, 2) }, [1, 2, 3, 1, 2, 3])
