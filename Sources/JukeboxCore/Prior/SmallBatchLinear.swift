@@ -1,22 +1,24 @@
 import Dispatch
 
-/// A reference Conv1D (y = x·w + b, w [n_in, n_out]) kept with a transposed copy wᵀ [n_out, n_in], so a
-/// token's product reads the weight as one sequential stream of dot products. On the CPUs this was measured
-/// on, that single stream runs 1.5–2× faster than BLAS's matrix-vector kernel, and sampling is bound by
-/// streaming the weights. Large row counts (full forwards, priming) use sgemm on the same transposed copy.
+/// A reference Conv1D (y = x·w + b, w [n_in, n_out]) held transposed, wᵀ [n_out, n_in], so a token's
+/// product reads the weight as one sequential stream of dot products. On the CPUs this was measured on,
+/// that single stream runs 1.5–2× faster than BLAS's matrix-vector kernel, and sampling is bound by
+/// streaming the weights. Large row counts (full forwards, priming) use sgemm on the same copy. Only the
+/// transposed copy is kept (the checkpoint's mapping is file-backed and can be dropped by the OS), so the
+/// weights take their size once in memory.
 public struct LinearWeight: @unchecked Sendable {
-    public let w: Tensor       // [nIn, nOut] as in the checkpoint
+    public let wt: Tensor      // [nOut, nIn]
     public let b: Tensor?      // [nOut]
-    let wt: Tensor             // [nOut, nIn]
 
     public init(w: Tensor, b: Tensor?) {
-        self.w = w
         self.b = b
         wt = LinearWeight.transpose(w)
     }
 
-    public var nIn: Int { w.shape[0] }
-    public var nOut: Int { w.shape[1] }
+    public var nIn: Int { wt.shape[1] }
+    public var nOut: Int { wt.shape[0] }
+    /// The checkpoint layout [nIn, nOut] (a fresh copy).
+    public var w: Tensor { LinearWeight.transpose(wt) }
 
     /// Rows up to this many take the dot-product path; more go to sgemm.
     static let smallRows = 16
