@@ -17,6 +17,11 @@ final class LayerCache {
     let keys: UnsafeMutablePointer<Float>    // [batch, slots, nState]
     let values: UnsafeMutablePointer<Float>  // [batch, slots, nState]
 
+    /// When set, the softmax weights of every query are written here: [batch, heads, n_ctx, slots], keyed by
+    /// cache slot (for dense, prime and decode layers a slot is the key's position). Used for lyric alignment.
+    var record: UnsafeMutablePointer<Float>? = nil
+    var recordPositions = 0
+
     // Layout constants.
     let blockCtx: Int, blocks: Int, spread: Int, primeKeys: Int
 
