@@ -134,6 +134,27 @@ final class PriorModelTests: XCTestCase {
         XCTAssertGreaterThan(relativeError(a, try prior.logits(z: z, batch: 1, y: y)), 1e-5)
     }
 
+    func testCopyItemCarriesOneCandidateIntoAnotherSlot() throws {
+        for changes in [Self.singleEncDec, Self.separateEncoder, [:]] {
+            let prior = try Prior.randomWeights(hps: Self.hps(changes), seed: 11)
+            let c = prior.config
+            let y = labels(c, batch: 3, seed: 12), z = codes(c, batch: 3, seed: 13)
+            let L = c.nCtx, v = prior.prior.bins
+            let state = try prior.makeState(batch: 3, y: y)
+            var prev: [Int] = []
+            for n in 0..<3 { prev += [0] + z[(n * L)..<(n * L + 4)] }
+            try prior.forward(state, previousCodes: prev, count: 5, output: .none)
+            try state.copyItem(1, to: 0)
+            try state.copyItem(1, to: 1)
+            let next = try prior.forward(state, previousCodes: [z[L + 4], z[L + 4], z[2 * L + 4]], count: 1)!
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: next.data, count: v)),
+                           Array(UnsafeBufferPointer(start: next.data + v, count: v)))
+            XCTAssertNotEqual(Array(UnsafeBufferPointer(start: next.data, count: v)),
+                              Array(UnsafeBufferPointer(start: next.data + 2 * v, count: v)))
+            XCTAssertThrowsError(try state.copyItem(0, to: 3))
+        }
+    }
+
     func testUpsamplerTakesXCondFromTheCaller() throws {
         let h = Self.hps(["level": 1, "heads": 1, "attn_order": 2])
         let prior = try Prior.randomWeights(hps: h, seed: 5)

@@ -56,6 +56,13 @@ final class LayerCache {
 
     var bytes: Int { 2 * batch * slots * nState * MemoryLayout<Float>.size }
 
+    /// Makes item `to` hold what item `from` holds.
+    func copyItem(_ from: Int, to: Int) {
+        let n = slots * nState
+        (keys + to * n).update(from: keys + from * n, count: n)
+        (values + to * n).update(from: values + from * n, count: n)
+    }
+
     /// Where position p's key and value are kept, or nil when no later query can see them.
     @inline(__always)
     func slot(_ p: Int) -> Int? {
