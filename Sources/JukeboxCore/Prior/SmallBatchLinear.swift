@@ -59,13 +59,13 @@ public struct LinearWeight: @unchecked Sendable {
 enum SmallBatchLinear {
     typealias V = SIMD8<Float>
 
-    /// Weights below this many floats stay on one thread (handing work to another core costs microseconds).
-    static let parallelThreshold = 1 << 18
+    /// Products below this many multiply-adds stay on one thread (handing work to another core costs microseconds).
+    static let parallelThreshold = 1 << 19
 
     /// out[r, j] = dot(x[r], wt[j]) + b[j] for r < rows ≤ 16.
     static func dotRows(_ x: UnsafePointer<Float>, rows: Int, _ wt: UnsafePointer<Float>, nIn: Int, nOut: Int,
                         _ b: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
-        if rows > 1 && nIn * nOut >= parallelThreshold && ProcessInfoCache.cores > 1 {
+        if rows > 1 && rows * nIn * nOut >= parallelThreshold && ProcessInfoCache.cores > 1 {
             // Several rows make the product compute-bound: split the outputs across the cores.
             let parts = min(ProcessInfoCache.cores, 2)
             DispatchQueue.concurrentPerform(iterations: parts) { p in
@@ -80,6 +80,24 @@ enum SmallBatchLinear {
     static func dotRows(_ x: UnsafePointer<Float>, rows: Int, _ wt: UnsafePointer<Float>, nIn: Int, nOut: Int,
                         _ b: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, outputs: Range<Int>) {
         var r = 0
+        // Four input rows against two weight rows: eight sums in registers, each load used four or two times.
+        while r + 4 <= rows {
+            let x0 = x + r * nIn
+            var j = outputs.lowerBound
+            while j + 2 <= outputs.upperBound {
+                let s = dot2x4(wt + j * nIn, wt + (j + 1) * nIn, x0, nIn)
+                let b0 = b?[j] ?? 0, b1 = b?[j + 1] ?? 0
+                for k in 0..<4 {
+                    out[(r + k) * nOut + j] = s[k] + b0
+                    out[(r + k) * nOut + j + 1] = s[4 + k] + b1
+                }
+                j += 2
+            }
+            if j < outputs.upperBound {
+                for k in 0..<4 { out[(r + k) * nOut + j] = PriorKernels.dot(wt + j * nIn, x0 + k * nIn, nIn) + (b?[j] ?? 0) }
+            }
+            r += 4
+        }
         // Pairs of input rows share each load of a weight vector.
         while r + 2 <= rows {
             let x0 = x + r * nIn, x1 = x0 + nIn
@@ -115,5 +133,38 @@ enum SmallBatchLinear {
         var sa = (a0 + a1).sum(), sb = (b0 + b1).sum()
         while i < n { sa += w[i] * a[i]; sb += w[i] * b[i]; i += 1 }
         return (sa, sb)
+    }
+
+    /// Dot products of two weight rows with four consecutive input rows (x, x+n, x+2n, x+3n):
+    /// [w0·x0, w0·x1, w0·x2, w0·x3, w1·x0, w1·x1, w1·x2, w1·x3].
+    @inline(__always)
+    static func dot2x4(_ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
+        typealias Q = SIMD4<Float>
+        var a0 = Q(), a1 = Q(), a2 = Q(), a3 = Q(), b0 = Q(), b1 = Q(), b2 = Q(), b3 = Q()
+        let ru = UnsafeRawPointer(w0), rv = UnsafeRawPointer(w1)
+        let r0 = UnsafeRawPointer(x), r1 = UnsafeRawPointer(x + n), r2 = UnsafeRawPointer(x + 2 * n), r3 = UnsafeRawPointer(x + 3 * n)
+        var i = 0
+        while i + 4 <= n {
+            let o = i * 4
+            let u = ru.loadUnaligned(fromByteOffset: o, as: Q.self), v = rv.loadUnaligned(fromByteOffset: o, as: Q.self)
+            let p0 = r0.loadUnaligned(fromByteOffset: o, as: Q.self)
+            a0 += u * p0; b0 += v * p0
+            let p1 = r1.loadUnaligned(fromByteOffset: o, as: Q.self)
+            a1 += u * p1; b1 += v * p1
+            let p2 = r2.loadUnaligned(fromByteOffset: o, as: Q.self)
+            a2 += u * p2; b2 += v * p2
+            let p3 = r3.loadUnaligned(fromByteOffset: o, as: Q.self)
+            a3 += u * p3; b3 += v * p3
+            i += 4
+        }
+        var s = SIMD8<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum(), b0.sum(), b1.sum(), b2.sum(), b3.sum())
+        while i < n {
+            for k in 0..<4 {
+                s[k] += w0[i] * x[k * n + i]
+                s[4 + k] += w1[i] * x[k * n + i]
+            }
+            i += 1
+        }
+        return s
     }
 }
