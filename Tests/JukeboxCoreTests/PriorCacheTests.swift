@@ -121,6 +121,39 @@ final class PriorCacheTests: XCTestCase {
         try check(Setup(attnOrder: 2, depth: 3, width: 16, heads: 2, nCtx: 144, blocks: 12, bins: 9, batch: 2), naive: false)
     }
 
+    func testWideModelTakesTheThreadedSmallBatchPath() throws {
+        // 512×512 MLP weights split across cores for batches of a few items; 17+ rows go to sgemm.
+        try check(Setup(attnOrder: 2, depth: 1, width: 512, heads: 2, nCtx: 24, blocks: 4, mAttn: 0.25, bins: 64, batch: 3),
+                  naive: false)
+    }
+
+    func testRecordedAttentionWeightsMatchTheNaiveReference() throws {
+        for s in [Setup(attnOrder: 12, depth: 16, width: 16, heads: 2, nCtx: 28, blocks: 4, bins: 13, primeLen: 6, xCondRows: 2),
+                  Setup(attnOrder: 6, depth: 4, nCtx: 24, blocks: 4, encoderDims: 5, xCondRows: 2, mergedDecoder: true)] {
+            let (model, tensors, a) = try build(s)
+            let layer = s.attnOrder == 12 ? 15 : 3, L = s.nCtx, w = s.width
+            let y = random([1, 1, w], seed: 21), x = random([1, L, w], seed: 22)
+            let enc = s.encoderDims > 0 ? random([1, s.encoderDims, w], seed: 23) : nil
+            let tokens = (0..<L).map { ($0 * 5 + 1) % s.bins }
+            let state = try model.makeState(batch: 1, yCond: y, xCond: x, encoderKV: enc)
+            let cache = state.transformer.caches[layer]
+            let buffer = Tensor(zeros: [1, s.heads, L, cache.slots])
+            cache.record = buffer.data
+            cache.recordPositions = L
+            try model.forward(state, previous: [0] + tokens.dropLast(), count: L, output: .none)
+            var worst = 0.0
+            _ = NaivePrior.logits(tensors, prefix: "prior", config: a, tokens: tokens, start: (0..<w).map { Double(y[$0]) },
+                                  xCond: rows(x, item: 0), encoder: enc.map { rows($0, item: 0) }) { d, i, h, keys, probs in
+                guard d == layer else { return }
+                for (k, p) in zip(keys.isEmpty ? Array(0..<probs.count) : keys, probs) {
+                    worst = max(worst, abs(Double(buffer[(h * L + i) * cache.slots + k]) - p))
+                }
+            }
+            print("attention weights of layer \(layer) (\(a.transformer.kinds[layer])): max abs difference \(worst)")
+            XCTAssertLessThan(worst, 1e-5)
+        }
+    }
+
     func testLayerLayoutsFollowTheReferenceTables() throws {
         let k = { (d: Int, o: Int) in try AttentionKind.forLayer(d, attnOrder: o).rawValue }
         XCTAssertEqual(try (0..<6).map { try k($0, 2) }, [1, 2, 3, 1, 2, 3])

@@ -90,6 +90,30 @@ final class PriorFixtureTests: XCTestCase {
     func testUpsamplerLevel1() throws { try check("upsampler_level1") }
     func testUpsamplerLevel0() throws { try check("upsampler_level0") }
 
+    func testLyricAttentionOfTheLayersThatSeeTheLyrics() throws {
+        for (name, layer) in [("prior_top_5b_lyrics", 18), ("prior_top_1b_lyrics", 15)] {
+            let c = try load(name)
+            let n = c.prior.config.nTokens, L = c.prior.config.nCtx
+            for head in 0..<2 {
+                let w = try c.prior.lyricAttention(layer: layer, head: head, z: c.z, batch: c.batch, y: c.y)
+                XCTAssertEqual(w.shape, [c.batch, L, n])
+                for b in 0..<c.batch {
+                    for i in 0..<L {
+                        let row = (0..<n).map { Double(w[(b * L + i) * n + $0]) }
+                        let sum = row.reduce(0, +)
+                        XCTAssertTrue(row.allSatisfy { $0 >= 0 })
+                        if name.contains("5b") {
+                            XCTAssertEqual(sum, 1, accuracy: 1e-5)   // decode attention sees only the lyrics
+                        } else {
+                            XCTAssertTrue(sum > 0 && sum < 1)        // prime attention also sees the first codes
+                        }
+                    }
+                }
+            }
+            XCTAssertThrowsError(try c.prior.lyricAttention(layer: 0, head: 0, z: c.z, batch: c.batch, y: c.y))
+        }
+    }
+
     func testUpsamplerFolderIsStrictAboutItsConditioner() throws {
         let folder = try Fixtures.folder("upsampler_level1")
         XCTAssertThrowsError(try Prior.load(folder: folder)) { error in

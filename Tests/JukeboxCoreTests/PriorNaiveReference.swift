@@ -49,8 +49,11 @@ enum NaivePrior {
     }
 
     /// Hidden states [L][width] after the transformer, for one item, from input embeddings `h0`.
+    /// Called with (layer, query, head, key positions, softmax weights) when given.
+    typealias Recorder = (Int, Int, Int, [Int], [Double]) -> Void
+
     static func transformer(_ t: [String: Tensor], prefix: String, c: TransformerConfig, h0: Matrix,
-                            encoder: Matrix?) -> Matrix {
+                            encoder: Matrix?, record: Recorder? = nil) -> Matrix {
         var x = h0
         let L = x.count, ns = c.nState, dh = c.headWidth
         let rs = c.resScale ? 1 / Double(c.depth) : 1
@@ -76,6 +79,7 @@ enum NaivePrior {
                     let m = logits.max() ?? 0
                     let e = logits.map { exp($0 - m) }
                     let s = e.reduce(0, +)
+                    record?(d, i, h, keys, e.prefix(keys.count).map { $0 / s })
                     for (n, j) in keys.enumerated() {
                         for col in r { a[i][col] += e[n] / s * v[j][col] }
                     }
@@ -96,7 +100,7 @@ enum NaivePrior {
     /// Logits [L][bins] of one item's full teacher-forced forward (the reference's roll by one, start token,
     /// pos_emb, x_cond added before and, unless merged_decoder, after the transformer).
     static func logits(_ t: [String: Tensor], prefix: String, config a: AutoregressiveConfig, tokens: [Int],
-                       start: [Double], xCond: Matrix?, encoder: Matrix?) -> Matrix {
+                       start: [Double], xCond: Matrix?, encoder: Matrix?, record: Recorder? = nil) -> Matrix {
         let w = a.width, L = tokens.count
         let emb = get(t, prefix + ".x_emb.weight"), pos = get(t, prefix + ".pos_emb.pos_emb")
         var h0 = Matrix()
@@ -105,7 +109,7 @@ enum NaivePrior {
             for j in 0..<w { row[j] += Double(pos[i * w + j]) + (xCond?[xCond!.count == 1 ? 0 : i][j] ?? 0) }
             h0.append(row)
         }
-        var x = transformer(t, prefix: prefix + ".transformer", c: a.transformer, h0: h0, encoder: encoder)
+        var x = transformer(t, prefix: prefix + ".transformer", c: a.transformer, h0: h0, encoder: encoder, record: record)
         if a.addCondAfterTransformer, let xCond {
             for i in 0..<L { for j in 0..<w { x[i][j] += xCond[xCond.count == 1 ? 0 : i][j] } }
         }

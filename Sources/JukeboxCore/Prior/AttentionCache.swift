@@ -17,6 +17,11 @@ final class LayerCache {
     let keys: UnsafeMutablePointer<Float>    // [batch, slots, nState]
     let values: UnsafeMutablePointer<Float>  // [batch, slots, nState]
 
+    /// When set, the softmax weights of every query are written here: [batch, heads, n_ctx, slots], keyed by
+    /// cache slot (for dense, prime and decode layers a slot is the key's position). Used for lyric alignment.
+    var record: UnsafeMutablePointer<Float>? = nil
+    var recordPositions = 0
+
     // Layout constants.
     let blockCtx: Int, blocks: Int, spread: Int, primeKeys: Int
 
@@ -50,6 +55,13 @@ final class LayerCache {
     }
 
     var bytes: Int { 2 * batch * slots * nState * MemoryLayout<Float>.size }
+
+    /// Makes item `to` hold what item `from` holds.
+    func copyItem(_ from: Int, to: Int) {
+        let n = slots * nState
+        (keys + to * n).update(from: keys + from * n, count: n)
+        (values + to * n).update(from: values + from * n, count: n)
+    }
 
     /// Where position p's key and value are kept, or nil when no later query can see them.
     @inline(__always)

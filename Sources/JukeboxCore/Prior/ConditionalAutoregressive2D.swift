@@ -67,7 +67,8 @@ public struct ConditionalAutoregressive2D: Sendable {
                 throw JukeboxError("x_cond", "has shape \(xCond.shape), expected \([batch, nCtx, w]) or \([batch, 1, w])")
             }
         }
-        let state = AutoregressiveState(batch: batch, start: start, xCond: config.xCond ? xCond : nil,
+        // The state owns its conditioning (items can be copied within it without touching the caller's tensor).
+        let state = AutoregressiveState(batch: batch, start: start, xCond: config.xCond ? xCond?.copy() : nil,
                                         transformer: TransformerState(config: config.transformer, batch: batch))
         if config.transformer.kinds.contains(.decode) {
             guard let encoderKV else { throw JukeboxError("encoder_kv", "is required (this prior attends to lyrics)") }
@@ -173,6 +174,22 @@ public final class AutoregressiveState: @unchecked Sendable {
 
     /// Memory held by the key/value caches.
     public var cacheBytes: Int { transformer.cacheBytes }
+
+    /// Makes item `to` continue exactly as item `from` (caches and conditioning), e.g. to carry one chosen
+    /// candidate into every slot of the batch.
+    public func copyItem(_ from: Int, to: Int) throws {
+        guard from >= 0, from < batch, to >= 0, to < batch else {
+            throw JukeboxError("batch", "items \(from) and \(to) must be in 0..<\(batch)")
+        }
+        guard from != to else { return }
+        let w = start.shape[1]
+        (start.data + to * w).update(from: start.data + from * w, count: w)
+        if let xCond {
+            let n = xCond.shape[1] * xCond.shape[2]
+            (xCond.data + to * n).update(from: xCond.data + from * n, count: n)
+        }
+        for cache in transformer.caches { cache.copyItem(from, to: to) }
+    }
 
     @inline(__always)
     func condRow(_ n: Int, _ p: Int) -> UnsafePointer<Float>? {

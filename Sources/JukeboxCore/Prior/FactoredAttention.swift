@@ -127,9 +127,11 @@ enum FactoredAttention {
             let k = UnsafePointer(cache.keyRow(n, g.keySlot) + h * dh)
             let v = UnsafePointer(cache.valueRow(n, g.keySlot) + h * dh)
             let o = out + (n * T + first - t0) * ns + h * dh
+            let rec = cache.record.map { $0 + ((n * heads + h) * cache.recordPositions + first) * cache.slots + g.keySlot }
             core(q: q, qStride: stride * qkvWidth, nq: g.count, k: k, v: v, kvStride: ns, nk: g.keys, dh: dh,
                  visible: { i in visible(kind, first + i * stride, cache, g) },
-                 zeroKeys: g.zeroKeys, scale: scale, out: o, outStride: stride * ns, scores: sc, gemm: useGemm)
+                 zeroKeys: g.zeroKeys, scale: scale, out: o, outStride: stride * ns, scores: sc, gemm: useGemm,
+                 record: rec, recordStride: stride * cache.slots)
         }
         let work = g.count * max(g.keys, 1) * dh * tasks
         if useGemm || work < 1 << 16 || tasks == 1 {
@@ -149,7 +151,8 @@ enum FactoredAttention {
     /// `visible(i)` must not decrease with i.
     static func core(q: UnsafePointer<Float>, qStride: Int, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                      kvStride: Int, nk: Int, dh: Int, visible: (Int) -> Int, zeroKeys: Int, scale: Float,
-                     out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>, gemm: Bool) {
+                     out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>, gemm: Bool,
+                     record: UnsafeMutablePointer<Float>? = nil, recordStride: Int = 0) {
         if !gemm {
             for i in 0..<nq {
                 let vis = visible(i)
@@ -165,6 +168,7 @@ enum FactoredAttention {
                 var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
                 for j in 0..<vis { let e = expf(scores[j] - m); scores[j] = e; sum += e }
                 let inv = 1 / sum
+                if let record { for j in 0..<vis { record[i * recordStride + j] = scores[j] * inv } }
                 for j in 0..<vis { PriorKernels.axpy(scores[j] * inv, v + j * kvStride, oi, dh) }
             }
             return
@@ -190,6 +194,7 @@ enum FactoredAttention {
                 let inv = vis > 0 ? 1 / sum : 0
                 for j in 0..<vis { row[j] *= inv }
                 if vis < keys { (row + vis).update(repeating: 0, count: keys - vis) }
+                if let record { (record + (r0 + i) * recordStride).update(from: row, count: vis) }
             }
             BLAS.gemm(scores, v, out + r0 * outStride, m: rows, n: dh, k: keys, lda: keys, ldb: kvStride,
                       ldc: outStride)

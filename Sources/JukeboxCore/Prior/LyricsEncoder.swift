@@ -5,8 +5,7 @@ import Foundation
 /// encoder_kv the decoder's decode layers attend to; `prime_x_out` predicts the lyrics for the loss.
 public struct LyricsEncoder: Sendable {
     public let primePrior: ConditionalAutoregressive2D
-    public let projW: Tensor     // [prime_width, width]  prime_state_proj.w
-    public let projB: Tensor     // [width]
+    public let proj: LinearWeight  // [prime_width, width]  prime_state_proj
     public let lnW: Tensor       // [width]               prime_state_ln
     public let lnB: Tensor       // [width]
     public let xOut: Tensor      // [n_vocab, width]      prime_x_out (no bias)
@@ -29,7 +28,7 @@ public struct LyricsEncoder: Sendable {
     init(config c: PriorConfig, prime: AutoregressiveConfig, source: TensorLookup) throws {
         primePrior = try ConditionalAutoregressive2D(prefix: "prime_prior", config: prime, source: source)
         let read = ParameterReader(LyricsEncoder.outputParameters(config: c, prime: prime), source)
-        projW = try read("prime_state_proj.w"); projB = try read("prime_state_proj.b")
+        proj = LinearWeight(w: try read("prime_state_proj.w"), b: try read("prime_state_proj.b"))
         lnW = try read("prime_state_ln.weight"); lnB = try read("prime_state_ln.bias")
         xOut = try read("prime_x_out.weight")
     }
@@ -53,9 +52,9 @@ public struct LyricsEncoder: Sendable {
         guard let acts = try primePrior.forward(state, previous: previous, count: n, output: .activations) else {
             throw JukeboxError("lyrics", "encoder produced no activations")
         }
-        let rows = batch * n, w = projW.shape[1]
+        let rows = batch * n, w = proj.nOut
         let projected = Tensor(zeros: [batch, n, w])
-        PriorKernels.linear(acts.data, rows: rows, projW, projB, projected.data)
+        proj.apply(acts.data, rows: rows, projected.data)
         let out = Tensor(zeros: [batch, n, w])
         Ops.layerNorm(projected.data, rows: rows, width: w, gamma: lnW.data, beta: lnB.data, out.data)
         return out

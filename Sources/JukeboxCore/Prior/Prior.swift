@@ -248,7 +248,7 @@ public final class Prior: Sendable {
 public final class PriorState: @unchecked Sendable {
     let inner: AutoregressiveState
     let prefix: Int
-    let lastLyric: [Int]?
+    private(set) var lastLyric: [Int]?
 
     init(inner: AutoregressiveState, prefix: Int, lastLyric: [Int]?) {
         self.inner = inner
@@ -261,4 +261,10 @@ public final class PriorState: @unchecked Sendable {
     public var codes: Int { inner.length - prefix }
     /// Memory held by the key/value caches.
     public var cacheBytes: Int { inner.cacheBytes }
+
+    /// Makes item `to` continue exactly as item `from` (caches, conditioning and lyrics).
+    public func copyItem(_ from: Int, to: Int) throws {
+        try inner.copyItem(from, to: to)
+        if lastLyric != nil { lastLyric![to] = lastLyric![from] }
+    }
 }

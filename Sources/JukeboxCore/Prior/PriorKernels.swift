@@ -1,8 +1,5 @@
-import CBLAS
-
-/// Small kernels the priors need beyond the shared ones: SIMD dot/axpy for one query's attention,
-/// and a linear layer that takes BLAS's matrix-vector path for a single row (sampling one token),
-/// where sgemm would first pack the whole weight.
+/// Small kernels the priors need beyond the shared ones: SIMD dot/axpy for one query's attention, and
+/// x_out (an nn.Linear weight [n_out, n_in], already in dot-product layout).
 enum PriorKernels {
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
@@ -41,26 +38,12 @@ enum PriorKernels {
         while i < n { y[i] += alpha * x[i]; i += 1 }
     }
 
-    /// out[rows, nOut] = x[rows, nIn] · w[nIn, nOut] + b (the reference's Conv1D).
-    @inline(__always)
-    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ b: Tensor?,
-                       _ out: UnsafeMutablePointer<Float>) {
-        let nIn = w.shape[0], nOut = w.shape[1]
-        if rows == 1 {
-            if let b { out.update(from: b.data, count: nOut) }
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(nIn), Int32(nOut), 1, w.data, Int32(nOut),
-                        x, 1, b == nil ? 0 : 1, out, 1)
-        } else {
-            JukeboxCore.linear(x, rows: rows, w.data, nIn: nIn, nOut: nOut, b?.data, out)
-        }
-    }
-
     /// out[rows, nOut] = x[rows, nIn] · wᵀ for w [nOut, nIn] (torch nn.Linear without bias: x_out).
     @inline(__always)
     static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>) {
         let nOut = w.shape[0], nIn = w.shape[1]
-        if rows == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nOut), Int32(nIn), 1, w.data, Int32(nIn), x, 1, 0, out, 1)
+        if rows <= LinearWeight.smallRows {
+            SmallBatchLinear.dotRows(x, rows: rows, w.data, nIn: nIn, nOut: nOut, nil, out)
         } else {
             BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, transB: true)
         }

@@ -28,8 +28,8 @@ extension TransformerWeights {
         let rows = state.batch * c.encoderDims, ns = c.nState
         let kv = state.scratch.buffer(1, rows * 2 * ns)
         for (layer, cache) in zip(layers, state.caches) where layer.kind == .decode {
-            guard let w = layer.cEncKvW, let b = layer.cEncKvB else { continue }
-            PriorKernels.linear(encoderKV.data, rows: rows, w, b, kv)
+            guard let encKv = layer.cEncKv else { continue }
+            encKv.apply(encoderKV.data, rows: rows, kv)
             for r in 0..<rows {
                 (cache.keys + r * ns).update(from: kv + r * 2 * ns, count: ns)
                 (cache.values + r * ns).update(from: kv + r * 2 * ns + ns, count: ns)
@@ -51,15 +51,15 @@ extension TransformerWeights {
         let rs = c.residualScale
         for (layer, cache) in zip(layers, state.caches) {
             Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln0W.data, beta: layer.ln0B.data, h)
-            PriorKernels.linear(h, rows: rows, layer.cAttnW, layer.cAttnB, qkv)
-            FactoredAttention.forward(cache: cache, config: c, qkv: qkv, qkvWidth: layer.cAttnW.shape[1], t0: t0,
+            layer.cAttn.apply(h, rows: rows, qkv)
+            FactoredAttention.forward(cache: cache, config: c, qkv: qkv, qkvWidth: layer.cAttn.nOut, t0: t0,
                                       count: T, out: a, scratch: sc)
-            PriorKernels.linear(a, rows: rows, layer.cProjW, layer.cProjB, attnOut)
+            layer.cProj.apply(a, rows: rows, attnOut)
             for i in 0..<(rows * w) { x2[i] = x[i] + attnOut[i] }
             Ops.layerNorm(x2, rows: rows, width: w, gamma: layer.ln1W.data, beta: layer.ln1B.data, h)
-            PriorKernels.linear(h, rows: rows, layer.fcW, layer.fcB, f)
+            layer.fc.apply(h, rows: rows, f)
             Ops.quickGeluInPlace(f, rows * c.mlpWidth)
-            PriorKernels.linear(f, rows: rows, layer.projW, layer.projB, m)
+            layer.proj.apply(f, rows: rows, m)
             if rs == 1 {
                 for i in 0..<(rows * w) { x[i] = x2[i] + m[i] }
             } else {

@@ -1,15 +1,12 @@
 /// Weights of one ResAttnBlock (transformer.py): factored attention and a quick-GELU MLP, each after a LayerNorm.
 public struct ResAttnBlockWeights: Sendable {
     public let kind: AttentionKind
-    public let cAttnW: Tensor   // [width, 3·nState], or [width, nState] (queries only) for decode layers
-    public let cAttnB: Tensor   // [3·nState] or [nState]
-    public let cEncKvW: Tensor? // [width, 2·nState] decode layers: keys and values of the lyrics encoder output
-    public let cEncKvB: Tensor? // [2·nState]
-    public let cProjW: Tensor   // [nState, width]
-    public let cProjB: Tensor   // [width]
+    public let cAttn: LinearWeight     // [width, 3·nState], or [width, nState] (queries only) for decode layers
+    public let cEncKv: LinearWeight?   // [width, 2·nState] decode layers: keys and values of the lyrics encoder output
+    public let cProj: LinearWeight     // [nState, width]
     public let ln0W: Tensor, ln0B: Tensor      // [width]
-    public let fcW: Tensor, fcB: Tensor        // [width, mlpWidth], [mlpWidth]
-    public let projW: Tensor, projB: Tensor    // [mlpWidth, width], [width]
+    public let fc: LinearWeight        // mlp.c_fc [width, mlpWidth]
+    public let proj: LinearWeight      // mlp.c_proj [mlpWidth, width]
     public let ln1W: Tensor, ln1B: Tensor      // [width]
 
     static func parameters(_ p: ParameterList, kind: AttentionKind, config c: TransformerConfig,
@@ -34,16 +31,12 @@ public struct ResAttnBlockWeights: Sendable {
 
     init(kind: AttentionKind, read: ParameterReader) throws {
         self.kind = kind
-        cAttnW = try read("attn.c_attn.w"); cAttnB = try read("attn.c_attn.b")
-        if kind == .decode {
-            cEncKvW = try read("attn.c_enc_kv.w"); cEncKvB = try read("attn.c_enc_kv.b")
-        } else {
-            cEncKvW = nil; cEncKvB = nil
-        }
-        cProjW = try read("attn.c_proj.w"); cProjB = try read("attn.c_proj.b")
+        cAttn = LinearWeight(w: try read("attn.c_attn.w"), b: try read("attn.c_attn.b"))
+        cEncKv = kind == .decode ? LinearWeight(w: try read("attn.c_enc_kv.w"), b: try read("attn.c_enc_kv.b")) : nil
+        cProj = LinearWeight(w: try read("attn.c_proj.w"), b: try read("attn.c_proj.b"))
         ln0W = try read("ln_0.weight"); ln0B = try read("ln_0.bias")
-        fcW = try read("mlp.c_fc.w"); fcB = try read("mlp.c_fc.b")
-        projW = try read("mlp.c_proj.w"); projB = try read("mlp.c_proj.b")
+        fc = LinearWeight(w: try read("mlp.c_fc.w"), b: try read("mlp.c_fc.b"))
+        proj = LinearWeight(w: try read("mlp.c_proj.w"), b: try read("mlp.c_proj.b"))
         ln1W = try read("ln_1.weight"); ln1B = try read("ln_1.bias")
     }
 }
