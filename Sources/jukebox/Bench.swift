@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import JukeboxCore
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the engine's speed on random weights of a given shape.",
+        subcommands: [BenchPrior.self, BenchVQVAE.self])
+}
+
+struct BenchVQVAE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vqvae",
+        abstract: "Decode random codes with the published 5b VQ-VAE's shapes; report the real-time factor.")
+
+    @Option(help: "Seconds of audio to decode.") var seconds: Double = 10
+    @Option(help: "Level whose codes are decoded (0 = finest).") var level: Int = 0
+    @Option(help: "Items decoded together.") var batch: Int = 1
+    @Option(help: "Timed repeats; the best is reported.") var repeats: Int = 3
+    @Flag(help: "Print {\"realtime_factor\": x} as JSON.") var json = false
+
+    func run() throws {
+        guard seconds > 0, batch >= 1, repeats >= 1 else {
+            throw JukeboxError("bench vqvae", "--seconds, --batch and --repeats must be positive")
+        }
+        let r = try VQVAEBenchmark.run(seconds: seconds, level: level, batch: batch, repeats: repeats)
+        if json {
+            try printJSON(["realtime_factor": r.realtimeFactor, "level": r.level, "batch": r.batch,
+                           "audio_seconds": r.audioSeconds, "wall_seconds": r.wallSeconds, "gflops": r.gflops])
+        } else {
+            print(r.description)
+        }
+    }
+}
+
+struct BenchPrior: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prior",
+        abstract: "Sample tokens from a random labelled top-level prior with the key/value cache; report tokens/s.")
+
+    @Option var width: Int = 512
+    @Option var depth: Int = 8
+    @Option var heads: Int = 2
+    @Option(name: .customLong("n-ctx")) var nCtx: Int = 2048
+    @Option(name: .customLong("attn-order")) var attnOrder: Int = 2
+    @Option(help: "blocks (0 for none).") var blocks: Int = 16
+    @Option(help: "Tokens to sample per item (at most n_ctx).") var tokens: Int = 256
+    @Option var batch: Int = 1
+    @Flag(help: "Print {\"tokens_per_second\": x} as JSON.") var json = false
+
+    func run() throws {
+        guard width > 0, depth > 0, heads > 0, nCtx > 0, tokens > 0, batch > 0 else {
+            throw JukeboxError("bench prior", "sizes must be positive")
+        }
+        let r = try PriorBenchmark.measure(width: width, depth: depth, heads: heads, nCtx: nCtx, attnOrder: attnOrder,
+                                           blocks: blocks == 0 ? nil : blocks, tokens: tokens, batch: batch)
+        if json {
+            try printJSON(["tokens_per_second": r.tokensPerSecond, "steps_per_second": r.stepsPerSecond,
+                           "batch": r.batch, "tokens": r.steps, "seconds": r.seconds, "cache_bytes": r.cacheBytes])
+        } else {
+            print(r.description)
+        }
+    }
+}
+
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
