@@ -1,3 +1,4 @@
+import CBLAS
 /// Small kernels the priors need beyond the shared ones: SIMD dot/axpy for one query's attention, and
 /// x_out (an nn.Linear weight [n_out, n_in], already in dot-product layout).
 enum PriorKernels {
@@ -42,8 +43,8 @@ enum PriorKernels {
     @inline(__always)
     static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>) {
         let nOut = w.shape[0], nIn = w.shape[1]
-        if rows <= LinearWeight.smallRows {
-            SmallBatchLinear.dotRows(x, rows: rows, w.data, nIn: nIn, nOut: nOut, nil, out)
+        if rows == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nOut), Int32(nIn), 1, w.data, Int32(nIn), x, 1, 0, out, 1)
         } else {
             BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, transB: true)
         }

@@ -22,6 +22,9 @@ public final class TensorStorage: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// True when the memory belongs to a mapped file (weights loaded without a copy).
+    public var isBorrowed: Bool { owner != nil }
+
     deinit {
         if owner == nil { pointer.deallocate() }
     }
