@@ -26,7 +26,7 @@ final class PriorCacheTests: XCTestCase {
     }
 
     func random(_ shape: [Int], seed: UInt64, std: Double = 1) -> Tensor {
-        var rng = SeededNormal(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let t = Tensor(zeros: shape)
         rng.fill(t.data, t.count, std: std)
         return t
@@ -44,8 +44,8 @@ final class PriorCacheTests: XCTestCase {
         let yCond = s.yCond ? random([N, 1, w], seed: s.seed + 10) : nil
         let xCond = s.xCondRows > 0 ? random([N, s.xCondRows == 1 ? 1 : L, w], seed: s.seed + 11) : nil
         let enc = s.encoderDims > 0 ? random([N, s.encoderDims, w], seed: s.seed + 12) : nil
-        var rng = SeededNormal(seed: s.seed + 13)
-        let tokens = (0..<(N * L)).map { _ in Int(rng.nextUInt64() % UInt64(s.bins)) }
+        var rng = SeededGenerator(seed: s.seed + 13)
+        let tokens = (0..<(N * L)).map { _ in Int(rng.next() % UInt64(s.bins)) }
         var previous = [Int](repeating: 0, count: N * L)
         for n in 0..<N { for i in 1..<L { previous[n * L + i] = tokens[n * L + i - 1] } }
         let what = "order \(s.attnOrder) depth \(s.depth) heads \(s.heads) blocks \(s.blocks ?? 0) batch \(N)"

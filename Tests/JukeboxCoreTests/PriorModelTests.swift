@@ -31,20 +31,20 @@ final class PriorModelTests: XCTestCase {
 
     /// Label vectors: total length, offset, sample length, artist, genres (-1 = none), lyric tokens.
     func labels(_ c: PriorConfig, batch: Int, seed: UInt64) -> [Int] {
-        var rng = SeededNormal(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var y: [Int] = []
         for n in 0..<batch {
             let total = 44100 * (10 + n)
-            y += [total, (n * 7919) % (total / 2), c.nCtx * 128, Int(rng.nextUInt64() % UInt64(c.yBins[1]))]
-            for g in 0..<c.maxBowGenreSize { y.append(g == 1 && n == 0 ? -1 : Int(rng.nextUInt64() % UInt64(c.yBins[0]))) }
-            for _ in 0..<c.nTokens { y.append(Int(rng.nextUInt64() % UInt64(c.nVocab))) }
+            y += [total, (n * 7919) % (total / 2), c.nCtx * 128, Int(rng.next() % UInt64(c.yBins[1]))]
+            for g in 0..<c.maxBowGenreSize { y.append(g == 1 && n == 0 ? -1 : Int(rng.next() % UInt64(c.yBins[0]))) }
+            for _ in 0..<c.nTokens { y.append(Int(rng.next() % UInt64(c.nVocab))) }
         }
         return y
     }
 
     func codes(_ c: PriorConfig, batch: Int, seed: UInt64) -> [Int] {
-        var rng = SeededNormal(seed: seed)
-        return (0..<(batch * c.nCtx)).map { _ in Int(rng.nextUInt64() % UInt64(c.lBins)) }
+        var rng = SeededGenerator(seed: seed)
+        return (0..<(batch * c.nCtx)).map { _ in Int(rng.next() % UInt64(c.lBins)) }
     }
 
     /// Full forward vs the cache one code at a time and in uneven chunks, through the Prior API.
@@ -160,7 +160,7 @@ final class PriorModelTests: XCTestCase {
         let prior = try Prior.randomWeights(hps: h, seed: 5)
         XCTAssertNotNil(prior.labelConditioner)
         XCTAssertFalse(prior.labelConditioner!.includesTimeSignal)
-        var rng = SeededNormal(seed: 6)
+        var rng = SeededGenerator(seed: 6)
         let xCond = Tensor(zeros: [2, 24, 24])
         rng.fill(xCond.data, xCond.count, std: 1)
         try checkCache(prior, batch: 2, xCond: xCond)

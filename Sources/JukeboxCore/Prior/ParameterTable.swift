@@ -97,38 +97,11 @@ struct ParameterReader {
     }
 }
 
-/// Seeded normal numbers for random models (SplitMix64 + Box–Muller): reproducible across runs.
-public struct SeededNormal {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    public mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1].
-    mutating func uniform() -> Double { (Double(nextUInt64() >> 11) + 1) * 0x1p-53 }
-
-    public mutating func fill(_ p: UnsafeMutablePointer<Float>, _ n: Int, std: Double) {
-        var i = 0
-        while i < n {
-            let r = (-2 * log(uniform())).squareRoot(), a = 2 * Double.pi * uniform()
-            p[i] = Float(r * cos(a) * std)
-            if i + 1 < n { p[i + 1] = Float(r * sin(a) * std) }
-            i += 2
-        }
-    }
-}
 
 extension ParameterSpec {
     /// Random tensors for a spec list following the reference's init, seeded.
     public static func randomTensors(_ specs: [ParameterSpec], seed: UInt64) -> [String: Tensor] {
-        var rng = SeededNormal(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var out: [String: Tensor] = [:]
         for s in specs {
             switch s.initial {

@@ -48,14 +48,14 @@ public enum PriorBenchmark {
         var y: [Int] = []
         for n in 0..<batch { y += [Int(240 * 44100), Int(60 * 44100), nCtx * 128, n % 4111, 3, 17, -1, -1, -1] }
         let state = try prior.makeState(batch: batch, y: y)
-        var rng = SeededNormal(seed: seed + 1)
+        var rng = SeededGenerator(seed: seed + 1)
         var previous = [Int](repeating: 0, count: batch)
         let bins = prior.prior.bins
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps {
             let logits = try prior.forward(state, previousCodes: previous, count: 1, output: .lastLogits)!
             for n in 0..<batch {
-                previous[n] = sampleCategorical(logits.data + n * bins, bins, uniform: Double(rng.nextUInt64() >> 11) * 0x1p-53)
+                previous[n] = sampleCategorical(logits.data + n * bins, bins, uniform: Double(rng.next() >> 11) * 0x1p-53)
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -85,7 +85,7 @@ extension PriorBenchmark {
         let ns = width / 4
         let shapes = Array(repeating: [(width, 3 * ns), (ns, width), (width, width), (width, width)], count: depth)
             .flatMap { $0 }
-        var rng = SeededNormal(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let ws = shapes.map { s -> LinearWeight in
             let t = Tensor(zeros: [s.0, s.1]); rng.fill(t.data, t.count, std: 0.02); return LinearWeight(w: t, b: nil)
         }
