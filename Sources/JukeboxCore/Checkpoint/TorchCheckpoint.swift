@@ -16,19 +16,19 @@ public final class TorchCheckpoint: @unchecked Sendable {
     public let format: TorchFormat
     /// The object `torch.save` stored, e.g. `{"hps": {...}, "model": {name: tensor}, "step": n}`.
     public let root: PickleValue
-    private let region: ReadOnlyRegion
+    private let region: MappedRegion
     private let locations: [String: StorageLocation]
 
     public convenience init(path: String) throws {
-        try self.init(region: ReadOnlyRegion(path: path), name: path)
+        try self.init(region: MappedRegion(path: path), name: path)
     }
 
     /// Parses checkpoint bytes already in memory (tests and the fuzz entry point).
     public convenience init(bytes: [UInt8], name: String = "<memory>") throws {
-        try self.init(region: ReadOnlyRegion(copying: bytes), name: name)
+        try self.init(region: MappedRegion(copying: bytes), name: name)
     }
 
-    private init(region: ReadOnlyRegion, name: String) throws {
+    private init(region: MappedRegion, name: String) throws {
         path = name
         self.region = region
         let buf = region.buffer
@@ -114,52 +114,6 @@ public final class TorchCheckpoint: @unchecked Sendable {
     }
 }
 
-/// A read-only view of a whole file. Mapped PROT_READ so that even a checkpoint larger than RAM
-/// maps without being charged as writable private memory; pages come and go with the page cache.
-final class ReadOnlyRegion: @unchecked Sendable {
-    let buffer: UnsafeRawBufferPointer
-    private let mapped: Bool
-
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw JukeboxError(path, "cannot open (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw JukeboxError(path, "cannot stat") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw JukeboxError(path, "not a regular file") }
-        let count = Int(st.st_size)
-        guard count > 0 else {
-            buffer = UnsafeRawBufferPointer(start: nil, count: 0)
-            mapped = false
-            return
-        }
-        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
-        guard let p, p != MAP_FAILED else { throw JukeboxError(path, "cannot memory-map (\(String(cString: strerror(errno))))") }
-        buffer = UnsafeRawBufferPointer(start: p, count: count)
-        mapped = true
-    }
-
-    init(copying source: [UInt8]) {
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(source.count, 1), alignment: 16)
-        source.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: source.count) } }
-        buffer = UnsafeRawBufferPointer(start: p, count: source.count)
-        mapped = false
-    }
-
-    /// Releases the whole pages inside `range` (mapped files only).
-    func evict(_ range: Range<Int>) {
-        guard mapped, let base = buffer.baseAddress else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
-        guard page > 0, start < end, end <= buffer.count else { return }
-        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
-    }
-
-    deinit {
-        guard let base = buffer.baseAddress else { return }
-        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), buffer.count) } else { base.deallocate() }
-    }
-}
 
 extension TorchCheckpoint {
     /// Drops the mapped pages of a tensor's storage from this process once it has been converted,
