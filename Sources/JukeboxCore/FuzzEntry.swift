@@ -10,7 +10,7 @@ public enum FuzzEntry {
     }
 
     public static func audio(_ bytes: [UInt8]) {
-        guard let audio = try? AudioFile.read(bytes: bytes), audio.frames > 0, audio.frames < 1 << 20 else { return }
+        guard let audio = try? AudioFile.read(bytes: bytes), audio.frames > 0, audio.frames < 1 << 16 else { return }
         _ = Resampler.resample(audio.mono(), from: audio.sampleRate, to: 44100)
     }
 }

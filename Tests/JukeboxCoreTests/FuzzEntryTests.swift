@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+@testable import JukeboxCore
+
+/// A few thousand mutations of the fuzz seeds through the same entry points the libFuzzer targets use:
+/// a quick, deterministic guard that malformed input only ever throws (the long runs are Tests/Fuzz/run.sh).
+final class FuzzEntryTests: XCTestCase {
+    static let seeds = Fixtures.packageRoot.appendingPathComponent("Tests/Fuzz/seeds")
+
+    func seedFiles(_ target: String) throws -> [[UInt8]] {
+        let dir = Self.seeds.appendingPathComponent(target)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertFalse(names.isEmpty)
+        return try names.map { [UInt8](try Data(contentsOf: dir.appendingPathComponent($0))) }
+    }
+
+    func mutate(_ seeds: [[UInt8]], rounds: Int, _ body: ([UInt8]) -> Void) {
+        var rng = SeededGenerator(seed: 42)
+        for i in 0..<rounds {
+            var b = seeds[i % seeds.count]
+            switch rng.next() % 4 {
+            case 0: if !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(truncatingIfNeeded: rng.next()) }
+            case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count + 1))))
+            case 2: if !b.isEmpty { b.insert(UInt8(truncatingIfNeeded: rng.next()), at: Int(rng.next() % UInt64(b.count))) }
+            default:
+                for _ in 0..<4 where !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] = [0x00, 0xFF, 0x7F, 0x80][Int(rng.next() % 4)] }
+            }
+            body(b)
+        }
+    }
+
+    func testSafetensorsMutationsNeverCrash() throws {
+        mutate(try seedFiles("safetensors"), rounds: 3000) { FuzzEntry.safetensors($0) }
+    }
+
+    func testAudioMutationsNeverCrash() throws {
+        mutate(try seedFiles("wav"), rounds: 500) { FuzzEntry.audio($0) }
+    }
+
+    func testCheckpointMutationsNeverCrash() throws {
+        mutate(try seedFiles("pickle"), rounds: 3000) { bytes in
+            bytes.withUnsafeBytes { fuzzTorchCheckpoint($0) }
+        }
+    }
+}
