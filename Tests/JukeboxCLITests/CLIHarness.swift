@@ -48,7 +48,7 @@ enum CLI {
     }
 
     static func fixture(_ name: String) throws -> String {
-        let root = ProcessInfo.processInfo.environment["JUKEBOX_FIXTURES"].map { URL(fileURLWithPath: $0) }
+        let root = ProcessInfo.processInfo.environment["JUKEBOX_FIXTURES"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? shared.appendingPathComponent("fixtures/reference")
         let url = root.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {

@@ -111,6 +111,11 @@ def main():
             io.update({f"encoded{level}": enc.numpy(), f"z{level}": z.numpy(), f"decoded{level}": dec.numpy(),
                        f"tie{level}": tie.numpy()})
     write_safetensors(os.path.join(args.out, "vqvae", "io.safetensors"), io)
+    # The same weights as torch checkpoints: legacy (the published files' format) and zip.
+    plain_hps = {k: (list(v) if isinstance(v, tuple) else v) for k, v in hv.items()}
+    ckpt = {"hps": plain_hps, "model": vqvae.state_dict(), "step": 123}
+    t.save(ckpt, os.path.join(args.out, "vqvae", "checkpoint_legacy.pth.tar"), _use_new_zipfile_serialization=False)
+    t.save(ckpt, os.path.join(args.out, "vqvae", "checkpoint_zip.pth.tar"))
 
     variants = [{
         "prior_top_labels": dict(prior_width=48, prior_depth=5, heads=3, blocks=4, n_ctx=48, t_bins=10,
@@ -191,6 +196,13 @@ def main():
               "logits": metrics["preds"].numpy(), "train_loss": np.array([loss.item()], dtype=np.float32)}
         if z_conds:
             io["z_cond0"] = z_conds[0].numpy()
+        if name == "prior_top_5b_lyrics":
+            # As the published 5b priors are stored: transformer matrices in fp16, keys under 'module.'.
+            sd = {"module." + k: (v.half() if "transformer" in k and k.endswith(".w") else v)
+                  for k, v in prior.state_dict().items()}
+            plain = {k: (list(v) if isinstance(v, tuple) else v) for k, v in hp.items()}
+            t.save({"hps": plain, "model": sd, "step": 7},
+                   os.path.join(args.out, name, "checkpoint_fp16_legacy.pth.tar"), _use_new_zipfile_serialization=False)
         write_safetensors(os.path.join(args.out, name, "io.safetensors"), io, {"lyrics": json.dumps(lyrics)})
         print(name, {k: v.shape for k, v in io.items()})
 
