@@ -67,8 +67,9 @@ public struct SessionFolder: Sendable {
         }
         guard let object = parsed as? [String: Any] else { throw JukeboxError(source, "is not a JSON object") }
         guard let versionValue = object["formatVersion"] else { throw JukeboxError(source, "has no formatVersion") }
-        guard let number = versionValue as? NSNumber, let version = Int(exactly: number.doubleValue),
-              !(versionValue is Bool) else {
+        // A JSON true/false also reads as an NSNumber; its objCType tells it apart ("c").
+        guard let number = versionValue as? NSNumber, String(cString: number.objCType) != "c",
+              let version = Int(exactly: number.doubleValue) else {
             throw JukeboxError(source, "formatVersion should be an integer, found \(versionValue)")
         }
         var bytes = data
