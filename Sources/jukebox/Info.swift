@@ -21,5 +21,13 @@ struct Info: ParsableCommand {
         } else {
             for s in summaries { print(s.text) }
         }
+        // A model set is also checked as a whole (levels, codebook, hops, label lists agree).
+        if !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("config.json")) {
+            let layout = try ModelSet.inspect(folder)
+            let levels = layout.availableLevels
+            let line = "\(folder): model set, priors for levels \(levels.map(String.init).joined(separator: ", "))"
+                + (levels.count == layout.priors.count && levels.last == 0 ? " (complete)" : " (top level only or partial)")
+            if json { Log.note(line) } else { print(line) }
+        }
     }
 }
