@@ -54,8 +54,11 @@ public struct PriorConfig: Sendable {
         tBins = labels ? try h.int("t_bins") : 0
         maxBowGenreSize = labels ? try h.int("max_bow_genre_size") : 0
         sr = try h.double("sr")
-        minDuration = labels ? try h.double("min_duration") : 0
-        maxDuration = labels ? try h.double("max_duration") : 0
+        // The timing signal (and so the duration range) exists only at the top level: the reference's
+        // upsampler presets leave min_duration and max_duration null.
+        let timing = labels && level == levels - 1
+        minDuration = timing || h.has("min_duration") ? try h.double("min_duration") : 0
+        maxDuration = timing || h.has("max_duration") ? try h.double("max_duration") : 0
         nTokens = try h.int("n_tokens")
         nVocab = try h.int("n_vocab")
         useTokens = try h.bool("use_tokens")
