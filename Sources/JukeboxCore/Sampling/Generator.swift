@@ -1,0 +1,164 @@
+import Foundation
+
+/// The models a generation run uses: the VQ-VAE (hop lengths, priming) and one prior per level
+/// (index = level, 0 = bottom; nil for levels this run will not sample).
+public struct ModelSet: Sendable {
+    public let vqvae: VQVAE
+    public let priors: [PriorModel?]
+
+    public init(vqvae: VQVAE, priors: [PriorModel?]) throws {
+        guard priors.count == vqvae.levels else {
+            throw JukeboxError("priors", "\(priors.count) prior slots for a VQ-VAE of \(vqvae.levels) levels")
+        }
+        for (level, model) in priors.enumerated() {
+            guard let model else { continue }
+            let c = model.prior.config
+            guard c.level == level, c.levels == vqvae.levels else {
+                throw JukeboxError("prior_level_\(level)", "is a prior for level \(c.level) of \(c.levels)")
+            }
+            guard c.lBins == vqvae.codebookSize else {
+                throw JukeboxError("prior_level_\(level)", "l_bins \(c.lBins) differs from the VQ-VAE's \(vqvae.codebookSize)")
+            }
+            if level < vqvae.levels - 1 {
+                let ratio = vqvae.hopLengths[level + 1] / vqvae.hopLengths[level]
+                guard let cond = model.conditioner, cond.upsampling == ratio else {
+                    throw JukeboxError("prior_level_\(level)", "needs a conditioner upsampling the level above by \(ratio)")
+                }
+            }
+        }
+        (self.vqvae, self.priors) = (vqvae, priors)
+    }
+
+    public var topLevel: Int { vqvae.levels - 1 }
+}
+
+/// What to generate: labels, lengths, sampling settings and randomness (the reference's sample.py hps).
+public struct GenerationPrompt: Sendable {
+    public var artistID: Int
+    public var genreIDs: [Int]
+    /// The whole song's lyric tokens; each window takes its own n_tokens of them.
+    public var lyricTokens: [Int]
+    /// The song's length in audio samples (the labels' total_length).
+    public var totalLength: Int
+    /// Audio samples to have at every sampled level when done (the reference's sample_length).
+    public var sampleLength: Int
+    /// Where the generated audio sits in the song (the labels' offset before windows), in samples.
+    public var offset: Int = 0
+    /// Per level (0 = bottom); the last entry is reused for missing levels.
+    public var settings: [SamplingSettings]
+    public var hopFraction: [Double] = WindowPlan.defaultHopFraction
+    public var seed: UInt64
+    public var samples: Int
+    /// Index of this batch's first sample in the whole run: a run split into batches (the reference's
+    /// split_batch) draws the same codes as one batch, as every sample has its own random stream.
+    public var firstSampleIndex: Int = 0
+    /// Context tokens fed to the cache per forward pass when priming a window.
+    public var chunkSize: Int = 64
+
+    public init(artistID: Int, genreIDs: [Int], lyricTokens: [Int], totalLength: Int, sampleLength: Int,
+                settings: [SamplingSettings], seed: UInt64, samples: Int) {
+        (self.artistID, self.genreIDs, self.lyricTokens) = (artistID, genreIDs, lyricTokens)
+        (self.totalLength, self.sampleLength, self.settings, self.seed, self.samples) =
+            (totalLength, sampleLength, settings, seed, samples)
+    }
+
+    func settings(level: Int) -> SamplingSettings { settings.isEmpty ? SamplingSettings() : settings[min(level, settings.count - 1)] }
+}
+
+public enum GenerationMode: Sendable {
+    /// Sample from nothing, top level first, down to `lowestLevel` (top level only when it is the top).
+    case ancestral(lowestLevel: Int)
+    /// Given the top level's codes, fill every level below.
+    case upsample(top: LevelCodes)
+    /// Extend the given codes (one entry per level, bottom first; t may be 0) at every level.
+    case continuation([LevelCodes])
+    /// Encode audio [samples or 1, T, 1] with the VQ-VAE and continue from its codes at every level.
+    case primed(audio: Tensor)
+}
+
+public struct GenerationResult: Sendable {
+    /// One entry per level, bottom first (rows = samples; t = 0 where nothing exists).
+    public let codes: [LevelCodes]
+    public let cancelled: Bool
+}
+
+/// Hierarchical sampling: the top level window by window, then each upsampler conditioned on the
+/// level above (the reference's _sample / sample_level / sample_single_window).
+public final class Generator: @unchecked Sendable {
+    public let models: ModelSet
+
+    public init(models: ModelSet) { self.models = models }
+
+    struct Cancelled: Error {}
+
+    public func generate(_ prompt: GenerationPrompt, mode: GenerationMode, cancel: CancelFlag? = nil,
+                         events: ((GenerationEvent) -> Void)? = nil) throws -> GenerationResult {
+        let emit = events ?? { _ in }
+        let levelsCount = models.vqvae.levels, top = levelsCount - 1, n = prompt.samples
+        var rows = [[[Int]]](repeating: [[Int]](repeating: [], count: max(n, 0)), count: levelsCount)
+        do {
+            try validate(prompt)
+            let order: [Int]
+            switch mode {
+            case .ancestral(let lowest):
+                guard lowest >= 0, lowest <= top else { throw JukeboxError("levels", "lowest level \(lowest) is outside 0...\(top)") }
+                order = Array((lowest...top).reversed())
+            case .upsample(let codes):
+                rows[top] = try Self.rows(codes, samples: n, what: "top-level codes")
+                order = Array((0..<top).reversed())
+            case .continuation(let codes):
+                guard codes.count == levelsCount else {
+                    throw JukeboxError("codes", "\(codes.count) levels of codes; the VQ-VAE has \(levelsCount)")
+                }
+                for l in 0..<levelsCount { rows[l] = try Self.rows(codes[l], samples: n, what: "level \(l) codes") }
+                order = Array((0...top).reversed())
+            case .primed(let audio):
+                let codes = try models.vqvae.encode(audio)
+                for l in 0..<levelsCount { rows[l] = try Self.rows(codes[l], samples: n, what: "primed audio") }
+                order = Array((0...top).reversed())
+            }
+            for level in order {
+                guard let model = models.priors[level] else {
+                    throw JukeboxError("prior_level_\(level)", "missing: this run samples level \(level)")
+                }
+                try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
+                emit(.levelFinished(level: level))
+            }
+        } catch is Cancelled {
+            emit(.cancelled)
+            return GenerationResult(codes: Self.levelCodes(rows), cancelled: true)
+        } catch {
+            emit(.failed("\(error)"))
+            throw error
+        }
+        return GenerationResult(codes: Self.levelCodes(rows), cancelled: false)
+    }
+
+    private func validate(_ p: GenerationPrompt) throws {
+        guard p.samples >= 1 else { throw JukeboxError("samples", "need at least one sample (got \(p.samples))") }
+        let topHop = models.vqvae.hopLengths[models.topLevel]
+        guard p.sampleLength >= topHop, p.sampleLength % topHop == 0 else {
+            throw JukeboxError("sample_length", "\(p.sampleLength) samples is not a positive multiple of the top level's hop \(topHop)")
+        }
+        guard p.totalLength > 0, p.offset >= 0, p.offset < p.totalLength else {
+            throw JukeboxError("total_length", "offset \(p.offset) must lie inside the song of \(p.totalLength) samples")
+        }
+        guard p.chunkSize >= 1 else { throw JukeboxError("chunk_size", "must be at least 1 (got \(p.chunkSize))") }
+        for s in p.settings { try s.validate() }
+    }
+
+    /// Rows of a LevelCodes, one per sample; a single row is repeated for every sample.
+    static func rows(_ codes: LevelCodes, samples: Int, what: String) throws -> [[Int]] {
+        if codes.t == 0 { return [[Int]](repeating: [], count: samples) }
+        if codes.n == samples { return (0..<samples).map { Array(codes.row($0)) } }
+        if codes.n == 1 { return [[Int]](repeating: Array(codes.row(0)), count: samples) }
+        throw JukeboxError("codes", "\(what) have \(codes.n) rows for \(samples) samples")
+    }
+
+    static func levelCodes(_ rows: [[[Int]]]) -> [LevelCodes] {
+        rows.map { r in
+            let t = r.map(\.count).min() ?? 0
+            return LevelCodes(n: r.count, t: t, uncheckedValues: r.flatMap { $0.prefix(t) })
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// One level, window by window: context tokens primed into the key/value cache in chunks, the rest
+/// sampled one position at a time for every sample together.
+extension Generator {
+    func plan(level: Int, model: PriorModel, prompt: GenerationPrompt, existing: Int) throws -> WindowPlan {
+        let hops = models.vqvae.hopLengths
+        let fraction = level < prompt.hopFraction.count ? prompt.hopFraction[level] : 0.5
+        let condDownsample = level < models.topLevel ? hops[level + 1] / hops[level] : nil
+        return try WindowPlan(level: level, nCtx: model.nCtx, hopFraction: fraction,
+                              totalTokens: prompt.sampleLength / hops[level], existingTokens: existing,
+                              rawToTokens: hops[level], condDownsample: condDownsample)
+    }
+
+    func sampleLevel(_ level: Int, model: PriorModel, prompt: GenerationPrompt, rows: inout [[[Int]]],
+                     cancel: CancelFlag?, emit: (GenerationEvent) -> Void) throws {
+        let existing = rows[level].map(\.count).min() ?? 0
+        guard rows[level].allSatisfy({ $0.count == existing }) else {
+            throw JukeboxError("codes", "level \(level) rows have different lengths")
+        }
+        let plan = try plan(level: level, model: model, prompt: prompt, existing: existing)
+        var streams = (0..<prompt.samples).map { SampleStreams.generator(seed: prompt.seed, level: level, sample: prompt.firstSampleIndex + $0) }
+        var progress = Progress(level: level, total: plan.tokensToSample, samples: prompt.samples)
+        for window in plan.windows where window.toSample > 0 {
+            emit(.windowStarted(level: level, index: window.index, start: window.start, length: window.length))
+            try sampleWindow(window, level: level, model: model, prompt: prompt, rows: &rows, streams: &streams,
+                             progress: &progress, cancel: cancel, emit: emit)
+            emit(.windowFinished(level: level, index: window.index, start: window.start, length: window.length))
+        }
+        progress.report(emit, force: true)
+    }
+
+    /// The label rows y for a window (prior.get_y), the same for every sample; nil without labels.
+    func labels(_ model: PriorModel, prompt: GenerationPrompt, window: WindowPlan.Window, rawToTokens: Int) throws -> [Int]? {
+        let c = model.prior.config
+        guard c.labels else { return nil }
+        let layout = LabelLayout(maxBowGenreSize: c.maxBowGenreSize, nTokens: c.nTokens)
+        let song = SongLabels(artistID: prompt.artistID, genreIDs: prompt.genreIDs, fullTokens: prompt.lyricTokens,
+                              totalLength: prompt.totalLength, offset: prompt.offset)
+        let y = try LabelVector.forWindow(song, start: window.start, rawToTokens: rawToTokens,
+                                          sampleLength: c.nCtx * rawToTokens, layout: layout).y
+        try LabelVector.validate(y, layout: layout, artistBins: c.yBins[1], genreBins: c.yBins[0],
+                                 nVocab: c.nTokens > 0 ? c.nVocab : 0)
+        return Array([[Int]](repeating: y, count: prompt.samples).joined())
+    }
+
+    private func sampleWindow(_ window: WindowPlan.Window, level: Int, model: PriorModel, prompt: GenerationPrompt,
+                              rows: inout [[[Int]]], streams: inout [SeededGenerator], progress: inout Progress,
+                              cancel: CancelFlag?, emit: (GenerationEvent) -> Void) throws {
+        let n = prompt.samples, prior = model.prior, c = prior.config
+        var xCond: Tensor? = nil
+        if let span = window.conditioning {
+            let above = rows[level + 1]
+            guard above.allSatisfy({ $0.count >= span.upperBound }) else {
+                throw JukeboxError("z_cond", "level \(level) window \(window.index) needs codes \(span) of level \(level + 1),"
+                                   + " which has \(above.map(\.count).min() ?? 0)")
+            }
+            let values = Array(above.map { $0[span] }.joined())
+            xCond = try model.xCond(zCond: LevelCodes(n: n, t: span.count, values: values), batch: n, length: c.nCtx)
+        }
+        let y = try labels(model, prompt: prompt, window: window, rawToTokens: models.vqvae.hopLengths[level])
+        let state = try prior.makeState(batch: n, y: y, xCond: xCond)
+        let start = window.start
+
+        // Prime the cache with the context, chunk by chunk (primed_sample's split_chunks).
+        var done = 0
+        while done < window.existing {
+            if cancel?.isCancelled == true { throw Cancelled() }
+            let count = min(prompt.chunkSize, window.existing - done)
+            var previous = [Int](repeating: 0, count: n * count)
+            for s in 0..<n {
+                for i in 0..<count where done + i > 0 { previous[s * count + i] = rows[level][s][start + done + i - 1] }
+            }
+            try prior.forward(state, previousCodes: previous, count: count, output: .none)
+            done += count
+        }
+
+        let settings = prompt.settings(level: level)
+        let bins = prior.prior.bins, offset = c.codeOffset
+        var sampler = TokenSampler()
+        var previous = [Int](repeating: 0, count: n)
+        var values = [Int](repeating: 0, count: n)
+        for p in window.existing..<window.length {
+            if cancel?.isCancelled == true { throw Cancelled() }
+            for s in 0..<n { previous[s] = p == 0 ? 0 : rows[level][s][start + p - 1] }
+            guard let logits = try prior.forward(state, previousCodes: previous, count: 1, output: .lastLogits) else {
+                throw JukeboxError("prior", "returned no logits")
+            }
+            for s in 0..<n {
+                // Only code tokens: for the single encoder-decoder the lyric vocabulary sits below codeOffset.
+                values[s] = sampler.draw(logits.data + s * bins + offset, count: c.lBins, settings: settings, rng: &streams[s])
+                rows[level][s].append(values[s])
+            }
+            emit(.tokensSampled(level: level, samples: 0..<n, positions: (start + p)..<(start + p + 1), values: values))
+            progress.advance(emit)
+        }
+    }
+}
+
+/// Tokens per second and time left for one level, reported at most every 100 ms.
+struct Progress {
+    let level: Int, total: Int, samples: Int
+    var done = 0
+    let began = DispatchTime.now().uptimeNanoseconds
+    var lastReport: UInt64 = 0
+
+    init(level: Int, total: Int, samples: Int) { (self.level, self.total, self.samples) = (level, total, samples) }
+
+    mutating func advance(_ emit: (GenerationEvent) -> Void) {
+        done += 1
+        report(emit, force: false)
+    }
+
+    mutating func report(_ emit: (GenerationEvent) -> Void, force: Bool) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard force || now - lastReport >= 100_000_000 || done == total else { return }
+        lastReport = now
+        let seconds = max(Double(now - began) / 1e9, 1e-9)
+        let rate = Double(done) / seconds
+        emit(.progress(level: level, done: done, total: total, tokensPerSecond: rate * Double(samples),
+                       eta: rate > 0 ? Double(total - done) / rate : 0))
+    }
+}

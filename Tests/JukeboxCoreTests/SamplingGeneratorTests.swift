@@ -1,0 +1,197 @@
+import XCTest
+@testable import JukeboxCore
+
+/// Hierarchical sampling on small random models: a two-level VQ-VAE (hops 2 and 4), a labelled top
+/// prior and an upsampler conditioned on it.
+final class SamplingGeneratorTests: XCTestCase {
+    static let lBins = 23
+
+    static func vqvae() throws -> VQVAE {
+        try VQVAE.random(Hyperparameters([
+            "levels": 2, "downs_t": [1, 1], "strides_t": [2, 2], "emb_width": 6, "l_bins": lBins,
+            "hvqvae_multipliers": [1, 1], "width": 5, "depth": 2, "m_conv": 1.0, "dilation_growth_rate": 2,
+            "dilation_cycle": 2, "vqvae_reverse_decoder_dilation": false, "sr": 22050,
+        ], source: "test vqvae"), seed: 1)
+    }
+
+    static func priorHps(level: Int, _ changes: [String: Any] = [:]) -> Hyperparameters {
+        var c: [String: Any] = ["level": level, "levels": 2, "l_bins": lBins, "n_ctx": 16, "blocks": 4,
+                                "downs_t": [1, 1], "strides_t": [2, 2], "cond_width": 8, "cond_depth": 2,
+                                "cond_m_conv": 1.0, "cond_dilation_growth_rate": 2, "cond_dilation_cycle": 2,
+                                "cond_res_scale": false, "cond_zero_out": false, "cond_c_res": 0]
+        for (k, v) in changes { c[k] = v }
+        return PriorModelTests.hps(c)
+    }
+
+    static func model(level: Int, _ changes: [String: Any] = [:], seed: UInt64) throws -> PriorModel {
+        let hps = priorHps(level: level, changes)
+        let prior = try Prior.randomWeights(hps: hps, seed: seed)
+        let conditioner = level == 0
+            ? try UpsamplerConditioner(parameters: ParameterRecorder(seed: seed + 1), settings: .init(hps)) : nil
+        return PriorModel(prior: prior, conditioner: conditioner, hps: hps, folder: "")
+    }
+
+    static let shared: ModelSet = {
+        try! ModelSet(vqvae: vqvae(), priors: [model(level: 0, seed: 20), model(level: 1, seed: 10)])
+    }()
+
+    /// 96 audio samples: 24 top-level tokens (windows at 0 and 8), 48 bottom tokens (0, 8, 16, 24, 32).
+    func prompt(samples: Int = 2, seed: UInt64 = 7, sampleLength: Int = 96) -> GenerationPrompt {
+        GenerationPrompt(artistID: 3, genreIDs: [1], lyricTokens: [], totalLength: 44100, sampleLength: sampleLength,
+                         settings: [SamplingSettings(temperature: 1)], seed: seed, samples: samples)
+    }
+
+    func testCachedSamplingEqualsRecomputingTheFullForward() throws {
+        let topLevel = try Self.model(level: 1, seed: 10)
+        let lyrics = try Self.model(level: 1, PriorModelTests.singleEncDec.merging(["level": 1, "levels": 2, "l_bins": Self.lBins]) { _, b in b }, seed: 30)
+        for (model, tokens) in [(topLevel, Array(0..<5)), (lyrics, [4, 1, 7, 2, 8, 5, 3, 0, 6, 2, 1])] {
+            let models = try ModelSet(vqvae: Self.vqvae(), priors: [nil, model])
+            var p = prompt(samples: 2)
+            p.lyricTokens = tokens
+            p.sampleLength = 4 * (model.nCtx + 6)   // two windows
+            p.settings = [SamplingSettings(temperature: 0.9, topK: 12)]
+            let got = try Generator(models: models).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1]
+            XCTAssertEqual(got.t, model.nCtx + 6)
+            XCTAssertEqual(got.values, try naiveLevel(model, prompt: p, tokens: got.t), "n_ctx \(model.nCtx)")
+            XCTAssertTrue(got.values.allSatisfy { $0 >= 0 && $0 < Self.lBins })
+        }
+    }
+
+    /// The top level sampled without any cache: every token from a full forward over its window.
+    func naiveLevel(_ model: PriorModel, prompt p: GenerationPrompt, tokens T: Int) throws -> [Int] {
+        let c = model.prior.config, nCtx = c.nCtx, bins = model.prior.prior.bins
+        let plan = try WindowPlan(level: 1, nCtx: nCtx, hopFraction: p.hopFraction[1], totalTokens: T, existingTokens: 0,
+                                  rawToTokens: 4, condDownsample: nil)
+        var rows = [[Int]](repeating: [], count: p.samples)
+        var rngs = (0..<p.samples).map { SampleStreams.generator(seed: p.seed, level: 1, sample: $0) }
+        var sampler = TokenSampler()
+        for w in plan.windows {
+            let song = SongLabels(artistID: p.artistID, genreIDs: p.genreIDs, fullTokens: p.lyricTokens, totalLength: p.totalLength)
+            let y = try LabelVector.forWindow(song, start: w.start, rawToTokens: 4, sampleLength: nCtx * 4,
+                                              layout: LabelLayout(maxBowGenreSize: c.maxBowGenreSize, nTokens: c.nTokens)).y
+            for pos in w.existing..<w.length {
+                for s in 0..<p.samples {
+                    let z = Array(rows[s][w.start..<(w.start + pos)]) + [0]
+                    let logits = try model.prior.logits(z: z, batch: 1, y: y)
+                    let row = logits.data + (c.prefixLength + pos) * bins + c.codeOffset
+                    rows[s].append(sampler.draw(row, count: c.lBins, settings: p.settings[0], rng: &rngs[s]))
+                }
+            }
+        }
+        return Array(rows.joined())
+    }
+
+    func testSameSeedGivesTheSameCodesWhateverTheBatch() throws {
+        let generator = Generator(models: Self.shared)
+        let three = try generator.generate(prompt(samples: 3), mode: .ancestral(lowestLevel: 0))
+        XCTAssertFalse(three.cancelled)
+        XCTAssertEqual(three.codes.map(\.t), [48, 24])
+        XCTAssertEqual(try generator.generate(prompt(samples: 3), mode: .ancestral(lowestLevel: 0)).codes, three.codes)
+        for i in 0..<3 {
+            var one = prompt(samples: 1)
+            one.firstSampleIndex = i
+            let single = try generator.generate(one, mode: .ancestral(lowestLevel: 0))
+            for level in 0..<2 { XCTAssertEqual(single.codes[level].values, Array(three.codes[level].row(i)), "sample \(i) level \(level)") }
+        }
+        // Samples of one batch differ from each other, and another seed differs.
+        XCTAssertNotEqual(three.codes[1].row(0), three.codes[1].row(1))
+        let other = try generator.generate(prompt(samples: 3, seed: 8), mode: .ancestral(lowestLevel: 0))
+        XCTAssertNotEqual(other.codes[1], three.codes[1])
+        XCTAssertNotEqual(other.codes[0], three.codes[0])
+    }
+
+    func testAncestralTopOnlyAndUpsampleFillOnlyTheirLevels() throws {
+        let generator = Generator(models: Self.shared)
+        let top = try generator.generate(prompt(), mode: .ancestral(lowestLevel: 1))
+        XCTAssertEqual(top.codes.map(\.t), [0, 24])
+        let up = try generator.generate(prompt(), mode: .upsample(top: top.codes[1]))
+        XCTAssertEqual(up.codes[1], top.codes[1])
+        XCTAssertEqual(up.codes[0].t, 48)
+        // Upsampling is what the ancestral run does below the top, given the same top codes.
+        let all = try generator.generate(prompt(), mode: .ancestral(lowestLevel: 0))
+        XCTAssertEqual(all.codes[1], top.codes[1])
+        XCTAssertEqual(all.codes[0], up.codes[0])
+        // Other top codes condition the upsampler differently.
+        let shifted = try LevelCodes(n: 2, t: 24, values: top.codes[1].values.map { ($0 + 5) % Self.lBins })
+        XCTAssertNotEqual(try generator.generate(prompt(), mode: .upsample(top: shifted)).codes[0], up.codes[0])
+        // The upsampler needs the level above: a top level too short for the windows is an error.
+        let short = try LevelCodes(n: 2, t: 10, values: Array(top.codes[1].values.prefix(20)))
+        XCTAssertThrowsError(try generator.generate(prompt(), mode: .upsample(top: short))) { XCTAssertTrue("\($0)".contains("z_cond"), "\($0)") }
+    }
+
+    func testContinueAndPrimedNeverChangeExistingTokens() throws {
+        let generator = Generator(models: Self.shared)
+        var rng = SeededGenerator(seed: 4)
+        let existing = try [LevelCodes(n: 2, t: 13, values: (0..<26).map { _ in Int(rng.next() % 23) }),
+                            LevelCodes(n: 2, t: 11, values: (0..<22).map { _ in Int(rng.next() % 23) })]
+        let result = try generator.generate(prompt(), mode: .continuation(existing))
+        XCTAssertEqual(result.codes.map(\.t), [48, 24])
+        for level in 0..<2 {
+            for s in 0..<2 { XCTAssertEqual(Array(result.codes[level].row(s).prefix(existing[level].t)), Array(existing[level].row(s))) }
+        }
+        // Primed: audio encoded by the VQ-VAE, one row shared by both samples.
+        let audio = VQVAEShapeTests.audio(n: 1, t: 40, seed: 5)
+        let codes = try Self.shared.vqvae.encode(audio)
+        let primed = try generator.generate(prompt(), mode: .primed(audio: audio))
+        XCTAssertEqual(primed.codes.map(\.t), [48, 24])
+        for level in 0..<2 {
+            XCTAssertEqual(codes[level].t, 40 / Self.shared.vqvae.hopLengths[level])
+            for s in 0..<2 { XCTAssertEqual(Array(primed.codes[level].row(s).prefix(codes[level].t)), Array(codes[level].row(0))) }
+        }
+        XCTAssertNotEqual(primed.codes[0].row(0), primed.codes[0].row(1))
+    }
+
+    func testEventsAndCancellationKeepWhatWasSampled() throws {
+        let generator = Generator(models: Self.shared)
+        var events: [GenerationEvent] = []
+        let full = try generator.generate(prompt(), mode: .ancestral(lowestLevel: 0)) { events.append($0) }
+        let windows = events.compactMap { e -> Int? in if case .windowStarted(let l, _, let s, _) = e { return l * 1000 + s }; return nil }
+        XCTAssertEqual(windows, [1000, 1008, 0, 8, 16, 24, 32])
+        let finished = events.compactMap { e -> Int? in if case .levelFinished(let l) = e { return l }; return nil }
+        XCTAssertEqual(finished, [1, 0])
+        var sampled: [[Int]] = [[], []]
+        for case .tokensSampled(let level, let samples, let positions, let values) in events {
+            XCTAssertEqual(samples, 0..<2)
+            XCTAssertEqual(positions.lowerBound, sampled[level].count / 2)
+            sampled[level] += values
+        }
+        XCTAssertEqual(sampled[1].count, 48)
+        XCTAssertEqual(sampled[0].count, 96)
+        let progress = events.compactMap { e -> (Int, Int, Int)? in if case .progress(let l, let d, let t, _, _) = e { return (l, d, t) }; return nil }
+        XCTAssertTrue(progress.contains { $0 == (1, 24, 24) } && progress.contains { $0 == (0, 48, 48) })
+
+        // Cancel after 20 top-level tokens (inside the second window).
+        let flag = CancelFlag()
+        var seen = 0, last: GenerationEvent?
+        let cut = try generator.generate(prompt(), mode: .ancestral(lowestLevel: 0), cancel: flag) { event in
+            if case .tokensSampled = event { seen += 1; if seen == 20 { flag.cancel() } }
+            last = event
+        }
+        XCTAssertTrue(cut.cancelled)
+        XCTAssertEqual(last, .cancelled)
+        XCTAssertEqual(cut.codes.map(\.t), [0, 20])
+        for s in 0..<2 { XCTAssertEqual(Array(cut.codes[1].row(s)), Array(full.codes[1].row(s).prefix(20))) }
+        // Continuing the cancelled codes finishes the level as the uninterrupted run did.
+        let resumed = try generator.generate(prompt(), mode: .continuation(cut.codes))
+        XCTAssertEqual(Array(resumed.codes[1].values.prefix(0)), [])
+        XCTAssertEqual(resumed.codes[1].t, 24)
+    }
+
+    func testBadRequestsAreOneLineErrors() throws {
+        let generator = Generator(models: Self.shared)
+        var failed: String?
+        XCTAssertThrowsError(try generator.generate(prompt(sampleLength: 90), mode: .ancestral(lowestLevel: 0)) {
+            if case .failed(let m) = $0 { failed = m }
+        }) { XCTAssertTrue("\($0)".contains("sample_length"), "\($0)") }
+        XCTAssertNotNil(failed)
+        XCTAssertThrowsError(try generator.generate(prompt(samples: 0), mode: .ancestral(lowestLevel: 0)))
+        XCTAssertThrowsError(try generator.generate(prompt(), mode: .ancestral(lowestLevel: 2)))
+        let noTop = try ModelSet(vqvae: Self.shared.vqvae, priors: [Self.shared.priors[0], nil])
+        XCTAssertThrowsError(try Generator(models: noTop).generate(prompt(), mode: .ancestral(lowestLevel: 0))) {
+            XCTAssertTrue("\($0)".contains("prior_level_1"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelSet(vqvae: Self.shared.vqvae, priors: [Self.shared.priors[1], nil]))
+        let bad = try LevelCodes(n: 2, t: 2, values: [0, 1, 2, 99])
+        XCTAssertThrowsError(try generator.generate(prompt(), mode: .continuation([LevelCodes(n: 0, t: 0, values: []), bad])))
+    }
+}
