@@ -63,7 +63,6 @@ final class SamplingGeneratorTests: XCTestCase {
         let plan = try WindowPlan(level: 1, nCtx: nCtx, hopFraction: p.hopFraction[1], totalTokens: T, existingTokens: 0,
                                   rawToTokens: 4, condDownsample: nil)
         var rows = [[Int]](repeating: [], count: p.samples)
-        var rngs = (0..<p.samples).map { SampleStreams.generator(seed: p.seed, level: 1, sample: $0) }
         var sampler = TokenSampler()
         for w in plan.windows {
             let song = SongLabels(artistID: p.artistID, genreIDs: p.genreIDs, fullTokens: p.lyricTokens, totalLength: p.totalLength)
@@ -74,7 +73,8 @@ final class SamplingGeneratorTests: XCTestCase {
                     let z = Array(rows[s][w.start..<(w.start + pos)]) + [0]
                     let logits = try model.prior.logits(z: z, batch: 1, y: y)
                     let row = logits.data + (c.prefixLength + pos) * bins + c.codeOffset
-                    rows[s].append(sampler.draw(row, count: c.lBins, settings: p.settings[0], rng: &rngs[s]))
+                    var rng = SampleStreams.generator(seed: p.seed, level: 1, sample: s, position: w.start + pos)
+                    rows[s].append(sampler.draw(row, count: c.lBins, settings: p.settings[0], rng: &rng))
                 }
             }
         }
@@ -171,10 +171,9 @@ final class SamplingGeneratorTests: XCTestCase {
         XCTAssertEqual(last, .cancelled)
         XCTAssertEqual(cut.codes.map(\.t), [0, 20])
         for s in 0..<2 { XCTAssertEqual(Array(cut.codes[1].row(s)), Array(full.codes[1].row(s).prefix(20))) }
-        // Continuing the cancelled codes finishes the level as the uninterrupted run did.
+        // Continuing the cancelled codes finishes as the uninterrupted run did (each position has its own stream).
         let resumed = try generator.generate(prompt(), mode: .continuation(cut.codes))
-        XCTAssertEqual(Array(resumed.codes[1].values.prefix(0)), [])
-        XCTAssertEqual(resumed.codes[1].t, 24)
+        XCTAssertEqual(resumed.codes, full.codes)
     }
 
     func testBadRequestsAreOneLineErrors() throws {
@@ -193,5 +192,31 @@ final class SamplingGeneratorTests: XCTestCase {
         XCTAssertThrowsError(try ModelSet(vqvae: Self.shared.vqvae, priors: [Self.shared.priors[1], nil]))
         let bad = try LevelCodes(n: 2, t: 2, values: [0, 1, 2, 99])
         XCTAssertThrowsError(try generator.generate(prompt(), mode: .continuation([LevelCodes(n: 0, t: 0, values: []), bad])))
+    }
+}
+
+extension SamplingGeneratorTests {
+    func testStreamDeliversEventsAndCancelStopsWithinATenthOfASecond() async throws {
+        let generator = Generator(models: Self.shared)
+        var p = prompt(samples: 1)
+        p.sampleLength = 4 * 4000
+        let flag = CancelFlag()
+        let (events, task) = generator.stream(p, mode: .ancestral(lowestLevel: 1), cancel: flag)
+        var tokens = 0, last: GenerationEvent?
+        var cancelledAt: UInt64 = 0
+        for await event in events {
+            if case .tokensSampled = event {
+                tokens += 1
+                if tokens == 5 { cancelledAt = DispatchTime.now().uptimeNanoseconds; flag.cancel() }
+            }
+            last = event
+        }
+        let result = try await task.value
+        let latency = Double(DispatchTime.now().uptimeNanoseconds - cancelledAt) / 1e9
+        XCTAssertLessThan(latency, 0.1)
+        XCTAssertTrue(result.cancelled, "the run finished before the cancel: make it longer")
+        XCTAssertEqual(last, .cancelled)
+        XCTAssertEqual(result.codes[1].t, tokens)
+        XCTAssertLessThan(tokens, 4000)
     }
 }

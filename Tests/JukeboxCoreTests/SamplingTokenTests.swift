@@ -64,13 +64,15 @@ final class SamplingTokenTests: XCTestCase {
         XCTAssertNoThrow(try SamplingSettings(temperature: 0.98, topK: 0, topP: 0.95).validate())
     }
 
-    func testStreamsDependOnSeedLevelAndSampleOnly() {
-        var a = SampleStreams.generator(seed: 5, level: 1, sample: 2)
-        var b = SampleStreams.generator(seed: 5, level: 1, sample: 2)
+    func testStreamsDependOnSeedLevelSampleAndPositionOnly() {
+        var a = SampleStreams.generator(seed: 5, level: 1, sample: 2, position: 9)
+        var b = SampleStreams.generator(seed: 5, level: 1, sample: 2, position: 9)
         let first = a.next()
         XCTAssertEqual(first, b.next())
-        var others = [SampleStreams.generator(seed: 6, level: 1, sample: 2), SampleStreams.generator(seed: 5, level: 0, sample: 2),
-                      SampleStreams.generator(seed: 5, level: 1, sample: 3)]
+        var others = [SampleStreams.generator(seed: 6, level: 1, sample: 2, position: 9),
+                      SampleStreams.generator(seed: 5, level: 0, sample: 2, position: 9),
+                      SampleStreams.generator(seed: 5, level: 1, sample: 3, position: 9),
+                      SampleStreams.generator(seed: 5, level: 1, sample: 2, position: 10)]
         for i in others.indices { XCTAssertNotEqual(others[i].next(), first) }
     }
 }

@@ -162,3 +162,17 @@ public final class Generator: @unchecked Sendable {
         }
     }
 }
+
+extension Generator {
+    /// generate() on a background task, its events as an AsyncStream (finished when the run ends,
+    /// whether it completes, is cancelled through `cancel`, or fails).
+    public func stream(_ prompt: GenerationPrompt, mode: GenerationMode, cancel: CancelFlag)
+        -> (events: AsyncStream<GenerationEvent>, result: Task<GenerationResult, Error>) {
+        let (events, continuation) = AsyncStream.makeStream(of: GenerationEvent.self, bufferingPolicy: .unbounded)
+        let task = Task.detached(priority: .userInitiated) { [self] in
+            defer { continuation.finish() }
+            return try self.generate(prompt, mode: mode, cancel: cancel) { continuation.yield($0) }
+        }
+        return (events, task)
+    }
+}

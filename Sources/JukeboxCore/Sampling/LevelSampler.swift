@@ -19,11 +19,10 @@ extension Generator {
             throw JukeboxError("codes", "level \(level) rows have different lengths")
         }
         let plan = try plan(level: level, model: model, prompt: prompt, existing: existing)
-        var streams = (0..<prompt.samples).map { SampleStreams.generator(seed: prompt.seed, level: level, sample: prompt.firstSampleIndex + $0) }
         var progress = Progress(level: level, total: plan.tokensToSample, samples: prompt.samples)
         for window in plan.windows where window.toSample > 0 {
             emit(.windowStarted(level: level, index: window.index, start: window.start, length: window.length))
-            try sampleWindow(window, level: level, model: model, prompt: prompt, rows: &rows, streams: &streams,
+            try sampleWindow(window, level: level, model: model, prompt: prompt, rows: &rows,
                              progress: &progress, cancel: cancel, emit: emit)
             emit(.windowFinished(level: level, index: window.index, start: window.start, length: window.length))
         }
@@ -45,7 +44,7 @@ extension Generator {
     }
 
     private func sampleWindow(_ window: WindowPlan.Window, level: Int, model: PriorModel, prompt: GenerationPrompt,
-                              rows: inout [[[Int]]], streams: inout [SeededGenerator], progress: inout Progress,
+                              rows: inout [[[Int]]], progress: inout Progress,
                               cancel: CancelFlag?, emit: (GenerationEvent) -> Void) throws {
         let n = prompt.samples, prior = model.prior, c = prior.config
         var xCond: Tensor? = nil
@@ -88,7 +87,9 @@ extension Generator {
             }
             for s in 0..<n {
                 // Only code tokens: for the single encoder-decoder the lyric vocabulary sits below codeOffset.
-                values[s] = sampler.draw(logits.data + s * bins + offset, count: c.lBins, settings: settings, rng: &streams[s])
+                var rng = SampleStreams.generator(seed: prompt.seed, level: level, sample: prompt.firstSampleIndex + s,
+                                                  position: start + p)
+                values[s] = sampler.draw(logits.data + s * bins + offset, count: c.lBins, settings: settings, rng: &rng)
                 rows[level][s].append(values[s])
             }
             emit(.tokensSampled(level: level, samples: 0..<n, positions: (start + p)..<(start + p + 1), values: values))

@@ -22,13 +22,16 @@ public struct SamplingSettings: Sendable, Equatable {
     }
 }
 
-/// One random stream per (seed, level, sample): a sample's codes depend only on these, never on the
-/// batch it is sampled in or on the other samples.
+/// The randomness of one token: a stream per (seed, level, sample, position). A sample's codes depend
+/// only on these, never on the batch it is sampled in or the other samples, and a run cancelled and
+/// continued draws what the uninterrupted run would have drawn.
 public enum SampleStreams {
-    public static func generator(seed: UInt64, level: Int, sample: Int) -> SeededGenerator {
+    public static func generator(seed: UInt64, level: Int, sample: Int, position: Int) -> SeededGenerator {
         var mix = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: level) &* 0xD1B5_4A32_D192_ED03)
                                   ^ (UInt64(truncatingIfNeeded: sample) &* 0x8CB9_2BA7_2F3D_8DD7))
-        return SeededGenerator(seed: mix.next())
+        var stream = SeededGenerator(seed: mix.next() ^ (UInt64(truncatingIfNeeded: position) &* 0x9FB2_1C65_1E98_DF25))
+        _ = stream.next()
+        return SeededGenerator(seed: stream.next())
     }
 }
 
