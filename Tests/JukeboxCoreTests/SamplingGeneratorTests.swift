@@ -57,28 +57,45 @@ final class SamplingGeneratorTests: XCTestCase {
         }
     }
 
-    /// The top level sampled without any cache: every token from a full forward over its window.
-    func naiveLevel(_ model: PriorModel, prompt p: GenerationPrompt, tokens T: Int) throws -> [Int] {
-        let c = model.prior.config, nCtx = c.nCtx, bins = model.prior.prior.bins
-        let plan = try WindowPlan(level: 1, nCtx: nCtx, hopFraction: p.hopFraction[1], totalTokens: T, existingTokens: 0,
-                                  rawToTokens: 4, condDownsample: nil)
+    /// A level sampled without any cache: every token from a full forward over its window (and, for the
+    /// upsampler, x_cond from the conditioner over the window's span of `above`).
+    func naiveLevel(_ model: PriorModel, prompt p: GenerationPrompt, tokens T: Int, level: Int = 1,
+                    above: LevelCodes? = nil) throws -> [Int] {
+        let c = model.prior.config, nCtx = c.nCtx, bins = model.prior.prior.bins, hop = level == 1 ? 4 : 2
+        let plan = try WindowPlan(level: level, nCtx: nCtx, hopFraction: p.hopFraction[level], totalTokens: T,
+                                  existingTokens: 0, rawToTokens: hop, condDownsample: level == 1 ? nil : 2)
         var rows = [[Int]](repeating: [], count: p.samples)
         var sampler = TokenSampler()
         for w in plan.windows {
             let song = SongLabels(artistID: p.artistID, genreIDs: p.genreIDs, fullTokens: p.lyricTokens, totalLength: p.totalLength)
-            let y = try LabelVector.forWindow(song, start: w.start, rawToTokens: 4, sampleLength: nCtx * 4,
+            let y = try LabelVector.forWindow(song, start: w.start, rawToTokens: hop, sampleLength: nCtx * hop,
                                               layout: LabelLayout(maxBowGenreSize: c.maxBowGenreSize, nTokens: c.nTokens)).y
             for pos in w.existing..<w.length {
                 for s in 0..<p.samples {
+                    var xCond: Tensor? = nil
+                    if let above, let span = w.conditioning {
+                        let zc = try LevelCodes(n: 1, t: span.count, values: Array(above.row(s)[(s * above.t + span.lowerBound)..<(s * above.t + span.upperBound)]))
+                        xCond = try model.xCond(zCond: zc, batch: 1, length: nCtx)
+                    }
                     let z = Array(rows[s][w.start..<(w.start + pos)]) + [0]
-                    let logits = try model.prior.logits(z: z, batch: 1, y: y)
+                    let logits = try model.prior.logits(z: z, batch: 1, y: y, xCond: xCond)
                     let row = logits.data + (c.prefixLength + pos) * bins + c.codeOffset
-                    var rng = SampleStreams.generator(seed: p.seed, level: 1, sample: s, position: w.start + pos)
+                    var rng = SampleStreams.generator(seed: p.seed, level: level, sample: s, position: w.start + pos)
                     rows[s].append(sampler.draw(row, count: c.lBins, settings: p.settings[0], rng: &rng))
                 }
             }
         }
         return Array(rows.joined())
+    }
+
+    func testCachedUpsamplingEqualsRecomputingTheFullForward() throws {
+        let generator = Generator(models: Self.shared)
+        var p = prompt()
+        p.settings = [SamplingSettings(temperature: 1.1, topP: 0.9)]
+        var rng = SeededGenerator(seed: 12)
+        let top = try LevelCodes(n: 2, t: 24, values: (0..<48).map { _ in Int(rng.next() % UInt64(Self.lBins)) })
+        let got = try generator.generate(p, mode: .upsample(top: top)).codes[0]
+        XCTAssertEqual(got.values, try naiveLevel(Self.shared.priors[0]!, prompt: p, tokens: 48, level: 0, above: top))
     }
 
     func testSameSeedGivesTheSameCodesWhateverTheBatch() throws {
@@ -218,5 +235,37 @@ extension SamplingGeneratorTests {
         XCTAssertEqual(last, .cancelled)
         XCTAssertEqual(result.codes[1].t, tokens)
         XCTAssertLessThan(tokens, 4000)
+    }
+}
+
+extension SamplingGeneratorTests {
+    /// prior.get_y per window: sample_length is the window's audio, the offset moves with the window and
+    /// the lyric tokens are those around it.
+    func testLabelsFollowTheWindow() throws {
+        let model = try Self.model(level: 1, PriorModelTests.singleEncDec.merging(["level": 1, "levels": 2, "l_bins": Self.lBins]) { _, b in b }, seed: 30)
+        let models = try ModelSet(vqvae: Self.vqvae(), priors: [nil, model])
+        var p = prompt(samples: 2)
+        p.totalLength = 4 * 200
+        p.offset = 4 * 10
+        p.lyricTokens = (0..<40).map { $0 % 9 }
+        p.sampleLength = 4 * 100
+        let generator = Generator(models: models)
+        let plan = try generator.plan(level: 1, model: model, prompt: p, existing: 0)
+        XCTAssertEqual(plan.windows.map(\.start), [0, 13, 26, 39, 52, 65, 74])
+        let nTokens = model.prior.config.nTokens, first = 4 + model.prior.config.maxBowGenreSize
+        var lyricStarts: [Int] = []
+        for w in plan.windows {
+            let y = try XCTUnwrap(try generator.labels(model, prompt: p, window: w, rawToTokens: 4))
+            XCTAssertEqual(y.count, 2 * (first + nTokens))
+            XCTAssertEqual(Array(y[0..<4]), [p.totalLength, p.offset + 4 * w.start, 4 * model.nCtx, p.artistID])
+            XCTAssertEqual(Array(y[0..<(first + nTokens)]), Array(y[(first + nTokens)...]))
+            // Lyrics 0…8 repeating: the window's first token tells where it was cut.
+            let (_, indices) = try LyricWindow.relevantTokens(p.lyricTokens, nTokens: nTokens, totalLength: p.totalLength,
+                                                              offset: p.offset + 4 * w.start, duration: 4 * model.nCtx)
+            XCTAssertEqual(Array(y[first..<(first + nTokens)]), indices.map { p.lyricTokens[$0] })
+            lyricStarts.append(indices[0])
+        }
+        XCTAssertEqual(lyricStarts, lyricStarts.sorted())
+        XCTAssertGreaterThan(lyricStarts.last!, lyricStarts.first!)
     }
 }
