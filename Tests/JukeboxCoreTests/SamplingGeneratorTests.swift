@@ -31,9 +31,11 @@ final class SamplingGeneratorTests: XCTestCase {
         return PriorModel(prior: prior, conditioner: conditioner, hps: hps, folder: "")
     }
 
-    static let shared: ModelSet = {
-        try! ModelSet(vqvae: vqvae(), priors: [model(level: 0, seed: 20), model(level: 1, seed: 10)])
-    }()
+    static func set(_ vqvae: VQVAE, _ priors: [Int: PriorModel]) -> ModelSet {
+        ModelSet(folder: "", vqvae: vqvae, priors: priors, vocabularies: [:])
+    }
+
+    static let shared: ModelSet = try! set(vqvae(), [0: model(level: 0, seed: 20), 1: model(level: 1, seed: 10)])
 
     /// 96 audio samples: 24 top-level tokens (windows at 0 and 8), 48 bottom tokens (0, 8, 16, 24, 32).
     func prompt(samples: Int = 2, seed: UInt64 = 7, sampleLength: Int = 96) -> GenerationPrompt {
@@ -45,7 +47,7 @@ final class SamplingGeneratorTests: XCTestCase {
         let topLevel = try Self.model(level: 1, seed: 10)
         let lyrics = try Self.model(level: 1, PriorModelTests.singleEncDec.merging(["level": 1, "levels": 2, "l_bins": Self.lBins]) { _, b in b }, seed: 30)
         for (model, tokens) in [(topLevel, Array(0..<5)), (lyrics, [4, 1, 7, 2, 8, 5, 3, 0, 6, 2, 1])] {
-            let models = try ModelSet(vqvae: Self.vqvae(), priors: [nil, model])
+            let models = try Self.set(Self.vqvae(), [1: model])
             var p = prompt(samples: 2)
             p.lyricTokens = tokens
             p.sampleLength = 4 * (model.nCtx + 6)   // two windows
@@ -202,11 +204,14 @@ final class SamplingGeneratorTests: XCTestCase {
         XCTAssertNotNil(failed)
         XCTAssertThrowsError(try generator.generate(prompt(samples: 0), mode: .ancestral(lowestLevel: 0)))
         XCTAssertThrowsError(try generator.generate(prompt(), mode: .ancestral(lowestLevel: 2)))
-        let noTop = try ModelSet(vqvae: Self.shared.vqvae, priors: [Self.shared.priors[0], nil])
+        let noTop = Self.set(Self.shared.vqvae, [0: Self.shared.priors[0]!])
         XCTAssertThrowsError(try Generator(models: noTop).generate(prompt(), mode: .ancestral(lowestLevel: 0))) {
-            XCTAssertTrue("\($0)".contains("prior_level_1"), "\($0)")
+            XCTAssertTrue("\($0)".contains("level 1"), "\($0)")
         }
-        XCTAssertThrowsError(try ModelSet(vqvae: Self.shared.vqvae, priors: [Self.shared.priors[1], nil]))
+        let swapped = Self.set(Self.shared.vqvae, [0: Self.shared.priors[1]!, 1: Self.shared.priors[1]!])
+        XCTAssertThrowsError(try Generator(models: swapped).generate(prompt(), mode: .ancestral(lowestLevel: 0))) {
+            XCTAssertTrue("\($0)".contains("prior_level_0"), "\($0)")
+        }
         let bad = try LevelCodes(n: 2, t: 2, values: [0, 1, 2, 99])
         XCTAssertThrowsError(try generator.generate(prompt(), mode: .continuation([LevelCodes(n: 0, t: 0, values: []), bad])))
     }
@@ -243,7 +248,7 @@ extension SamplingGeneratorTests {
     /// the lyric tokens are those around it.
     func testLabelsFollowTheWindow() throws {
         let model = try Self.model(level: 1, PriorModelTests.singleEncDec.merging(["level": 1, "levels": 2, "l_bins": Self.lBins]) { _, b in b }, seed: 30)
-        let models = try ModelSet(vqvae: Self.vqvae(), priors: [nil, model])
+        let models = try Self.set(Self.vqvae(), [1: model])
         var p = prompt(samples: 2)
         p.totalLength = 4 * 200
         p.offset = 4 * 10
@@ -267,5 +272,33 @@ extension SamplingGeneratorTests {
         }
         XCTAssertEqual(lyricStarts, lyricStarts.sorted())
         XCTAssertGreaterThan(lyricStarts.last!, lyricStarts.first!)
+    }
+}
+
+extension SamplingGeneratorTests {
+    /// The whole pipeline on the tiny random model set as loaded from disk: names and lyrics through the
+    /// Labeller, three levels sampled top down, the bottom level decoded to audio.
+    func testTinyModelSetSamplesEveryLevelAndDecodes() throws {
+        let folder = temporaryFolder(self) + "/set"
+        try RandomModelSet.write(preset: .tiny, seed: 2, to: folder)
+        let set = try ModelSet.load(folder)
+        let top = try set.prior(level: 2)
+        let labeller = Labeller(vocabulary: set.vocabularies[2]!, layout: try LabelLayout(hps: top.hps),
+                                sampleLength: top.nCtx * set.vqvae.hopLengths[2])
+        let song = try labeller.resolve(artist: RandomModelSet.artists[0], genre: "rock",
+                                        lyrics: "la la la, the tiny model sings along", totalLength: 44100 * 30).song
+        var p = GenerationPrompt(artistID: song.artistID, genreIDs: song.genreIDs, lyricTokens: song.fullTokens,
+                                 totalLength: song.totalLength, sampleLength: 4096,
+                                 settings: [SamplingSettings(temperature: 0.99)], seed: 3, samples: 2)
+        p.chunkSize = 16
+        var windows = 0
+        let result = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 0)) {
+            if case .windowFinished = $0 { windows += 1 }
+        }
+        XCTAssertEqual(result.codes.map(\.t), [512, 128, 32])
+        XCTAssertEqual(windows, 7 + 1 + 1)
+        for codes in result.codes { XCTAssertTrue(codes.values.allSatisfy { $0 >= 0 && $0 < set.vqvae.codebookSize }) }
+        let audio = try set.vqvae.decode(result.codes[0], level: 0)
+        XCTAssertEqual(audio.shape, [2, 4096, 1])
     }
 }

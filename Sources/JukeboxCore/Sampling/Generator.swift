@@ -1,37 +1,5 @@
 import Foundation
 
-/// The models a generation run uses: the VQ-VAE (hop lengths, priming) and one prior per level
-/// (index = level, 0 = bottom; nil for levels this run will not sample).
-public struct ModelSet: Sendable {
-    public let vqvae: VQVAE
-    public let priors: [PriorModel?]
-
-    public init(vqvae: VQVAE, priors: [PriorModel?]) throws {
-        guard priors.count == vqvae.levels else {
-            throw JukeboxError("priors", "\(priors.count) prior slots for a VQ-VAE of \(vqvae.levels) levels")
-        }
-        for (level, model) in priors.enumerated() {
-            guard let model else { continue }
-            let c = model.prior.config
-            guard c.level == level, c.levels == vqvae.levels else {
-                throw JukeboxError("prior_level_\(level)", "is a prior for level \(c.level) of \(c.levels)")
-            }
-            guard c.lBins == vqvae.codebookSize else {
-                throw JukeboxError("prior_level_\(level)", "l_bins \(c.lBins) differs from the VQ-VAE's \(vqvae.codebookSize)")
-            }
-            if level < vqvae.levels - 1 {
-                let ratio = vqvae.hopLengths[level + 1] / vqvae.hopLengths[level]
-                guard let cond = model.conditioner, cond.upsampling == ratio else {
-                    throw JukeboxError("prior_level_\(level)", "needs a conditioner upsampling the level above by \(ratio)")
-                }
-            }
-        }
-        (self.vqvae, self.priors) = (vqvae, priors)
-    }
-
-    public var topLevel: Int { vqvae.levels - 1 }
-}
-
 /// What to generate: labels, lengths, sampling settings and randomness (the reference's sample.py hps).
 public struct GenerationPrompt: Sendable {
     public var artistID: Int
@@ -118,9 +86,8 @@ public final class Generator: @unchecked Sendable {
                 order = Array((0...top).reversed())
             }
             for level in order {
-                guard let model = models.priors[level] else {
-                    throw JukeboxError("prior_level_\(level)", "missing: this run samples level \(level)")
-                }
+                let model = try models.prior(level: level)
+                try check(model, level: level)
                 try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
                 emit(.levelFinished(level: level))
             }
@@ -132,6 +99,23 @@ public final class Generator: @unchecked Sendable {
             throw error
         }
         return GenerationResult(codes: Self.levelCodes(rows), cancelled: false)
+    }
+
+    /// What ModelSet.load checks from the configs, checked again on the objects (sets built in memory).
+    private func check(_ model: PriorModel, level: Int) throws {
+        let c = model.prior.config, vqvae = models.vqvae
+        guard c.level == level, c.levels == vqvae.levels else {
+            throw JukeboxError("prior_level_\(level)", "is a prior for level \(c.level) of \(c.levels)")
+        }
+        guard c.lBins == vqvae.codebookSize else {
+            throw JukeboxError("prior_level_\(level)", "l_bins \(c.lBins) differs from the VQ-VAE's \(vqvae.codebookSize)")
+        }
+        if level < vqvae.levels - 1 {
+            let ratio = vqvae.hopLengths[level + 1] / vqvae.hopLengths[level]
+            guard let cond = model.conditioner, cond.upsampling == ratio else {
+                throw JukeboxError("prior_level_\(level)", "needs a conditioner upsampling the level above by \(ratio)")
+            }
+        }
     }
 
     private func validate(_ p: GenerationPrompt) throws {
