@@ -67,6 +67,8 @@ public enum SessionMode: String, Codable, Sendable, CaseIterable {
     case primed
     /// Only upsampling codes that are already there.
     case upsample
+    /// Extending saved codes at every level.
+    case `continue`
 }
 
 /// What the user asked for.

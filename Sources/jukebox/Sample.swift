@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import JukeboxCore
+
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate music: sample codes level by level and render a WAV per sample into a session folder.")
+
+    @Option(help: "Model set folder (vqvae, prior_level_2, prior_level_1, prior_level_0).") var model: String
+    @Option(help: "Genre, as the model's genre list names it.") var genre: String
+    @Option(help: "Artist, as the model's artist list names it.") var artist: String
+    @Option(help: "Lyrics text, or @FILE to read them from a file.") var lyrics: String = ""
+    @Option(help: "Seconds of audio to sample.") var seconds: Double
+    @Option(name: .customLong("total-seconds"), help: "Length of the whole song the labels describe (default: 2 × --seconds, at least 60).")
+    var totalSeconds: Double?
+    @Option(help: "Number of samples, drawn together.") var samples: Int = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "ancestral, primed, continue or upsample.") var mode: String = "ancestral"
+    @Option(help: "Audio to continue (primed mode).") var prime: String?
+    @Option(name: .customLong("prime-seconds"), help: "Seconds of --prime to keep.") var primeSeconds: Double = 4
+    @Option(help: "Earlier session whose codes to continue or upsample.") var session: String?
+    @Option(help: "top (the top level only) or all.") var levels: String = "all"
+    @Option(name: .customLong("temp-top"), help: "Temperature at the top level.") var tempTop: Double = 0.98
+    @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers.") var tempRest: Double = 0.99
+    @Option(name: .customLong("top-k")) var topK: Int = 0
+    @Option(name: .customLong("top-p")) var topP: Double = 0
+    @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
+
+    func run() throws {
+        guard let sessionMode = SessionMode(rawValue: mode) else {
+            throw JukeboxError("--mode", "unknown mode \(mode) (ancestral, primed, continue or upsample)")
+        }
+        guard levels == "top" || levels == "all" else { throw JukeboxError("--levels", "is \(levels); use top or all") }
+        guard seconds > 0, seconds.isFinite else { throw JukeboxError("--seconds", "must be positive") }
+        guard samples >= 1, samples <= 64 else { throw JukeboxError("--samples", "must be between 1 and 64") }
+        let lyricText = try Self.lyricsText(lyrics)
+        let set = try ModelSet.load(model)
+        let sr = set.vqvae.sampleRate, top = set.topLevel
+        let topHop = set.vqvae.hopLengths[top]
+        let sampleLength = Int(seconds * Double(sr)) / topHop * topHop
+        guard sampleLength > 0 else { throw JukeboxError("--seconds", "\(seconds) s is shorter than one top-level code (\(topHop) samples)") }
+        let total = totalSeconds ?? max(60, 2 * seconds)
+        guard total >= seconds else { throw JukeboxError("--total-seconds", "\(total) is shorter than --seconds \(seconds)") }
+
+        // Labels: names to ids (unknown names warn and suggest), lyrics cleaned to the model's vocabulary.
+        let topPrior = try set.prior(level: top)
+        var prompt: GenerationPrompt
+        let settings = (0...top).map { SamplingSettings(temperature: $0 == top ? tempTop : tempRest, topK: topK, topP: topP) }
+        for s in settings { try s.validate() }
+        if let vocabulary = set.vocabularies[top] {
+            let labeller = Labeller(vocabulary: vocabulary, layout: try LabelLayout(hps: topPrior.hps),
+                                    sampleLength: topPrior.nCtx * topHop)
+            let resolved = try labeller.resolve(artist: artist, genre: genre, lyrics: lyricText, totalLength: Int(total * Double(sr)))
+            for w in resolved.warnings { Log.note("warning: \(w)") }
+            if !resolved.lyrics.dropped.isEmpty { Log.note("note: the model cannot see \(resolved.lyrics.droppedSummary)") }
+            prompt = GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
+                                      lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
+                                      sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
+        } else {
+            prompt = GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: Int(total * Double(sr)),
+                                      sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
+        }
+
+        let lowest = levels == "top" ? top : (set.availableLevels.min() ?? top)
+        let generationMode = try makeMode(sessionMode, set: set, lowest: lowest, sampleLength: sampleLength)
+        if case let .upsample(topCodes) = generationMode, topCodes.t * topHop != sampleLength {
+            // Upsampling fills exactly what the top level holds.
+            prompt.sampleLength = topCodes.t * topHop
+            Log.note("note: upsampling the session's \(String(format: "%.2f", Double(prompt.sampleLength) / Double(sr))) s of top-level codes")
+        }
+
+        // The session folder exists before any sampling, so a refusing disk fails in seconds, not after.
+        let document = SessionDocument(
+            prompt: SessionPrompt(artist: artist, genre: genre, lyrics: lyricText, totalSeconds: total, sampleSeconds: seconds,
+                                  temperatures: settings.map(\.temperature), topK: topK == 0 ? nil : topK,
+                                  topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode),
+            modelSet: (model as NSString).standardizingPath, settings: ["levels": levels],
+            seeds: (0..<samples).map { seed &+ UInt64($0) }, rngStates: Array(repeating: [seed], count: samples))
+        let existed = FileManager.default.fileExists(atPath: output)
+        let folder = try SessionFolder.create(at: output, document: document)
+        do {
+            try generate(prompt, mode: generationMode, set: set, folder: folder, document: document)
+        } catch {
+            // Nothing half-written: a folder this run created goes away with its partial contents.
+            if !existed { try? FileManager.default.removeItem(atPath: output) }
+            throw error
+        }
+    }
+
+    func generate(_ prompt: GenerationPrompt, mode generationMode: GenerationMode, set: ModelSet, folder: SessionFolder,
+                  document: SessionDocument) throws {
+        let sr = set.vqvae.sampleRate
+
+        var bars: [Int: Progress.Bar] = [:]
+        var history: [WindowRecord] = []
+        var reported: Set<Int> = []
+        let result = try Generator(models: set).generate(prompt, mode: generationMode) { event in
+            switch event {
+            case let .progress(level, done, total, rate, eta):
+                let bar = bars[level] ?? Progress.Bar("level \(level)", total: total)
+                bars[level] = bar
+                bar.update(done, unit: "tok")
+                if !Progress.isTerminal && done == total && reported.insert(level).inserted {
+                    Log.note(String(format: "level %d: %d tokens at %.1f tokens/s", level, total, rate))
+                }
+                _ = eta
+            case let .windowFinished(level, index, start, length):
+                history.append(WindowRecord(level: level, window: index, start: start, length: length, candidates: [0], kept: 0))
+            default:
+                break
+            }
+        }
+        var byLevel: [Int: LevelCodes] = [:]
+        for (level, codes) in result.codes.enumerated() where codes.t > 0 { byLevel[level] = codes }
+        try folder.saveCodes(byLevel, samples: samples)
+        var finished = document
+        finished.history = history
+        try folder.save(finished)
+
+        guard let finest = byLevel.keys.min(), let codes = byLevel[finest] else {
+            throw JukeboxError(output, "nothing was sampled")
+        }
+        let audio = try set.vqvae.decode(codes, level: finest)
+        let t = audio.shape[1]
+        for i in 0..<samples {
+            let path = folder.renderPath(level: finest, sample: i)
+            try AudioFile.writeWAV(path, samples: Array(UnsafeBufferPointer(start: audio.data + i * t, count: t)), sampleRate: sr)
+            Log.note("wrote \(path) (\(String(format: "%.2f", Double(t) / Double(sr))) s, level \(finest))")
+        }
+    }
+
+    func makeMode(_ mode: SessionMode, set: ModelSet, lowest: Int, sampleLength: Int) throws -> GenerationMode {
+        switch mode {
+        case .ancestral:
+            return .ancestral(lowestLevel: lowest)
+        case .primed:
+            guard let prime else { throw JukeboxError("--prime", "primed mode needs an audio file to continue") }
+            var x = try AudioFile.readMono(prime, sampleRate: set.vqvae.sampleRate)
+            let hop = set.vqvae.hopLengths[set.topLevel]
+            let keep = min(x.count, Int(primeSeconds * Double(set.vqvae.sampleRate))) / hop * hop
+            guard keep > 0 else { throw JukeboxError(prime, "too short to prime with (need at least \(hop) samples)") }
+            guard keep < sampleLength else {
+                throw JukeboxError("--prime-seconds", "the prime (\(keep) samples) must be shorter than --seconds")
+            }
+            x = Array(x.prefix(keep))
+            return .primed(audio: Tensor(shape: [1, keep, 1], values: x))
+        case .continue, .upsample:
+            guard let session else { throw JukeboxError("--session", "\(mode.rawValue) mode needs an earlier session's folder") }
+            let (earlier, doc) = try SessionFolder.open(session)
+            guard doc.prompt.samples == samples else {
+                throw JukeboxError("--samples", "is \(samples) but the session \(session) holds \(doc.prompt.samples)")
+            }
+            let codes = try earlier.loadCodes(samples: samples, levels: set.vqvae.levels)
+            if mode == .upsample {
+                guard let topCodes = codes[set.topLevel] else { throw JukeboxError(earlier.codesPath, "holds no top-level codes to upsample") }
+                return .upsample(top: topCodes)
+            }
+            return .continuation((0..<set.vqvae.levels).map { codes[$0] ?? (try? LevelCodes(n: samples, t: 0, values: [])) }
+                .compactMap { $0 })
+        }
+    }
+
+    static func lyricsText(_ value: String) throws -> String {
+        guard value.hasPrefix("@") else { return value }
+        let path = String(value.dropFirst())
+        guard let data = FileManager.default.contents(atPath: path) else { throw JukeboxError(path, "cannot read the lyrics file") }
+        guard let text = String(data: data, encoding: .utf8) else { throw JukeboxError(path, "lyrics are not UTF-8 text") }
+        return text
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import JukeboxCore
+import XCTest
+
+/// `jukebox sample` on a tiny random model set, driven as a user would.
+final class SampleCommandTests: XCTestCase {
+    var set = ""
+    var artist = ""
+
+    override func setUpWithError() throws {
+        set = temporaryFolder(self) + "/set"
+        let r = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "4", "-o", set])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        artist = RandomModelSet.artists[1]
+    }
+
+    func sample(_ extra: [String], output: String) throws -> CLIResult {
+        try CLI.run(["sample", "--model", set, "--genre", "rock", "--artist", artist, "--lyrics", "oh la la, sing it",
+                     "--samples", "2", "--seed", "9", "-o", output] + extra)
+    }
+
+    func testSampleWritesAWAVPerSampleOfTheRequestedLengthAndASession() throws {
+        let out = temporaryFolder(self) + "/song"
+        let r = try sample(["--seconds", "1.5"], output: out)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for i in 0..<2 {
+            let audio = try AudioFile.read(out + "/render-level0-sample\(i).wav")
+            XCTAssertEqual(audio.sampleRate, 44100)
+            XCTAssertEqual(audio.frames, Int(1.5 * 44100) / 128 * 128, "the request rounded down to whole top-level codes")
+        }
+        let (folder, doc) = try SessionFolder.open(out)
+        XCTAssertEqual(doc.prompt.samples, 2)
+        XCTAssertEqual(doc.prompt.artist, artist)
+        let codes = try folder.loadCodes(samples: 2)
+        XCTAssertEqual(codes[2]?.t, Int(1.5 * 44100) / 128)
+        XCTAssertEqual(codes[0]?.t, Int(1.5 * 44100) / 128 * 16)
+
+        // Same seed, same music: bit for bit.
+        let again = temporaryFolder(self) + "/again"
+        XCTAssertEqual(try sample(["--seconds", "1.5"], output: again).status, 0)
+        XCTAssertEqual(try folder.loadCodes(samples: 2), try SessionFolder(path: again).loadCodes(samples: 2))
+    }
+
+    func testContinueExtendsASessionWithoutChangingItsCodes() throws {
+        let first = temporaryFolder(self) + "/first"
+        XCTAssertEqual(try sample(["--seconds", "1"], output: first).status, 0)
+        let second = temporaryFolder(self) + "/second"
+        let r = try sample(["--seconds", "2", "--mode", "continue", "--session", first], output: second)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let before = try SessionFolder(path: first).loadCodes(samples: 2), after = try SessionFolder(path: second).loadCodes(samples: 2)
+        for level in 0..<3 {
+            let old = try XCTUnwrap(before[level]), new = try XCTUnwrap(after[level])
+            let hop = [8, 32, 128][level]
+            XCTAssertEqual(new.t, 2 * 44100 / 128 * 128 / hop, "level \(level) extended to 2 s")
+            XCTAssertGreaterThan(new.t, old.t)
+            for row in 0..<2 { XCTAssertEqual(Array(new.row(row).prefix(old.t)), Array(old.row(row)), "level \(level) kept") }
+        }
+        XCTAssertEqual(try AudioFile.read(second + "/render-level0-sample1.wav").frames, 2 * 44100 / 128 * 128)
+    }
+
+    func testTopLevelOnlyRendersTheRoughPreview() throws {
+        let out = temporaryFolder(self) + "/top"
+        let r = try sample(["--seconds", "1", "--levels", "top"], output: out)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/render-level2-sample0.wav"))
+        XCTAssertNil(try SessionFolder(path: out).loadCodes(samples: 2)[0])
+    }
+
+    func testBadRequestsFailCleanlyWithNothingWritten() throws {
+        let dir = temporaryFolder(self)
+        assertCleanFailure(try CLI.run(["sample", "--model", dir + "/absent", "--genre", "rock", "--artist", artist,
+                                        "--seconds", "1", "-o", dir + "/o1"]), naming: dir + "/absent")
+        assertCleanFailure(try sample(["--seconds", "1", "--mode", "sideways"], output: dir + "/o2"), naming: "sideways")
+        assertCleanFailure(try sample(["--seconds", "1", "--mode", "primed", "--prime", dir + "/missing.wav"], output: dir + "/o3"),
+                           naming: dir + "/missing.wav")
+        try "plain text".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
+        assertCleanFailure(try sample(["--seconds", "1"], output: dir + "/file/out"), naming: dir + "/file")
+        for o in ["o1", "o2", "o3"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
+    }
+}
