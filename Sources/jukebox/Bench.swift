@@ -5,7 +5,7 @@ import JukeboxCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed on random weights of a given shape.",
-        subcommands: [BenchPrior.self, BenchVQVAE.self])
+        subcommands: [BenchPrior.self, BenchVQVAE.self, BenchSample.self])
 }
 
 struct BenchVQVAE: ParsableCommand {
@@ -60,6 +60,39 @@ struct BenchPrior: ParsableCommand {
         } else {
             print(r.description)
         }
+    }
+}
+
+struct BenchSample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Sample every level of a random model set and decode it, at batch 1 and 4; tokens/s per level and real-time factor.")
+
+    @Option(help: "tiny or small (the random model set's size).") var preset: String = "small"
+    @Option(help: "Seconds of audio to generate.") var seconds: Double = 5
+    @Option(help: "Batch sizes to measure.") var batch: [Int] = [1, 4]
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard let p = RandomModelSet.Preset(rawValue: preset) else { throw JukeboxError("--preset", "unknown preset \(preset) (tiny or small)") }
+        guard seconds > 0, batch.allSatisfy({ $0 >= 1 }) else { throw JukeboxError("bench sample", "--seconds and --batch must be positive") }
+        let folder = NSTemporaryDirectory() + "jukebox-bench-set-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try RandomModelSet.write(preset: p, seed: 1, to: folder)
+        let set = try ModelSet.load(folder)
+        var rows: [[String: Any]] = []
+        for b in batch {
+            let r = try SampleBenchmark.run(set: set, seconds: seconds, batch: b)
+            let perLevel = Dictionary(uniqueKeysWithValues: r.tokensPerSecond.map { ("level\($0.key)", $0.value) })
+            rows.append(["batch": b, "tokens_per_second": perLevel, "realtime_factor": r.realtimeFactor,
+                         "sampling_seconds": r.samplingSeconds, "decode_seconds": r.decodeSeconds, "audio_seconds": r.audioSeconds])
+            if !json {
+                let levels = r.tokensPerSecond.sorted { $0.key > $1.key }.map { String(format: "level %d %.0f tok/s", $0.key, $0.value) }
+                print(String(format: "batch %d: %@; %.2f s of audio per sample in %.2f s (%.3fx real time)", b,
+                             levels.joined(separator: ", "), r.audioSeconds, r.samplingSeconds + r.decodeSeconds, r.realtimeFactor))
+            }
+        }
+        if json { try printJSON(["preset": preset, "seconds": seconds, "runs": rows]) }
     }
 }
 
