@@ -222,19 +222,7 @@ enum ModelFolderTransaction {
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: output, isDirectory: &isDirectory)
         if exists, !isDirectory.boolValue { throw JukeboxError(output, "exists and is not a folder") }
-        let standardized = (output as NSString).standardizingPath
-        var parent = (standardized as NSString).deletingLastPathComponent
-        if parent.isEmpty { parent = "." }
-        do {
-            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        } catch {
-            throw JukeboxError(parent, "cannot create folder (\(error.localizedDescription))")
-        }
-        let base = (standardized as NSString).lastPathComponent
-        let temp = (parent as NSString).appendingPathComponent(".\(base).converting-\(getpid())-\(UUID().uuidString.prefix(8))")
-        guard (try? fm.createDirectory(atPath: temp, withIntermediateDirectories: false)) != nil else {
-            throw JukeboxError(temp, "cannot create a working folder next to the output")
-        }
+        let (temp, _) = try StagingFolder.make(beside: output, purpose: "converting")
         defer { try? fm.removeItem(atPath: temp) }
         try build(temp)
 

@@ -168,17 +168,7 @@ public enum RandomModelSet {
                 throw JukeboxError(output, "already exists and is not empty; choose a new folder for the model set")
             }
         }
-        let standardized = (output as NSString).standardizingPath
-        var parent = (standardized as NSString).deletingLastPathComponent
-        if parent.isEmpty { parent = "." }
-        do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
-            throw JukeboxError(parent, "cannot create folder (\(error.localizedDescription))")
-        }
-        let base = (standardized as NSString).lastPathComponent
-        let temp = (parent as NSString).appendingPathComponent(".\(base).writing-\(getpid())-\(UUID().uuidString.prefix(8))")
-        guard (try? fm.createDirectory(atPath: temp, withIntermediateDirectories: false)) != nil else {
-            throw JukeboxError(temp, "cannot create a working folder next to the output")
-        }
+        let (temp, standardized) = try StagingFolder.make(beside: output, purpose: "writing")
         defer { try? fm.removeItem(atPath: temp) }
         for (i, member) in ModelSet.memberNames.enumerated() {
             try writeMember(member, folder: temp + "/" + member, preset: preset, seed: memberSeed(seed, i))

@@ -1,0 +1,25 @@
+import Foundation
+
+/// A hidden working folder beside an output folder: on the same filesystem, so a finished result moves
+/// into place with one rename() and a failed one leaves nothing where the output goes.
+enum StagingFolder {
+    /// Creates the output's parent if needed and a fresh `.NAME.PURPOSE-…` folder in it; returns the
+    /// working folder and the output path standardised.
+    static func make(beside output: String, purpose: String) throws -> (folder: String, output: String) {
+        let fm = FileManager.default
+        let standardized = (output as NSString).standardizingPath
+        var parent = (standardized as NSString).deletingLastPathComponent
+        if parent.isEmpty { parent = "." }
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw JukeboxError(parent, "cannot create folder (\(error.localizedDescription))")
+        }
+        let base = (standardized as NSString).lastPathComponent
+        let folder = (parent as NSString).appendingPathComponent(".\(base).\(purpose)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        guard (try? fm.createDirectory(atPath: folder, withIntermediateDirectories: false)) != nil else {
+            throw JukeboxError(folder, "cannot create a working folder next to the output")
+        }
+        return (folder, standardized)
+    }
+}
