@@ -80,6 +80,8 @@ struct Sample: ParsableCommand {
         let folder = try SessionFolder.create(at: output, document: document)
         do {
             try generate(prompt, mode: generationMode, set: set, folder: folder, document: document)
+        } catch let error as Interrupted {
+            throw error.reason
         } catch {
             // Nothing half-written: a folder this run created goes away with its partial contents.
             if !existed { try? FileManager.default.removeItem(atPath: output) }
@@ -91,10 +93,18 @@ struct Sample: ParsableCommand {
                   document: SessionDocument) throws {
         let sr = set.vqvae.sampleRate
 
+        // Ctrl-C stops sampling within a token and keeps what exists: the session can be continued.
+        let cancel = CancelFlag()
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { cancel.cancel() }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+
         var bars: [Int: Progress.Bar] = [:]
         var history: [WindowRecord] = []
         var reported: Set<Int> = []
-        let result = try Generator(models: set).generate(prompt, mode: generationMode) { event in
+        let result = try Generator(models: set).generate(prompt, mode: generationMode, cancel: cancel) { event in
             switch event {
             case let .progress(level, done, total, rate, eta):
                 let bar = bars[level] ?? Progress.Bar("level \(level)", total: total)
@@ -117,8 +127,12 @@ struct Sample: ParsableCommand {
         finished.history = history
         try folder.save(finished)
 
+        if result.cancelled {
+            let kept = byLevel.sorted { $0.key > $1.key }.map { "level \($0.key): \($0.value.t) codes" }.joined(separator: ", ")
+            throw Interrupted(reason: JukeboxError(folder.path, "interrupted; kept \(kept.isEmpty ? "nothing yet" : kept) — continue with --mode continue --session \(folder.path)"))
+        }
         guard let finest = byLevel.keys.min(), let codes = byLevel[finest] else {
-            throw JukeboxError(output, "nothing was sampled")
+            throw JukeboxError(folder.path, "nothing was sampled")
         }
         let audio = try set.vqvae.decode(codes, level: finest)
         let t = audio.shape[1]
@@ -167,4 +181,9 @@ struct Sample: ParsableCommand {
         guard let text = String(data: data, encoding: .utf8) else { throw JukeboxError(path, "lyrics are not UTF-8 text") }
         return text
     }
+}
+
+/// An interrupted run: its session is kept (the codes sampled so far are saved), unlike a failed one.
+struct Interrupted: Error {
+    let reason: JukeboxError
 }

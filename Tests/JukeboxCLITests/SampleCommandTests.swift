@@ -77,4 +77,39 @@ final class SampleCommandTests: XCTestCase {
         assertCleanFailure(try sample(["--seconds", "1"], output: dir + "/file/out"), naming: dir + "/file")
         for o in ["o1", "o2", "o3"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
     }
+
+    /// Ctrl-C keeps what was sampled in the session; continuing it gives exactly the uninterrupted run's music.
+    func testInterruptKeepsTheSessionAndContinuingMatchesAnUninterruptedRun() throws {
+        let dir = temporaryFolder(self)
+        let args = ["sample", "--model", set, "--genre", "rock", "--artist", artist, "--lyrics", "oh la la",
+                    "--seconds", "20", "--seed", "3"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.executable)
+        p.arguments = args + ["-o", dir + "/cut"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // Interrupt once the session exists and sampling is under way.
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: dir + "/cut/session.json") && Date() < deadline { usleep(20_000) }
+        usleep(300_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard p.terminationStatus != 0 else {
+            throw XCTSkip("the run finished before the interrupt arrived; nothing to check")
+        }
+        XCTAssertTrue(message.contains("interrupted"), message)
+        XCTAssertEqual(message.split(separator: "\n").count, 1, message)
+        let partial = try SessionFolder(path: dir + "/cut").loadCodes(samples: 1)
+        XCTAssertFalse(partial.isEmpty, "the codes sampled before the interrupt are saved")
+
+        let resumed = try CLI.run(args + ["--mode", "continue", "--session", dir + "/cut", "-o", dir + "/resumed"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let whole = try CLI.run(args + ["-o", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        XCTAssertEqual(try SessionFolder(path: dir + "/resumed").loadCodes(samples: 1),
+                       try SessionFolder(path: dir + "/whole").loadCodes(samples: 1))
+    }
 }
