@@ -145,4 +145,33 @@ final class CoCompositionTests: XCTestCase {
         let audio = try models.vqvae.decode(result.codes[0], level: 0)
         XCTAssertEqual(audio.shape, [1, 48, 1])
     }
+
+    /// The whole loop on the tiny three-level set, lyrics and all: two stretches (the upsamplers need n_ctx codes), then upsampling and a decode.
+    func testTinyModelSetCoComposesAndUpsamples() throws {
+        let folder = temporaryFolder(self) + "/set"
+        try RandomModelSet.write(preset: .tiny, seed: 2, to: folder)
+        let set = try ModelSet.load(folder)
+        let top = try set.prior(level: 2)
+        let labeller = Labeller(vocabulary: set.vocabularies[2]!, layout: try LabelLayout(hps: top.hps),
+                                sampleLength: top.nCtx * set.vqvae.hopLengths[2])
+        let song = try labeller.resolve(artist: RandomModelSet.artists[0], genre: "rock",
+                                        lyrics: "la la la, the tiny model sings along", totalLength: 44100 * 30).song
+        var p = GenerationPrompt(artistID: song.artistID, genreIDs: song.genreIDs, lyricTokens: song.fullTokens,
+                                 totalLength: song.totalLength, sampleLength: 128,
+                                 settings: [SamplingSettings(temperature: 0.99)], seed: 3, samples: 1)
+        p.chunkSize = 16
+        let c = try CoComposer(generator: Generator(models: set), prompt: p)
+        let first = try c.candidates(count: 2, seconds: 16 * 128 / 44100)
+        XCTAssertEqual(first.map(\.t), [16, 16])
+        try c.keep(0)
+        let second = try c.candidates(count: 2, tokens: 16)
+        for cand in second { XCTAssertEqual(Array(cand.values.prefix(16)), first[0].values) }
+        XCTAssertNotEqual(second[0], second[1])
+        try c.keep(1)
+        let result = try c.upsample()
+        XCTAssertEqual(result.codes.map(\.t), [512, 128, 32])
+        XCTAssertEqual(result.codes[2], second[1])
+        let audio = try PartialRender.decode(vqvae: set.vqvae, codes: result.codes[0], level: 0, range: 0..<128)
+        XCTAssertEqual(audio.shape, [1, 1024, 1])
+    }
 }
