@@ -102,7 +102,7 @@ public final class Generator: @unchecked Sendable {
     }
 
     /// What ModelSet.load checks from the configs, checked again on the objects (sets built in memory).
-    private func check(_ model: PriorModel, level: Int) throws {
+    func check(_ model: PriorModel, level: Int) throws {
         let c = model.prior.config, vqvae = models.vqvae
         guard c.level == level, c.levels == vqvae.levels else {
             throw JukeboxError("prior_level_\(level)", "is a prior for level \(c.level) of \(c.levels)")
@@ -118,7 +118,7 @@ public final class Generator: @unchecked Sendable {
         }
     }
 
-    private func validate(_ p: GenerationPrompt) throws {
+    func validate(_ p: GenerationPrompt) throws {
         guard p.samples >= 1 else { throw JukeboxError("samples", "need at least one sample (got \(p.samples))") }
         let topHop = models.vqvae.hopLengths[models.topLevel]
         guard p.sampleLength >= topHop, p.sampleLength % topHop == 0 else {

@@ -1,0 +1,177 @@
+import XCTest
+@testable import JukeboxCore
+
+/// Co-composition and partial renders on the small random two-level set of SamplingGeneratorTests
+/// (hops 2 and 4, top n_ctx 16).
+final class CoCompositionTests: XCTestCase {
+    let models = SamplingGeneratorTests.shared
+
+    func prompt(seed: UInt64 = 5) -> GenerationPrompt {
+        GenerationPrompt(artistID: 3, genreIDs: [1], lyricTokens: [], totalLength: 44100, sampleLength: 4,
+                         settings: [SamplingSettings(temperature: 1)], seed: seed, samples: 1)
+    }
+
+    func composer(seed: UInt64 = 5) throws -> CoComposer {
+        try CoComposer(generator: Generator(models: models), prompt: prompt(seed: seed))
+    }
+
+    func rows(_ c: [LevelCodes]) -> [[Int]] { c.map(\.values) }
+
+    func testCandidatesContinueTheKeptLineAndDifferFromEachOther() throws {
+        let c = try composer()
+        let first = try c.candidates(count: 3, tokens: 6)
+        XCTAssertEqual(first.map(\.t), [6, 6, 6])
+        XCTAssertEqual(Set(rows(first)).count, 3, "candidates differ from each other")
+        try c.keep(1)
+        XCTAssertEqual(c.kept, first[1])
+        // The next stretches cross the top level's window boundary (n_ctx 16).
+        for (tokens, total) in [(10, 16), (8, 24)] {
+            let next = try c.candidates(count: 3, tokens: tokens)
+            XCTAssertEqual(Set(rows(next)).count, 3)
+            for cand in next {
+                XCTAssertEqual(cand.t, total)
+                XCTAssertEqual(Array(cand.values.prefix(c.kept.t)), c.kept.values, "continues the kept line unchanged")
+                XCTAssertTrue(cand.values.allSatisfy { $0 >= 0 && $0 < SamplingGeneratorTests.lBins })
+            }
+            XCTAssertEqual(Set(next.map { Array($0.values.suffix(tokens)) }).count, 3, "the new codes differ")
+            try c.keep(2)
+            XCTAssertEqual(c.kept, next[2])
+        }
+    }
+
+    func testCandidatesAreTheEnginesContinuationWithTheRoundSeed() throws {
+        let c = try composer()
+        _ = try c.candidates(count: 2, tokens: 5)
+        try c.keep(0)
+        let kept = c.kept
+        let got = try c.candidates(count: 2, tokens: 7)
+        var p = prompt()
+        p.samples = 2
+        p.sampleLength = 12 * 4
+        p.seed = c.roundSeed(1)
+        let empty = try LevelCodes(n: 1, t: 0, values: [])
+        let whole = try Generator(models: models).generate(p, mode: .continuation([empty, kept]))
+        XCTAssertEqual(rows(got), rows(CoComposer.split(whole.codes[1])))
+    }
+
+    func testResampleDrawsNewCandidatesForTheSameStretch() throws {
+        let c = try composer()
+        XCTAssertThrowsError(try c.resample())
+        _ = try c.candidates(count: 2, tokens: 4)
+        try c.keep(0)
+        let before = try c.candidates(count: 2, tokens: 6)
+        let after = try c.resample()
+        XCTAssertEqual(after.map(\.t), [10, 10])
+        for cand in after { XCTAssertEqual(Array(cand.values.prefix(4)), c.kept.values) }
+        XCTAssertNotEqual(rows(after), rows(before))
+        XCTAssertTrue(Set(rows(after)).isDisjoint(with: Set(rows(before))))
+        XCTAssertEqual(c.round, 3)
+        let last = c.history.suffix(2).map { [$0.level, $0.window, $0.start, $0.length] }
+        XCTAssertEqual(last, [[1, 1, 4, 6], [1, 1, 4, 6]])
+    }
+
+    func testKeepAndUndoRestoreTheEarlierLines() throws {
+        let c = try composer()
+        XCTAssertThrowsError(try c.undo())
+        XCTAssertThrowsError(try c.keep(0), "nothing drawn yet")
+        let a = try c.candidates(count: 2, tokens: 4)
+        XCTAssertThrowsError(try c.keep(2))
+        try c.keep(1)
+        let b = try c.candidates(count: 2, tokens: 4)
+        try c.keep(0)
+        XCTAssertEqual(c.kept, b[0])
+        XCTAssertThrowsError(try c.keep(1), "the round's candidates are used up once one is kept")
+        try c.undo()
+        XCTAssertEqual(c.kept, a[1])
+        try c.undo()
+        XCTAssertEqual(c.kept.t, 0)
+        XCTAssertFalse(c.canUndo)
+        // After undo the next stretch starts from the restored line again.
+        let again = try c.candidates(count: 2, tokens: 3)
+        XCTAssertEqual(again.map(\.t), [3, 3])
+    }
+
+    func testHistoryRecordsTheCandidatesAndTheKeptOne() throws {
+        let c = try composer()
+        _ = try c.candidates(count: 3, tokens: 4)
+        _ = try c.resample()
+        try c.keep(2)
+        _ = try c.candidates(count: 2, tokens: 4)
+        try c.keep(0)
+        XCTAssertEqual(c.history, [
+            WindowRecord(level: 1, window: 0, start: 0, length: 4, candidates: [0, 1, 2], kept: nil),
+            WindowRecord(level: 1, window: 0, start: 0, length: 4, candidates: [3, 4, 5], kept: 5),
+            WindowRecord(level: 1, window: 1, start: 4, length: 4, candidates: [6, 7], kept: 6),
+        ])
+        XCTAssertEqual(c.history[1].discarded, [3, 4])
+    }
+
+    func testSameBaseSeedGivesTheSameCandidates() throws {
+        func run(_ seed: UInt64) throws -> [[Int]] {
+            let c = try composer(seed: seed)
+            var out = rows(try c.candidates(count: 2, tokens: 5))
+            try c.keep(1)
+            out += rows(try c.candidates(count: 2, tokens: 5))
+            out += rows(try c.resample())
+            return out
+        }
+        XCTAssertEqual(try run(5), try run(5))
+        XCTAssertNotEqual(try run(5), try run(6))
+    }
+
+    func testCancelledCandidatesLeaveTheLineUnchanged() throws {
+        let c = try composer()
+        _ = try c.candidates(count: 2, tokens: 4)
+        try c.keep(0)
+        let flag = CancelFlag()
+        var seen = 0
+        XCTAssertThrowsError(try c.candidates(count: 2, tokens: 8, cancel: flag) { event in
+            if case .tokensSampled = event { seen += 1; if seen == 2 { flag.cancel() } }
+        })
+        XCTAssertEqual(c.kept.t, 4)
+        XCTAssertEqual(c.history.count, 1)
+    }
+
+    func testUpsampleFillsTheLevelsBelowTheKeptLine() throws {
+        let c = try composer()
+        XCTAssertThrowsError(try c.upsample(), "nothing kept yet")
+        _ = try c.candidates(count: 2, tokens: 12)
+        try c.keep(1)
+        let result = try c.upsample()
+        XCTAssertFalse(result.cancelled)
+        XCTAssertEqual(result.codes[1], c.kept)
+        XCTAssertEqual(result.codes[0].n, 1)
+        XCTAssertEqual(result.codes[0].t, 24)
+        let audio = try models.vqvae.decode(result.codes[0], level: 0)
+        XCTAssertEqual(audio.shape, [1, 48, 1])
+    }
+
+    /// The whole loop on the tiny three-level set, lyrics and all: two stretches (the upsamplers need n_ctx codes), then upsampling and a decode.
+    func testTinyModelSetCoComposesAndUpsamples() throws {
+        let folder = temporaryFolder(self) + "/set"
+        try RandomModelSet.write(preset: .tiny, seed: 2, to: folder)
+        let set = try ModelSet.load(folder)
+        let top = try set.prior(level: 2)
+        let labeller = Labeller(vocabulary: set.vocabularies[2]!, layout: try LabelLayout(hps: top.hps),
+                                sampleLength: top.nCtx * set.vqvae.hopLengths[2])
+        let song = try labeller.resolve(artist: RandomModelSet.artists[0], genre: "rock",
+                                        lyrics: "la la la, the tiny model sings along", totalLength: 44100 * 30).song
+        var p = GenerationPrompt(artistID: song.artistID, genreIDs: song.genreIDs, lyricTokens: song.fullTokens,
+                                 totalLength: song.totalLength, sampleLength: 128,
+                                 settings: [SamplingSettings(temperature: 0.99)], seed: 3, samples: 1)
+        p.chunkSize = 16
+        let c = try CoComposer(generator: Generator(models: set), prompt: p)
+        let first = try c.candidates(count: 2, seconds: 16 * 128 / 44100)
+        XCTAssertEqual(first.map(\.t), [16, 16])
+        try c.keep(0)
+        let second = try c.candidates(count: 2, tokens: 16)
+        for cand in second { XCTAssertEqual(Array(cand.values.prefix(16)), first[0].values) }
+        XCTAssertNotEqual(second[0], second[1])
+        try c.keep(1)
+        let result = try c.upsample()
+        XCTAssertEqual(result.codes.map(\.t), [512, 128, 32])
+        XCTAssertEqual(result.codes[2], second[1])
+        let audio = try PartialRender.decode(vqvae: set.vqvae, codes: result.codes[0], level: 0, range: 0..<128)
+        XCTAssertEqual(audio.shape, [1, 1024, 1])
+    }
+}
