@@ -7,6 +7,10 @@ public enum GenerationEvent: Sendable, Equatable {
     case windowStarted(level: Int, index: Int, start: Int, length: Int)
     case windowFinished(level: Int, index: Int, start: Int, length: Int)
     case levelFinished(level: Int)
+    /// Audio of a just-finished window (when the prompt asks for renders while sampling): `audio` holds
+    /// one row per sample of `samples` audio samples, decoded from this level's codes alone — a rough
+    /// preview at the top level, refined by the levels below.
+    case audioDecoded(level: Int, samples: Range<Int>, audio: [[Float]])
     /// Positions sampled so far at this level out of those planned; tokens per second counts every sample.
     case progress(level: Int, done: Int, total: Int, tokensPerSecond: Double, eta: Double)
     case cancelled

@@ -22,6 +22,8 @@ public struct GenerationPrompt: Sendable {
     public var firstSampleIndex: Int = 0
     /// Context tokens fed to the cache per forward pass when priming a window.
     public var chunkSize: Int = 64
+    /// Decode each window's codes as it finishes and report the audio (`audioDecoded` events).
+    public var renderWhileSampling = false
 
     public init(artistID: Int, genreIDs: [Int], lyricTokens: [Int], totalLength: Int, sampleLength: Int,
                 settings: [SamplingSettings], seed: UInt64, samples: Int) {
@@ -85,6 +87,7 @@ public final class Generator: @unchecked Sendable {
                 for l in 0..<levelsCount { rows[l] = try Self.rows(codes[l], samples: n, what: "primed audio") }
                 order = Array((0...top).reversed())
             }
+            let emit = prompt.renderWhileSampling ? try renderingEmitter(emit, rows: rows, samples: n) : emit
             for level in order {
                 let model = try models.prior(level: level)
                 try check(model, level: level)
@@ -99,6 +102,26 @@ public final class Generator: @unchecked Sendable {
             throw error
         }
         return GenerationResult(codes: Self.levelCodes(rows), cancelled: false)
+    }
+
+    /// Wraps `emit` so every finished window is decoded from the codes sampled so far and reported
+    /// as audio: the partial renders a listener hears while the rest is still being sampled.
+    func renderingEmitter(_ emit: @escaping (GenerationEvent) -> Void, rows: [[[Int]]], samples: Int) throws
+        -> (GenerationEvent) -> Void {
+        var buffer = SampledCodes(levels: rows.count, samples: samples)
+        for (level, codes) in Self.levelCodes(rows).enumerated() where codes.t > 0 { try buffer.seed(level: level, codes: codes) }
+        let vqvae = models.vqvae
+        return { event in
+            buffer.record(event)
+            emit(event)
+            guard case let .windowFinished(level, _, start, length) = event, length > 0,
+                  let audio = try? PartialRender.decode(vqvae: vqvae, codes: buffer.codes(level: level), level: level,
+                                                        range: start..<(start + length)) else { return }
+            let t = audio.shape[1]
+            let rows = (0..<audio.shape[0]).map { Array(UnsafeBufferPointer(start: audio.data + $0 * t, count: t)) }
+            emit(.audioDecoded(level: level, samples: PartialRender.audioSpan(vqvae: vqvae, level: level, range: start..<(start + length)),
+                               audio: rows))
+        }
     }
 
     /// What ModelSet.load checks from the configs, checked again on the objects (sets built in memory).
