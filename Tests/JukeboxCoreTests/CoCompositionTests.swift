@@ -174,4 +174,39 @@ final class CoCompositionTests: XCTestCase {
         let audio = try PartialRender.decode(vqvae: set.vqvae, codes: result.codes[0], level: 0, range: 0..<128)
         XCTAssertEqual(audio.shape, [1, 1024, 1])
     }
+
+    /// Autosave after a keep, reopen: the kept line, its history, undo and the next round's candidates
+    /// are those of the composer that saved them.
+    func testASavedCoCompositionReopensWhereItLeftOff() throws {
+        let c = try composer()
+        _ = try c.candidates(count: 3, tokens: 6)
+        try c.keep(1)
+        _ = try c.candidates(count: 2, tokens: 5)
+        _ = try c.resample()
+        try c.keep(0)
+        let dir = temporaryFolder(self) + "/session"
+        let doc = SessionDocument(prompt: SessionPrompt(artist: "a", genre: "g", lyrics: "", totalSeconds: 1, sampleSeconds: 1,
+                                                        temperatures: [1], seed: 5, samples: 1),
+                                  modelSet: "memory", seeds: [5], rngStates: [[5]])
+        let folder = try SessionFolder.create(at: dir, document: doc)
+        try c.save(to: folder, document: doc)
+
+        let reopened = try CoComposer(generator: Generator(models: models), prompt: prompt(), session: SessionFolder(path: dir))
+        XCTAssertEqual(reopened.kept, c.kept)
+        XCTAssertEqual(reopened.history, c.history)
+        XCTAssertEqual(reopened.round, c.round)
+        XCTAssertEqual(try reopened.candidates(count: 2, tokens: 3), try c.candidates(count: 2, tokens: 3))
+        try reopened.undo()
+        try c.undo()
+        XCTAssertEqual(reopened.kept, c.kept, "undo reaches the same earlier line")
+        XCTAssertEqual(reopened.kept.t, 6)
+
+        // A damaged undo record is reported, not guessed at.
+        var bad = try folder.loadDocument()
+        bad.settings[CoComposer.undoKey] = "6,999"
+        try folder.save(bad)
+        XCTAssertThrowsError(try CoComposer(generator: Generator(models: models), prompt: prompt(), session: folder)) {
+            XCTAssertTrue("\($0)".contains(CoComposer.undoKey), "\($0)")
+        }
+    }
 }

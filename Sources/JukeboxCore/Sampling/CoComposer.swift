@@ -120,3 +120,45 @@ public final class CoComposer {
         return try generator.generate(p, mode: .upsample(top: kept), cancel: cancel, events: events)
     }
 }
+
+// MARK: Sessions
+
+extension CoComposer {
+    static let roundKey = "cocompose.round", nextIDKey = "cocompose.next_id", undoKey = "cocompose.undo"
+
+    /// Saves the kept line and the history of candidates into a session (autosave after every keep):
+    /// the kept codes as z{level} (one row), the history in session.json, and what undo needs — every
+    /// line on the undo stack is a prefix of the kept line, so their lengths suffice.
+    public func save(to folder: SessionFolder, document: SessionDocument) throws {
+        var doc = document
+        doc.history = history
+        doc.settings[Self.roundKey] = "\(round)"
+        doc.settings[Self.nextIDKey] = "\(nextID)"
+        doc.settings[Self.undoKey] = undoStack.map { "\($0.t)" }.joined(separator: ",")
+        try folder.saveCodes(kept.t > 0 ? [level: kept] : [:], samples: 1)
+        try folder.save(doc)
+    }
+
+    /// Reopens a co-composition saved by save(to:document:): the kept line, its history, undo and rounds.
+    public convenience init(generator: Generator, prompt: GenerationPrompt, session folder: SessionFolder) throws {
+        let doc = try folder.loadDocument()
+        let codes = try folder.loadCodes(samples: 1, levels: generator.models.vqvae.levels)
+        try self.init(generator: generator, prompt: prompt, kept: codes[generator.models.topLevel])
+        func number(_ key: String) throws -> Int {
+            guard let text = doc.settings[key] else { return 0 }
+            guard let n = Int(text), n >= 0 else { throw JukeboxError(folder.documentPath, "settings.\(key) is \(text), not a count") }
+            return n
+        }
+        round = try number(Self.roundKey)
+        nextID = try number(Self.nextIDKey)
+        history = doc.history
+        let lengths = try (doc.settings[Self.undoKey] ?? "").split(separator: ",").map { part -> Int in
+            guard let t = Int(part), t >= 0, t <= kept.t else {
+                throw JukeboxError(folder.documentPath, "settings.\(Self.undoKey) holds \(part), not a prefix of the kept line")
+            }
+            return t
+        }
+        undoStack = lengths.map { LevelCodes(n: 1, t: $0, uncheckedValues: Array(kept.values.prefix($0))) }
+        stretch = undoStack.count
+    }
+}
