@@ -24,6 +24,7 @@ enum Progress {
         let label: String, total: Int
         let start = Date()
         private var last = Date.distantPast
+        private var finished = false
 
         init(_ label: String, total: Int) {
             self.label = label
@@ -31,16 +32,20 @@ enum Progress {
         }
 
         func update(_ done: Int, unit: String = "it") {
-            guard Progress.isTerminal, Date().timeIntervalSince(last) > 0.1 || done >= total else { return }
+            guard Progress.isTerminal, !finished, Date().timeIntervalSince(last) > 0.1 || done >= total else { return }
             last = Date()
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)
             let eta = rate > 0 ? Double(total - done) / rate : 0
             let filled = 30 * done / total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-            let line = String(format: "\r%@ [%@] %3d%% %.1f %@/s ETA %.0fs", label, bar, 100 * done / total, rate, unit, eta)
+            // \e[K clears what a longer previous line left behind.
+            let line = String(format: "\r%@ [%@] %3d%% %.1f %@/s ETA %.0fs\u{1B}[K", label, bar, 100 * min(done, total) / total, rate, unit, eta)
             FileHandle.standardError.write(Data(line.utf8))
-            if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+            if done >= total {
+                finished = true
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
         }
     }
 }
