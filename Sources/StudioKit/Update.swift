@@ -188,10 +188,14 @@ private func refreshPicker(_ state: inout StudioState, _ kind: Picker.Kind) {
     guard let v = state.vocabulary, !query.isEmpty else { state.picker = nil; return }
     var p = Picker(kind: kind)
     p.query = query
-    switch kind {
-    case .artist: p.results = v.artists.closest(to: v.artistKey(query), limit: 6).map(v.display)
-    case .genre: p.results = v.genres.closest(to: v.genreKeys(query).last ?? "", limit: 6).map(v.display)
-    }
+    let key = kind == .artist ? v.artistKey(query) : (v.genreKeys(query).last ?? "")
+    let list = kind == .artist ? v.artists : v.genres
+    // While typing, names that start with (then contain) what is typed come before merely close ones;
+    // the edit-distance order is kept within each group.
+    let near = list.closest(to: key, limit: 24)
+    func rank(_ name: String) -> Int { name.hasPrefix(key) ? 0 : (name.contains(key) ? 1 : 2) }
+    let ranked = near.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
+    p.results = ranked.prefix(6).map { v.display($0.element) }
     state.picker = p
 }
 
