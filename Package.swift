@@ -34,6 +34,13 @@ let package = Package(
             name: "jukebox-studio",
             dependencies: ["JukeboxCore", "CNcurses"]
         ),
+        // The studio's state, update step and views: no terminal, so screens are tested as text.
+        .target(name: "StudioKit", dependencies: ["JukeboxCore"]),
+        .testTarget(
+            name: "StudioKitTests",
+            dependencies: ["StudioKit", "JukeboxCore"],
+            exclude: ["Snapshots"]
+        ),
         .testTarget(
             name: "JukeboxCoreTests",
             dependencies: ["JukeboxCore"]

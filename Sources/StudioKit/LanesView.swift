@@ -1,0 +1,122 @@
+import Foundation
+
+/// One glyph per code-value bucket, low to high; an unsampled position is blank.
+public let laneGlyphs: [Character] = Array(".:-=+*#%@")
+
+public func glyph(forCode code: Int, bins: Int) -> Character {
+    guard code >= 0 else { return " " }
+    let bucket = min(laneGlyphs.count - 1, code * laneGlyphs.count / max(1, bins))
+    return laneGlyphs[bucket]
+}
+
+/// Seconds as m:ss.
+func clock(_ seconds: Double) -> String {
+    let s = Int(max(0, seconds.isFinite ? seconds : 0).rounded())
+    return String(format: "%d:%02d", s / 60, s % 60)
+}
+
+/// Lanes, top level first: a header (progress, speed, ETA), a row of code glyphs squeezed to the width
+/// (a column shows the last code sampled in its stretch), and a marker row with window starts `|` and
+/// the sampling cursor `^`. Below them the lyrics the current top window conditions on.
+func renderLanes(_ state: StudioState, into grid: inout CellGrid) {
+    var y = 2
+    for lane in state.lanes.reversed() {
+        renderLane(lane, name: levelName(lane.level, of: state.lanes.count), into: &grid, y: y)
+        y += 4
+    }
+    grid.put("Lyrics of the current top window", x: 1, y: y, role: .title)
+    let span = state.lyricSpan.isEmpty ? "(none yet)" : state.lyricSpan
+    let rows = max(0, grid.height - 3 - (y + 1))
+    wrap(span, width: grid.width - 4).prefix(rows).enumerated().forEach { i, line in
+        grid.put(line, x: 2, y: y + 1 + i, role: state.lyricSpan.isEmpty ? .dim : .normal)
+    }
+}
+
+private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y: Int) {
+    let total = max(lane.total, lane.codes.count)
+    var header = "Level \(lane.level) (\(name))  \(lane.done)/\(total)"
+    if total == 0 { header = "Level \(lane.level) (\(name))  waiting" }
+    else if lane.finished { header += "  done" }
+    else if lane.tokensPerSecond > 0 { header += String(format: "  %.1f tok/s  ETA %@", lane.tokensPerSecond, clock(lane.eta)) }
+    grid.put(header, x: 1, y: y, role: .accent)
+    if !lane.windowStarts.isEmpty { grid.put("window \(lane.windowStarts.count)", x: grid.width - 12, y: y, role: .dim) }
+
+    let x0 = 2, columns = grid.width - 4
+    guard columns > 0, total > 0 else { return }
+    let perColumn = max(1, (total + columns - 1) / columns)
+    let used = (total + perColumn - 1) / perColumn
+    let window = lane.currentWindow
+    grid.put("[", x: x0 - 1, y: y + 1, role: .dim)
+    grid.put("]", x: x0 + used, y: y + 1, role: .dim)
+    for c in 0..<used {
+        let span = (c * perColumn)..<min(total, (c + 1) * perColumn)
+        var code = -1
+        for p in span.reversed() where p < lane.codes.count && lane.codes[p] >= 0 { code = lane.codes[p]; break }
+        let inWindow = window.map { $0.overlaps(span) } ?? false
+        grid.set(x0 + c, y + 1, glyph(forCode: code, bins: lane.bins), role: inWindow ? .accent : .normal)
+    }
+    for start in lane.windowStarts where start > 0 && start < total {
+        grid.set(x0 + start / perColumn, y + 2, "|", role: .dim)
+    }
+    if !lane.finished && lane.done < total {
+        let c = lane.done / perColumn
+        grid.set(x0 + c, y + 2, "^", role: .cursor)
+        grid.restyle(x: x0 + c, y: y + 1, width: 1, role: .cursor)
+    }
+}
+
+/// Greedy word wrap; newlines in the lyrics start new lines, overlong words are cut.
+func wrap(_ text: String, width: Int) -> [String] {
+    guard width > 0 else { return [] }
+    var out: [String] = []
+    for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var line = ""
+        for word in paragraph.split(separator: " ") {
+            let w = String(word)
+            if line.isEmpty { line = w }
+            else if CellGrid.columns(of: line) + 1 + CellGrid.columns(of: w) <= width { line += " " + w }
+            else { out.append(line); line = w }
+        }
+        out.append(line)
+    }
+    return out
+}
+
+/// The candidates of the current top-level window, one strip of glyphs each, and the kept history.
+func renderCandidates(_ state: StudioState, into grid: inout CellGrid) {
+    let top = state.lanes[state.topLevel]
+    let where_ = top.currentWindow.map { "positions \($0.lowerBound)–\($0.upperBound)" } ?? ""
+    grid.put("Segment \(state.history.count + 1)  round \(state.rounds + 1)  \(where_)", x: 1, y: 2, role: .accent)
+    var y = 4
+    if state.candidates.isEmpty {
+        grid.put(state.sampling ? "sampling candidates…" : "no candidates yet", x: 2, y: y, role: .dim)
+        y += 1
+    }
+    let maxRows = max(0, grid.height - 12)
+    for (i, codes) in state.candidates.prefix(maxRows).enumerated() {
+        let selected = i == state.selectedCandidate
+        var x = grid.put((selected ? "> " : "  ") + "\(i + 1)  ", x: 1, y: y, role: selected ? .selected : .normal)
+        let columns = grid.width - x - 2
+        if columns > 0, !codes.isEmpty {
+            let perColumn = max(1, (codes.count + columns - 1) / columns)
+            var p = 0
+            while p < codes.count, x < grid.width - 2 {
+                grid.set(x, y, glyph(forCode: codes[min(codes.count - 1, p + perColumn - 1)], bins: top.bins),
+                         role: selected ? .selected : .normal)
+                x += 1
+                p += perColumn
+            }
+        }
+        y += 1
+    }
+    y += 1
+    grid.put("History", x: 1, y: y, role: .title)
+    y += 1
+    let rows = max(0, grid.height - 3 - y)
+    if state.history.isEmpty { grid.put("nothing kept yet", x: 2, y: y, role: .dim) }
+    for record in state.history.suffix(rows) {
+        let resamples = record.rounds == 1 ? "1 resample" : "\(record.rounds) resamples"
+        grid.put("segment \(record.segment + 1): kept \(record.kept + 1) of \(record.of) after \(resamples)", x: 2, y: y)
+        y += 1
+    }
+}

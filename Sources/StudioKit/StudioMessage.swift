@@ -1,0 +1,68 @@
+import JukeboxCore
+
+/// A key press as the runtime decodes it from the terminal.
+public enum Key: Sendable, Equatable {
+    case char(Character)
+    /// Ctrl + a letter (lowercase), e.g. .ctrl("r").
+    case ctrl(Character)
+    case up, down, left, right
+    case tab, backTab, enter, escape, backspace
+    case f1
+}
+
+/// Everything that can change the studio's state: input, terminal size, engine reports, time.
+public enum StudioMessage: Sendable, Equatable {
+    case key(Key)
+    case resize(width: Int, height: Int)
+    case engine(GenerationEvent)
+    /// The lyrics the current top-level window conditions on (the runtime computes it from the window plan).
+    case lyricSpan(String)
+    /// K candidates for the window just sampled at the top level; each is that window's codes.
+    case candidatesReady([[Int]])
+    /// The session was written to disk.
+    case saved
+    /// An effect failed; shown on the status line.
+    case failed(String)
+    case tick
+}
+
+/// What the composer hands the engine when sampling starts.
+public struct PromptFields: Sendable, Equatable {
+    public var genre: String
+    public var artist: String
+    public var lyrics: String
+    /// Length of the stretch to sample now, and of the whole song (the timing conditioning).
+    public var seconds: Double
+    public var totalSeconds: Double
+    /// One temperature per level, top level last (level index = position).
+    public var temperatures: [Double]
+    public var seed: UInt64
+    public var candidates: Int
+
+    public init(genre: String, artist: String, lyrics: String, seconds: Double, totalSeconds: Double,
+                temperatures: [Double], seed: UInt64, candidates: Int) {
+        self.genre = genre
+        self.artist = artist
+        self.lyrics = lyrics
+        self.seconds = seconds
+        self.totalSeconds = totalSeconds
+        self.temperatures = temperatures
+        self.seed = seed
+        self.candidates = candidates
+    }
+}
+
+/// Requests the update step makes of the runtime (engine, audio, disk); it never performs them itself.
+public enum StudioEffect: Sendable, Equatable {
+    case startSampling(PromptFields)
+    case cancelSampling
+    case keepCandidate(Int)
+    case resample
+    case undo
+    case save
+    /// Audition codes of `level` over `range` positions (for a candidate: its index).
+    case play(level: Int, range: Range<Int>, candidate: Int?)
+    case stopPlayback
+    /// Leave the studio. `confirm` is true when the person confirmed dropping unsaved work.
+    case quit(confirm: Bool)
+}

@@ -1,0 +1,140 @@
+import JukeboxCore
+
+public enum Screen: Sendable, Equatable {
+    case composer, lanes, candidates, help
+}
+
+/// The composer's fields (focus order: `StudioState.fields`).
+public enum ComposerField: Sendable, Equatable, Hashable {
+    case genre, artist, lyrics, seconds, totalSeconds, temperature(level: Int), seed, candidates
+}
+
+/// Incremental fuzzy search over one label list.
+public struct Picker: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case genre, artist }
+    public var kind: Kind
+    public var query: String = ""
+    public var results: [String] = []
+    public var selected: Int = 0
+
+    public init(kind: Kind) { self.kind = kind }
+}
+
+/// The live view of one level: codes sampled so far (for the sample on show), windows, speed.
+public struct Lane: Sendable, Equatable {
+    public var level: Int
+    /// Code per position, -1 where not sampled yet; grows to the planned total.
+    public var codes: [Int] = []
+    /// Codebook size (for the glyph of a code).
+    public var bins: Int
+    public var total: Int = 0
+    /// Positions sampled so far (the sampling cursor).
+    public var done: Int = 0
+    /// Start positions of the windows seen so far, and the one being sampled.
+    public var windowStarts: [Int] = []
+    public var currentWindow: Range<Int>? = nil
+    public var tokensPerSecond: Double = 0
+    public var eta: Double = 0
+    public var finished = false
+
+    public init(level: Int, bins: Int) {
+        self.level = level
+        self.bins = max(1, bins)
+    }
+}
+
+/// One kept decision of the co-composition: which candidate of how many, after how many resamples.
+public struct SegmentRecord: Sendable, Equatable {
+    public var segment: Int
+    public var kept: Int
+    public var of: Int
+    public var rounds: Int
+
+    public init(segment: Int, kept: Int, of: Int, rounds: Int) {
+        self.segment = segment
+        self.kept = kept
+        self.of = of
+        self.rounds = rounds
+    }
+}
+
+/// Everything the studio shows; views read it, only `update` changes it.
+public struct StudioState: Sendable {
+    public var width: Int
+    public var height: Int
+    public var screen: Screen = .composer
+    /// Where the help overlay returns to.
+    public var underHelp: Screen = .composer
+
+    // Composer.
+    public var genre = ""
+    public var artist = ""
+    public var lyrics = ""
+    public var seconds: Double = 20
+    public var totalSeconds: Double = 180
+    /// Top level last; one per level of the model set.
+    public var temperatures: [Double]
+    public var seed: UInt64 = 0
+    public var candidateCount = 3
+    public var focus: ComposerField = .genre
+    public var picker: Picker? = nil
+
+    // Lanes, top level last.
+    public var lanes: [Lane]
+    public var lyricSpan = ""
+    public var sampling = false
+
+    // Keep or resample.
+    public var candidates: [[Int]] = []
+    public var selectedCandidate = 0
+    /// Resamples of the current segment so far.
+    public var rounds = 0
+    public var history: [SegmentRecord] = []
+
+    public var status = ""
+    /// Unsaved work exists (sampled or kept since the last save).
+    public var dirty = false
+    /// Asking "quit without saving?".
+    public var confirmingQuit = false
+    public var ticks = 0
+
+    /// The model's label lists and lyric vocabulary (nil: free text, no suggestions).
+    public var vocabulary: LabelVocabulary?
+    public var textProcessor: TextProcessor
+
+    public init(width: Int = 80, height: Int = 24, levels: Int = 3, bins: [Int]? = nil,
+                vocabulary: LabelVocabulary? = nil, textProcessor: TextProcessor = TextProcessor(v3: false)) {
+        self.width = width
+        self.height = height
+        let levels = max(1, levels)
+        temperatures = (0..<levels).map { $0 == levels - 1 ? 0.98 : 0.99 }
+        lanes = (0..<levels).map { Lane(level: $0, bins: bins?[safe: $0] ?? 2048) }
+        self.vocabulary = vocabulary
+        self.textProcessor = textProcessor
+    }
+
+    public var topLevel: Int { lanes.count - 1 }
+
+    /// Composer fields in focus order.
+    public var fields: [ComposerField] {
+        [.genre, .artist, .seconds, .totalSeconds]
+            + (0..<lanes.count).reversed().map { ComposerField.temperature(level: $0) }
+            + [.seed, .candidates, .lyrics]
+    }
+
+    /// The lyrics as the model will see them, and what it drops.
+    public var cleanedLyrics: CleanedLyrics { textProcessor.inspect(lyrics) }
+
+    public var isTooSmall: Bool { width < StudioState.minimumWidth || height < StudioState.minimumHeight }
+    public static let minimumWidth = 80
+    public static let minimumHeight = 24
+
+    public var promptFields: PromptFields {
+        PromptFields(genre: genre, artist: artist, lyrics: lyrics, seconds: seconds, totalSeconds: totalSeconds,
+                     temperatures: temperatures, seed: seed, candidates: candidateCount)
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
