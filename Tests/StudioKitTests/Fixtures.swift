@@ -54,5 +54,5 @@ func samplingEvents() -> [StudioMessage] {
     events.append(.tokensSampled(level: 2, samples: 0..<2, positions: window..<(window + 76),
                                  values: (0..<152).map { ($0 * 31) % 2048 }))
     events.append(.progress(level: 2, done: window + 76, total: total, tokensPerSecond: 40.2, eta: 19.4))
-    return events.map { .engine($0) } + [.lyricSpan("Hey Jude, don't make it bad\nTake a sad song and make it better")]
+    return events.map { .engine($0) } + [.lyricSpan("Lanterns hum along the harbour\nWe sing until the tide comes in")]
 }

@@ -102,7 +102,7 @@ final class StudioUpdateTests: XCTestCase {
         XCTAssertEqual(top.codes[38], (0 * 97 + 38 * 13) % 2048)
         XCTAssertEqual(top.codes[379], (75 * 31) % 2048)
         XCTAssertEqual(top.codes[380], -1)
-        XCTAssertEqual(s.lyricSpan, "Hey Jude, don't make it bad\nTake a sad song and make it better")
+        XCTAssertEqual(s.lyricSpan, "Lanterns hum along the harbour\nWe sing until the tide comes in")
         // Events for levels the model lacks, or nonsense positions, are ignored rather than crashing.
         send(&s, [.engine(.tokensSampled(level: 7, samples: 0..<1, positions: 0..<1, values: [1])),
                   .engine(.tokensSampled(level: 1, samples: 0..<1, positions: 0..<4, values: [1])),
