@@ -32,7 +32,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "jukebox-studio",
-            dependencies: ["JukeboxCore", "CNcurses"]
+            dependencies: ["StudioKit", "JukeboxCore", "CNcurses"]
         ),
         // The studio's state, update step and views: no terminal, so screens are tested as text.
         .target(name: "StudioKit", dependencies: ["JukeboxCore"]),
@@ -48,7 +48,7 @@ let package = Package(
         // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
         .testTarget(
             name: "JukeboxCLITests",
-            dependencies: ["jukebox", "JukeboxCore"]
+            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore"]
         ),
     ],
     swiftLanguageModes: [.v5]

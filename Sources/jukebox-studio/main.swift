@@ -1,67 +1,45 @@
-import CNcurses
 import Foundation
 import JukeboxCore
 
-// A minimal screen until the studio proper lands: it shows what the named model set holds and quits on q.
-// The terminal is always restored, also on SIGINT/SIGTERM/SIGHUP.
+// jukebox-studio --model SET [--session DIR]: the interactive studio over StudioKit.
+// Everything that can fail on the command line fails before the terminal is touched, in one line.
+
+func fail(_ text: String, _ status: Int32) -> Never {
+    FileHandle.standardError.write(Data("jukebox-studio: \(text)\n".utf8))
+    exit(status)
+}
 
 var modelPath: String? = nil
+var sessionPath: String? = nil
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
-    case "--model": modelPath = args.popFirst()
+    case "--model":
+        guard let v = args.popFirst() else { fail("--model needs a model set folder", 2) }
+        modelPath = v
+    case "--session":
+        guard let v = args.popFirst() else { fail("--session needs a folder", 2) }
+        sessionPath = v
     case "-h", "--help":
-        print("usage: jukebox-studio [--model SET]")
+        print("usage: jukebox-studio --model SET [--session DIR]")
         exit(0)
     default:
-        FileHandle.standardError.write(Data("jukebox-studio: unknown argument \(a)\n".utf8))
-        exit(2)
+        fail("unknown argument \(a)", 2)
     }
 }
 
-var lines: [String] = ["Jukebox studio (preview)", ""]
-if let modelPath {
-    do {
-        for s in try ModelSummary.describe(modelPath) { lines += s.text.split(separator: "\n").map(String.init) }
-    } catch {
-        FileHandle.standardError.write(Data("jukebox-studio: \(error)\n".utf8))
-        exit(1)
-    }
-} else {
-    lines.append("No model set named (--model SET).")
+guard let modelPath else { fail("no model set named (--model SET); the bundled model is not here yet", 2) }
+let session = sessionPath ?? Runtime.defaultSessionPath()
+if FileManager.default.fileExists(atPath: (session as NSString).appendingPathComponent(SessionFolder.documentName)) {
+    fail("\(session) already holds a session; opening sessions in the studio is not supported yet", 1)
 }
 
-guard isatty(STDOUT_FILENO) != 0 else {
-    FileHandle.standardError.write(Data("jukebox-studio: needs a terminal\n".utf8))
-    exit(1)
+let set: ModelSet
+do { set = try ModelSet.load(modelPath) } catch {
+    fail("cannot load model set \(modelPath): \(error)", 1)
 }
 
-setlocale(LC_ALL, "")
-for sig in [SIGINT, SIGTERM, SIGHUP] {
-    signal(sig) { _ in endwin(); exit(1) }
-}
-initscr()
-cbreak()
-noecho()
-keypad(stdscr, true)
-curs_set(0)
-defer { endwin() }
+guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { fail("needs a terminal (stdin and stdout)", 1) }
 
-func draw() {
-    erase()
-    let rows = Int(getmaxy(stdscr)), cols = Int(getmaxx(stdscr))
-    if rows < 24 || cols < 80 {
-        mvaddstr(0, 0, String("Terminal too small: \(cols)x\(rows), need 80x24".prefix(max(cols, 1))))
-    } else {
-        for (i, line) in lines.prefix(rows - 2).enumerated() { mvaddstr(Int32(i), 1, String(line.prefix(cols - 2))) }
-        mvaddstr(Int32(rows - 1), 1, "q quit")
-    }
-    refresh()
-}
-
-draw()
-while true {
-    let ch = getch()
-    if ch == Int32(UInt8(ascii: "q")) { break }
-    draw()  // KEY_RESIZE and anything else: redraw at the current size
-}
+let runtime = Runtime(set: set, modelPath: modelPath, sessionPath: session)
+exit(runtime.run())

@@ -1,0 +1,158 @@
+import Foundation
+import JukeboxCore
+import XCTest
+
+/// Drives the real `jukebox-studio` in a tmux pane as a person would: type a genre and artist,
+/// sample, watch the lanes move, save, quit; then check the session folder on disk.
+final class StudioEndToEndTests: XCTestCase {
+    static var studio: String { CLI.buildFolder.appendingPathComponent("jukebox-studio").path }
+
+    static func which(_ tool: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tmuxPath)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    var tmuxPath = ""
+    var sessionName = ""
+
+    func pane() -> String { (try? tmux(["capture-pane", "-p", "-t", sessionName])) ?? "" }
+
+    /// Polls the pane every 100 ms until `condition` holds or `seconds` pass; returns the last capture.
+    @discardableResult
+    func waitFor(_ what: String, seconds: Double = 20, _ condition: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var screen = pane()
+        while !condition(screen) {
+            if Date() > deadline {
+                XCTFail("timed out waiting for \(what); screen:\n\(screen)")
+                return screen
+            }
+            usleep(100_000)
+            screen = pane()
+        }
+        return screen
+    }
+
+    func keys(_ k: String...) throws { try tmux(["send-keys", "-t", sessionName] + k) }
+    func literal(_ text: String) throws { try tmux(["send-keys", "-t", sessionName, "-l", text]) }
+
+    func paneAlive() -> Bool {
+        let list = (try? tmux(["list-sessions", "-F", "#{session_name}"])) ?? ""
+        return list.split(separator: "\n").contains { $0 == sessionName }
+    }
+
+    func testSampleSaveAndQuitInTmux() throws {
+        guard let path = Self.which("tmux") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
+            throw XCTSkip("tmux is not installed")
+        }
+        tmuxPath = path
+        let dir = temporaryFolder(self)
+        let set = dir + "/set", session = dir + "/session"
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "1", "-o", set])
+        XCTAssertEqual(made.status, 0, made.stderr)
+
+        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
+        let name = sessionName, tmuxBinary = tmuxPath
+        addTeardownBlock {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tmuxBinary)
+            p.arguments = ["kill-session", "-t", name]
+            p.standardError = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+        }
+        // The pane stays after the studio exits so its last screen can be read.
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  "\(Self.studio) --model '\(set)' --session '\(session)'; echo studio-exited-$?; sleep 30"])
+
+        waitFor("the composer") { $0.contains("Genre") || $0.contains("genre") }
+        let genre = RandomModelSet.genres[0], artist = RandomModelSet.artists[0]
+        try literal(genre)
+        waitFor("the genre typed") { $0.contains(genre) }
+        try keys("Escape")  // close the picker, keep what was typed
+        try keys("Tab")
+        try literal(artist)
+        waitFor("the artist typed") { $0.contains(artist) }
+        try keys("Escape")
+
+        // Sample a couple of seconds only: the tiny model is quick, but the lanes must be seen moving.
+        try keys("C-r")
+        let moving = waitFor("the lanes to show progress") { screen in
+            screen.contains("Level ") && (screen.contains("tok/s") || screen.contains(" done"))
+        }
+        XCTAssertFalse(moving.contains("error:"), moving)
+
+        try keys("C-s")
+        // The status line may be overwritten by later engine reports at once: the files on disk tell too.
+        waitFor("the save") { screen in
+            screen.contains("saved") || FileManager.default.fileExists(atPath: session + "/codes.safetensors")
+        }
+        try keys("C-q")
+        // Quitting after a save needs no confirmation; answer it anyway if sampling left work unsaved.
+        let end = waitFor("the studio to exit") { $0.contains("studio-exited-") || $0.contains("y/n") }
+        if end.contains("y/n") && !end.contains("studio-exited-") {
+            try keys("y")
+            waitFor("the studio to exit") { $0.contains("studio-exited-") }
+        }
+        XCTAssertTrue(pane().contains("studio-exited-0"), pane())
+
+        let fm = FileManager.default
+        XCTAssertTrue(fm.fileExists(atPath: session + "/session.json"))
+        XCTAssertTrue(fm.fileExists(atPath: session + "/codes.safetensors"))
+        let (folder, document) = try SessionFolder.open(session)
+        XCTAssertEqual(document.prompt.artist, artist)
+        XCTAssertEqual(document.prompt.genre, genre)
+        let codes = try folder.loadCodes(samples: 1)
+        XCTAssertFalse(codes.isEmpty, "some level's codes were saved")
+        XCTAssertTrue(paneAlive())
+    }
+
+    func testWithoutModelFailsInOneLine() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.studio)
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2)
+        XCTAssertEqual(String(decoding: data, as: UTF8.self),
+                       "jukebox-studio: no model set named (--model SET); the bundled model is not here yet\n")
+    }
+
+    func testBrokenModelSetFailsBeforeTheTerminal() throws {
+        let dir = temporaryFolder(self)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.studio)
+        p.arguments = ["--model", dir + "/missing"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertEqual(text.split(separator: "\n").count, 1, text)
+        XCTAssertTrue(text.contains(dir + "/missing"), text)
+    }
+}
