@@ -125,6 +125,79 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertTrue(paneAlive())
     }
 
+    /// SIGTERM mid-sampling: the studio stops the engine, saves the session, gives the terminal back
+    /// and exits 128 + 15. A resize on the way shows the too-small screen and comes back.
+    func testTerminationSavesAndRestoresTheTerminal() throws {
+        guard let path = Self.which("tmux") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
+            throw XCTSkip("tmux is not installed")
+        }
+        tmuxPath = path
+        let dir = temporaryFolder(self)
+        let set = dir + "/set", session = dir + "/session", pidFile = dir + "/pid"
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "2", "-o", set])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
+        let name = sessionName, tmuxBinary = tmuxPath
+        addTeardownBlock {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tmuxBinary)
+            p.arguments = ["kill-session", "-t", name]
+            p.standardError = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+        }
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  "sh -c 'echo $$ > \(pidFile); exec \(Self.studio) --model \(set) --session \(session)'; "
+                  + "echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("Genre") || $0.contains("genre") }
+
+        try tmux(["resize-window", "-t", sessionName, "-x", "60", "-y", "20"])
+        waitFor("the too-small screen") { $0.lowercased().contains("small") }
+        try tmux(["resize-window", "-t", sessionName, "-x", "100", "-y", "30"])
+        waitFor("the composer again") { !$0.lowercased().contains("small") && $0.contains("enre") }
+
+        // Longer songs keep the engine busy while the signal arrives.
+        try literal(RandomModelSet.genres[1])
+        try keys("Escape")
+        try keys("C-r")
+        waitFor("the lanes") { $0.contains("Level ") }
+
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try XCTUnwrap(Int32(text))
+        kill(pid, SIGTERM)
+        waitFor("the studio to exit") { $0.contains("studio-exited-") }
+        XCTAssertTrue(pane().contains("studio-exited-143"), pane())
+        // endwin left the alternate screen: the terminal is back to the shell's.
+        XCTAssertEqual(try tmux(["display-message", "-p", "-t", sessionName, "#{alternate_on}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines), "0")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: session + "/session.json"))
+        let (_, document) = try SessionFolder.open(session)
+        XCTAssertEqual(document.prompt.genre, RandomModelSet.genres[1])
+    }
+
+    func testNotATerminalFailsInOneLine() throws {
+        let dir = temporaryFolder(self)
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "3", "-o", dir + "/set"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.studio)
+        p.arguments = ["--model", dir + "/set"]
+        let err = Pipe(), out = Pipe()
+        p.standardError = err
+        p.standardOutput = out
+        p.standardInput = Pipe()
+        try p.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertEqual(text.split(separator: "\n").count, 1, text)
+        XCTAssertTrue(text.contains("terminal"), text)
+        XCTAssertTrue(outData.isEmpty, "nothing drawn when there is no terminal")
+    }
+
     func testWithoutModelFailsInOneLine() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.studio)
