@@ -93,6 +93,20 @@ final class StudioEndToEndTests: XCTestCase {
         waitFor("the artist typed") { $0.contains(artist) }
         try keys("Escape")
 
+        // F1 opens the help and Esc closes it; Shift-Tab twice goes artist → genre → lyrics (the last
+        // field), where UTF-8 text arrives whole through get_wch.
+        try keys("F1")
+        waitFor("the help") { $0.contains("Keys (Esc closes)") }
+        try keys("Escape")
+        waitFor("the help to close") { !$0.contains("Keys (Esc closes)") }
+        try keys("BTab")
+        try keys("BTab")
+        let words = "héllo wörld"
+        try literal(words)
+        waitFor("the lyrics typed") { $0.contains(words) }
+        try keys("BSpace")
+        waitFor("the backspace") { $0.contains("héllo wörl") && !$0.contains(words) }
+
         // Sample a couple of seconds only: the tiny model is quick, but the lanes must be seen moving.
         try keys("C-r")
         let moving = waitFor("the lanes to show progress") { screen in
@@ -120,6 +134,7 @@ final class StudioEndToEndTests: XCTestCase {
         let (folder, document) = try SessionFolder.open(session)
         XCTAssertEqual(document.prompt.artist, artist)
         XCTAssertEqual(document.prompt.genre, genre)
+        XCTAssertEqual(document.prompt.lyrics, "héllo wörl")
         let codes = try folder.loadCodes(samples: 1)
         XCTAssertFalse(codes.isEmpty, "some level's codes were saved")
         XCTAssertTrue(paneAlive())
