@@ -191,6 +191,34 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertEqual(document.prompt.genre, RandomModelSet.genres[1])
     }
 
+    /// A terminal without colours (vt100) still gets the whole studio, styled by attributes only.
+    func testMonochromeTerminal() throws {
+        guard let path = Self.which("tmux") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
+            throw XCTSkip("tmux is not installed")
+        }
+        tmuxPath = path
+        let dir = temporaryFolder(self)
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "4", "-o", dir + "/set"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
+        let name = sessionName, tmuxBinary = tmuxPath
+        addTeardownBlock {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tmuxBinary)
+            p.arguments = ["kill-session", "-t", name]
+            p.standardError = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+        }
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "80", "-y", "24",
+                  "TERM=vt100 \(Self.studio) --model \(dir)/set --session \(dir)/session; echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("Jukebox studio") && $0.contains("enre") }
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-0") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/session"), "nothing sampled, nothing saved")
+    }
+
     func testNotATerminalFailsInOneLine() throws {
         let dir = temporaryFolder(self)
         let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "3", "-o", dir + "/set"])
