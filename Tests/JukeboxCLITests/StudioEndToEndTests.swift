@@ -219,6 +219,60 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/session"), "nothing sampled, nothing saved")
     }
 
+    /// Esc while sampling sets the engine's cancel flag: it stops, keeps what it sampled, and a save
+    /// writes those codes (fewer than the whole plan).
+    func testEscapeCancelsSampling() throws {
+        guard let path = Self.which("tmux") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
+            throw XCTSkip("tmux is not installed")
+        }
+        tmuxPath = path
+        let dir = temporaryFolder(self)
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "5", "-o", dir + "/set"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
+        let name = sessionName, tmuxBinary = tmuxPath
+        addTeardownBlock {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tmuxBinary)
+            p.arguments = ["kill-session", "-t", name]
+            p.standardError = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+        }
+        let session = dir + "/session"
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  "\(Self.studio) --model \(dir)/set --session \(session); echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        // Seconds 20 → 200 and the song 180 → 210 (→ adds 10): long enough to still be sampling when Esc
+        // arrives, and within the label range of song lengths.
+        try keys("Tab"); try keys("Tab"); try literal("0")
+        try keys("Tab"); try keys("Right"); try keys("Right"); try keys("Right")
+        waitFor("the longer song") { $0.contains("200") && $0.contains("210") }
+        try keys("C-r")
+        waitFor("the lanes to move") { $0.contains("tok/s") }
+        try keys("Escape")
+        waitFor("the cancel") { $0.contains("cancelled") }
+        try keys("C-s")
+        waitFor("the save") { _ in FileManager.default.fileExists(atPath: session + "/codes.safetensors") }
+        try keys("C-q")
+        let end = waitFor("the studio to exit") { $0.contains("studio-exited-") || $0.contains("y/n") }
+        if !end.contains("studio-exited-") {
+            try keys("y")
+            waitFor("the studio to exit") { $0.contains("studio-exited-") }
+        }
+        let (folder, document) = try SessionFolder.open(session)
+        XCTAssertEqual(document.prompt.sampleSeconds, 200)
+        let codes = try folder.loadCodes(samples: 1)
+        // Level 0 is the last to finish; a cancelled run cannot have all of it (200 s of the tiny model).
+        let finest = try XCTUnwrap(codes.keys.min().flatMap { codes[$0] })
+        XCTAssertGreaterThan(finest.t, 0)
+        let vqvae = try ModelSet.load(dir + "/set").vqvae
+        let hops = vqvae.hopLengths, top = hops.count - 1
+        let planned = 200 * vqvae.sampleRate / hops[top] * hops[top] / hops[0]
+        XCTAssertLessThan(codes[0]?.t ?? 0, planned, "level 0 is cut short by the cancel")
+    }
+
     func testNotATerminalFailsInOneLine() throws {
         let dir = temporaryFolder(self)
         let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "3", "-o", dir + "/set"])
