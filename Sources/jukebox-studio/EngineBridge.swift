@@ -51,7 +51,10 @@ final class EngineBridge: @unchecked Sendable {
     // MARK: Sampling
 
     /// Builds the engine's prompt from the composer's fields (names → ids, lyrics → tokens).
-    func prompt(from fields: PromptFields) throws -> GenerationPrompt {
+    func prompt(from fields: PromptFields) throws -> GenerationPrompt { try labelledPrompt(from: fields).prompt }
+
+    /// The prompt, and the labeller and song labels that can say which lyrics a top-level window sees.
+    func labelledPrompt(from fields: PromptFields) throws -> (prompt: GenerationPrompt, labels: (Labeller, SongLabels)?) {
         let sr = models.vqvae.sampleRate, top = models.topLevel
         let topHop = models.vqvae.hopLengths[top]
         guard fields.seconds > 0, fields.seconds.isFinite else { throw JukeboxError("seconds", "must be positive") }
@@ -70,12 +73,13 @@ final class EngineBridge: @unchecked Sendable {
                                     sampleLength: topPrior.nCtx * topHop)
             let resolved = try labeller.resolve(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
                                                 totalLength: totalLength)
-            return GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
-                                    lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
-                                    sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
+            return (GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
+                                     lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
+                                     sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1),
+                    (labeller, resolved.song))
         }
-        return GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: totalLength,
-                                sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
+        return (GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: totalLength,
+                                 sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1), nil)
     }
 
     /// Starts sampling on a background thread; events go to the queue as `.engine` messages.
@@ -83,7 +87,8 @@ final class EngineBridge: @unchecked Sendable {
         lock.lock()
         if running { lock.unlock(); return }
         let prompt: GenerationPrompt
-        do { prompt = try self.prompt(from: fields) } catch {
+        let labels: (Labeller, SongLabels)?
+        do { (prompt, labels) = try labelledPrompt(from: fields) } catch {
             lock.unlock()
             queue.post(.failed("\(error)"))
             return
@@ -97,6 +102,7 @@ final class EngineBridge: @unchecked Sendable {
         lock.unlock()
 
         let lowest = models.availableLevels.min() ?? models.topLevel
+        let top = models.topLevel, topHop = models.vqvae.hopLengths[top]
         let generator = Generator(models: models)
         let queue = self.queue
         let worker = Thread { [weak self] in
@@ -107,6 +113,12 @@ final class EngineBridge: @unchecked Sendable {
                                                   candidates: [0], kept: 0))
                     }
                     queue.post(.engine(event))
+                    // The lyrics a top-level window conditions on, as the model sees them.
+                    if case let .windowStarted(level, _, start, _) = event, level == top, let (labeller, song) = labels,
+                       let y = try? labeller.y(song, start: start, rawToTokens: topHop).y,
+                       let text = try? labeller.describe(y).lyrics {
+                        queue.post(.lyricSpan(text))
+                    }
                 }
                 self?.finish(r)
             } catch {

@@ -113,6 +113,8 @@ final class StudioEndToEndTests: XCTestCase {
             screen.contains("Level ") && (screen.contains("tok/s") || screen.contains(" done"))
         }
         XCTAssertFalse(moving.contains("error:"), moving)
+        // The runtime tells the lanes which lyrics the top-level window conditions on.
+        waitFor("the lyric span") { $0.contains("Lyrics of the current top window") && $0.contains("llo w") }
 
         try keys("C-s")
         // The status line may be overwritten by later engine reports at once: the files on disk tell too.
