@@ -88,12 +88,7 @@ public final class Generator: @unchecked Sendable {
                 order = Array((0...top).reversed())
             }
             let emit = prompt.renderWhileSampling ? try renderingEmitter(emit, rows: rows, samples: n) : emit
-            for level in order {
-                let model = try models.prior(level: level)
-                try check(model, level: level)
-                try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
-                emit(.levelFinished(level: level))
-            }
+            try sampleLevels(order, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
         } catch is Cancelled {
             emit(.cancelled)
             return GenerationResult(codes: Self.levelCodes(rows), cancelled: true)
@@ -121,6 +116,17 @@ public final class Generator: @unchecked Sendable {
             let rows = (0..<audio.shape[0]).map { Array(UnsafeBufferPointer(start: audio.data + $0 * t, count: t)) }
             emit(.audioDecoded(level: level, samples: PartialRender.audioSpan(vqvae: vqvae, level: level, range: start..<(start + length)),
                                audio: rows))
+        }
+    }
+
+    /// Samples each level of `order` in turn into `rows`, each from its own prior.
+    func sampleLevels(_ order: [Int], prompt: GenerationPrompt, rows: inout [[[Int]]], cancel: CancelFlag?,
+                      emit: (GenerationEvent) -> Void) throws {
+        for level in order {
+            let model = try models.prior(level: level)
+            try check(model, level: level)
+            try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
+            emit(.levelFinished(level: level))
         }
     }
 

@@ -17,10 +17,7 @@ extension Generator {
                 throw JukeboxError("levels", "only the top level (\(models.topLevel)) continues alone; level \(level) needs the level above")
             }
             rows[level] = try Self.rows(codes, samples: prompt.samples, what: "level \(level) codes")
-            let model = try models.prior(level: level)
-            try check(model, level: level)
-            try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
-            emit(.levelFinished(level: level))
+            try sampleLevels([level], prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
         } catch is Cancelled {
             emit(.cancelled)
             return (Self.levelCodes(rows)[level], true)
