@@ -58,17 +58,17 @@ final class StudioEndToEndTests: XCTestCase {
         return list.split(separator: "\n").contains { $0 == sessionName }
     }
 
-    func testSampleSaveAndQuitInTmux() throws {
+    /// A tiny random model set at DIR/set and a tmux session name killed when the test ends.
+    /// Without tmux the test is skipped, except under CI=true where that is a failure.
+    func prepareStudio(seed: Int) throws -> String {
         guard let path = Self.which("tmux") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed") }
             throw XCTSkip("tmux is not installed")
         }
         tmuxPath = path
         let dir = temporaryFolder(self)
-        let set = dir + "/set", session = dir + "/session"
-        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "1", "-o", set])
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "\(seed)", "-o", dir + "/set"])
         XCTAssertEqual(made.status, 0, made.stderr)
-
         sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
         let name = sessionName, tmuxBinary = tmuxPath
         addTeardownBlock {
@@ -79,6 +79,12 @@ final class StudioEndToEndTests: XCTestCase {
             try? p.run()
             p.waitUntilExit()
         }
+        return dir
+    }
+
+    func testSampleSaveAndQuitInTmux() throws {
+        let dir = try prepareStudio(seed: 1)
+        let set = dir + "/set", session = dir + "/session"
         // The pane stays after the studio exits so its last screen can be read.
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
                   "\(Self.studio) --model '\(set)' --session '\(session)'; echo studio-exited-$?; sleep 30"])
@@ -145,25 +151,8 @@ final class StudioEndToEndTests: XCTestCase {
     /// SIGTERM mid-sampling: the studio stops the engine, saves the session, gives the terminal back
     /// and exits 128 + 15. A resize on the way shows the too-small screen and comes back.
     func testTerminationSavesAndRestoresTheTerminal() throws {
-        guard let path = Self.which("tmux") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
-            throw XCTSkip("tmux is not installed")
-        }
-        tmuxPath = path
-        let dir = temporaryFolder(self)
+        let dir = try prepareStudio(seed: 2)
         let set = dir + "/set", session = dir + "/session", pidFile = dir + "/pid"
-        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "2", "-o", set])
-        XCTAssertEqual(made.status, 0, made.stderr)
-        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
-        let name = sessionName, tmuxBinary = tmuxPath
-        addTeardownBlock {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tmuxBinary)
-            p.arguments = ["kill-session", "-t", name]
-            p.standardError = FileHandle.nullDevice
-            try? p.run()
-            p.waitUntilExit()
-        }
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
                   "sh -c 'echo $$ > \(pidFile); exec \(Self.studio) --model \(set) --session \(session)'; "
                   + "echo studio-exited-$?; sleep 30"])
@@ -195,24 +184,7 @@ final class StudioEndToEndTests: XCTestCase {
 
     /// A terminal without colours (vt100) still gets the whole studio, styled by attributes only.
     func testMonochromeTerminal() throws {
-        guard let path = Self.which("tmux") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
-            throw XCTSkip("tmux is not installed")
-        }
-        tmuxPath = path
-        let dir = temporaryFolder(self)
-        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "4", "-o", dir + "/set"])
-        XCTAssertEqual(made.status, 0, made.stderr)
-        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
-        let name = sessionName, tmuxBinary = tmuxPath
-        addTeardownBlock {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tmuxBinary)
-            p.arguments = ["kill-session", "-t", name]
-            p.standardError = FileHandle.nullDevice
-            try? p.run()
-            p.waitUntilExit()
-        }
+        let dir = try prepareStudio(seed: 4)
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "80", "-y", "24",
                   "TERM=vt100 \(Self.studio) --model \(dir)/set --session \(dir)/session; echo studio-exited-$?; sleep 30"])
         waitFor("the composer") { $0.contains("Jukebox studio") && $0.contains("enre") }
@@ -224,24 +196,7 @@ final class StudioEndToEndTests: XCTestCase {
     /// Esc while sampling sets the engine's cancel flag: it stops, keeps what it sampled, and a save
     /// writes those codes (fewer than the whole plan).
     func testEscapeCancelsSampling() throws {
-        guard let path = Self.which("tmux") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed"); return }
-            throw XCTSkip("tmux is not installed")
-        }
-        tmuxPath = path
-        let dir = temporaryFolder(self)
-        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "5", "-o", dir + "/set"])
-        XCTAssertEqual(made.status, 0, made.stderr)
-        sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
-        let name = sessionName, tmuxBinary = tmuxPath
-        addTeardownBlock {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tmuxBinary)
-            p.arguments = ["kill-session", "-t", name]
-            p.standardError = FileHandle.nullDevice
-            try? p.run()
-            p.waitUntilExit()
-        }
+        let dir = try prepareStudio(seed: 5)
         let session = dir + "/session"
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
                   "\(Self.studio) --model \(dir)/set --session \(session); echo studio-exited-$?; sleep 30"])

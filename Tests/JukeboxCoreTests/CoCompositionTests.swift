@@ -148,18 +148,9 @@ final class CoCompositionTests: XCTestCase {
 
     /// The whole loop on the tiny three-level set, lyrics and all: two stretches (the upsamplers need n_ctx codes), then upsampling and a decode.
     func testTinyModelSetCoComposesAndUpsamples() throws {
-        let folder = temporaryFolder(self) + "/set"
-        try RandomModelSet.write(preset: .tiny, seed: 2, to: folder)
-        let set = try ModelSet.load(folder)
-        let top = try set.prior(level: 2)
-        let labeller = Labeller(vocabulary: set.vocabularies[2]!, layout: try LabelLayout(hps: top.hps),
-                                sampleLength: top.nCtx * set.vqvae.hopLengths[2])
-        let song = try labeller.resolve(artist: RandomModelSet.artists[0], genre: "rock",
-                                        lyrics: "la la la, the tiny model sings along", totalLength: 44100 * 30).song
-        var p = GenerationPrompt(artistID: song.artistID, genreIDs: song.genreIDs, lyricTokens: song.fullTokens,
-                                 totalLength: song.totalLength, sampleLength: 128,
-                                 settings: [SamplingSettings(temperature: 0.99)], seed: 3, samples: 1)
-        p.chunkSize = 16
+        let (set, p) = try tinyModelSet(self, setSeed: 2, artist: RandomModelSet.artists[0], genre: "rock",
+                                        lyrics: "la la la, the tiny model sings along", totalSeconds: 30,
+                                        sampleLength: 128, seed: 3, samples: 1, chunkSize: 16)
         let c = try CoComposer(generator: Generator(models: set), prompt: p)
         let first = try c.candidates(count: 2, seconds: 16 * 128 / 44100)
         XCTAssertEqual(first.map(\.t), [16, 16])

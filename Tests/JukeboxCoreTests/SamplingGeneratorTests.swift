@@ -279,18 +279,9 @@ extension SamplingGeneratorTests {
     /// The whole pipeline on the tiny random model set as loaded from disk: names and lyrics through the
     /// Labeller, three levels sampled top down, the bottom level decoded to audio.
     func testTinyModelSetSamplesEveryLevelAndDecodes() throws {
-        let folder = temporaryFolder(self) + "/set"
-        try RandomModelSet.write(preset: .tiny, seed: 2, to: folder)
-        let set = try ModelSet.load(folder)
-        let top = try set.prior(level: 2)
-        let labeller = Labeller(vocabulary: set.vocabularies[2]!, layout: try LabelLayout(hps: top.hps),
-                                sampleLength: top.nCtx * set.vqvae.hopLengths[2])
-        let song = try labeller.resolve(artist: RandomModelSet.artists[0], genre: "rock",
-                                        lyrics: "la la la, the tiny model sings along", totalLength: 44100 * 30).song
-        var p = GenerationPrompt(artistID: song.artistID, genreIDs: song.genreIDs, lyricTokens: song.fullTokens,
-                                 totalLength: song.totalLength, sampleLength: 4096,
-                                 settings: [SamplingSettings(temperature: 0.99)], seed: 3, samples: 2)
-        p.chunkSize = 16
+        let (set, p) = try tinyModelSet(self, setSeed: 2, artist: RandomModelSet.artists[0], genre: "rock",
+                                        lyrics: "la la la, the tiny model sings along", totalSeconds: 30,
+                                        sampleLength: 4096, seed: 3, samples: 2, chunkSize: 16)
         var windows = 0
         let result = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 0)) {
             if case .windowFinished = $0 { windows += 1 }

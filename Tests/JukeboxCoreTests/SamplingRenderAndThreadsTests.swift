@@ -4,19 +4,8 @@ import XCTest
 
 final class SamplingRenderAndThreadsTests: XCTestCase {
     func tinySet() throws -> (ModelSet, GenerationPrompt) {
-        let folder = temporaryFolder(self) + "/set"
-        try RandomModelSet.write(preset: .tiny, seed: 8, to: folder)
-        let set = try ModelSet.load(folder)
-        let top = try set.prior(level: 2)
-        let labeller = Labeller(vocabulary: set.vocabularies[2]!, layout: try LabelLayout(hps: top.hps),
-                                sampleLength: top.nCtx * set.vqvae.hopLengths[2])
-        let song = try labeller.resolve(artist: RandomModelSet.artists[2], genre: "jazz", lyrics: "blue notes",
-                                        totalLength: 44100 * 20).song
-        var p = GenerationPrompt(artistID: song.artistID, genreIDs: song.genreIDs, lyricTokens: song.fullTokens,
-                                 totalLength: song.totalLength, sampleLength: 128 * 48,
-                                 settings: [SamplingSettings(temperature: 0.99)], seed: 21, samples: 2)
-        p.chunkSize = 8
-        return (set, p)
+        try tinyModelSet(self, setSeed: 8, artist: RandomModelSet.artists[2], genre: "jazz", lyrics: "blue notes",
+                         totalSeconds: 20, sampleLength: 128 * 48, seed: 21, samples: 2, chunkSize: 8)
     }
 
     /// Every finished window is heard while sampling goes on: audio chunks per level that cover the
