@@ -83,21 +83,15 @@ final class SampleCommandTests: XCTestCase {
         let dir = temporaryFolder(self)
         let args = ["sample", "--model", set, "--genre", "rock", "--artist", artist, "--lyrics", "oh la la",
                     "--seconds", "20", "--seed", "3"]
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.executable)
-        p.arguments = args + ["-o", dir + "/cut"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        let run = try Subprocess(CLI.executable, args + ["-o", dir + "/cut"])
         // Interrupt once the session exists and sampling is under way.
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: dir + "/cut/session.json") && Date() < deadline { usleep(20_000) }
         usleep(300_000)
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard p.terminationStatus != 0 else {
+        kill(run.pid, SIGINT)
+        let ended = run.finish()
+        let message = ended.stderr
+        guard ended.status != 0 else {
             throw XCTSkip("the run finished before the interrupt arrived; nothing to check")
         }
         XCTAssertTrue(message.contains("interrupted"), message)

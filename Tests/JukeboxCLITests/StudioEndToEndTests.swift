@@ -17,16 +17,7 @@ final class StudioEndToEndTests: XCTestCase {
 
     @discardableResult
     func tmux(_ arguments: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tmuxPath)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try Subprocess.run(tmuxPath, arguments).stdout
     }
 
     var tmuxPath = ""
@@ -71,14 +62,7 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertEqual(made.status, 0, made.stderr)
         sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
         let name = sessionName, tmuxBinary = tmuxPath
-        addTeardownBlock {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tmuxBinary)
-            p.arguments = ["kill-session", "-t", name]
-            p.standardError = FileHandle.nullDevice
-            try? p.run()
-            p.waitUntilExit()
-        }
+        addTeardownBlock { _ = try? Subprocess.run(tmuxBinary, ["kill-session", "-t", name]) }
         return dir
     }
 
@@ -234,52 +218,25 @@ final class StudioEndToEndTests: XCTestCase {
         let dir = temporaryFolder(self)
         let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "3", "-o", dir + "/set"])
         XCTAssertEqual(made.status, 0, made.stderr)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.studio)
-        p.arguments = ["--model", dir + "/set"]
-        let err = Pipe(), out = Pipe()
-        p.standardError = err
-        p.standardOutput = out
-        p.standardInput = Pipe()
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        XCTAssertEqual(p.terminationStatus, 1)
-        XCTAssertEqual(text.split(separator: "\n").count, 1, text)
-        XCTAssertTrue(text.contains("terminal"), text)
-        XCTAssertTrue(outData.isEmpty, "nothing drawn when there is no terminal")
+        // stdin is /dev/null and stdout a pipe: no terminal anywhere.
+        let r = try Subprocess.run(Self.studio, ["--model", dir + "/set"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("terminal"), r.stderr)
+        XCTAssertTrue(r.stdout.isEmpty, "nothing drawn when there is no terminal")
     }
 
     func testWithoutModelFailsInOneLine() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.studio)
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 2)
-        XCTAssertEqual(String(decoding: data, as: UTF8.self),
-                       "jukebox-studio: no model set named (--model SET); the bundled model is not here yet\n")
+        let r = try Subprocess.run(Self.studio, [])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "jukebox-studio: no model set named (--model SET); the bundled model is not here yet\n")
     }
 
     func testBrokenModelSetFailsBeforeTheTerminal() throws {
         let dir = temporaryFolder(self)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.studio)
-        p.arguments = ["--model", dir + "/missing"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        XCTAssertEqual(p.terminationStatus, 1)
-        XCTAssertEqual(text.split(separator: "\n").count, 1, text)
-        XCTAssertTrue(text.contains(dir + "/missing"), text)
+        let r = try Subprocess.run(Self.studio, ["--model", dir + "/missing"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(dir + "/missing"), r.stderr)
     }
 }
