@@ -9,8 +9,8 @@ public struct CorpusRecipe: Sendable {
     public var songSeconds: ClosedRange<Double> = 30...50
     public var sampleRate = 44100
     public var soundfont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
-    /// Every n-th song of each artist is held out for measuring the models.
-    public var heldOutEvery = 8
+    /// The share of songs held out for measuring the models, drawn per song from the seed.
+    public var heldOutFraction = 0.15
     public var workers = 2
 
     public init(seed: UInt64, minutes: Double) {
@@ -62,16 +62,15 @@ public struct CorpusPlan: Sendable {
             }
         }
         var rng = SeededGenerator(seed: recipe.seed ^ 0x5EED_C0DE)
-        var entries: [Entry] = [], planned = 0.0, perArtist = [Int](repeating: 0, count: artists.count)
+        var entries: [Entry] = [], planned = 0.0
         let span = recipe.songSeconds.upperBound - recipe.songSeconds.lowerBound
-        // Round-robin over artists so any prefix of the plan covers every genre.
-        while planned < recipe.minutes * 60 {
+        // Round-robin over genres, and whole rounds only: every genre gets as many songs as the others.
+        while planned < recipe.minutes * 60 || entries.count % GenreStyle.all.count != 0 {
             // Genre first, then artist within the genre: the first songs cover every genre.
             let k = entries.count, genres = GenreStyle.all.count
             let a = (k % genres) * recipe.artistsPerGenre + (k / genres) % recipe.artistsPerGenre
             let seconds = recipe.songSeconds.lowerBound + span * Double(rng.nextUnitFloat())
-            perArtist[a] += 1
-            let heldOut = recipe.heldOutEvery > 0 && perArtist[a] % recipe.heldOutEvery == 0
+            let heldOut = Double(rng.nextUnitFloat()) < recipe.heldOutFraction
             entries.append(Entry(id: String(format: "s%04d", entries.count), artist: a, seed: rng.next(),
                                  targetSeconds: seconds, split: heldOut ? "test" : "train"))
             planned += seconds

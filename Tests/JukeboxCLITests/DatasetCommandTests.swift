@@ -1,0 +1,89 @@
+import Foundation
+import JukeboxCore
+import XCTest
+
+/// `jukebox dataset build` as a user runs it: a small corpus on disk, the same again from the same
+/// seed, and clean failures.
+final class DatasetCommandTests: XCTestCase {
+    static let soundfont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+
+    /// FluidSynth, its soundfont and espeak-ng come from Debian packages; CI installs them.
+    func requireRenderers() throws {
+        let missing = ["fluidsynth", "espeak-ng"].filter { tool in
+            !(ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+                .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+        } + (FileManager.default.fileExists(atPath: Self.soundfont) ? [] : [Self.soundfont])
+        guard missing.isEmpty else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("missing under CI: \(missing)") }
+            throw XCTSkip("corpus renderers missing: \(missing.joined(separator: ", "))")
+        }
+    }
+
+    func songs(_ folder: String) throws -> [CorpusSong] {
+        let text = try String(contentsOfFile: folder + "/songs.jsonl", encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(CorpusSong.self, from: Data($0.utf8)) }
+    }
+
+    func testBuildWritesLabelledAudioForEveryGenre() throws {
+        try requireRenderers()
+        let dir = temporaryFolder(self)
+        let r = try CLI.run(["dataset", "build", "--out", dir + "/corpus", "--seed", "5", "--minutes", "3",
+                             "--artists-per-genre", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("wrote"), r.stderr)
+        let list = try songs(dir + "/corpus")
+        XCTAssertEqual(Set(list.map(\.genre)), Set(GenreStyle.all.map(\.name)))
+        XCTAssertTrue(list.contains { !$0.lyrics.isEmpty }, "some songs carry lyrics")
+        XCTAssertGreaterThanOrEqual(list.reduce(0) { $0 + $1.seconds }, 3 * 60)
+        for song in list {
+            let audio = try AudioFile.read(dir + "/corpus/" + song.file)
+            XCTAssertEqual(audio.sampleRate, 44100)
+            XCTAssertEqual(audio.channels, 1)
+            XCTAssertEqual(Double(audio.frames) / 44100, song.seconds, accuracy: 1e-3)
+            let rms = (audio.samples.reduce(0) { $0 + $1 * $1 } / Float(audio.samples.count)).squareRoot()
+            XCTAssertGreaterThan(rms, 0.02, "\(song.id) is not silent")
+            XCTAssertLessThanOrEqual(audio.samples.map(abs).max() ?? 0, 1)
+        }
+        // The label lists name every genre and artist, in the format model folders carry.
+        let vocabulary = try LabelVocabulary(artistsFile: dir + "/corpus/artist_ids.txt",
+                                             genresFile: dir + "/corpus/genre_ids.txt", v3: true)
+        for song in list {
+            XCTAssertNil(vocabulary.artistID(song.artist).warning, song.artist)
+            XCTAssertNotEqual(vocabulary.artistID(song.artist).id, 0)
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/corpus/dataset.json"))) as? [String: Any]
+        XCTAssertEqual(summary?["songs"] as? Int, list.count)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }, [],
+                       "no working folder is left behind")
+    }
+
+    func testTheSameSeedGivesTheSameCorpus() throws {
+        try requireRenderers()
+        let dir = temporaryFolder(self)
+        for name in ["a", "b"] {
+            let r = try CLI.run(["dataset", "build", "--out", dir + "/" + name, "--seed", "9", "--minutes", "0.1"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let a = try songs(dir + "/a"), b = try songs(dir + "/b")
+        XCTAssertEqual(a, b)
+        for song in a {
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a/" + song.file),
+                           FileManager.default.contents(atPath: dir + "/b/" + song.file), song.file)
+        }
+    }
+
+    func testBadRequestsFailCleanly() throws {
+        let dir = temporaryFolder(self)
+        try "keep me".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        assertCleanFailure(try CLI.run(["dataset", "build", "--out", dir, "--minutes", "0.2"]), naming: dir)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/notes.txt", encoding: .utf8), "keep me")
+        assertCleanFailure(try CLI.run(["dataset", "build", "--out", dir + "/x", "--minutes", "0.2",
+                                        "--soundfont", dir + "/none.sf2"]), naming: dir + "/none.sf2")
+        assertCleanFailure(try CLI.run(["dataset", "build", "--out", dir + "/y", "--minutes=-1"]), naming: "--minutes")
+        let noTools = try CLI.run(["dataset", "build", "--out", dir + "/z", "--minutes", "0.2", "--soundfont", dir + "/notes.txt"],
+                                  environment: ["PATH": dir])
+        assertCleanFailure(noTools, naming: "fluidsynth")
+        XCTAssertTrue(noTools.stderr.contains("install"), noTools.stderr)
+        for o in ["x", "y", "z"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
+    }
+}
