@@ -7,7 +7,7 @@ struct Jukebox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jukebox",
         abstract: "Jukebox on the CPU: encode, decode, score, convert and benchmark models.",
-        subcommands: [Sample.self, Encode.self, Decode.self, Score.self, Convert.self, Info.self, Bench.self, Model.self, Dataset.self])
+        subcommands: [Sample.self, Encode.self, Decode.self, Score.self, Convert.self, Info.self, Bench.self, Model.self, Dataset.self, Evaluate.self])
 }
 
 do {

@@ -27,14 +27,16 @@ final class DatasetCommandTests: XCTestCase {
     func testBuildWritesLabelledAudioForEveryGenre() throws {
         try requireRenderers()
         let dir = temporaryFolder(self)
-        let r = try CLI.run(["dataset", "build", "--out", dir + "/corpus", "--seed", "5", "--minutes", "3",
+        // Two rounds of the eight genres; the plan holds two songs out.
+        let r = try CLI.run(["dataset", "build", "--out", dir + "/corpus", "--seed", "5", "--minutes", "6",
                              "--artists-per-genre", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("wrote"), r.stderr)
         let list = try songs(dir + "/corpus")
         XCTAssertEqual(Set(list.map(\.genre)), Set(GenreStyle.all.map(\.name)))
         XCTAssertTrue(list.contains { !$0.lyrics.isEmpty }, "some songs carry lyrics")
-        XCTAssertGreaterThanOrEqual(list.reduce(0) { $0 + $1.seconds }, 3 * 60)
+        XCTAssertGreaterThanOrEqual(list.reduce(0) { $0 + $1.seconds }, 6 * 60)
+        XCTAssertEqual(list.filter { $0.split == "test" }.count, 2)
         for song in list {
             let audio = try AudioFile.read(dir + "/corpus/" + song.file)
             XCTAssertEqual(audio.sampleRate, 44100)
@@ -55,6 +57,33 @@ final class DatasetCommandTests: XCTestCase {
         XCTAssertEqual(summary?["songs"] as? Int, list.count)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }, [],
                        "no working folder is left behind")
+
+        try judgeGenres(corpus: dir + "/corpus", scratch: dir)
+    }
+
+    /// `jukebox eval genre` on the corpus just built: the held-out songs, then a sample session.
+    func judgeGenres(corpus: String, scratch dir: String) throws {
+        let held = try CLI.run(["eval", "genre", "--data", corpus, "--json"])
+        XCTAssertEqual(held.status, 0, held.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(held.stdout.utf8)) as? [String: Any])
+        let heldOut = try XCTUnwrap(report["held_out"] as? [String: Any])
+        XCTAssertEqual(heldOut["count"] as? Int, 2)
+        XCTAssertEqual(report["chance"] as? Double, 1.0 / Double(GenreStyle.all.count))
+        // One training song per genre is little, but the genres are caricatures of themselves.
+        XCTAssertGreaterThanOrEqual(heldOut["accuracy"] as? Double ?? 0, 0.5, held.stdout)
+
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "1", "-o", dir + "/set"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let sampled = try CLI.run(["sample", "--model", dir + "/set", "--genre", "jazz", "--artist", RandomModelSet.artists[0],
+                                   "--lyrics", "la", "--seconds", "6", "--samples", "2", "-o", dir + "/session"])
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        let judged = try CLI.run(["eval", "genre", "--data", corpus, dir + "/session"])
+        XCTAssertEqual(judged.status, 0, judged.stderr)
+        XCTAssertTrue(judged.stdout.contains("samples: 2 clips"), judged.stdout)
+        XCTAssertTrue(judged.stdout.contains("held-out corpus songs: 2"), judged.stdout)
+
+        assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/nothing"]), naming: dir + "/nothing/songs.jsonl")
+        assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, dir + "/set"]), naming: dir + "/set")
     }
 
     func testTheSameSeedGivesTheSameCorpus() throws {

@@ -69,6 +69,8 @@ final class CorpusTests: XCTestCase {
         let long = CorpusPlan(CorpusRecipe(seed: 7, minutes: 60))
         XCTAssertTrue(long.entries.contains { $0.split == "test" }, "an hour holds songs out")
         XCTAssertTrue(long.entries.filter { $0.split == "test" }.count * 4 < long.entries.count)
+        let heldOutGenres = Set(long.entries.filter { $0.split == "test" }.map { long.artists[$0.artist].genre.name })
+        XCTAssertEqual(heldOutGenres.count, GenreStyle.all.count, "every genre has held-out songs")
     }
 
     func testSongsFollowTheirArtistAndGenre() throws {

@@ -9,8 +9,10 @@ public struct CorpusRecipe: Sendable {
     public var songSeconds: ClosedRange<Double> = 30...50
     public var sampleRate = 44100
     public var soundfont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
-    /// The share of songs held out for measuring the models, drawn per song from the seed.
-    public var heldOutFraction = 0.15
+    /// One song in this many is held out for measuring the models: in round r (a song per genre),
+    /// genre g's song when (r + g) is one short of a multiple, so within this many rounds every genre
+    /// has one, and the artists take turns.
+    public var heldOutEvery = 7
     public var workers = 2
 
     public init(seed: UInt64, minutes: Double) {
@@ -70,7 +72,7 @@ public struct CorpusPlan: Sendable {
             let k = entries.count, genres = GenreStyle.all.count
             let a = (k % genres) * recipe.artistsPerGenre + (k / genres) % recipe.artistsPerGenre
             let seconds = recipe.songSeconds.lowerBound + span * Double(rng.nextUnitFloat())
-            let heldOut = Double(rng.nextUnitFloat()) < recipe.heldOutFraction
+            let heldOut = recipe.heldOutEvery > 0 && (k / genres + k % genres) % recipe.heldOutEvery == recipe.heldOutEvery - 1
             entries.append(Entry(id: String(format: "s%04d", entries.count), artist: a, seed: rng.next(),
                                  targetSeconds: seconds, split: heldOut ? "test" : "train"))
             planned += seconds

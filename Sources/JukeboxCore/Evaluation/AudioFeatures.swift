@@ -1,0 +1,94 @@
+import Foundation
+
+/// A fixed-length summary of a stretch of audio that tells genres apart: timbre (log-mel band means
+/// and spreads, spectral centroid, flatness), dynamics, and rhythm (how the onset envelope repeats at
+/// tempo-sized lags). Computed at 22.05 kHz whatever the input's rate.
+public enum AudioFeatures {
+    public static let sampleRate = 22050
+    static let frameSize = 1024, hop = 512, melBands = 32
+    /// Tempo lags probed by the rhythm features, in beats per minute.
+    static let tempi: [Double] = stride(from: 0.0, to: 14, by: 1).map { 60 * pow(2, $0 / 6) }
+
+    public static var count: Int { 2 * melBands + tempi.count + 7 }
+
+    static let fft = FFT(size: frameSize)
+    static let window: [Float] = (0..<frameSize).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(frameSize))) }
+    static let melFilters: [[(bin: Int, weight: Float)]] = makeMelFilters()
+
+    /// Features of mono `samples` at `rate`; at least one frame of audio is needed.
+    public static func extract(_ samples: [Float], sampleRate rate: Int) -> [Float] {
+        let x = rate == sampleRate ? samples : Resampler.resample(samples, from: rate, to: sampleRate)
+        let frames = max(1, (x.count - frameSize) / hop + 1)
+        var logMel = [[Float]](), centroid = [Float](), flatness = [Float](), energy = [Float]()
+        var flux = [Float]()
+        var previous = [Float](repeating: 0, count: melBands)
+        for f in 0..<frames {
+            var frame = [Float](repeating: 0, count: frameSize)
+            for i in 0..<frameSize where f * hop + i < x.count { frame[i] = x[f * hop + i] * window[i] }
+            let power = fft.powerSpectrum(frame)
+            let mel = melFilters.map { band in log(band.reduce(Float(1e-8)) { $0 + $1.weight * power[$1.bin] }) }
+            logMel.append(mel)
+            let total = power.reduce(0, +) + 1e-12
+            centroid.append(power.enumerated().reduce(0) { $0 + Float($1.offset) * $1.element } / total / Float(power.count))
+            let logMean = power.reduce(0) { $0 + log($1 + 1e-12) } / Float(power.count)
+            flatness.append(exp(logMean) / (total / Float(power.count)))
+            energy.append(log(total))
+            flux.append(zip(mel, previous).reduce(0) { $0 + max($1.0 - $1.1, 0) })
+            previous = mel
+        }
+        flux[0] = 0
+        var features: [Float] = []
+        for b in 0..<melBands {
+            let column = logMel.map { $0[b] }
+            features += [mean(column), spread(column)]
+        }
+        features += rhythm(flux)
+        features += [mean(centroid), spread(centroid), mean(flatness), spread(energy), mean(flux), spread(flux),
+                     Float(frames) > 1 ? autocorrelation(energy, lag: 1) : 0]
+        return features
+    }
+
+    /// How strongly the onset envelope repeats at each probed tempo's beat (normalised autocorrelation).
+    static func rhythm(_ flux: [Float]) -> [Float] {
+        let framesPerSecond = Double(sampleRate) / Double(hop)
+        return tempi.map { bpm in
+            let lag = Int((60 / bpm * framesPerSecond).rounded())
+            return lag < flux.count ? autocorrelation(flux, lag: lag) : 0
+        }
+    }
+
+    static func autocorrelation(_ x: [Float], lag: Int) -> Float {
+        let m = mean(x)
+        var num: Float = 0, den: Float = 1e-9
+        for i in 0..<x.count {
+            den += (x[i] - m) * (x[i] - m)
+            if i + lag < x.count { num += (x[i] - m) * (x[i + lag] - m) }
+        }
+        return num / den
+    }
+
+    static func mean(_ x: [Float]) -> Float { x.isEmpty ? 0 : x.reduce(0, +) / Float(x.count) }
+    static func spread(_ x: [Float]) -> Float {
+        let m = mean(x)
+        return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Float(max(x.count, 1))).squareRoot()
+    }
+
+    /// Triangular filters evenly spaced on the mel scale from 30 Hz to 11 kHz.
+    static func makeMelFilters() -> [[(bin: Int, weight: Float)]] {
+        func mel(_ hz: Double) -> Double { 2595 * log10(1 + hz / 700) }
+        func hz(_ mel: Double) -> Double { 700 * (pow(10, mel / 2595) - 1) }
+        let low = mel(30), high = mel(11000)
+        let edges = (0...melBands + 1).map { hz(low + (high - low) * Double($0) / Double(melBands + 1)) }
+        let binHz = Double(sampleRate) / Double(frameSize)
+        return (0..<melBands).map { b in
+            let (l, c, r) = (edges[b], edges[b + 1], edges[b + 2])
+            var taps: [(bin: Int, weight: Float)] = []
+            for k in Int(l / binHz)...min(Int(r / binHz) + 1, frameSize / 2) {
+                let f = Double(k) * binHz
+                let w = f < c ? (f - l) / (c - l) : (r - f) / (r - c)
+                if w > 0 { taps.append((k, Float(w))) }
+            }
+            return taps.isEmpty ? [(bin: Int(c / binHz), weight: Float(1))] : taps
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import JukeboxCore
+
+/// `jukebox eval ...`: measurements for the model card.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure models: can a listener's stand-in hear the genre asked for?",
+        subcommands: [EvaluateGenre.self])
+}
+
+struct EvaluateGenre: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "genre",
+        abstract: "Train a genre classifier on a corpus, check it on the held-out songs, then judge sample sessions.",
+        discussion: """
+            The classifier (softmax regression over timbre, dynamics and rhythm features of 5-second \
+            segments) learns from the corpus's training songs. Each SESSION is a folder written by \
+            `jukebox sample`: its WAVs from the finest level rendered are judged against the genre its \
+            prompt asked for. Prints confusion matrices (truth down the side) and accuracies; chance is \
+            one over the number of genres.
+            """)
+
+    @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
+    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Argument(help: "Session folders whose renders to judge.") var sessions: [String] = []
+
+    func run() throws {
+        let evaluation = try Progress.task("training the genre classifier on \(data)") {
+            try GenreEvaluation.fromCorpus(data)
+        }
+        var clips: [(file: String, genre: String)] = []
+        for path in sessions {
+            let (folder, document) = try SessionFolder.open(path)
+            let renders = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            let levels = renders.compactMap { name -> Int? in
+                guard name.hasPrefix("render-level"), name.hasSuffix(".wav") else { return nil }
+                return Int(name.dropFirst("render-level".count).prefix { $0.isNumber })
+            }
+            guard let finest = levels.min() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
+            for name in renders.sorted() where name.hasPrefix("render-level\(finest)-") && name.hasSuffix(".wav") {
+                clips.append((folder.path + "/" + name, document.prompt.genre))
+            }
+        }
+        let samples = clips.isEmpty ? nil : try evaluation.judge(clips)
+        let chance = 1 / Double(evaluation.classifier.genres.count)
+        if json {
+            struct Report: Encodable {
+                let chance: Double
+                let held_out: Entry
+                let samples: Entry?
+                struct Entry: Encodable { let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]] }
+            }
+            func entry(_ m: ConfusionMatrix) -> Report.Entry { .init(accuracy: m.accuracy, count: m.total, labels: m.labels, confusion: m.counts) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let report = Report(chance: chance, held_out: entry(evaluation.heldOut), samples: samples.map(entry))
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print(String(format: "held-out corpus songs: %d, accuracy %.1f%% (chance %.1f%%)", evaluation.heldOut.total,
+                     100 * evaluation.heldOut.accuracy, 100 * chance))
+        print(evaluation.heldOut.table())
+        if let samples {
+            print(String(format: "\nsamples: %d clips, accuracy %.1f%%", samples.total, 100 * samples.accuracy))
+            print(samples.table())
+        }
+    }
+}

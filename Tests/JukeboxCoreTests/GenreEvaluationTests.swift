@@ -1,0 +1,65 @@
+@testable import JukeboxCore
+import XCTest
+
+/// The pieces of the genre judge: spectra, features, the classifier and its confusion matrix.
+final class GenreEvaluationTests: XCTestCase {
+    func testFFTPowerEqualsTheDirectDFT() {
+        var rng = SeededGenerator(seed: 2)
+        for size in [2, 8, 64, 1024] {
+            let x = (0..<size).map { _ in rng.nextNormal() }
+            let fast = FFT(size: size).powerSpectrum(x)
+            var worst = 0.0, scale = 0.0
+            for k in 0...size / 2 {
+                var re = 0.0, im = 0.0
+                for n in 0..<size {
+                    re += Double(x[n]) * cos(-2 * Double.pi * Double(k * n) / Double(size))
+                    im += Double(x[n]) * sin(-2 * Double.pi * Double(k * n) / Double(size))
+                }
+                worst = max(worst, abs(Double(fast[k]) - (re * re + im * im)))
+                scale = max(scale, re * re + im * im)
+            }
+            XCTAssertLessThan(worst / scale, 1e-5, "size \(size)")
+        }
+    }
+
+    func testFeaturesSeeTimbreAndTempo() {
+        let rate = 22050
+        let sine = (0..<5 * rate).map { Float(0.3 * sin(2 * Double.pi * 440 * Double($0) / Double(rate))) }
+        var rng = SeededGenerator(seed: 1)
+        let noise = (0..<5 * rate).map { _ in 0.1 * rng.nextNormal() }
+        let a = AudioFeatures.extract(sine, sampleRate: rate), b = AudioFeatures.extract(noise, sampleRate: rate)
+        XCTAssertEqual(a.count, AudioFeatures.count)
+        XCTAssertTrue((a + b).allSatisfy(\.isFinite))
+        let flatness = 2 * AudioFeatures.melBands + AudioFeatures.tempi.count + 2
+        XCTAssertGreaterThan(b[flatness], 10 * a[flatness], "noise is flat, a sine is not")
+
+        // Clicks at 120 bpm: the rhythm features peak at the 120 bpm lag (or its double), not between.
+        var clicks = [Float](repeating: 0, count: 8 * rate)
+        for beat in stride(from: 0, to: clicks.count - 200, by: rate / 2) { for i in 0..<200 { clicks[beat + i] = (i % 2 == 0 ? 0.8 : -0.8) } }
+        let rhythm = Array(AudioFeatures.extract(clicks, sampleRate: rate)[(2 * AudioFeatures.melBands)..<(2 * AudioFeatures.melBands + AudioFeatures.tempi.count)])
+        let best = AudioFeatures.tempi[rhythm.indices.max { rhythm[$0] < rhythm[$1] }!]
+        XCTAssertTrue([60.0, 120.0].contains { abs($0 - best) / $0 < 0.07 }, "strongest tempo \(best)")
+    }
+
+    func testClassifierSeparatesClustersItHasNotSeen() {
+        var rng = SeededGenerator(seed: 9)
+        let centres = (0..<4).map { _ in (0..<6).map { _ in 3 * rng.nextNormal() } }
+        func draw(_ c: Int) -> [Float] { centres[c].map { $0 + rng.nextNormal() } }
+        var x: [[Float]] = [], y: [Int] = []
+        for i in 0..<200 { x.append(draw(i % 4)); y.append(i % 4) }
+        let model = GenreClassifier.train(features: x, labels: y, genres: ["a", "b", "c", "d"])
+        var matrix = ConfusionMatrix(labels: model.genres)
+        for i in 0..<100 { matrix.add(truth: i % 4, predicted: model.classify(segments: [draw(i % 4)])) }
+        XCTAssertEqual(matrix.total, 100)
+        XCTAssertGreaterThan(matrix.accuracy, 0.9)
+        XCTAssertTrue(matrix.table().contains("a |"))
+    }
+
+    func testConfusionMatrixCounts() {
+        var m = ConfusionMatrix(labels: ["rock", "jazz"])
+        m.add(truth: 0, predicted: 0); m.add(truth: 0, predicted: 1); m.add(truth: 1, predicted: 1)
+        XCTAssertEqual(m.counts, [[1, 1], [0, 1]])
+        XCTAssertEqual(m.accuracy, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(ConfusionMatrix(labels: ["x"]).accuracy, 0)
+    }
+}
