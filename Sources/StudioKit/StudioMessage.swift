@@ -19,6 +19,16 @@ public enum StudioMessage: Sendable, Equatable {
     case lyricSpan(String)
     /// K candidates for the window just sampled at the top level; each is that window's codes.
     case candidatesReady([[Int]])
+    /// The engine's co-composition after a step (keep, undo, candidates drawn, session reopened).
+    case composition(Composition)
+    /// The engine finished a job and waits for the person (song complete, upsampled, cancelled).
+    case engineIdle(String)
+    /// A session was opened: the composer takes its prompt, the lanes and history its kept line.
+    case sessionOpened(path: String, document: SessionDocument, composition: Composition)
+    /// The recent-sessions list for the open screen; `problem` says what was wrong with the list file.
+    case recentSessions([RecentSession], problem: String?)
+    /// Something worth a line on the status line, nothing more (a damaged recent-sessions list).
+    case note(String)
     /// The session was written to disk.
     case saved
     /// An effect failed; shown on the status line.
@@ -59,7 +69,12 @@ public enum StudioEffect: Sendable, Equatable {
     case keepCandidate(Int)
     case resample
     case undo
+    /// Fill levels 1 and 0 for the kept line and render it.
+    case upsample
     case save
+    /// Read the recent-sessions list (answered by `.recentSessions`).
+    case listSessions
+    case openSession(String)
     /// Audition codes of `level` over `range` positions (for a candidate: its index).
     case play(level: Int, range: Range<Int>, candidate: Int?)
     case stopPlayback

@@ -18,7 +18,22 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.selectedCandidate = 0
         state.sampling = false
         if state.screen == .help { state.underHelp = .candidates } else { state.screen = .candidates }
-        state.status = "\(list.count) candidates: audition, keep one or resample"
+        let segment = (state.composition?.keptSegments ?? 0) + 1
+        state.status = "segment \(segment): \(list.count) candidates · Enter keeps, r resamples"
+    case .composition(let composition):
+        show(composition, in: &state)
+    case .engineIdle(let text):
+        state.sampling = false
+        state.upsampling = false
+        state.status = text
+    case .sessionOpened(let path, let document, let composition):
+        open(document, at: path, composition: composition, into: &state)
+    case .note(let text):
+        state.status = text
+    case .recentSessions(let list, let problem):
+        state.recent = list
+        state.selectedRecent = 0
+        if let problem { state.status = problem }
     case .saved:
         state.dirty = false
         state.status = "saved"
@@ -53,6 +68,13 @@ private func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]
     case .ctrl("s"):
         state.status = "saving…"
         return [.save]
+    case .ctrl("r") where state.screen == .lanes || state.screen == .candidates:
+        // The next stretch from wherever the kept line is shown (a reopened session, a cancelled round).
+        return startSampling(&state)
+    case .ctrl("o") where state.screen != .open:
+        state.underOpen = state.screen == .help ? state.underHelp : state.screen
+        state.screen = .open
+        return [.listSessions]
     default: break
     }
     switch state.screen {
@@ -65,6 +87,7 @@ private func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]
     case .composer: return composerKey(&state, key)
     case .lanes: return lanesKey(&state, key)
     case .candidates: return candidatesKey(&state, key)
+    case .open: return openKey(&state, key)
     }
 }
 
@@ -214,17 +237,27 @@ private func choose(_ state: inout StudioState, _ name: String) {
     state.status = "\(p.kind == .genre ? "genre" : "artist"): \(name)"
 }
 
+/// Starts the co-composition, or draws the next stretch of one already under way (the session keeps
+/// the prompt it started with). Candidates in flight are not unsaved work: the session folder is
+/// written when sampling starts, and what is kept is saved after every keep.
 private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
     guard !state.sampling else { return [] }
     state.picker = nil
-    for i in state.lanes.indices { state.lanes[i] = Lane(level: i, bins: state.lanes[i].bins) }
+    resetLanes(&state, keepingTop: state.composition != nil)
     state.candidates = []
     state.lyricSpan = ""
     state.sampling = true
-    state.dirty = true
     state.screen = .lanes
-    state.status = "sampling…"
+    state.status = state.composition == nil ? "sampling candidates…" : "sampling the next stretch…"
     return [.startSampling(state.promptFields)]
+}
+
+/// Fresh lanes; the top one keeps the kept line when asked.
+private func resetLanes(_ state: inout StudioState, keepingTop: Bool) {
+    for i in state.lanes.indices where !(keepingTop && i == state.topLevel) {
+        state.lanes[i] = Lane(level: i, bins: state.lanes[i].bins)
+    }
+    if keepingTop, let composition = state.composition { show(composition, in: &state) }
 }
 
 // MARK: Lanes and candidates
@@ -240,7 +273,9 @@ private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] 
         let top = state.lanes[state.topLevel]
         if let w = top.currentWindow { return [.play(level: top.level, range: w, candidate: nil)] }
     case .tab:
-        if !state.candidates.isEmpty { state.screen = .candidates }
+        if !state.candidates.isEmpty || state.composition != nil { state.screen = .candidates }
+    case .ctrl("u"): return upsample(&state)
+    case .char("u") where !state.sampling: return undo(&state)
     default: break
     }
     return []
@@ -257,34 +292,104 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         let range = top.currentWindow ?? 0..<(state.candidates[state.selectedCandidate].count)
         return [.play(level: top.level, range: range, candidate: state.selectedCandidate)]
     case .enter, .char("k"):
-        guard count > 0 else { return [] }
+        guard count > 0, !state.sampling else { return [] }
         let i = state.selectedCandidate
-        state.history.append(SegmentRecord(segment: state.history.count, kept: i, of: count, rounds: state.rounds))
         state.candidates = []
-        state.rounds = 0
+        // Unsaved until the engine's autosave answers with .saved.
         state.dirty = true
+        state.sampling = true
         state.screen = .lanes
-        state.status = "kept candidate \(i + 1)"
+        state.status = "kept candidate \(i + 1): saving, then the next stretch…"
         return [.keepCandidate(i)]
     case .char("r"):
-        state.rounds += 1
+        guard count > 0, !state.sampling else { return [] }
         state.candidates = []
         state.sampling = true
         state.screen = .lanes
         state.status = "resampling…"
         return [.resample]
     case .char("u"):
-        guard !state.history.isEmpty else { state.status = "nothing to undo"; return [] }
-        state.history.removeLast()
-        state.dirty = true
-        state.status = "undone"
-        return [.undo]
+        guard !state.sampling else { return [] }
+        return undo(&state)
+    case .ctrl("u"): return upsample(&state)
     case .escape, .tab: state.screen = .lanes
     case .char("?"): toggleHelp(&state)
     case .char("q"): return requestQuit(&state)
     default: break
     }
     return []
+}
+
+private func undo(_ state: inout StudioState) -> [StudioEffect] {
+    guard state.composition?.canUndo == true else { state.status = "nothing to undo"; return [] }
+    state.candidates = []
+    state.dirty = true
+    state.sampling = true
+    state.screen = .lanes
+    state.status = "undoing the last keep…"
+    return [.undo]
+}
+
+/// Levels 1 and 0 for the kept line; the engine must be free and something must be kept.
+private func upsample(_ state: inout StudioState) -> [StudioEffect] {
+    guard let kept = state.composition?.kept, !kept.isEmpty else { state.status = "nothing kept to upsample yet"; return [] }
+    guard !state.sampling else { state.status = "the engine is busy: wait, or Esc to cancel"; return [] }
+    resetLanes(&state, keepingTop: true)
+    state.sampling = true
+    state.upsampling = true
+    state.dirty = true
+    state.screen = .lanes
+    state.status = "upsampling the kept line…"
+    return [.upsample]
+}
+
+// MARK: Open a session
+
+private func openKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
+    switch key {
+    case .up: state.selectedRecent = max(0, state.selectedRecent - 1)
+    case .down: state.selectedRecent = min(max(0, state.recent.count - 1), state.selectedRecent + 1)
+    case .enter:
+        guard let entry = state.recent[safe: state.selectedRecent] else { return [] }
+        guard !entry.missing else { state.status = "\(entry.path) is gone"; return [] }
+        state.status = "opening \(entry.path)…"
+        return [.openSession(entry.path)]
+    case .escape, .ctrl("o"): state.screen = state.underOpen
+    case .char("q"): return requestQuit(&state)
+    default: break
+    }
+    return []
+}
+
+/// The kept line into the top lane (what lies past it was a candidate's and goes).
+private func show(_ composition: Composition, in state: inout StudioState) {
+    state.composition = composition
+    var lane = state.lanes[state.topLevel]
+    grow(&lane, to: composition.kept.count)
+    for i in lane.codes.indices { lane.codes[i] = i < composition.kept.count ? composition.kept[i] : -1 }
+    lane.done = composition.kept.count
+    state.lanes[state.topLevel] = lane
+}
+
+/// A reopened session: the composer takes its prompt, the lanes and history its kept line.
+private func open(_ document: SessionDocument, at path: String, composition: Composition, into state: inout StudioState) {
+    let fields = PromptFields(document, levels: state.lanes.count)
+    (state.genre, state.artist, state.lyrics) = (fields.genre, fields.artist, fields.lyrics)
+    (state.seconds, state.totalSeconds, state.seed) = (fields.seconds, fields.totalSeconds, fields.seed)
+    state.temperatures = fields.temperatures
+    state.candidateCount = fields.candidates
+    state.picker = nil
+    state.sessionPath = path
+    state.candidates = []
+    state.sampling = false
+    state.upsampling = false
+    state.dirty = false
+    state.composition = nil
+    resetLanes(&state, keepingTop: false)
+    show(composition, in: &state)
+    state.screen = composition.log.isEmpty && composition.kept.isEmpty ? .composer : .candidates
+    let kept = composition.keptSegments
+    state.status = "opened \(path): \(kept) segment\(kept == 1 ? "" : "s") kept · Ctrl-R draws the next stretch"
 }
 
 // MARK: Engine events
