@@ -54,7 +54,8 @@ public struct RecentSessionsFile: Sendable {
             let aside = path + ".damaged"
             try? FileManager.default.removeItem(atPath: aside)
             let moved = (try? FileManager.default.moveItem(atPath: path, toPath: aside)) != nil
-            return ([], "recent sessions: \(path) is damaged" + (moved ? "; moved to \(aside)" : ""))
+            // The words first: a long path is what the status line cuts.
+            return ([], "the recent-sessions list is damaged" + (moved ? "; moved aside to \(aside)" : ": \(path)"))
         }
     }
 
