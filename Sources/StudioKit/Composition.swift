@@ -17,27 +17,27 @@ public struct Composition: Sendable, Equatable {
         self.canUndo = canUndo
     }
 
-    /// The stretches as the candidates view lists them, in order.
+    /// The stretches as the candidates view lists them, in order. A stretch is known by where it starts
+    /// (the kept line's length when its candidates were drawn): a window index would not do, as a session
+    /// from `jukebox sample` numbers its own windows and CoComposer counts stretches anew when reopened.
     public var segments: [SegmentSummary] {
-        var order: [Int] = []
-        var byWindow: [Int: [WindowRecord]] = [:]
-        for record in log {
-            if byWindow[record.window] == nil { order.append(record.window) }
-            byWindow[record.window, default: []].append(record)
+        let byStart = Dictionary(grouping: log, by: \.start)
+        return byStart.keys.sorted().enumerated().map { index, start in
+            SegmentSummary(index: index, rounds: byStart[start] ?? [], keptLength: kept.count)
         }
-        return order.sorted().map { SegmentSummary(window: $0, rounds: byWindow[$0] ?? [], keptLength: kept.count) }
     }
 
     /// Stretches that are part of the kept line now.
     public var keptSegments: Int { segments.filter(\.isKept).count }
 
     /// Rounds drawn so far for the stretch after the kept line (the one being decided).
-    public var roundsOfCurrentSegment: Int { segments.first { $0.window == keptSegments }?.rounds ?? 0 }
+    public var roundsOfCurrentSegment: Int { log.filter { $0.start == kept.count }.count }
 }
 
 /// What happened to one stretch: how many rounds of candidates, which one is kept, what was discarded.
 public struct SegmentSummary: Sendable, Equatable {
-    public var window: Int
+    /// Place in the song, 0-based.
+    public var index: Int
     public var rounds: Int
     public var drawn: Int
     /// The last kept candidate's place in its round (1-based) and that round's size; nil: never kept.
@@ -48,8 +48,8 @@ public struct SegmentSummary: Sendable, Equatable {
     /// Keeps of this stretch that were undone.
     public var undone: Int
 
-    init(window: Int, rounds records: [WindowRecord], keptLength: Int) {
-        self.window = window
+    init(index: Int, rounds records: [WindowRecord], keptLength: Int) {
+        self.index = index
         rounds = records.count
         drawn = records.reduce(0) { $0 + $1.candidates.count }
         let keeps = records.filter { $0.kept != nil }
@@ -81,6 +81,6 @@ public struct SegmentSummary: Sendable, Equatable {
         parts.append(rounds == 1 ? "1 round" : "\(rounds) rounds")
         parts.append("\(discarded) discarded")
         if undone > 0 && isKept { parts.append("\(undone) undone") }
-        return "segment \(window + 1): " + parts.joined(separator: " · ")
+        return "segment \(index + 1): " + parts.joined(separator: " · ")
     }
 }
