@@ -57,7 +57,7 @@ final class EngineBridge: @unchecked Sendable {
     /// Makes the session folder now (Ctrl-S before sampling); only while no job runs.
     func create(_ fields: PromptFields, at path: String) throws {
         guard !isRunning, session == nil else { return }
-        session = try StudioSession.create(at: path, fields: fields, models: models, modelPath: modelPath)
+        adopt(try StudioSession.create(at: path, fields: fields, models: models, modelPath: modelPath))
         saved()
     }
 
@@ -67,7 +67,7 @@ final class EngineBridge: @unchecked Sendable {
     func start(_ fields: PromptFields, at path: String) {
         run { bridge, flag in
             if bridge.session == nil {
-                bridge.session = try StudioSession.create(at: path, fields: fields, models: bridge.models, modelPath: bridge.modelPath)
+                bridge.adopt(try StudioSession.create(at: path, fields: fields, models: bridge.models, modelPath: bridge.modelPath))
                 bridge.saved()
             }
             try bridge.drawRound(flag)

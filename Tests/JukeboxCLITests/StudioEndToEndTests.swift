@@ -209,6 +209,39 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/session"), "nothing sampled, nothing saved")
     }
 
+    /// kill -9 right after a keep (the next round under way): a new studio shows the kept segment, as
+    /// saved by the autosave before that round began.
+    func testAKilledStudioReopensAtTheLastAutosave() throws {
+        let dir = try prepareStudio(seed: 7)
+        let session = dir + "/session", pidFile = dir + "/pid"
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  "sh -c 'echo $$ > \(pidFile); export XDG_STATE_HOME=\(dir)/state; exec \(Self.studio) --model \(dir)/set --session \(session)'; "
+                  + "echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        try literal(RandomModelSet.genres[3])
+        try keys("Escape")
+        // 2 s stretches, 2 candidates (Tab to seconds; Shift-Tab from the genre to lyrics, then candidates).
+        try keys("Tab"); try keys("Tab"); try keys("BSpace"); try keys("BSpace"); try literal("2")
+        try keys("BTab"); try keys("BTab"); try keys("BTab"); try keys("BTab"); try keys("Left")
+        waitFor("the settings") { $0.contains("Sample        2") && $0.contains("Candidates    2") }
+        try keys("C-r")
+        waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        try keys("Enter")
+        waitFor("the next round to start") { $0.contains("Segment 2") || $0.contains("tok/s") }
+        let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGKILL)
+        waitFor("the studio to die") { $0.contains("studio-exited-137") }
+        try tmux(["kill-session", "-t", sessionName])
+
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  studioCommand(dir, "--session \(session)") + "; echo studio-exited-$?; sleep 30"])
+        let reopened = waitFor("the kept segment") { $0.contains("segment 1: kept 1 of 2") }
+        XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
+        XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2]?.t, Int((2 * 44100 / 128.0).rounded(.up)))
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-0") }
+    }
+
     /// Esc while candidates are drawn sets the engine's cancel flag: the round stops within a token,
     /// the kept line (empty here) is unchanged, and nothing is left unsaved.
     func testEscapeCancelsSampling() throws {
