@@ -91,7 +91,7 @@ func renderCandidates(_ state: StudioState, into grid: inout CellGrid) {
     let where_ = length > 0 ? "positions \(start)–\(start + length)" : "\(start) codes kept"
     let round = max(1, composition.roundsOfCurrentSegment)
     grid.put("Segment \(composition.keptSegments + 1)  round \(round)  \(where_)", x: 1, y: 2, role: .accent)
-    var y = 4
+    var y = ListLayout.candidatesTop
     if state.candidates.isEmpty {
         grid.put(state.sampling ? "sampling candidates…" : "no candidates yet", x: 2, y: y, role: .dim)
         y += 1

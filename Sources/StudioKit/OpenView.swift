@@ -5,14 +5,12 @@ func renderOpen(_ state: StudioState, into grid: inout CellGrid) {
     if !state.sessionPath.isEmpty {
         grid.put("this studio: \(state.sessionPath)", x: 1, y: 3, role: .dim, maxWidth: grid.width - 2)
     }
-    var y = 5
+    var y = ListLayout.recentTop
     if state.recent.isEmpty {
         grid.put("no recent sessions yet (a session is listed once it is saved)", x: 2, y: y, role: .dim)
         return
     }
-    let rows = max(0, grid.height - 3 - y)
-    // Keep the selection on screen when the list is longer than the room.
-    let first = min(max(0, state.selectedRecent - rows + 1), max(0, state.recent.count - rows))
+    let (first, rows) = ListLayout.recentWindow(state)
     for (i, entry) in state.recent.enumerated().dropFirst(first).prefix(rows) {
         let selected = i == state.selectedRecent
         let when = entry.savedAt.replacingOccurrences(of: "T", with: " ").prefix(16)

@@ -14,6 +14,8 @@ public enum Key: Sendable, Equatable {
 public enum StudioMessage: Sendable, Equatable {
     case key(Key)
     case resize(width: Int, height: Int)
+    /// A mouse click at a cell (0-based); `double`: a double click.
+    case click(x: Int, y: Int, double: Bool)
     case engine(GenerationEvent)
     /// The lyrics the current top-level window conditions on (the runtime computes it from the window plan).
     case lyricSpan(String)

@@ -9,6 +9,8 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
     case .resize(let width, let height):
         state.width = max(0, width)
         state.height = max(0, height)
+    case .click(let x, let y, let double):
+        return handleClick(&state, x: x, y: y, double: double)
     case .engine(let event):
         apply(event, to: &state)
     case .lyricSpan(let text):

@@ -44,6 +44,12 @@ final class StudioEndToEndTests: XCTestCase {
     func keys(_ k: String...) throws { try tmux(["send-keys", "-t", sessionName] + k) }
     func literal(_ text: String) throws { try tmux(["send-keys", "-t", sessionName, "-l", text]) }
 
+    /// A left click at a cell (0-based) as the terminal reports it in X10 mouse encoding: press then release.
+    func click(x: Int, y: Int, times: Int = 1) throws {
+        let at = String(UnicodeScalar(UInt8(33 + x))) + String(UnicodeScalar(UInt8(33 + y)))
+        try literal(String(repeating: "\u{1B}[M " + at + "\u{1B}[M#" + at, count: times))
+    }
+
     func paneAlive() -> Bool {
         let list = (try? tmux(["list-sessions", "-F", "#{session_name}"])) ?? ""
         return list.split(separator: "\n").contains { $0 == sessionName }
@@ -209,8 +215,8 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/session"), "nothing sampled, nothing saved")
     }
 
-    /// kill -9 right after a keep (the next round under way): a new studio shows the kept segment, as
-    /// saved by the autosave before that round began.
+    /// kill -9 right after a keep by double click (the next round under way): a new studio shows the kept
+    /// segment, as saved by the autosave before that round began.
     func testAKilledStudioReopensAtTheLastAutosave() throws {
         let dir = try prepareStudio(seed: 7)
         let session = dir + "/session", pidFile = dir + "/pid"
@@ -225,8 +231,10 @@ final class StudioEndToEndTests: XCTestCase {
         try keys("BTab"); try keys("BTab"); try keys("BTab"); try keys("BTab"); try keys("Left")
         waitFor("the settings") { $0.contains("Sample        2") && $0.contains("Candidates    2") }
         try keys("C-r")
-        waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
-        try keys("Enter")
+        let offered = waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        // The mouse: a double click on candidate 2's strip keeps it.
+        let row = try XCTUnwrap(offered.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("   2  ") })
+        try click(x: 12, y: row, times: 2)
         waitFor("the next round to start") { $0.contains("Segment 2") || $0.contains("tok/s") }
         let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGKILL)
@@ -235,7 +243,7 @@ final class StudioEndToEndTests: XCTestCase {
 
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
                   studioCommand(dir, "--session \(session)") + "; echo studio-exited-$?; sleep 30"])
-        let reopened = waitFor("the kept segment") { $0.contains("segment 1: kept 1 of 2") }
+        let reopened = waitFor("the kept segment") { $0.contains("segment 1: kept 2 of 2") }
         XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
         XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2]?.t, Int((2 * 44100 / 128.0).rounded(.up)))
         try keys("C-q")

@@ -83,6 +83,20 @@ final class CoCompositionUpdateTests: XCTestCase {
         XCTAssertEqual(Array(s.lanes[2].codes.prefix(2)), [3, 4])
     }
 
+    func testClicksPickAndDoubleClicksKeep() throws {
+        var s = try studio()
+        var engine = EngineScript()
+        send(&s, [.key(.ctrl("r"))] + engine.draw([[1, 2], [3, 4], [5, 6]]))
+        let rows = render(s).text.split(separator: "\n", omittingEmptySubsequences: false)
+        let third = try XCTUnwrap(rows.firstIndex { $0.hasPrefix("   3  ") }, "candidate 3's row")
+        XCTAssertEqual(send(&s, [.click(x: 10, y: third, double: false)]), [])
+        XCTAssertEqual(s.selectedCandidate, 2)
+        XCTAssertTrue(render(s).text.contains("> 3  "))
+        XCTAssertEqual(send(&s, [.click(x: 10, y: third + 1, double: true), .click(x: 10, y: 1, double: true)]), [],
+                       "clicks off the list do nothing")
+        XCTAssertEqual(send(&s, [.click(x: 4, y: third - 2, double: true)]), [.keepCandidate(0)])
+    }
+
     func testSegmentsFromALogWithOtherLevelsAndUndo() {
         // jukebox sample's log: every level's windows, one candidate each, all kept.
         let cli = Composition(kept: Array(repeating: 1, count: 24), log: [

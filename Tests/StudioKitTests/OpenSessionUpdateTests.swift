@@ -25,6 +25,16 @@ final class OpenSessionUpdateTests: XCTestCase {
         XCTAssertEqual(s.screen, .lanes, "back where Ctrl-O was pressed")
     }
 
+    func testClicksOnTheOpenScreen() throws {
+        var s = try studio()
+        send(&s, [.key(.ctrl("o")), .recentSessions(recent(), problem: nil)])
+        let rows = render(s).text.split(separator: "\n", omittingEmptySubsequences: false)
+        let harbour = try XCTUnwrap(rows.firstIndex { $0.contains("/music/harbour") })
+        XCTAssertEqual(send(&s, [.click(x: 3, y: harbour + 1, double: false)]), [])
+        XCTAssertEqual(s.selectedRecent, 1)
+        XCTAssertEqual(send(&s, [.click(x: 3, y: harbour, double: true)]), [.openSession("/music/harbour")])
+    }
+
     func testADamagedListIsReportedNotFatal() throws {
         var s = try studio()
         send(&s, [.key(.ctrl("o")), .recentSessions([], problem: "recent sessions: /x/recent.json is damaged")])
