@@ -93,7 +93,7 @@ func renderCandidates(_ state: StudioState, into grid: inout CellGrid) {
     grid.put("Segment \(composition.keptSegments + 1)  round \(round)  \(where_)", x: 1, y: 2, role: .accent)
     var y = ListLayout.candidatesTop
     if state.candidates.isEmpty {
-        grid.put(state.sampling ? "sampling candidates…" : "no candidates yet", x: 2, y: y, role: .dim)
+        grid.put(state.sampling ? "sampling candidates…" : "no candidates yet: Ctrl-R draws the next stretch", x: 2, y: y, role: .dim)
         y += 1
     }
     let maxRows = max(0, grid.height - 12)

@@ -23,13 +23,13 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         let segment = (state.composition?.keptSegments ?? 0) + 1
         state.status = "segment \(segment): \(list.count) candidates · Enter keeps, r resamples"
     case .composition(let composition):
-        show(composition, in: &state)
+        showKept(composition, in: &state)
     case .engineIdle(let text):
         state.sampling = false
         state.upsampling = false
         state.status = text
     case .sessionOpened(let path, let document, let composition):
-        open(document, at: path, composition: composition, into: &state)
+        applyOpenedSession(document, at: path, composition: composition, into: &state)
     case .note(let text):
         state.status = text
     case .recentSessions(let list, let problem):
@@ -102,7 +102,7 @@ private func toggleHelp(_ state: inout StudioState) {
     }
 }
 
-private func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
+func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
     guard state.dirty else { return [.quit(confirm: false)] }
     state.confirmingQuit = true
     state.status = "unsaved work: quit anyway? (y/n; ctrl-s saves)"
@@ -250,16 +250,18 @@ private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
     state.lyricSpan = ""
     state.sampling = true
     state.screen = .lanes
-    state.status = state.composition == nil ? "sampling candidates…" : "sampling the next stretch…"
+    // A session keeps the prompt it began with (its kept line was made with it); say so, as edits in
+    // the composer would not apply.
+    state.status = state.composition == nil ? "sampling candidates…" : "sampling the next stretch (the session's prompt)…"
     return [.startSampling(state.promptFields)]
 }
 
 /// Fresh lanes; the top one keeps the kept line when asked.
-private func resetLanes(_ state: inout StudioState, keepingTop: Bool) {
+func resetLanes(_ state: inout StudioState, keepingTop: Bool) {
     for i in state.lanes.indices where !(keepingTop && i == state.topLevel) {
         state.lanes[i] = Lane(level: i, bins: state.lanes[i].bins)
     }
-    if keepingTop, let composition = state.composition { show(composition, in: &state) }
+    if keepingTop, let composition = state.composition { showKept(composition, in: &state) }
 }
 
 // MARK: Lanes and candidates
@@ -276,8 +278,8 @@ private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] 
         if let w = top.currentWindow { return [.play(level: top.level, range: w, candidate: nil)] }
     case .tab:
         if !state.candidates.isEmpty || state.composition != nil { state.screen = .candidates }
-    case .ctrl("u"): return upsample(&state)
-    case .char("u") where !state.sampling: return undo(&state)
+    case .ctrl("u"): return requestUpsample(&state)
+    case .char("u") where !state.sampling: return requestUndo(&state)
     default: break
     }
     return []
@@ -312,86 +314,14 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         return [.resample]
     case .char("u"):
         guard !state.sampling else { return [] }
-        return undo(&state)
-    case .ctrl("u"): return upsample(&state)
+        return requestUndo(&state)
+    case .ctrl("u"): return requestUpsample(&state)
     case .escape, .tab: state.screen = .lanes
     case .char("?"): toggleHelp(&state)
     case .char("q"): return requestQuit(&state)
     default: break
     }
     return []
-}
-
-private func undo(_ state: inout StudioState) -> [StudioEffect] {
-    guard state.composition?.canUndo == true else { state.status = "nothing to undo"; return [] }
-    state.candidates = []
-    state.dirty = true
-    state.sampling = true
-    state.screen = .lanes
-    state.status = "undoing the last keep…"
-    return [.undo]
-}
-
-/// Levels 1 and 0 for the kept line; the engine must be free and something must be kept.
-private func upsample(_ state: inout StudioState) -> [StudioEffect] {
-    guard let kept = state.composition?.kept, !kept.isEmpty else { state.status = "nothing kept to upsample yet"; return [] }
-    guard !state.sampling else { state.status = "the engine is busy: wait, or Esc to cancel"; return [] }
-    resetLanes(&state, keepingTop: true)
-    state.sampling = true
-    state.upsampling = true
-    state.dirty = true
-    state.screen = .lanes
-    state.status = "upsampling the kept line…"
-    return [.upsample]
-}
-
-// MARK: Open a session
-
-private func openKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
-    switch key {
-    case .up: state.selectedRecent = max(0, state.selectedRecent - 1)
-    case .down: state.selectedRecent = min(max(0, state.recent.count - 1), state.selectedRecent + 1)
-    case .enter:
-        guard let entry = state.recent[safe: state.selectedRecent] else { return [] }
-        guard !entry.missing else { state.status = "\(entry.path) is gone"; return [] }
-        state.status = "opening \(entry.path)…"
-        return [.openSession(entry.path)]
-    case .escape, .ctrl("o"): state.screen = state.underOpen
-    case .char("q"): return requestQuit(&state)
-    default: break
-    }
-    return []
-}
-
-/// The kept line into the top lane (what lies past it was a candidate's and goes).
-private func show(_ composition: Composition, in state: inout StudioState) {
-    state.composition = composition
-    var lane = state.lanes[state.topLevel]
-    grow(&lane, to: composition.kept.count)
-    for i in lane.codes.indices { lane.codes[i] = i < composition.kept.count ? composition.kept[i] : -1 }
-    lane.done = composition.kept.count
-    state.lanes[state.topLevel] = lane
-}
-
-/// A reopened session: the composer takes its prompt, the lanes and history its kept line.
-private func open(_ document: SessionDocument, at path: String, composition: Composition, into state: inout StudioState) {
-    let fields = PromptFields(document, levels: state.lanes.count)
-    (state.genre, state.artist, state.lyrics) = (fields.genre, fields.artist, fields.lyrics)
-    (state.seconds, state.totalSeconds, state.seed) = (fields.seconds, fields.totalSeconds, fields.seed)
-    state.temperatures = fields.temperatures
-    state.candidateCount = fields.candidates
-    state.picker = nil
-    state.sessionPath = path
-    state.candidates = []
-    state.sampling = false
-    state.upsampling = false
-    state.dirty = false
-    state.composition = nil
-    resetLanes(&state, keepingTop: false)
-    show(composition, in: &state)
-    state.screen = composition.log.isEmpty && composition.kept.isEmpty ? .composer : .candidates
-    let kept = composition.keptSegments
-    state.status = "opened \(path): \(kept) segment\(kept == 1 ? "" : "s") kept · Ctrl-R draws the next stretch"
 }
 
 // MARK: Engine events
@@ -441,7 +371,7 @@ private func apply(_ event: GenerationEvent, to state: inout StudioState) {
 }
 
 /// Codes are kept per position; a lane never grows past a sane bound (positions come from the engine).
-private func grow(_ lane: inout Lane, to count: Int) {
+func grow(_ lane: inout Lane, to count: Int) {
     let n = min(count, 1 << 24)
     if lane.codes.count < n { lane.codes += Array(repeating: -1, count: n - lane.codes.count) }
     lane.total = max(lane.total, lane.codes.count)

@@ -241,10 +241,17 @@ final class StudioEndToEndTests: XCTestCase {
         waitFor("the studio to die") { $0.contains("studio-exited-137") }
         try tmux(["kill-session", "-t", sessionName])
 
+        // A studio on another folder opens it from the recent sessions (Ctrl-O, the newest is first).
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
-                  studioCommand(dir, "--session \(session)") + "; echo studio-exited-$?; sleep 30"])
+                  studioCommand(dir, "--model \(dir)/set --session \(dir)/other") + "; echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        try keys("C-o")
+        let listed = waitFor("the recent sessions") { $0.contains("Recent sessions") && $0.contains(session) }
+        XCTAssertTrue(listed.contains("0:02 kept  \(RandomModelSet.genres[3])"), listed)
+        try keys("Enter")
         let reopened = waitFor("the kept segment") { $0.contains("segment 1: kept 2 of 2") }
         XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/other"), "nothing was written to the unused folder")
         XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2]?.t, Int((2 * 44100 / 128.0).rounded(.up)))
         try keys("C-q")
         waitFor("the studio to exit") { $0.contains("studio-exited-0") }

@@ -79,7 +79,7 @@ final class CoCompositionUpdateTests: XCTestCase {
         send(&s, [.key(.escape)])
         XCTAssertEqual(s.screen, .composer)
         send(&s, [.key(.ctrl("r"))])
-        XCTAssertEqual(s.status, "sampling the next stretch…")
+        XCTAssertEqual(s.status, "sampling the next stretch (the session's prompt)…")
         XCTAssertEqual(Array(s.lanes[2].codes.prefix(2)), [3, 4])
     }
 
