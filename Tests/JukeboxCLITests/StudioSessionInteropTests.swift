@@ -75,6 +75,48 @@ final class StudioSessionInteropTests: XCTestCase {
         XCTAssertEqual(document.settings[SessionKeys.candidates], "2")
     }
 
+    /// Ctrl-U's engine side: levels 1 and 0 for the kept line, saved beside it and rendered; they stay
+    /// through later keeps (the line still begins with theirs) and go when an undo cuts into it.
+    func testUpsampleSavesEveryLevelAndRenders() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), path = dir + "/studio"
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: 8, candidates: 2)
+        let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
+        XCTAssertThrowsError(try session.upsample(cancel: nil, events: nil), "nothing kept yet")
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(0)
+        try session.save()
+        let kept = session.composer.kept
+        var levels: Set<Int> = []
+        let wav = try XCTUnwrap(session.upsample(cancel: nil) { event in
+            if case let .tokensSampled(level, _, _, _) = event { levels.insert(level) }
+        })
+        XCTAssertEqual(levels, [0, 1], "the upsamplers ran and reported their tokens")
+        XCTAssertEqual(wav, SessionFolder(path: path).renderPath(level: 0, sample: 0))
+        let audio = try AudioFile.readMono(wav, sampleRate: 44100)
+        XCTAssertEqual(audio.count, kept.t * 128)
+        var codes = try SessionFolder(path: path).loadCodes(samples: 1)
+        XCTAssertEqual(codes[2], kept)
+        XCTAssertEqual(codes[1]?.t, kept.t * 4)
+        XCTAssertEqual(codes[0]?.t, kept.t * 16)
+        let lower = codes
+
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(1)
+        try session.save()
+        codes = try SessionFolder(path: path).loadCodes(samples: 1)
+        XCTAssertEqual(codes[0], lower[0])
+        XCTAssertGreaterThan(codes[2]?.t ?? 0, kept.t)
+
+        try session.composer.undo()
+        try session.composer.undo()
+        try session.save()
+        codes = try SessionFolder(path: path).loadCodes(samples: 1)
+        XCTAssertNil(codes[0], "the upsampled levels belonged to a line no longer kept")
+        XCTAssertNil(codes[2])
+    }
+
     func testAMultiSampleSessionIsRefusedInOneLine() throws {
         let dir = temporaryFolder(self)
         let set = try modelSet(dir)
