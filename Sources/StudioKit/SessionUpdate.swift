@@ -35,6 +35,8 @@ func openKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
     case .enter:
         guard let entry = state.recent[safe: state.selectedRecent] else { return [] }
         guard !entry.missing else { state.status = "\(entry.path) is gone"; return [] }
+        // Switching drops this studio's state: only once everything here is on disk.
+        guard !state.dirty else { state.status = "unsaved work here: Ctrl-S first, then open"; return [] }
         state.status = "opening \(entry.path)…"
         return [.openSession(entry.path)]
     case .escape, .ctrl("o"): state.screen = state.underOpen

@@ -19,6 +19,10 @@ final class OpenSessionUpdateTests: XCTestCase {
         send(&s, [.recentSessions(recent(), problem: nil)])
         XCTAssertTrue(render(s).text.contains("2026-11-26 11:58  0:42 kept  folk · nova lark"))
         XCTAssertEqual(send(&s, [.key(.enter)]), [.openSession("/music/harbour")])
+        s.dirty = true
+        XCTAssertEqual(send(&s, [.key(.enter)]), [], "unsaved work is not dropped by opening another session")
+        XCTAssertEqual(s.status, "unsaved work here: Ctrl-S first, then open")
+        send(&s, [.saved])
         XCTAssertEqual(send(&s, [.key(.down), .key(.down), .key(.enter)]), [], "a missing session is not opened")
         XCTAssertEqual(s.status, "/music/gone is gone")
         send(&s, [.key(.escape)])
