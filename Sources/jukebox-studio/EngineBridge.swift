@@ -31,6 +31,8 @@ final class EngineBridge: @unchecked Sendable {
     private var cancel: CancelFlag?
     private var running = false
     private var saveRequested = false
+    /// The job asked for while another was still running.
+    private var next: Job?
     /// Owned by the running job (or by the UI thread while none runs).
     private(set) var session: StudioSession?
 
@@ -178,10 +180,14 @@ final class EngineBridge: @unchecked Sendable {
         if due { saveNow() }
     }
 
-    /// One job on its own thread (large stack: the engine's recursion and buffers want it).
-    private func run(_ job: @escaping (EngineBridge, CancelFlag) throws -> Void) {
+    typealias Job = (EngineBridge, CancelFlag) throws -> Void
+
+    /// One job on its own thread (large stack: the engine's recursion and buffers want it). A job asked
+    /// for while one is finishing (the UI shows candidates a moment before their job has returned) waits
+    /// and runs next; the UI never asks for a second one while the first still samples.
+    private func run(_ job: @escaping Job) {
         lock.lock()
-        if running { lock.unlock(); queue.post(.note("the engine is busy")); return }
+        if running { next = job; lock.unlock(); return }
         let flag = CancelFlag()
         cancel = flag
         running = true
@@ -194,10 +200,12 @@ final class EngineBridge: @unchecked Sendable {
             }
             lock.lock()
             running = false
-            let due = saveRequested
+            let due = saveRequested, following = flag.isCancelled ? nil : next
             saveRequested = false
+            next = nil
             lock.unlock()
             if due { saveNow() }
+            if let following { run(following) }
         }
         worker.stackSize = 16 << 20
         worker.name = "jukebox-studio engine"
