@@ -19,7 +19,12 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.candidates = list
         state.selectedCandidate = 0
         state.sampling = false
-        if state.screen == .help { state.underHelp = .candidates } else { state.screen = .candidates }
+        // An overlay or the open screen stays up; the candidates wait beneath it.
+        switch state.screen {
+        case .help: state.underHelp = .candidates
+        case .open: state.underOpen = .candidates
+        default: state.screen = .candidates
+        }
         let segment = (state.composition?.keptSegments ?? 0) + 1
         state.status = "segment \(segment): \(list.count) candidates · Enter keeps, r resamples"
     case .composition(let composition):

@@ -25,8 +25,11 @@ final class OpenSessionUpdateTests: XCTestCase {
         send(&s, [.saved])
         XCTAssertEqual(send(&s, [.key(.down), .key(.down), .key(.enter)]), [], "a missing session is not opened")
         XCTAssertEqual(s.status, "/music/gone is gone")
+        // Candidates arriving meanwhile wait beneath the open screen.
+        send(&s, [.candidatesReady([[1], [2]])])
+        XCTAssertEqual(s.screen, .open)
         send(&s, [.key(.escape)])
-        XCTAssertEqual(s.screen, .lanes, "back where Ctrl-O was pressed")
+        XCTAssertEqual(s.screen, .candidates, "back to what came while the list was up")
     }
 
     func testClicksOnTheOpenScreen() throws {
