@@ -10,3 +10,8 @@ static inline int studio_a_dim(void) { return (int)A_DIM; }
 static inline int studio_a_reverse(void) { return (int)A_REVERSE; }
 static inline int studio_a_underline(void) { return (int)A_UNDERLINE; }
 static inline int studio_key_f(int n) { return KEY_F(n); }
+
+// Mouse masks are function-like macros too. A click selects, a double click acts.
+static inline mmask_t studio_mouse_mask(void) { return BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED; }
+static inline int studio_is_double_click(mmask_t m) { return (m & BUTTON1_DOUBLE_CLICKED) != 0; }
+static inline int studio_is_click(mmask_t m) { return (m & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)) != 0; }

@@ -85,11 +85,15 @@ func wrap(_ text: String, width: Int) -> [String] {
 /// The candidates of the current top-level window, one strip of glyphs each, and the kept history.
 func renderCandidates(_ state: StudioState, into grid: inout CellGrid) {
     let top = state.lanes[state.topLevel]
-    let where_ = top.currentWindow.map { "positions \($0.lowerBound)–\($0.upperBound)" } ?? ""
-    grid.put("Segment \(state.history.count + 1)  round \(state.rounds + 1)  \(where_)", x: 1, y: 2, role: .accent)
-    var y = 4
+    let composition = state.composition ?? Composition(level: state.topLevel)
+    let start = composition.kept.count
+    let length = state.candidates.first?.count ?? 0
+    let where_ = length > 0 ? "positions \(start)–\(start + length)" : "\(start) codes kept"
+    let round = max(1, composition.roundsOfCurrentSegment)
+    grid.put("Segment \(composition.keptSegments + 1)  round \(round)  \(where_)", x: 1, y: 2, role: .accent)
+    var y = ListLayout.candidatesTop
     if state.candidates.isEmpty {
-        grid.put(state.sampling ? "sampling candidates…" : "no candidates yet", x: 2, y: y, role: .dim)
+        grid.put(state.sampling ? "sampling candidates…" : "no candidates yet: Ctrl-R draws the next stretch", x: 2, y: y, role: .dim)
         y += 1
     }
     let maxRows = max(0, grid.height - 12)
@@ -113,10 +117,11 @@ func renderCandidates(_ state: StudioState, into grid: inout CellGrid) {
     grid.put("History", x: 1, y: y, role: .title)
     y += 1
     let rows = max(0, grid.height - 3 - y)
-    if state.history.isEmpty { grid.put("nothing kept yet", x: 2, y: y, role: .dim) }
-    for record in state.history.suffix(rows) {
-        let resamples = record.rounds == 1 ? "1 resample" : "\(record.rounds) resamples"
-        grid.put("segment \(record.segment + 1): kept \(record.kept + 1) of \(record.of) after \(resamples)", x: 2, y: y)
+    let segments = composition.segments
+    if segments.isEmpty { grid.put("nothing kept yet", x: 2, y: y, role: .dim) }
+    // The latest stretches matter most: when the list is longer than the room, the oldest go.
+    for segment in segments.suffix(rows) {
+        grid.put(segment.line, x: 2, y: y, role: segment.isKept ? .normal : .dim, maxWidth: grid.width - 4)
         y += 1
     }
 }

@@ -14,11 +14,23 @@ public enum Key: Sendable, Equatable {
 public enum StudioMessage: Sendable, Equatable {
     case key(Key)
     case resize(width: Int, height: Int)
+    /// A mouse click at a cell (0-based); `double`: a double click.
+    case click(x: Int, y: Int, double: Bool)
     case engine(GenerationEvent)
     /// The lyrics the current top-level window conditions on (the runtime computes it from the window plan).
     case lyricSpan(String)
     /// K candidates for the window just sampled at the top level; each is that window's codes.
     case candidatesReady([[Int]])
+    /// The engine's co-composition after a step (keep, undo, candidates drawn, session reopened).
+    case composition(Composition)
+    /// The engine finished a job and waits for the person (song complete, upsampled, cancelled).
+    case engineIdle(String)
+    /// A session was opened: the composer takes its prompt, the lanes and history its kept line.
+    case sessionOpened(path: String, document: SessionDocument, composition: Composition)
+    /// The recent-sessions list for the open screen; `problem` says what was wrong with the list file.
+    case recentSessions([RecentSession], problem: String?)
+    /// Something worth a line on the status line, nothing more (a damaged recent-sessions list).
+    case note(String)
     /// The session was written to disk.
     case saved
     /// An effect failed; shown on the status line.
@@ -59,7 +71,12 @@ public enum StudioEffect: Sendable, Equatable {
     case keepCandidate(Int)
     case resample
     case undo
+    /// Fill levels 1 and 0 for the kept line and render it.
+    case upsample
     case save
+    /// Read the recent-sessions list (answered by `.recentSessions`).
+    case listSessions
+    case openSession(String)
     /// Audition codes of `level` over `range` positions (for a candidate: its index).
     case play(level: Int, range: Range<Int>, candidate: Int?)
     case stopPlayback

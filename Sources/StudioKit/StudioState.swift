@@ -2,6 +2,8 @@ import JukeboxCore
 
 public enum Screen: Sendable, Equatable {
     case composer, lanes, candidates, help
+    /// Recent sessions to open (Ctrl-O).
+    case open
 }
 
 /// The composer's fields (focus order: `StudioState.fields`).
@@ -43,21 +45,6 @@ public struct Lane: Sendable, Equatable {
     }
 }
 
-/// One kept decision of the co-composition: which candidate of how many, after how many resamples.
-public struct SegmentRecord: Sendable, Equatable {
-    public var segment: Int
-    public var kept: Int
-    public var of: Int
-    public var rounds: Int
-
-    public init(segment: Int, kept: Int, of: Int, rounds: Int) {
-        self.segment = segment
-        self.kept = kept
-        self.of = of
-        self.rounds = rounds
-    }
-}
-
 /// Everything the studio shows; views read it, only `update` changes it.
 public struct StudioState: Sendable {
     public var width: Int
@@ -85,11 +72,21 @@ public struct StudioState: Sendable {
     public var sampling = false
 
     // Keep or resample.
+    /// The new stretch of each candidate of the current round (top-level codes after the kept line).
     public var candidates: [[Int]] = []
     public var selectedCandidate = 0
-    /// Resamples of the current segment so far.
-    public var rounds = 0
-    public var history: [SegmentRecord] = []
+    /// The engine's co-composition (nil until sampling starts or a session is opened).
+    public var composition: Composition? = nil
+    /// The kept line is being upsampled (levels below the top).
+    public var upsampling = false
+
+    // Sessions.
+    /// The session folder this studio writes (shown on the open screen).
+    public var sessionPath = ""
+    public var recent: [RecentSession] = []
+    public var selectedRecent = 0
+    /// Where the open screen returns to.
+    public var underOpen: Screen = .composer
 
     public var status = ""
     /// Unsaved work exists (sampled or kept since the last save).

@@ -9,6 +9,8 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
     case .resize(let width, let height):
         state.width = max(0, width)
         state.height = max(0, height)
+    case .click(let x, let y, let double):
+        return handleClick(&state, x: x, y: y, double: double)
     case .engine(let event):
         apply(event, to: &state)
     case .lyricSpan(let text):
@@ -17,8 +19,28 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.candidates = list
         state.selectedCandidate = 0
         state.sampling = false
-        if state.screen == .help { state.underHelp = .candidates } else { state.screen = .candidates }
-        state.status = "\(list.count) candidates: audition, keep one or resample"
+        // An overlay or the open screen stays up; the candidates wait beneath it.
+        switch state.screen {
+        case .help: state.underHelp = .candidates
+        case .open: state.underOpen = .candidates
+        default: state.screen = .candidates
+        }
+        let segment = (state.composition?.keptSegments ?? 0) + 1
+        state.status = "segment \(segment): \(list.count) candidates · Enter keeps, r resamples"
+    case .composition(let composition):
+        showKept(composition, in: &state)
+    case .engineIdle(let text):
+        state.sampling = false
+        state.upsampling = false
+        state.status = text
+    case .sessionOpened(let path, let document, let composition):
+        applyOpenedSession(document, at: path, composition: composition, into: &state)
+    case .note(let text):
+        state.status = text
+    case .recentSessions(let list, let problem):
+        state.recent = list
+        state.selectedRecent = 0
+        if let problem { state.status = problem }
     case .saved:
         state.dirty = false
         state.status = "saved"
@@ -53,6 +75,13 @@ private func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]
     case .ctrl("s"):
         state.status = "saving…"
         return [.save]
+    case .ctrl("r") where state.screen == .lanes || state.screen == .candidates:
+        // The next stretch from wherever the kept line is shown (a reopened session, a cancelled round).
+        return startSampling(&state)
+    case .ctrl("o") where state.screen != .open:
+        state.underOpen = state.screen == .help ? state.underHelp : state.screen
+        state.screen = .open
+        return [.listSessions]
     default: break
     }
     switch state.screen {
@@ -65,6 +94,7 @@ private func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]
     case .composer: return composerKey(&state, key)
     case .lanes: return lanesKey(&state, key)
     case .candidates: return candidatesKey(&state, key)
+    case .open: return openKey(&state, key)
     }
 }
 
@@ -77,7 +107,7 @@ private func toggleHelp(_ state: inout StudioState) {
     }
 }
 
-private func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
+func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
     guard state.dirty else { return [.quit(confirm: false)] }
     state.confirmingQuit = true
     state.status = "unsaved work: quit anyway? (y/n; ctrl-s saves)"
@@ -214,17 +244,29 @@ private func choose(_ state: inout StudioState, _ name: String) {
     state.status = "\(p.kind == .genre ? "genre" : "artist"): \(name)"
 }
 
+/// Starts the co-composition, or draws the next stretch of one already under way (the session keeps
+/// the prompt it started with). Candidates in flight are not unsaved work: the session folder is
+/// written when sampling starts, and what is kept is saved after every keep.
 private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
     guard !state.sampling else { return [] }
     state.picker = nil
-    for i in state.lanes.indices { state.lanes[i] = Lane(level: i, bins: state.lanes[i].bins) }
+    resetLanes(&state, keepingTop: state.composition != nil)
     state.candidates = []
     state.lyricSpan = ""
     state.sampling = true
-    state.dirty = true
     state.screen = .lanes
-    state.status = "sampling…"
+    // A session keeps the prompt it began with (its kept line was made with it); say so, as edits in
+    // the composer would not apply.
+    state.status = state.composition == nil ? "sampling candidates…" : "sampling the next stretch (the session's prompt)…"
     return [.startSampling(state.promptFields)]
+}
+
+/// Fresh lanes; the top one keeps the kept line when asked.
+func resetLanes(_ state: inout StudioState, keepingTop: Bool) {
+    for i in state.lanes.indices where !(keepingTop && i == state.topLevel) {
+        state.lanes[i] = Lane(level: i, bins: state.lanes[i].bins)
+    }
+    if keepingTop, let composition = state.composition { showKept(composition, in: &state) }
 }
 
 // MARK: Lanes and candidates
@@ -240,7 +282,9 @@ private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] 
         let top = state.lanes[state.topLevel]
         if let w = top.currentWindow { return [.play(level: top.level, range: w, candidate: nil)] }
     case .tab:
-        if !state.candidates.isEmpty { state.screen = .candidates }
+        if !state.candidates.isEmpty || state.composition != nil { state.screen = .candidates }
+    case .ctrl("u"): return requestUpsample(&state)
+    case .char("u") where !state.sampling: return requestUndo(&state)
     default: break
     }
     return []
@@ -257,28 +301,26 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         let range = top.currentWindow ?? 0..<(state.candidates[state.selectedCandidate].count)
         return [.play(level: top.level, range: range, candidate: state.selectedCandidate)]
     case .enter, .char("k"):
-        guard count > 0 else { return [] }
+        guard count > 0, !state.sampling else { return [] }
         let i = state.selectedCandidate
-        state.history.append(SegmentRecord(segment: state.history.count, kept: i, of: count, rounds: state.rounds))
         state.candidates = []
-        state.rounds = 0
+        // Unsaved until the engine's autosave answers with .saved.
         state.dirty = true
+        state.sampling = true
         state.screen = .lanes
-        state.status = "kept candidate \(i + 1)"
+        state.status = "kept candidate \(i + 1): saving, then the next stretch…"
         return [.keepCandidate(i)]
     case .char("r"):
-        state.rounds += 1
+        guard count > 0, !state.sampling else { return [] }
         state.candidates = []
         state.sampling = true
         state.screen = .lanes
         state.status = "resampling…"
         return [.resample]
     case .char("u"):
-        guard !state.history.isEmpty else { state.status = "nothing to undo"; return [] }
-        state.history.removeLast()
-        state.dirty = true
-        state.status = "undone"
-        return [.undo]
+        guard !state.sampling else { return [] }
+        return requestUndo(&state)
+    case .ctrl("u"): return requestUpsample(&state)
     case .escape, .tab: state.screen = .lanes
     case .char("?"): toggleHelp(&state)
     case .char("q"): return requestQuit(&state)
@@ -334,7 +376,7 @@ private func apply(_ event: GenerationEvent, to state: inout StudioState) {
 }
 
 /// Codes are kept per position; a lane never grows past a sane bound (positions come from the engine).
-private func grow(_ lane: inout Lane, to count: Int) {
+func grow(_ lane: inout Lane, to count: Int) {
     let n = min(count, 1 << 24)
     if lane.codes.count < n { lane.codes += Array(repeating: -1, count: n - lane.codes.count) }
     lane.total = max(lane.total, lane.codes.count)

@@ -10,6 +10,7 @@ public func render(_ state: StudioState, into grid: inout CellGrid) {
     case .composer, .help: renderComposer(state, into: &grid)
     case .lanes: renderLanes(state, into: &grid)
     case .candidates: renderCandidates(state, into: &grid)
+    case .open: renderOpen(state, into: &grid)
     }
     if state.screen == .help {
         // The overlay hides the screen below it: half-covered boxes read as noise.
@@ -39,7 +40,8 @@ func renderTooSmall(_ state: StudioState, into grid: inout CellGrid) {
 
 /// Title bar, status line and footer, shared by every screen.
 func renderChrome(_ state: StudioState, screen: Screen, into grid: inout CellGrid) {
-    let titles: [Screen: String] = [.composer: "Compose", .lanes: "Sampling", .candidates: "Keep or resample"]
+    let titles: [Screen: String] = [.composer: "Compose", .lanes: "Sampling", .candidates: "Keep or resample",
+                                   .open: "Open a session"]
     grid.fill(x: 0, y: 0, width: grid.width, height: 1, role: .title)
     grid.put(" Jukebox studio · \(titles[screen] ?? "")", x: 0, y: 0, role: .title)
     let flag = state.dirty ? "unsaved " : ""
@@ -67,13 +69,15 @@ public func footerKeys(_ screen: Screen) -> [(key: String, what: String)] {
     switch screen {
     case .composer:
         return [("Tab", "field"), ("Enter", "choose"), ("Ctrl-R", "sample"),
-                ("Ctrl-S", "save"), ("F1", "help"), ("Ctrl-Q", "quit")]
+                ("Ctrl-O", "open"), ("F1", "help"), ("Ctrl-Q", "quit"), ("Ctrl-S", "save")]
     case .lanes:
-        return [("Esc", "cancel/back"), ("p", "play window"), ("Tab", "candidates"), ("Ctrl-S", "save"),
-                ("?", "help"), ("q", "quit")]
+        return [("Esc", "cancel/back"), ("p", "play window"), ("Tab", "candidates"), ("Ctrl-U", "upsample"),
+                ("Ctrl-S", "save"), ("?", "help"), ("q", "quit")]
     case .candidates:
         return [("↑↓", "pick"), ("Space", "audition"), ("Enter", "keep"), ("r", "resample"), ("u", "undo"),
-                ("Esc", "lanes"), ("?", "help")]
+                ("Ctrl-U", "upsample"), ("Esc", "lanes"), ("?", "help")]
+    case .open:
+        return [("↑↓", "pick"), ("Enter", "open"), ("Esc", "back"), ("Ctrl-Q", "quit")]
     case .help:
         return [("Esc", "close help"), ("Ctrl-S", "save"), ("Ctrl-Q", "quit")]
     }
@@ -81,15 +85,17 @@ public func footerKeys(_ screen: Screen) -> [(key: String, what: String)] {
 
 /// Every key, by where it applies: the help overlay lists these.
 public let helpSections: [(title: String, keys: [(key: String, what: String)])] = [
-    ("Everywhere", [("F1", "help on/off"), ("Ctrl-S", "save the session"), ("Ctrl-Q", "quit (asks if unsaved)")]),
+    ("Everywhere", [("F1", "help on/off"), ("Ctrl-S", "save the session"), ("Ctrl-O", "open a recent session"),
+                    ("Ctrl-Q", "quit (asks if unsaved)")]),
     ("Composer", [("Tab/S-Tab", "next/previous field"), ("↑ ↓", "picker, else field"),
                   ("Enter", "pick; newline (lyrics)"), ("Esc", "close the picker"),
                   ("← →", "adjust a number"), ("0-9 Bksp", "type/erase a number"), ("?", "help (number fields)"),
                   ("Ctrl-R", "start sampling")]),
     ("Lanes", [("Esc", "cancel, or composer"), ("p", "play current window"),
-               ("Tab", "candidates"), ("?", "help"), ("q", "quit")]),
+               ("Tab", "candidates"), ("Ctrl-R", "next stretch"), ("Ctrl-U", "upsample kept line")]),
     ("Candidates", [("↑ ↓", "choose one"), ("Space / p", "audition it"), ("Enter / k", "keep it"),
                     ("r", "resample"), ("u", "undo the last keep"), ("Esc / Tab", "back to the lanes")]),
+    ("Open (Ctrl-O)", [("↑↓ Enter", "pick and open; Esc back")]),
 ]
 
 func renderHelp(into grid: inout CellGrid) {

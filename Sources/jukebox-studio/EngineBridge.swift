@@ -19,25 +19,28 @@ final class MessageQueue: @unchecked Sendable {
     }
 }
 
-/// Runs the Generator off the UI thread and writes sessions. Sampling state the runtime needs for
-/// saving (the finished result, the window history) lives here, under a lock.
+/// Runs the co-composition off the UI thread, one job at a time (draw candidates, keep, resample, undo,
+/// upsample), each on its own engine thread. The StudioSession is touched only by the running job, or
+/// by the UI thread while no job runs. Every keep and undo is saved before the next round starts.
 final class EngineBridge: @unchecked Sendable {
     let models: ModelSet
     let modelPath: String
     let queue: MessageQueue
+    let recent: RecentSessionsFile
     private let lock = NSLock()
     private var cancel: CancelFlag?
-    private var thread: Thread?
-    private var result: GenerationResult?
-    private var history: [WindowRecord] = []
     private var running = false
-    /// The prompt of the latest sampling run (what a save records).
-    private(set) var lastFields: PromptFields?
+    private var saveRequested = false
+    /// The job asked for while another was still running.
+    private var next: Job?
+    /// Owned by the running job (or by the UI thread while none runs).
+    private(set) var session: StudioSession?
 
-    init(set: ModelSet, modelPath: String, queue: MessageQueue) {
+    init(set: ModelSet, modelPath: String, queue: MessageQueue, recent: RecentSessionsFile) {
         self.models = set
         self.modelPath = modelPath
         self.queue = queue
+        self.recent = recent
     }
 
     var isRunning: Bool {
@@ -48,96 +51,165 @@ final class EngineBridge: @unchecked Sendable {
     /// The model's label lists (top level), for the composer's pickers.
     var vocabulary: LabelVocabulary? { models.vocabularies[models.topLevel] }
 
-    // MARK: Sampling
-
-    /// Builds the engine's prompt from the composer's fields (names → ids, lyrics → tokens).
-    func prompt(from fields: PromptFields) throws -> GenerationPrompt { try labelledPrompt(from: fields).prompt }
-
-    /// The prompt, and the labeller and song labels that can say which lyrics a top-level window sees.
-    func labelledPrompt(from fields: PromptFields) throws -> (prompt: GenerationPrompt, labels: (Labeller, SongLabels)?) {
-        let sr = models.vqvae.sampleRate, top = models.topLevel
-        let topHop = models.vqvae.hopLengths[top]
-        guard fields.seconds > 0, fields.seconds.isFinite else { throw JukeboxError("seconds", "must be positive") }
-        let sampleLength = Int(fields.seconds * Double(sr)) / topHop * topHop
-        guard sampleLength > 0 else { throw JukeboxError("seconds", "\(fields.seconds) s is shorter than one top-level code") }
-        guard fields.totalSeconds >= fields.seconds else { throw JukeboxError("total seconds", "shorter than seconds") }
-        let settings = (0...top).map { level in
-            SamplingSettings(temperature: fields.temperatures.indices.contains(level) ? fields.temperatures[level] : 1,
-                             topK: 0, topP: 0)
-        }
-        for s in settings { try s.validate() }
-        let totalLength = Int(fields.totalSeconds * Double(sr))
-        if let vocabulary = models.vocabularies[top] {
-            let topPrior = try models.prior(level: top)
-            let labeller = Labeller(vocabulary: vocabulary, layout: try LabelLayout(hps: topPrior.hps),
-                                    sampleLength: topPrior.nCtx * topHop)
-            let resolved = try labeller.resolve(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
-                                                totalLength: totalLength)
-            return (GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
-                                     lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
-                                     sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1),
-                    (labeller, resolved.song))
-        }
-        return (GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: totalLength,
-                                 sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1), nil)
+    /// A session opened by the runtime (engine idle) becomes the one the jobs work on.
+    func adopt(_ opened: StudioSession) {
+        lock.lock(); session = opened; lock.unlock()
     }
 
-    /// Starts sampling on a background thread; events go to the queue as `.engine` messages.
-    func start(_ fields: PromptFields) {
+    /// Makes the session folder now (Ctrl-S before sampling); only while no job runs.
+    func create(_ fields: PromptFields, at path: String) throws {
+        guard !isRunning, session == nil else { return }
+        adopt(try StudioSession.create(at: path, fields: fields, models: models, modelPath: modelPath))
+        saved()
+    }
+
+    // MARK: Jobs
+
+    /// Starts the composition in `path` (a new session folder), or draws the next stretch of the current one.
+    func start(_ fields: PromptFields, at path: String) {
+        run { bridge, flag in
+            if bridge.session == nil {
+                bridge.adopt(try StudioSession.create(at: path, fields: fields, models: bridge.models, modelPath: bridge.modelPath))
+                bridge.saved()
+            }
+            try bridge.drawRound(flag)
+        }
+    }
+
+    func keep(_ index: Int) {
+        run { bridge, flag in
+            guard let session = bridge.session else { return }
+            try session.composer.keep(index)
+            try bridge.autosave()
+            try bridge.drawRound(flag)
+        }
+    }
+
+    func resample() {
+        run { bridge, flag in
+            guard let session = bridge.session else { return }
+            let list = try session.resample(cancel: flag, events: bridge.report)
+            bridge.roundDrawn(list)
+        }
+    }
+
+    func undo() {
+        run { bridge, flag in
+            guard let session = bridge.session else { return }
+            try session.composer.undo()
+            try bridge.autosave()
+            try bridge.drawRound(flag)
+        }
+    }
+
+    func upsample() {
+        run { bridge, flag in
+            guard let session = bridge.session else { return }
+            let wav = try session.upsample(cancel: flag, events: bridge.report)
+            bridge.saved()
+            bridge.queue.post(.engineIdle("upsampled \(String(format: "%.1f", session.keptSeconds)) s"
+                                          + (wav.map { ": \($0)" } ?? "")))
+        }
+    }
+
+    /// Asks for a save: at once when idle, else from the running job between two tokens (the composer
+    /// changes only between rounds, so its state is whole there). Returns false when there is no session.
+    @discardableResult
+    func requestSave() -> Bool {
         lock.lock()
-        if running { lock.unlock(); return }
-        let prompt: GenerationPrompt
-        let labels: (Labeller, SongLabels)?
-        do { (prompt, labels) = try labelledPrompt(from: fields) } catch {
-            lock.unlock()
-            queue.post(.failed("\(error)"))
+        let idle = !running, exists = session != nil
+        if !idle { saveRequested = true }
+        lock.unlock()
+        guard exists else { return false }
+        if idle { saveNow() }
+        return true
+    }
+
+    /// Saves on the calling thread; only while no job runs (the runtime checks), or from the job itself.
+    func saveNow() {
+        do { try autosave() } catch { queue.post(.failed("\(error)")) }
+    }
+
+    // MARK: Inside a job (engine thread)
+
+    private func drawRound(_ flag: CancelFlag) throws {
+        guard let session else { return }
+        guard session.remainingTokens > 0 else {
+            queue.post(.engineIdle(String(format: "the song is complete (%.1f s kept): Ctrl-U upsamples it", session.keptSeconds)))
             return
         }
+        let list = try session.drawCandidates(cancel: flag, events: report)
+        roundDrawn(list)
+    }
+
+    /// The round is in the log now: saved (so a reopened session draws the next round's seed), then shown.
+    private func roundDrawn(_ list: [[Int]]) {
+        saveNow()
+        queue.post(.candidatesReady(list))
+    }
+
+    private func autosave() throws {
+        guard let session else { return }
+        try session.save()
+        saved()
+    }
+
+    /// After a write: the UI learns the kept line and the save, and the recent list the folder.
+    private func saved() {
+        guard let session else { return }
+        queue.post(.composition(session.composition))
+        queue.post(.saved)
+        do {
+            if let problem = try recent.record(session.recentEntry()) { queue.post(.note(problem)) }
+        } catch {
+            queue.post(.note("recent sessions not updated: \(error)"))
+        }
+    }
+
+    /// Engine events go to the UI as they come; a pending save is done here, between two tokens.
+    private func report(_ event: GenerationEvent) {
+        queue.post(.engine(event))
+        if case let .windowStarted(level, _, start, _) = event, level == models.topLevel,
+           let text = session?.prompt.lyrics(atTopPosition: start, topHop: models.vqvae.hopLengths[level]) {
+            queue.post(.lyricSpan(text))
+        }
+        lock.lock()
+        let due = saveRequested
+        saveRequested = false
+        lock.unlock()
+        if due { saveNow() }
+    }
+
+    typealias Job = (EngineBridge, CancelFlag) throws -> Void
+
+    /// One job on its own thread (large stack: the engine's recursion and buffers want it). A job asked
+    /// for while one is finishing (the UI shows candidates a moment before their job has returned) waits
+    /// and runs next; the UI never asks for a second one while the first still samples.
+    private func run(_ job: @escaping Job) {
+        lock.lock()
+        if running { next = job; lock.unlock(); return }
         let flag = CancelFlag()
         cancel = flag
         running = true
-        result = nil
-        history = []
-        lastFields = fields
         lock.unlock()
-
-        let lowest = models.availableLevels.min() ?? models.topLevel
-        let top = models.topLevel, topHop = models.vqvae.hopLengths[top]
-        let generator = Generator(models: models)
-        let queue = self.queue
-        let worker = Thread { [weak self] in
+        let worker = Thread { [self] in
             do {
-                let r = try generator.generate(prompt, mode: .ancestral(lowestLevel: lowest), cancel: flag) { event in
-                    if case let .windowFinished(level, index, start, length) = event {
-                        self?.record(WindowRecord(level: level, window: index, start: start, length: length,
-                                                  candidates: [0], kept: 0))
-                    }
-                    queue.post(.engine(event))
-                    // The lyrics a top-level window conditions on, as the model sees them.
-                    if case let .windowStarted(level, _, start, _) = event, level == top, let (labeller, song) = labels,
-                       let y = try? labeller.y(song, start: start, rawToTokens: topHop).y,
-                       let text = try? labeller.describe(y).lyrics {
-                        queue.post(.lyricSpan(text))
-                    }
-                }
-                self?.finish(r)
+                try job(self, flag)
             } catch {
-                self?.finish(nil)
-                queue.post(.engine(.failed("\(error)")))
+                queue.post(.engineIdle(flag.isCancelled ? "cancelled: the kept line is unchanged" : "error: \(error)"))
             }
+            lock.lock()
+            running = false
+            let due = saveRequested, following = flag.isCancelled ? nil : next
+            saveRequested = false
+            next = nil
+            lock.unlock()
+            if due { saveNow() }
+            if let following { run(following) }
         }
         worker.stackSize = 16 << 20
         worker.name = "jukebox-studio engine"
-        lock.lock(); thread = worker; lock.unlock()
         worker.start()
-    }
-
-    private func record(_ window: WindowRecord) {
-        lock.lock(); history.append(window); lock.unlock()
-    }
-
-    private func finish(_ r: GenerationResult?) {
-        lock.lock(); result = r; running = false; lock.unlock()
     }
 
     func cancelSampling() {
@@ -145,43 +217,10 @@ final class EngineBridge: @unchecked Sendable {
         flag?.cancel()
     }
 
-    /// Asks a running generation to stop and waits (bounded) for it, so a save sees its last codes.
+    /// Asks a running job to stop and waits (bounded) for it, so a save after it sees a whole composer.
     func stop(waitingUpTo seconds: Double) {
         cancelSampling()
         let deadline = Date().addingTimeInterval(seconds)
         while isRunning && Date() < deadline { usleep(10_000) }
-    }
-
-    // MARK: Saving
-
-    /// Writes the session: session.json with the composer's prompt and history, codes.safetensors with
-    /// the codes so far (the finished result, else each lane's contiguous sampled prefix).
-    func save(to path: String, state: StudioState, created: Bool) throws {
-        let fields = lastFields ?? state.promptFields
-        lock.lock()
-        let finished = result
-        let windows = history
-        lock.unlock()
-
-        var codes: [Int: LevelCodes] = [:]
-        if let finished {
-            for (level, c) in finished.codes.enumerated() where c.t > 0 { codes[level] = c }
-        } else {
-            for lane in state.lanes {
-                let prefix = Array(lane.codes.prefix { $0 >= 0 })
-                if !prefix.isEmpty { codes[lane.level] = try LevelCodes(n: 1, t: prefix.count, values: prefix) }
-            }
-        }
-        let document = SessionDocument(
-            prompt: SessionPrompt(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
-                                  totalSeconds: fields.totalSeconds, sampleSeconds: fields.seconds,
-                                  temperatures: fields.temperatures, seed: fields.seed, samples: 1, mode: .ancestral),
-            modelSet: (modelPath as NSString).standardizingPath, settings: ["levels": "all", "made_by": "jukebox-studio"],
-            seeds: [fields.seed], rngStates: [[fields.seed]])
-        var full = document
-        full.history = windows
-        let folder = created ? SessionFolder(path: path) : try SessionFolder.create(at: path, document: full)
-        if !codes.isEmpty { try folder.saveCodes(codes, samples: 1) }
-        try folder.save(full)
     }
 }

@@ -3,24 +3,41 @@ import JukeboxCore
 import StudioKit
 
 /// The studio's loop on the UI thread: keys and engine reports in, `update` decides, effects are
-/// performed here (engine on its own thread, disk), and the rendered grid goes to the terminal.
+/// performed here (engine jobs on their own thread, disk), and the rendered grid goes to the terminal.
 final class Runtime {
     let terminal = Terminal()
     let queue = MessageQueue()
-    let engine: EngineBridge
+    private(set) var engine: EngineBridge
     var state: StudioState
-    /// Where saves go; created on the first save.
-    let sessionPath: String
-    private var sessionCreated = false
+    /// Where the session is written (created when sampling starts or on the first save).
+    private(set) var sessionPath: String
     private var running = true
     private let signals = SignalCatcher()
+    let recent = RecentSessionsFile.standard()
 
-    init(set: ModelSet, modelPath: String, sessionPath: String) {
-        engine = EngineBridge(set: set, modelPath: modelPath, queue: queue)
-        let vocabulary = engine.vocabulary
-        state = StudioState(levels: set.levels, bins: Array(repeating: set.vqvae.codebookSize, count: set.levels),
-                            vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
+    /// `opened`: a session reopened from `sessionPath` (its kept line and prompt fill the studio).
+    init(set: ModelSet, modelPath: String, sessionPath: String, opened: StudioSession? = nil) {
+        engine = EngineBridge(set: set, modelPath: modelPath, queue: queue, recent: recent)
+        state = Self.freshState(engine)
         self.sessionPath = sessionPath
+        state.sessionPath = sessionPath
+        if let opened { adopt(opened) }
+    }
+
+    static func freshState(_ engine: EngineBridge) -> StudioState {
+        let set = engine.models, vocabulary = engine.vocabulary
+        return StudioState(levels: set.levels, bins: Array(repeating: set.vqvae.codebookSize, count: set.levels),
+                           vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
+    }
+
+    private func adopt(_ session: StudioSession) {
+        engine.adopt(session)
+        sessionPath = session.folder.path
+        let document = try? session.folder.loadDocument()
+        if let document {
+            _ = update(&state, .sessionOpened(path: sessionPath, document: document, composition: session.composition))
+        }
+        if let problem = try? recent.record(session.recentEntry()) { state.status = problem }
     }
 
     /// Runs until the person quits or a signal arrives; returns the exit status.
@@ -30,12 +47,13 @@ final class Runtime {
         defer { terminal.restore() }
         let (w, h) = terminal.size
         _ = update(&state, .resize(width: w, height: h))
-        state.status = "F1 help · ctrl-r sample · ctrl-s save · ctrl-q quit"
+        if state.status.isEmpty { state.status = "F1 help · ctrl-r sample · ctrl-o open · ctrl-q quit" }
         terminal.draw(render(state))
         while running {
             if let sig = signals.caught {
                 engine.stop(waitingUpTo: 3)
-                if state.dirty || sessionCreated { try? save() }
+                // A job that did not stop in time still owns the session: better no save than a torn one.
+                if !engine.isRunning { engine.saveNow() }
                 terminal.restore()
                 return 128 + sig
             }
@@ -59,29 +77,49 @@ final class Runtime {
     private func perform(_ effect: StudioEffect) {
         switch effect {
         case .startSampling(let fields):
-            engine.start(fields)
+            engine.start(fields, at: sessionPath)
         case .cancelSampling:
             engine.cancelSampling()
+        case .keepCandidate(let index):
+            engine.keep(index)
+        case .resample:
+            engine.resample()
+        case .undo:
+            engine.undo()
+        case .upsample:
+            engine.upsample()
         case .save:
-            do {
-                try save()
-                _ = update(&state, .saved)
-                state.status = "saved to \(sessionPath)"
-            } catch {
-                _ = update(&state, .failed("\(error)"))
+            if !engine.requestSave() {
+                do { try engine.create(state.promptFields, at: sessionPath) } catch { _ = update(&state, .failed("\(error)")) }
             }
+        case .listSessions:
+            let (list, problem) = recent.load()
+            _ = update(&state, .recentSessions(list, problem: problem))
+        case .openSession(let path):
+            open(path)
         case .quit:
             running = false
-        case .keepCandidate, .resample, .undo:
-            state.status = "keep / resample / undo: not yet in this studio"
         case .play, .stopPlayback:
             state.status = "playback: not yet in this studio"
         }
     }
 
-    private func save() throws {
-        try engine.save(to: sessionPath, state: state, created: sessionCreated)
-        sessionCreated = true
+    /// Another session from the open screen: the running job stops (what is kept is saved already),
+    /// and the studio starts over from that session's prompt and kept line.
+    private func open(_ path: String) {
+        engine.stop(waitingUpTo: 3)
+        guard !engine.isRunning else { state.status = "the engine is still stopping; try again"; return }
+        do {
+            let session = try StudioSession.open(path, models: engine.models)
+            let size = (state.width, state.height)
+            engine = EngineBridge(set: engine.models, modelPath: engine.modelPath, queue: queue, recent: recent)
+            _ = queue.drain()
+            state = Self.freshState(engine)
+            (state.width, state.height) = size
+            adopt(session)
+        } catch {
+            state.status = "cannot open: \(error)"
+        }
     }
 
     /// A fresh folder name in the current directory, for when --session is not given.

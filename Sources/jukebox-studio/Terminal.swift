@@ -22,6 +22,8 @@ final class Terminal {
         nonl()
         keypad(stdscr, true)
         timeout(Self.tickMilliseconds)
+        // Clicks pick candidates and sessions; the terminal still selects text with Shift held.
+        mousemask(studio_mouse_mask(), nil)
         curs_set(0)
         if has_colors() {
             start_color()
@@ -109,6 +111,12 @@ final class Terminal {
             case KEY_RESIZE:
                 let (w, h) = size
                 return .resize(width: w, height: h)
+            case KEY_MOUSE:
+                var event = MEVENT()
+                guard getmouse(&event) == OK else { return nil }
+                let double = studio_is_double_click(event.bstate) != 0
+                guard double || studio_is_click(event.bstate) != 0 else { return nil }
+                return .click(x: Int(event.x), y: Int(event.y), double: double)
             case KEY_UP: return .key(.up)
             case KEY_DOWN: return .key(.down)
             case KEY_LEFT: return .key(.left)

@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import StudioKit
 
 // jukebox-studio --model SET [--session DIR]: the interactive studio over StudioKit.
 // Everything that can fail on the command line fails before the terminal is touched, in one line.
@@ -28,18 +29,28 @@ while let a = args.popFirst() {
     }
 }
 
-guard let modelPath else { fail("no model set named (--model SET); the bundled model is not here yet", 2) }
 let session = sessionPath ?? Runtime.defaultSessionPath()
-if FileManager.default.fileExists(atPath: (session as NSString).appendingPathComponent(SessionFolder.documentName)) {
-    fail("\(session) already holds a session; opening sessions in the studio is not supported yet", 1)
+let existing = FileManager.default.fileExists(atPath: (session as NSString).appendingPathComponent(SessionFolder.documentName))
+
+// Reopening a session needs no --model: the session names its model set.
+var setPath = modelPath
+if setPath == nil, existing {
+    do { setPath = try SessionFolder.open(session).document.modelSet } catch { fail("cannot open session \(session): \(error)", 1) }
 }
+guard let setPath else { fail("no model set named (--model SET); the bundled model is not here yet", 2) }
 
 let set: ModelSet
-do { set = try ModelSet.load(modelPath) } catch {
-    fail("cannot load model set \(modelPath): \(error)", 1)
+do { set = try ModelSet.load(setPath) } catch {
+    fail("cannot load model set \(setPath): \(error)", 1)
+}
+
+// A damaged or unreadable session fails here, in one line, before the terminal is touched.
+var opened: StudioSession? = nil
+if existing {
+    do { opened = try StudioSession.open(session, models: set) } catch { fail("cannot open session \(session): \(error)", 1) }
 }
 
 guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { fail("needs a terminal (stdin and stdout)", 1) }
 
-let runtime = Runtime(set: set, modelPath: modelPath, sessionPath: session)
+let runtime = Runtime(set: set, modelPath: setPath, sessionPath: session, opened: opened)
 exit(runtime.run())

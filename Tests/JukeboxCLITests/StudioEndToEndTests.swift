@@ -44,6 +44,12 @@ final class StudioEndToEndTests: XCTestCase {
     func keys(_ k: String...) throws { try tmux(["send-keys", "-t", sessionName] + k) }
     func literal(_ text: String) throws { try tmux(["send-keys", "-t", sessionName, "-l", text]) }
 
+    /// A left click at a cell (0-based) as the terminal reports it in X10 mouse encoding: press then release.
+    func click(x: Int, y: Int, times: Int = 1) throws {
+        let at = String(UnicodeScalar(UInt8(33 + x))) + String(UnicodeScalar(UInt8(33 + y)))
+        try literal(String(repeating: "\u{1B}[M " + at + "\u{1B}[M#" + at, count: times))
+    }
+
     func paneAlive() -> Bool {
         let list = (try? tmux(["list-sessions", "-F", "#{session_name}"])) ?? ""
         return list.split(separator: "\n").contains { $0 == sessionName }
@@ -66,12 +72,17 @@ final class StudioEndToEndTests: XCTestCase {
         return dir
     }
 
+    /// The studio as a shell command line, its recent-sessions list kept in the test's folder.
+    func studioCommand(_ dir: String, _ arguments: String) -> String {
+        "XDG_STATE_HOME='\(dir)/state' \(Self.studio) \(arguments)"
+    }
+
     func testSampleSaveAndQuitInTmux() throws {
         let dir = try prepareStudio(seed: 1)
         let set = dir + "/set", session = dir + "/session"
         // The pane stays after the studio exits so its last screen can be read.
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
-                  "\(Self.studio) --model '\(set)' --session '\(session)'; echo studio-exited-$?; sleep 30"])
+                  studioCommand(dir, "--model '\(set)' --session '\(session)'") + "; echo studio-exited-$?; sleep 30"])
 
         waitFor("the composer") { $0.contains("Genre") || $0.contains("genre") }
         let genre = RandomModelSet.genres[0], artist = RandomModelSet.artists[0]
@@ -97,39 +108,66 @@ final class StudioEndToEndTests: XCTestCase {
         try keys("BSpace")
         waitFor("the backspace") { $0.contains("héllo wörl") && !$0.contains(words) }
 
-        // Sample a couple of seconds only: the tiny model is quick, but the lanes must be seen moving.
+        // Stretches of 4 s (Tab from the lyrics wraps to genre, artist, then seconds): the tiny model
+        // draws 3 candidates of that in a few seconds, long enough to see the lanes move.
+        try keys("Tab"); try keys("Tab"); try keys("Tab")
+        try keys("BSpace"); try keys("BSpace"); try literal("4")
+        waitFor("4 s stretches") { $0.contains("Sample        4  s") }
+
         try keys("C-r")
-        let moving = waitFor("the lanes to show progress") { screen in
-            screen.contains("Level ") && (screen.contains("tok/s") || screen.contains(" done"))
-        }
+        let moving = waitFor("the lanes to show progress") { $0.contains("Level 2 (top)") && $0.contains("tok/s") }
         XCTAssertFalse(moving.contains("error:"), moving)
         // The runtime tells the lanes which lyrics the top-level window conditions on.
-        waitFor("the lyric span") { $0.contains("Lyrics of the current top window") && $0.contains("llo w") }
+        XCTAssertTrue(moving.contains("Lyrics of the current top window") && moving.contains("llo w"), moving)
 
-        try keys("C-s")
-        // The status line may be overwritten by later engine reports at once: the files on disk tell too.
-        waitFor("the save") { screen in
-            screen.contains("saved") || FileManager.default.fileExists(atPath: session + "/codes.safetensors")
-        }
-        try keys("C-q")
-        // Quitting after a save needs no confirmation; answer it anyway if sampling left work unsaved.
-        let end = waitFor("the studio to exit") { $0.contains("studio-exited-") || $0.contains("y/n") }
-        if end.contains("y/n") && !end.contains("studio-exited-") {
-            try keys("y")
-            waitFor("the studio to exit") { $0.contains("studio-exited-") }
-        }
-        XCTAssertTrue(pane().contains("studio-exited-0"), pane())
+        // K = 3 candidates (the composer's default) for segment 1; keep the second.
+        let offered = waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        XCTAssertTrue(offered.contains(" 3  "), "three candidates listed:\n\(offered)")
+        try keys("Down")
+        waitFor("the second candidate selected") { $0.contains("> 2  ") }
+        try keys("Enter")
+        // The keep is saved, then segment 2's candidates come, with segment 1 in the history.
+        let next = waitFor("segment 2", seconds: 60) { $0.contains("Segment 2  round 1") && $0.contains("Enter keeps") }
+        XCTAssertTrue(next.contains("segment 1: kept 2 of 3 · 1 round · 2 discarded"), next)
+        XCTAssertFalse(next.contains("unsaved"), "the keep was autosaved:\n\(next)")
 
-        let fm = FileManager.default
-        XCTAssertTrue(fm.fileExists(atPath: session + "/session.json"))
-        XCTAssertTrue(fm.fileExists(atPath: session + "/codes.safetensors"))
+        let tokens = Int((4 * 44100 / 128.0).rounded(.up))
         let (folder, document) = try SessionFolder.open(session)
         XCTAssertEqual(document.prompt.artist, artist)
         XCTAssertEqual(document.prompt.genre, genre)
         XCTAssertEqual(document.prompt.lyrics, "héllo wörl")
-        let codes = try folder.loadCodes(samples: 1)
-        XCTAssertFalse(codes.isEmpty, "some level's codes were saved")
+        let top = try XCTUnwrap(folder.loadCodes(samples: 1)[2], "the kept line is saved as z2")
+        XCTAssertEqual(top.t, tokens)
+        let keptRecord = try XCTUnwrap(document.history.first { $0.kept != nil })
+        XCTAssertEqual(keptRecord.candidates.count, 3)
+        XCTAssertEqual(keptRecord.kept, keptRecord.candidates[1], "the second candidate was kept")
+
+        try keys("C-s")
+        waitFor("the save") { $0.contains("saved") || $0.contains("Enter keeps") }
+        // Nothing unsaved: quitting does not ask (the round being drawn is not work to lose).
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-") }
+        XCTAssertTrue(pane().contains("studio-exited-0"), pane())
         XCTAssertTrue(paneAlive())
+        try tmux(["kill-session", "-t", sessionName])
+
+        // A new studio on the same folder (no --model: the session names its set) shows what was kept.
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  studioCommand(dir, "--session '\(session)'") + "; echo studio-exited-$?; sleep 30"])
+        let reopened = waitFor("the reopened session") { $0.contains("segment 1: kept 2 of 3") }
+        XCTAssertTrue(reopened.contains("Segment 2"), reopened)
+        XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
+        // The composer holds the session's prompt; the top lane the kept codes.
+        try keys("Escape")
+        let lanes = waitFor("the lanes") { $0.contains("Level 2 (top)") }
+        XCTAssertTrue(lanes.contains("Level 2 (top)  \(tokens)/"), lanes)
+        try keys("Escape")
+        let composer = waitFor("the composer") { $0.contains("Genre") }
+        XCTAssertTrue(composer.contains(genre) && composer.contains(artist) && composer.contains("héllo wörl"), composer)
+        XCTAssertTrue(composer.contains("Sample        4 "), composer)
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-0") }
+        XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2], top, "reopening changed nothing on disk")
     }
 
     /// SIGTERM mid-sampling: the studio stops the engine, saves the session, gives the terminal back
@@ -138,7 +176,7 @@ final class StudioEndToEndTests: XCTestCase {
         let dir = try prepareStudio(seed: 2)
         let set = dir + "/set", session = dir + "/session", pidFile = dir + "/pid"
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
-                  "sh -c 'echo $$ > \(pidFile); exec \(Self.studio) --model \(set) --session \(session)'; "
+                  "sh -c 'echo $$ > \(pidFile); export XDG_STATE_HOME=\(dir)/state; exec \(Self.studio) --model \(set) --session \(session)'; "
                   + "echo studio-exited-$?; sleep 30"])
         waitFor("the composer") { $0.contains("Genre") || $0.contains("genre") }
 
@@ -170,20 +208,62 @@ final class StudioEndToEndTests: XCTestCase {
     func testMonochromeTerminal() throws {
         let dir = try prepareStudio(seed: 4)
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "80", "-y", "24",
-                  "TERM=vt100 \(Self.studio) --model \(dir)/set --session \(dir)/session; echo studio-exited-$?; sleep 30"])
+                  "TERM=vt100 " + studioCommand(dir, "--model \(dir)/set --session \(dir)/session") + "; echo studio-exited-$?; sleep 30"])
         waitFor("the composer") { $0.contains("Jukebox studio") && $0.contains("enre") }
         try keys("C-q")
         waitFor("the studio to exit") { $0.contains("studio-exited-0") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/session"), "nothing sampled, nothing saved")
     }
 
-    /// Esc while sampling sets the engine's cancel flag: it stops, keeps what it sampled, and a save
-    /// writes those codes (fewer than the whole plan).
+    /// kill -9 right after a keep by double click (the next round under way): a new studio shows the kept
+    /// segment, as saved by the autosave before that round began.
+    func testAKilledStudioReopensAtTheLastAutosave() throws {
+        let dir = try prepareStudio(seed: 7)
+        let session = dir + "/session", pidFile = dir + "/pid"
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  "sh -c 'echo $$ > \(pidFile); export XDG_STATE_HOME=\(dir)/state; exec \(Self.studio) --model \(dir)/set --session \(session)'; "
+                  + "echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        try literal(RandomModelSet.genres[3])
+        try keys("Escape")
+        // 2 s stretches, 2 candidates (Tab to seconds; Shift-Tab from the genre to lyrics, then candidates).
+        try keys("Tab"); try keys("Tab"); try keys("BSpace"); try keys("BSpace"); try literal("2")
+        try keys("BTab"); try keys("BTab"); try keys("BTab"); try keys("BTab"); try keys("Left")
+        waitFor("the settings") { $0.contains("Sample        2") && $0.contains("Candidates    2") }
+        try keys("C-r")
+        let offered = waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        // The mouse: a double click on candidate 2's strip keeps it.
+        let row = try XCTUnwrap(offered.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("   2  ") })
+        try click(x: 12, y: row, times: 2)
+        waitFor("the next round to start") { $0.contains("Segment 2") || $0.contains("tok/s") }
+        let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGKILL)
+        waitFor("the studio to die") { $0.contains("studio-exited-137") }
+        try tmux(["kill-session", "-t", sessionName])
+
+        // A studio on another folder opens it from the recent sessions (Ctrl-O, the newest is first).
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  studioCommand(dir, "--model \(dir)/set --session \(dir)/other") + "; echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        try keys("C-o")
+        let listed = waitFor("the recent sessions") { $0.contains("Recent sessions") && $0.contains(session) }
+        XCTAssertTrue(listed.contains("0:02 kept  \(RandomModelSet.genres[3])"), listed)
+        try keys("Enter")
+        let reopened = waitFor("the kept segment") { $0.contains("segment 1: kept 2 of 2") }
+        XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/other"), "nothing was written to the unused folder")
+        XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2]?.t, Int((2 * 44100 / 128.0).rounded(.up)))
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-0") }
+    }
+
+    /// Esc while candidates are drawn sets the engine's cancel flag: the round stops within a token,
+    /// the kept line (empty here) is unchanged, and nothing is left unsaved.
     func testEscapeCancelsSampling() throws {
         let dir = try prepareStudio(seed: 5)
         let session = dir + "/session"
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
-                  "\(Self.studio) --model \(dir)/set --session \(session); echo studio-exited-$?; sleep 30"])
+                  studioCommand(dir, "--model \(dir)/set --session \(session)") + "; echo studio-exited-$?; sleep 30"])
         waitFor("the composer") { $0.contains("enre") }
         // Seconds 20 → 200 and the song 180 → 210 (→ adds 10): long enough to still be sampling when Esc
         // arrives, and within the label range of song lengths.
@@ -193,25 +273,40 @@ final class StudioEndToEndTests: XCTestCase {
         try keys("C-r")
         waitFor("the lanes to move") { $0.contains("tok/s") }
         try keys("Escape")
-        waitFor("the cancel") { $0.contains("cancelled") }
-        try keys("C-s")
-        waitFor("the save") { _ in FileManager.default.fileExists(atPath: session + "/codes.safetensors") }
+        waitFor("the cancel") { $0.contains("cancelled: the kept line is unchanged") }
         try keys("C-q")
-        let end = waitFor("the studio to exit") { $0.contains("studio-exited-") || $0.contains("y/n") }
-        if !end.contains("studio-exited-") {
-            try keys("y")
-            waitFor("the studio to exit") { $0.contains("studio-exited-") }
-        }
+        waitFor("the studio to exit without asking") { $0.contains("studio-exited-0") }
         let (folder, document) = try SessionFolder.open(session)
         XCTAssertEqual(document.prompt.sampleSeconds, 200)
-        let codes = try folder.loadCodes(samples: 1)
-        // Level 0 is the last to finish; a cancelled run cannot have all of it (200 s of the tiny model).
-        let finest = try XCTUnwrap(codes.keys.min().flatMap { codes[$0] })
-        XCTAssertGreaterThan(finest.t, 0)
-        let vqvae = try ModelSet.load(dir + "/set").vqvae
-        let hops = vqvae.hopLengths, top = hops.count - 1
-        let planned = 200 * vqvae.sampleRate / hops[top] * hops[top] / hops[0]
-        XCTAssertLessThan(codes[0]?.t ?? 0, planned, "level 0 is cut short by the cancel")
+        XCTAssertNil(try folder.loadCodes(samples: 1)[2], "nothing was kept")
+        XCTAssertNil(document.history.first { $0.kept != nil })
+    }
+
+    /// Damaged files give one line, never a crash: a session.json cut short fails before the terminal,
+    /// a damaged recent-sessions list is reported on the status line and moved aside.
+    func testDamagedSessionAndRecentList() throws {
+        let dir = try prepareStudio(seed: 6)
+        let session = dir + "/broken"
+        try FileManager.default.createDirectory(atPath: session, withIntermediateDirectories: true)
+        try Data("{\"formatVersion\": 1, \"prompt\": {".utf8).write(to: URL(fileURLWithPath: session + "/session.json"))
+        let r = try Subprocess.run(Self.studio, ["--model", dir + "/set", "--session", session])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("session.json") && r.stderr.contains("damaged"), r.stderr)
+
+        let list = dir + "/state/jukebox/recent.json"
+        try FileManager.default.createDirectory(atPath: dir + "/state/jukebox", withIntermediateDirectories: true)
+        try Data("[{\"path\": 7".utf8).write(to: URL(fileURLWithPath: list))
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  studioCommand(dir, "--model \(dir)/set --session \(dir)/new") + "; echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        try keys("C-o")
+        let open = waitFor("the damaged list reported") { $0.contains("Open a session") && $0.contains("is damaged") }
+        XCTAssertTrue(open.contains("no recent sessions yet"), open)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: list + ".damaged"))
+        try keys("Escape")
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-0") }
     }
 
     func testNotATerminalFailsInOneLine() throws {

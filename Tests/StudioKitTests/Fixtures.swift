@@ -56,3 +56,38 @@ func samplingEvents() -> [StudioMessage] {
     events.append(.progress(level: 2, done: window + 76, total: total, tokensPerSecond: 40.2, eta: 19.4))
     return events.map { .engine($0) } + [.lyricSpan("Lanterns hum along the harbour\nWe sing until the tide comes in")]
 }
+
+/// The engine's side of co-composition for update tests: the messages the runtime posts after each step,
+/// with the log CoComposer keeps (candidate ids count up across rounds; undo shortens the line, not the log).
+struct EngineScript {
+    var kept: [Int] = []
+    var log: [WindowRecord] = []
+    var undoStack: [[Int]] = []
+    var nextID = 0
+    var current: [[Int]] = []
+
+    var composition: Composition { Composition(kept: kept, log: log, level: 2, canUndo: !undoStack.isEmpty) }
+
+    mutating func draw(_ stretches: [[Int]]) -> [StudioMessage] {
+        let ids = Array(nextID..<(nextID + stretches.count))
+        nextID += stretches.count
+        log.append(WindowRecord(level: 2, window: undoStack.count, start: kept.count, length: stretches[0].count,
+                                candidates: ids, kept: nil))
+        current = stretches
+        return [.composition(composition), .saved, .candidatesReady(stretches)]
+    }
+
+    mutating func keep(_ index: Int) -> [StudioMessage] {
+        undoStack.append(kept)
+        kept += current[index]
+        log[log.count - 1].kept = log[log.count - 1].candidates[index]
+        current = []
+        return [.composition(composition), .saved]
+    }
+
+    mutating func undo() -> [StudioMessage] {
+        kept = undoStack.removeLast()
+        current = []
+        return [.composition(composition), .saved]
+    }
+}

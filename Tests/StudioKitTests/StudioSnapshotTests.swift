@@ -25,16 +25,36 @@ final class StudioSnapshotTests: XCTestCase {
         assertSnapshot(render(s), "lanes")
     }
 
-    func testCandidates() throws {
+    /// Segment 1 kept after a resample, segment 2 kept, undone and decided again, segment 3 being decided.
+    func testCandidatesWithHistory() throws {
         var s = try studio()
+        var engine = EngineScript()
+        func stretch(_ k: Int) -> [Int] { (0..<152).map { ($0 * k + k * 29) % 2048 } }
         send(&s, [.key(.ctrl("r"))] + samplingEvents())
-        send(&s, [.candidatesReady([(0..<304).map { $0 * 7 % 2048 }, (0..<304).map { 2047 - $0 * 5 }, (0..<304).map { _ in 1000 }])])
-        send(&s, [.key(.down), .key(.char("r"))])
-        send(&s, [.candidatesReady([(0..<304).map { $0 * 3 % 2048 }, (0..<304).map { $0 * 6 % 2048 }, (0..<304).map { $0 % 64 * 32 }])])
-        send(&s, [.key(.down), .key(.down), .key(.enter)])
-        send(&s, [.candidatesReady([(0..<304).map { $0 * 11 % 2048 }, (0..<304).map { $0 * 13 % 2048 }, (0..<304).map { $0 * 17 % 2048 }])])
-        send(&s, [.key(.down)])
+        send(&s, engine.draw([stretch(7), stretch(5), stretch(1)]) + [.key(.char("r"))])
+        send(&s, engine.draw([stretch(3), stretch(6), stretch(32)]) + [.key(.down), .key(.down), .key(.enter)] + engine.keep(2))
+        send(&s, engine.draw([stretch(11), stretch(13)]) + [.key(.enter)] + engine.keep(0))
+        send(&s, engine.draw([stretch(17), stretch(19)]) + [.key(.char("u"))] + engine.undo())
+        send(&s, engine.draw([stretch(23), stretch(29)]) + [.key(.down), .key(.enter)] + engine.keep(1))
+        send(&s, engine.draw([stretch(31), stretch(37), stretch(41)]) + [.key(.down)])
         assertSnapshot(render(s), "candidates")
+    }
+
+    func testOpenSession() throws {
+        var s = try studio()
+        s.sessionPath = "./jukebox-session-20261126-120000"
+        var gone = RecentSession(path: "/home/ann/songs/old-blues", genre: "blues", artist: "", keptSeconds: 8,
+                                 savedAt: "2026-11-20T18:30:00Z")
+        gone.missing = true
+        let list = [
+            RecentSession(path: "/home/ann/songs/harbour", genre: "folk", artist: "nova lark", keptSeconds: 42,
+                          savedAt: "2026-11-26T11:58:07Z"),
+            RecentSession(path: "/home/ann/songs/night drive", genre: "electronic", artist: "the pale static",
+                          keptSeconds: 125, savedAt: "2026-11-25T22:04:51Z"),
+            gone,
+        ]
+        send(&s, [.key(.ctrl("o")), .recentSessions(list, problem: nil), .key(.down)])
+        assertSnapshot(render(s), "open-session")
     }
 
     func testHelp() throws {

@@ -1,0 +1,122 @@
+import Foundation
+import JukeboxCore
+
+/// Names the studio adds to a session's settings (beside CoComposer's own).
+public enum SessionKeys {
+    public static let candidates = "studio.candidates"
+    public static let madeBy = "made_by"
+}
+
+/// A co-composition tied to its session folder: the format `jukebox sample` writes, so a session started
+/// in one opens in the other. Not thread-safe: the studio's engine thread owns it (the UI thread only
+/// touches it while no engine job runs).
+public final class StudioSession {
+    public let folder: SessionFolder
+    public let composer: CoComposer
+    public let fields: PromptFields
+    public let prompt: StudioPrompt
+    private let document: SessionDocument
+    /// Codes of the levels below the top (from an upsample, or from `jukebox sample`) and the top-level
+    /// line they were made from: saved along while the kept line still begins with that line.
+    private var lower: (codes: [Int: LevelCodes], top: [Int])?
+
+    init(folder: SessionFolder, composer: CoComposer, fields: PromptFields, prompt: StudioPrompt, document: SessionDocument,
+         lower: (codes: [Int: LevelCodes], top: [Int])?) {
+        (self.folder, self.composer, self.fields, self.prompt, self.document, self.lower) =
+            (folder, composer, fields, prompt, document, lower)
+    }
+
+    /// A new session at `path`, written at once so that a crash before the first keep still leaves it.
+    public static func create(at path: String, fields: PromptFields, models: ModelSet, modelPath: String) throws -> StudioSession {
+        let prompt = try StudioPrompt(fields: fields, models: models)
+        let top = models.topLevel
+        var settings = ["levels": "all", SessionKeys.madeBy: "jukebox-studio", SessionKeys.candidates: "\(fields.candidates)"]
+        settings["top_level"] = "\(top)"
+        let document = SessionDocument(
+            prompt: SessionPrompt(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
+                                  totalSeconds: fields.totalSeconds, sampleSeconds: fields.seconds,
+                                  temperatures: prompt.prompt.settings.map(\.temperature), seed: fields.seed, samples: 1,
+                                  mode: .ancestral),
+            modelSet: (modelPath as NSString).standardizingPath, settings: settings,
+            seeds: [fields.seed], rngStates: [[fields.seed]])
+        let folder = try SessionFolder.create(at: path, document: document)
+        let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.prompt)
+        let session = StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: nil)
+        try session.save()
+        return session
+    }
+
+    /// Reopens a session made by the studio or by `jukebox sample` (one sample): the kept line is its
+    /// top-level codes, the history its log, and the composer's prompt its prompt.
+    public static func open(_ path: String, models: ModelSet) throws -> StudioSession {
+        let (folder, document) = try SessionFolder.open(path)
+        guard document.prompt.samples == 1 else {
+            throw JukeboxError(folder.documentPath, "holds \(document.prompt.samples) samples; the studio opens one-sample sessions")
+        }
+        let fields = PromptFields(document, levels: models.levels)
+        let prompt = try StudioPrompt(fields: fields, models: models)
+        let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.prompt, session: folder)
+        let codes = try folder.loadCodes(samples: 1, levels: models.vqvae.levels)
+        let below = codes.filter { $0.key != models.topLevel && $0.value.t > 0 }
+        let lower = below.isEmpty ? nil : (codes: below, top: composer.kept.values)
+        return StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: lower)
+    }
+
+    /// What the studio shows of the composer now.
+    public var composition: Composition {
+        Composition(kept: composer.kept.values, log: composer.history, level: composer.level, canUndo: composer.canUndo)
+    }
+
+    /// Top-level codes per stretch (the composer's "seconds"), and what the song's length leaves.
+    public var stretchTokens: Int { max(1, Int((fields.seconds * composer.tokensPerSecond).rounded(.up))) }
+    public var remainingTokens: Int { max(0, Int(fields.totalSeconds * composer.tokensPerSecond) - composer.kept.t) }
+    public var keptSeconds: Double { Double(composer.kept.t) / composer.tokensPerSecond }
+
+    /// Candidates for the next stretch (shorter at the song's end); each is only the new stretch's codes.
+    public func drawCandidates(cancel: CancelFlag?, events: ((GenerationEvent) -> Void)?) throws -> [[Int]] {
+        let start = composer.kept.t
+        let list = try composer.candidates(count: fields.candidates, tokens: min(stretchTokens, remainingTokens),
+                                           cancel: cancel, events: events)
+        return list.map { Array($0.values.dropFirst(start)) }
+    }
+
+    public func resample(cancel: CancelFlag?, events: ((GenerationEvent) -> Void)?) throws -> [[Int]] {
+        let start = composer.kept.t
+        return try composer.resample(cancel: cancel, events: events).map { Array($0.values.dropFirst(start)) }
+    }
+
+    /// Writes session.json and codes.safetensors (atomically): the kept line, the log, undo and rounds,
+    /// and the lower levels while they still belong to the kept line.
+    public func save() throws {
+        try composer.save(to: folder, document: document)
+        guard let lower else { return }
+        guard composer.kept.values.starts(with: lower.top) else { self.lower = nil; return }
+        var codes = lower.codes
+        codes[composer.level] = composer.kept
+        try folder.saveCodes(codes, samples: 1)
+    }
+
+    /// Levels below the top for the kept line, saved with it, and level 0 rendered to a WAV in the folder.
+    public func upsample(cancel: CancelFlag?, events: ((GenerationEvent) -> Void)?) throws -> String? {
+        let result = try composer.upsample(cancel: cancel, events: events)
+        if result.cancelled { throw JukeboxError("upsample", "cancelled; nothing below the top level was kept") }
+        var below: [Int: LevelCodes] = [:]
+        for (level, c) in result.codes.enumerated() where level != composer.level && c.t > 0 { below[level] = c }
+        lower = (below, composer.kept.values)
+        try save()
+        guard let finest = below.keys.min(), let codes = below[finest] else { return nil }
+        let vqvae = composer.generator.models.vqvae
+        let audio = try vqvae.decode(codes, level: finest)
+        let path = folder.renderPath(level: finest, sample: 0)
+        try AudioFile.writeWAV(path, samples: Array(UnsafeBufferPointer(start: audio.data, count: audio.shape[1])),
+                               sampleRate: vqvae.sampleRate)
+        return path
+    }
+
+    /// The line for the recent-sessions list.
+    public func recentEntry(savedAt: Date = Date()) -> RecentSession {
+        let f = ISO8601DateFormatter()
+        return RecentSession(path: RecentSessionsFile.absolute(folder.path), genre: fields.genre, artist: fields.artist,
+                             keptSeconds: keptSeconds, savedAt: f.string(from: savedAt))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import JukeboxCore
+import StudioKit
+import XCTest
+
+/// One session format for both tools: a session `jukebox sample` wrote opens in the studio (prompt,
+/// kept line, history) and goes on there; a session the studio wrote is upsampled by `jukebox sample`.
+final class StudioSessionInteropTests: XCTestCase {
+    static let genre = RandomModelSet.genres[2], artist = RandomModelSet.artists[1]
+
+    func modelSet(_ dir: String) throws -> ModelSet {
+        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "11", "-o", dir + "/set"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return try ModelSet.load(dir + "/set")
+    }
+
+    func testASessionFromTheCLIOpensAndGoesOnInTheStudio() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), cli = dir + "/cli"
+        let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", Self.genre, "--artist", Self.artist,
+                             "--lyrics", "tide and lantern", "--seconds", "1", "--seed", "9", "--temp-top", "0.9", "-o", cli])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let written = try SessionFolder(path: cli).loadCodes(samples: 1)
+        let top = try XCTUnwrap(written[2])
+        XCTAssertNotNil(written[0], "the CLI sampled every level")
+
+        let session = try StudioSession.open(cli, models: set)
+        XCTAssertEqual(session.fields, PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "tide and lantern",
+                                                    seconds: 1, totalSeconds: 60, temperatures: [0.99, 0.99, 0.9],
+                                                    seed: 9, candidates: 3))
+        let composition = session.composition
+        XCTAssertEqual(composition.kept, top.values)
+        XCTAssertGreaterThanOrEqual(composition.keptSegments, 1, "the CLI's top-level windows count as kept stretches")
+        XCTAssertTrue(composition.log.allSatisfy { $0.level == 2 })
+
+        // The studio continues the CLI's line; the levels below stay while the line still begins with theirs.
+        let candidates = try session.drawCandidates(cancel: nil, events: nil)
+        XCTAssertEqual(candidates.count, 3)
+        XCTAssertEqual(candidates[0].count, session.stretchTokens)
+        try session.composer.keep(2)
+        try session.save()
+        let after = try SessionFolder(path: cli).loadCodes(samples: 1)
+        XCTAssertEqual(after[2]?.values, top.values + candidates[2])
+        XCTAssertEqual(after[0], written[0])
+        XCTAssertEqual(after[1], written[1])
+
+        // And it reopens with the studio's keep in its history.
+        let again = try StudioSession.open(cli, models: set)
+        XCTAssertEqual(again.composition, session.composition)
+        XCTAssertTrue(again.composition.canUndo)
+        XCTAssertEqual(again.composition.segments.last?.keptPlace, 3)
+    }
+
+    func testASessionFromTheStudioIsUpsampledByTheCLI() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), studio = dir + "/studio"
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 1, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: 4, candidates: 2)
+        let session = try StudioSession.create(at: studio, fields: fields, models: set, modelPath: dir + "/set")
+        let candidates = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(1)
+        try session.save()
+
+        let out = dir + "/up"
+        let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", Self.genre, "--artist", Self.artist,
+                             "--seconds", "1", "--mode", "upsample", "--session", studio, "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let codes = try SessionFolder(path: out).loadCodes(samples: 1)
+        XCTAssertEqual(codes[2]?.values, candidates[1], "the CLI upsampled the studio's kept line")
+        XCTAssertEqual(codes[0]?.t, candidates[1].count * 128 / 8)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: SessionFolder(path: out).renderPath(level: 0, sample: 0)))
+        // The CLI reads the studio's session.json as its own.
+        let (_, document) = try SessionFolder.open(studio)
+        XCTAssertEqual(document.prompt.genre, Self.genre)
+        XCTAssertEqual(document.settings[SessionKeys.candidates], "2")
+    }
+
+    /// Ctrl-U's engine side: levels 1 and 0 for the kept line, saved beside it and rendered; they stay
+    /// through later keeps (the line still begins with theirs) and go when an undo cuts into it.
+    func testUpsampleSavesEveryLevelAndRenders() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), path = dir + "/studio"
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: 8, candidates: 2)
+        let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
+        XCTAssertThrowsError(try session.upsample(cancel: nil, events: nil), "nothing kept yet")
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(0)
+        try session.save()
+        let kept = session.composer.kept
+        var levels: Set<Int> = []
+        let wav = try XCTUnwrap(session.upsample(cancel: nil) { event in
+            if case let .tokensSampled(level, _, _, _) = event { levels.insert(level) }
+        })
+        XCTAssertEqual(levels, [0, 1], "the upsamplers ran and reported their tokens")
+        XCTAssertEqual(wav, SessionFolder(path: path).renderPath(level: 0, sample: 0))
+        let audio = try AudioFile.readMono(wav, sampleRate: 44100)
+        XCTAssertEqual(audio.count, kept.t * 128)
+        var codes = try SessionFolder(path: path).loadCodes(samples: 1)
+        XCTAssertEqual(codes[2], kept)
+        XCTAssertEqual(codes[1]?.t, kept.t * 4)
+        XCTAssertEqual(codes[0]?.t, kept.t * 16)
+        let lower = codes
+
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(1)
+        try session.save()
+        codes = try SessionFolder(path: path).loadCodes(samples: 1)
+        XCTAssertEqual(codes[0], lower[0])
+        XCTAssertGreaterThan(codes[2]?.t ?? 0, kept.t)
+
+        try session.composer.undo()
+        try session.composer.undo()
+        try session.save()
+        codes = try SessionFolder(path: path).loadCodes(samples: 1)
+        XCTAssertNil(codes[0], "the upsampled levels belonged to a line no longer kept")
+        XCTAssertNil(codes[2])
+    }
+
+    func testAMultiSampleSessionIsRefusedInOneLine() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir)
+        let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", Self.genre, "--artist", Self.artist,
+                             "--seconds", "0.5", "--samples", "2", "--levels", "top", "-o", dir + "/two"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertThrowsError(try StudioSession.open(dir + "/two", models: set)) { error in
+            XCTAssertTrue("\(error)".contains("holds 2 samples"), "\(error)")
+        }
+    }
+}
