@@ -19,12 +19,14 @@ struct TrainPrior: ParsableCommand {
             "hps": {...}} as in a model folder, or the hps alone): the architecture, and bs, lr, lr_warmup, \
             lr_decay, lr_use_linear_decay, lr_use_cosine_decay, clip, beta1, beta2, weight_decay. \
             A checkpoint is saved every --save-every steps and at the end; --resume continues from OUT \
-            exactly where it stopped, with the settings saved there.
+            exactly where it stopped, with the settings saved there. --init starts from an existing prior \
+            (a converted published checkpoint, or another run's checkpoint) instead of random weights.
             """)
 
     @Option(help: "Folder of code files.") var data: String
     @Option(help: "Level of the prior (2 = top; 1 and 0 are upsamplers).") var level: Int
-    @Option(help: "Hyperparameters (JSON); not needed with --resume.") var config: String?
+    @Option(help: "Hyperparameters (JSON); not needed with --resume. With --init, only its training settings count.") var config: String?
+    @Option(name: .customLong("init"), help: "Start from this prior model folder's weights and architecture (fine-tuning).") var initFrom: String?
     @Option(help: "Checkpoint folder to write (and to resume from).") var out: String
     @Option(help: "Optimizer steps to reach in all.") var steps: Int = 1000
     @Option(name: .customLong("save-every"), help: "Save a checkpoint every this many steps.") var saveEvery: Int = 100
@@ -49,13 +51,18 @@ struct TrainPrior: ParsableCommand {
             if FileManager.default.fileExists(atPath: out + "/training.json") {
                 throw JukeboxError(out, "already holds a training checkpoint; pass --resume to continue it")
             }
-            guard let config else { throw JukeboxError("config", "a new run needs --config (hyperparameters JSON)") }
-            var hps = try Self.readHps(config)
-            var values = hps.values
-            values["level"] = level
-            hps = Hyperparameters(values, source: config)
-            model = try TrainablePrior.random(hps: hps, seed: seed)
-            optimizer = AdamOptimizer(settings: try AdamSettings(hps: hps))
+            if let initFrom {
+                model = try TrainablePrior.load(folder: initFrom, settings: try config.map(Self.readHps))
+                guard model.config.level == level else {
+                    throw JukeboxError(initFrom, "holds a level-\(model.config.level) prior, not level \(level)")
+                }
+            } else {
+                guard let config else { throw JukeboxError("config", "a new run needs --config (hyperparameters JSON) or --init") }
+                var values = try Self.readHps(config).values
+                values["level"] = level
+                model = try TrainablePrior.random(hps: Hyperparameters(values, source: config), seed: seed)
+            }
+            optimizer = AdamOptimizer(settings: try AdamSettings(hps: model.hps))
         }
         let trainingData = try PriorTrainingData(folder: data, hps: model.hps)
         let batchSize = model.hps.has("bs") ? try model.hps.int("bs") : 1

@@ -107,6 +107,28 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/up/weights.safetensors"))
     }
 
+    func testFineTuningStartsFromAModelFolder() throws {
+        let dir = temporaryFolder(self)
+        try writeData(dir + "/data")
+        let settings = dir + "/settings.json"
+        try JSONSerialization.data(withJSONObject: ["lr": 0.001, "bs": 2, "lr_warmup": 1.0]).write(to: URL(fileURLWithPath: settings))
+        // A reference fixture's prior (architecture and weights from its folder, training settings from --config).
+        let fixture = try CLI.fixture("prior_top_dense")
+        let r = try CLI.run(["train", "prior", "--data", dir + "/data", "--level", "2", "--init", fixture,
+                             "--config", settings, "--out", dir + "/tuned", "--steps", "2", "--log-every", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/tuned/training.json"))) as? [String: Any]
+        let saved = try XCTUnwrap(state?["settings"] as? [String: Any])
+        XCTAssertEqual(saved["lr"] as? Double, 0.001)
+        let before = try ModelConfig.load(folder: fixture).hps, after = try ModelConfig.load(folder: dir + "/tuned").hps
+        XCTAssertEqual(try after.int("prior_width"), try before.int("prior_width"))
+        XCTAssertEqual(try after.int("bs"), 2)
+        let file = try SafetensorsFile(path: dir + "/tuned/weights.safetensors")
+        XCTAssertEqual(file.names, try SafetensorsFile(path: fixture + "/weights.safetensors").names)
+        assertCleanFailure(try CLI.run(["train", "prior", "--data", dir + "/data", "--level", "1", "--init", fixture,
+                                        "--out", dir + "/wrong", "--steps", "2"]), naming: "level")
+    }
+
     func testMissingDataIsOneLine() throws {
         let dir = temporaryFolder(self)
         let config = dir + "/config.json"
