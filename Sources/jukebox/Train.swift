@@ -70,10 +70,21 @@ struct TrainPrior: ParsableCommand {
                  + "\(model.distinctParameters.reduce(0) { $0 + $1.tensor.count }) parameters")
         let run = try PriorTrainingRun(trainer: PriorTrainer(model: model, optimizer: optimizer), data: trainingData,
                                        batchSize: batchSize, dataSeed: dataSeed, checkpointFolder: out, saveEvery: saveEvery)
+        // Ctrl-C (or SIGTERM) stops after the step under way and saves it: --resume goes on from there.
+        let cancel = CancelFlag()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { cancel.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
         let start = Date(), startStep = optimizer.step
         // The bar counts this session's steps, so its rate and ETA hold after a resume.
         let bar = Progress.Bar("level \(level) steps \(startStep)→\(steps)", total: steps - startStep)
-        try run.run(firstBatch: firstBatch, steps: steps) { e in
+        let outcome = try run.run(firstBatch: firstBatch, steps: steps, cancel: cancel) { e in
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(e.step - startStep) / max(elapsed, 1e-9)
             let eta = rate > 0 ? Double(e.steps - e.step) / rate : 0
@@ -85,6 +96,11 @@ struct TrainPrior: ParsableCommand {
             } else if e.step % logEvery == 0 || e.step == e.steps || e.report.skipped {
                 Log.note(line + (e.saved ? " (saved)" : ""))
             }
+        }
+        if outcome.interrupted {
+            if Progress.isTerminal { Log.note("") }
+            Log.note("interrupted: saved \(out) at step \(optimizer.step); --resume continues it")
+            throw ExitCode(130)
         }
         Log.note("saved \(out) at step \(optimizer.step)")
     }

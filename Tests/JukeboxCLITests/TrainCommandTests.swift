@@ -129,6 +129,33 @@ final class TrainCommandTests: XCTestCase {
                                         "--out", dir + "/wrong", "--steps", "2"]), naming: "level")
     }
 
+    func testInterruptSavesTheStepUnderWay() throws {
+        let dir = temporaryFolder(self)
+        try writeData(dir + "/data")
+        let config = dir + "/config.json"
+        try JSONSerialization.data(withJSONObject: Self.hps).write(to: URL(fileURLWithPath: config))
+        let child = try Subprocess(CLI.executable, ["train", "prior", "--data", dir + "/data", "--level", "2", "--config", config,
+                                                    "--out", dir + "/run", "--steps", "1000000", "--save-every", "5"])
+        // The first checkpoint (step 5) shows the run is under way with its handlers installed.
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: dir + "/run/training.json") && Date() < deadline { usleep(20_000) }
+        kill(child.pid, SIGINT)
+        let r = child.finish()
+        XCTAssertEqual(r.status, 130, r.stderr)
+        XCTAssertTrue(r.stderr.contains("interrupted: saved"), r.stderr)
+        let state = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/training.json"))) as? [String: Any])
+        let step = try XCTUnwrap(state["step"] as? Int)
+        XCTAssertGreaterThanOrEqual(step, 5)
+        XCTAssertLessThan(step, 1_000_000)
+        // The last step the log reports is the one saved.
+        let last = losses(r.stderr).keys.max() ?? 0
+        XCTAssertLessThanOrEqual(last, step)
+        let resumed = try CLI.run(["train", "prior", "--data", dir + "/data", "--level", "2", "--out", dir + "/run",
+                                   "--steps", String(step + 2), "--resume", "--log-every", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(Set(losses(resumed.stderr).keys), [step + 1, step + 2], resumed.stderr)
+    }
+
     func testMissingDataIsOneLine() throws {
         let dir = temporaryFolder(self)
         let config = dir + "/config.json"

@@ -26,14 +26,30 @@ public struct PriorTrainingRun {
         public let saved: Bool
     }
 
+    public struct Outcome: Sendable {
+        /// Batches drawn in all (where a resumed run goes on).
+        public let batchesDrawn: Int
+        /// True when `cancel` stopped the run early (its last step is saved).
+        public let interrupted: Bool
+    }
+
     /// Trains from batch `firstBatch` until the optimizer has taken `steps` steps (skipped steps draw
-    /// another batch). Returns the number of batches drawn in all.
+    /// another batch). When `cancel` is set, stops after the step under way and saves it, so no finished
+    /// step is lost.
     @discardableResult
-    public func run(firstBatch: Int, steps: Int, onStep: (StepEvent) -> Void) throws -> Int {
+    public func run(firstBatch: Int, steps: Int, cancel: CancelFlag? = nil, onStep: (StepEvent) -> Void) throws -> Outcome {
         var drawn = firstBatch
         var lastLoss: Double? = nil
+        var unsaved = false
         let optimizer = trainer.optimizer
         while optimizer.step < steps {
+            if cancel?.isCancelled == true {
+                if unsaved {
+                    try TrainingCheckpoint.save(model: trainer.model, optimizer: optimizer, dataSeed: dataSeed,
+                                                batchesDrawn: drawn, lastLoss: lastLoss, to: checkpointFolder)
+                }
+                return Outcome(batchesDrawn: drawn, interrupted: true)
+            }
             let b = try data.batch(index: drawn, size: batchSize, seed: dataSeed)
             drawn += 1
             let r = try trainer.step(z: b.z, zCond: b.zCond, y: b.y, batch: b.size)
@@ -43,8 +59,9 @@ public struct PriorTrainingRun {
                 try TrainingCheckpoint.save(model: trainer.model, optimizer: optimizer, dataSeed: dataSeed,
                                             batchesDrawn: drawn, lastLoss: lastLoss, to: checkpointFolder)
             }
+            unsaved = !save
             onStep(StepEvent(step: optimizer.step, steps: steps, loss: r.loss, report: r.step, saved: save))
         }
-        return drawn
+        return Outcome(batchesDrawn: drawn, interrupted: false)
     }
 }
