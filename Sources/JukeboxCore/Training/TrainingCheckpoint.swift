@@ -79,26 +79,3 @@ public enum TrainingCheckpoint {
         return (model, optimizer, state)
     }
 }
-
-/// One optimizer step of a prior on one batch: loss, gradients, clipping, Adam.
-public struct PriorTrainer {
-    public let model: TrainablePrior
-    public let optimizer: AdamOptimizer
-
-    public init(model: TrainablePrior, optimizer: AdamOptimizer) {
-        self.model = model
-        self.optimizer = optimizer
-    }
-
-    public struct Report: Sendable {
-        public let loss: PriorLoss
-        public let step: AdamOptimizer.StepReport
-    }
-
-    @discardableResult
-    public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int) throws -> Report {
-        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch)
-        let report = optimizer.update(model.parameters, grads: grads)
-        return Report(loss: loss, step: report)
-    }
-}
