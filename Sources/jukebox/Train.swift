@@ -67,6 +67,10 @@ struct TrainPrior: ParsableCommand {
             trainer = try PriorTrainer.make(model)
         }
         let model = trainer.model, optimizer = trainer.optimizer
+        if optimizer.step >= steps {
+            Log.note("\(out) is at step \(optimizer.step), already --steps \(steps): nothing to do")
+            return
+        }
         let trainingData = try PriorTrainingData(folder: data, hps: model.hps)
         let batchSize = model.hps.has("bs") ? try model.hps.int("bs") : 1
         Log.note("training level \(level): \(trainingData.count) songs (\(trainingData.skipped) left out), batch \(batchSize), "

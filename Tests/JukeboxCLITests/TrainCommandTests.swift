@@ -71,6 +71,10 @@ final class TrainCommandTests: XCTestCase {
         print("train CLI: loss \(start) bits at step 5 → \(end) at step 40")
         XCTAssertLessThan(end, 0.5 * start)
 
+        let again = try CLI.run(common + ["--out", dir + "/run", "--steps", "40", "--resume"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("nothing to do"), again.stderr)
+
         // An uninterrupted run of 40 steps writes the same weights and optimizer state, byte for byte.
         let straight = try CLI.run(common + ["--config", config, "--out", dir + "/straight", "--steps", "40", "--seed", "3"])
         XCTAssertEqual(straight.status, 0, straight.stderr)
