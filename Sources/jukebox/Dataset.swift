@@ -6,7 +6,7 @@ import JukeboxCore
 struct Dataset: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build the labelled training corpus (genre, artist, lyrics) the default model learns from.",
-        subcommands: [DatasetBuild.self])
+        subcommands: [DatasetBuild.self, DatasetEncode.self])
 }
 
 struct DatasetBuild: ParsableCommand {
@@ -43,5 +43,31 @@ struct DatasetBuild: ParsableCommand {
         Log.note(String(format: "wrote %@: %d songs, %.1f minutes, %d genres, %d artists, %d held out", out, songs.count,
                         seconds / 60, Set(songs.map(\.genre)).count, Set(songs.map(\.artist)).count,
                         songs.filter { $0.split == "test" }.count))
+    }
+}
+
+struct DatasetEncode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Encode a corpus's songs with a VQ-VAE into labelled code files for `train prior --data`.",
+        discussion: """
+            Each song becomes OUT/<id>.safetensors holding z0, z1, z2 (its codes at every level), labels \
+            (artist id and genre id from the corpus's lists) and lyrics (the tokens of its cleaned lyrics).
+            """)
+
+    @Option(help: "VQ-VAE model folder.") var vqvae: String
+    @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
+    @Option(help: "Which songs: train, test or all.") var split: String = "train"
+    @Option(name: .shortAndLong, help: "Folder for the code files.") var output: String
+
+    func run() throws {
+        guard ["train", "test", "all"].contains(split) else { throw JukeboxError("--split", "must be train, test or all, got \(split)") }
+        let model = try VQVAE(folder: vqvae)
+        let count = try CorpusIndex.read(data).filter { split == "all" || $0.split == split }.count
+        let bar = Progress.Bar("encoding \(count) songs", total: count)
+        let files = try CorpusEncoder.encode(corpus: data, vqvae: model, split: split == "all" ? nil : split, to: output) { done, _ in
+            bar.update(done, unit: "songs")
+        }
+        Log.note("wrote \(files.count) code files to \(output)")
     }
 }

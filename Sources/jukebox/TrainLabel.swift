@@ -25,21 +25,14 @@ struct TrainLabel: ParsableCommand {
     func run() throws {
         let vocabulary = try LabelVocabulary(modelFolder: ids, v3: v3)
         let slots = maxBowGenreSize ?? (v3 ? 1 : 5)
-        let (artistID, artistWarning) = vocabulary.artistID(artist)
-        let genres = try vocabulary.genreIDs(genre, maxBowGenreSize: slots)
         var text = lyrics
         if text.hasPrefix("@") {
             let path = String(text.dropFirst())
             guard let data = FileManager.default.contents(atPath: path) else { throw JukeboxError(path, "missing or unreadable") }
             text = String(decoding: data, as: UTF8.self)
         }
-        let processor = TextProcessor(v3: v3)
-        let cleaned = processor.inspect(text)
-        let tokens = processor.tokenise(cleaned.text)
-        for w in (artistWarning.map { [$0] } ?? []) + genres.warnings { Log.note("warning: " + w) }
-        if !cleaned.dropped.isEmpty {
-            Log.note("warning: the lyric vocabulary lacks " + Set(cleaned.dropped.map { String($0.scalar) }).sorted().joined(separator: " "))
-        }
+        let song = try SongLabelCodes(vocabulary: vocabulary, artist: artist, genre: genre, lyrics: text, genreSlots: slots)
+        for w in song.warnings { Log.note("warning: " + w) }
 
         let file = try SafetensorsFile(path: codes)
         var matrices: [(name: String, codes: LevelCodes)] = []
@@ -49,9 +42,8 @@ struct TrainLabel: ParsableCommand {
         guard let rows = matrices.first(where: { $0.name.hasPrefix("z") })?.codes.n, rows == 1 else {
             throw JukeboxError(codes, "holds no codes of a single song (z0, z1, z2 with one row)")
         }
-        matrices.append(("labels", try LevelCodes(n: 1, t: 1 + slots, values: [artistID] + genres.ids)))
-        matrices.append(("lyrics", try LevelCodes(n: 1, t: tokens.count, values: tokens)))
+        matrices += try song.matrices
         try CodesFile.write(matrices, to: codes, metadata: file.metadata)
-        Log.note("labelled \(codes): artist \(artistID), genres \(genres.ids.filter { $0 >= 0 }), \(tokens.count) lyric tokens")
+        Log.note("labelled \(codes): artist \(song.labels[0]), genres \(song.labels.dropFirst().filter { $0 >= 0 }), \(song.lyricTokens.count) lyric tokens")
     }
 }

@@ -59,6 +59,35 @@ final class DatasetCommandTests: XCTestCase {
                        "no working folder is left behind")
 
         try judgeGenres(corpus: dir + "/corpus", scratch: dir)
+        try encodeAndTrain(corpus: dir + "/corpus", songs: list, scratch: dir)
+    }
+
+    /// `jukebox dataset encode` turns the held-out songs into labelled code files that `train prior` takes.
+    func encodeAndTrain(corpus: String, songs list: [CorpusSong], scratch dir: String) throws {
+        let encoded = try CLI.run(["dataset", "encode", "--vqvae", dir + "/set/vqvae", "--data", corpus, "--split", "test",
+                                   "-o", dir + "/codes"])
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let vqvae = try VQVAE(folder: dir + "/set/vqvae")
+        let vocabulary = try LabelVocabulary(modelFolder: corpus, v3: true)
+        let text = TextProcessor(v3: true)
+        for song in list where song.split == "test" {
+            let path = dir + "/codes/\(song.id).safetensors"
+            let top = try CodesFile.read(path, "z\(vqvae.levels - 1)"), finest = try CodesFile.read(path, "z0")
+            let samples = Int(song.seconds * Double(vqvae.sampleRate)) / vqvae.hopLengths.last! * vqvae.hopLengths.last!
+            XCTAssertEqual(top.t * vqvae.hopLengths.last!, samples, song.id)
+            XCTAssertEqual(finest.t * vqvae.hopLengths[0], samples, song.id)
+            XCTAssertEqual(try CodesFile.read(path, "labels").values,
+                           [vocabulary.artistID(song.artist).id] + (try vocabulary.genreIDs(song.genre, maxBowGenreSize: 1).ids))
+            XCTAssertEqual(try CodesFile.read(path, "lyrics").values, text.tokens(forLyrics: song.lyrics))
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/codes").count, 2, "the test split only")
+        try #"{"lr": 0.0003, "bs": 1}"#.write(toFile: dir + "/train.json", atomically: true, encoding: .utf8)
+        let trained = try CLI.run(["train", "prior", "--data", dir + "/codes", "--level", "1", "--init", dir + "/set/prior_level_1",
+                                   "--config", dir + "/train.json", "--out", dir + "/ckpt", "--steps", "2"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/ckpt/weights.safetensors"))
+        assertCleanFailure(try CLI.run(["dataset", "encode", "--vqvae", dir + "/set/vqvae", "--data", corpus, "--split", "dev",
+                                        "-o", dir + "/x"]), naming: "--split")
     }
 
     /// `jukebox eval genre` on the corpus just built: the held-out songs, then a sample session.

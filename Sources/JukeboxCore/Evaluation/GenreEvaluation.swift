@@ -13,17 +13,8 @@ public struct GenreEvaluation: Sendable {
 
     /// Trains on every `train` song of the corpus at `folder` and scores each `test` song.
     public static func fromCorpus(_ folder: String) throws -> GenreEvaluation {
+        let songs = try CorpusIndex.read(folder)
         let list = folder + "/songs.jsonl"
-        guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
-            throw JukeboxError(list, "cannot read (is \(folder) a corpus from `jukebox dataset build`?)")
-        }
-        var songs: [CorpusSong] = []
-        for (n, line) in text.split(separator: "\n").enumerated() {
-            guard let song = try? JSONDecoder().decode(CorpusSong.self, from: Data(line.utf8)) else {
-                throw JukeboxError(list, "line \(n + 1) is not a song record")
-            }
-            songs.append(song)
-        }
         var genres: [String] = []
         for s in songs where !genres.contains(s.genre) { genres.append(s.genre) }
         let train = songs.filter { $0.split != "test" }, test = songs.filter { $0.split == "test" }
