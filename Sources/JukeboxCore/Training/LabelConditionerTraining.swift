@@ -1,0 +1,34 @@
+import Foundation
+
+extension LabelConditioner {
+    /// Backward of callAsFunction: dYCond [batch, width] (the start token's gradient) goes to the artist row
+    /// and each genre row of the bag (empty slots, −1, get nothing); dTiming [batch, nTime, width] to the
+    /// total-length, absolute- and relative-position rows each step used.
+    func backward(_ y: [Int], batch: Int, stride: Int, dYCond: UnsafePointer<Float>, dTiming: Tensor?,
+                  grads: Gradients) throws {
+        let w = width
+        let dGenre = grads.of(bowGenreEmb), dArtist = grads.of(artistEmb)
+        for n in 0..<batch {
+            let row = y[(n * stride)..<(n * stride + labelCount)]
+            let d = dYCond + n * w
+            for g in row.dropFirst(4) where g >= 0 { Ops.addInPlace(dGenre + g * w, d, w) }
+            Ops.addInPlace(dArtist + y[n * stride + 3] * w, d, w)
+        }
+        guard let dTiming, let totalLengthEmb, let absolutePosEmb, let relativePosEmb else { return }
+        let dTotal = grads.of(totalLengthEmb), dAbs = grads.of(absolutePosEmb), dRel = grads.of(relativePosEmb)
+        for n in 0..<batch {
+            let total = y[n * stride], offset = y[n * stride + 1], length = y[n * stride + 2]
+            let totalF = Float(total), startF = Float(offset), endF = Float(offset + length)
+            let totalBin = try bins(start: totalF, end: nil, range: totalLengthRange, clamp: false, what: "total_length", item: n)
+            let absBins = try bins(start: startF, end: endF, range: absolutePosRange, clamp: false, what: "offset", item: n)
+            let relBins = try bins(start: startF / totalF, end: endF / totalF, range: (0, 1), clamp: true,
+                                   what: "relative position", item: n)
+            for t in 0..<nTime {
+                let d = dTiming.data + (n * nTime + t) * w
+                Ops.addInPlace(dTotal + totalBin[0] * w, d, w)
+                Ops.addInPlace(dAbs + absBins[t] * w, d, w)
+                Ops.addInPlace(dRel + relBins[t] * w, d, w)
+            }
+        }
+    }
+}
