@@ -7,9 +7,13 @@ public struct Bandwidth: Sendable, Equatable {
     public var l1: Double, l2: Double, spec: Double
     public init(l1: Double, l2: Double, spec: Double) { (self.l1, self.l2, self.spec) = (l1, l2, spec) }
 
-    /// Measured over audio items [N, T, 1] (or [N, T]) as calculate_bandwidth does over dataset items.
-    public static func measure(_ items: [Tensor]) -> Bandwidth {
+    /// Measured over audio items [N, T, 1] (or [N, T]) as calculate_bandwidth does over dataset items,
+    /// each longer than 1024 samples (the default STFT's reflect padding).
+    public static func measure(_ items: [Tensor]) throws -> Bandwidth {
         let stft = SpectralLoss.defaultSTFT
+        if let short = items.first(where: { $0.shape[1] <= stft.nFFT / 2 }) {
+            throw JukeboxError("bandwidth", "items of \(short.shape[1]) samples are too short to measure (need more than \(stft.nFFT / 2))")
+        }
         var (l1, total, totalSq, seen, specNorm, specItems) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         for x in items {
             let t = x.shape[1]

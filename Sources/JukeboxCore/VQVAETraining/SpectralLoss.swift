@@ -20,8 +20,9 @@ struct SpectralLoss {
     }
 
     /// mean over items of the mean over resolutions of ‖S_target − S_prediction‖, times `weight`; adds
-    /// weight·∂/∂prediction into `grad`. Where the two spectra are equal the norm has no gradient; we take 0.
-    func add(weight: Double, target: Target, prediction: UnsafePointer<Float>, into grad: UnsafeMutablePointer<Float>) -> Double {
+    /// weight·∂/∂prediction into `grad` when given. Where the two spectra are equal the norm has no
+    /// gradient; we take 0.
+    func add(weight: Double, target: Target, prediction: UnsafePointer<Float>, into grad: UnsafeMutablePointer<Float>?) -> Double {
         let (n, t) = (target.n, target.t)
         let scale = weight / Double(n * resolutions.count)
         var total = 0.0
@@ -36,7 +37,7 @@ struct SpectralLoss {
                 }
                 let norm = sq.squareRoot()
                 total += norm
-                guard norm > 0 else { continue }
+                guard let grad, norm > 0 else { continue }
                 // ∂‖S_ref − S‖/∂S = (S − S_ref)/‖S_ref − S‖
                 let dMag = Tensor(zeros: magnitude.shape)
                 let g = Float(scale / norm)
