@@ -31,7 +31,7 @@ enum Progress {
             self.total = max(total, 1)
         }
 
-        func update(_ done: Int, unit: String = "it") {
+        func update(_ done: Int, unit: String = "it", suffix: String = "") {
             guard Progress.isTerminal, !finished, Date().timeIntervalSince(last) > 0.1 || done >= total else { return }
             last = Date()
             let elapsed = Date().timeIntervalSince(start)
@@ -40,7 +40,7 @@ enum Progress {
             let filled = 30 * done / total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
             // \e[K clears what a longer previous line left behind.
-            let line = String(format: "\r%@ [%@] %3d%% %.1f %@/s ETA %.0fs\u{1B}[K", label, bar, 100 * min(done, total) / total, rate, unit, eta)
+            let line = String(format: "\r%@ [%@] %3d%% %.1f %@/s ETA %.0fs%@\u{1B}[K", label, bar, 100 * min(done, total) / total, rate, unit, eta, suffix)
             FileHandle.standardError.write(Data(line.utf8))
             if done >= total {
                 finished = true

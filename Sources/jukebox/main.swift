@@ -6,8 +6,9 @@ import JukeboxCore
 struct Jukebox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jukebox",
-        abstract: "Jukebox on the CPU: encode, decode, score, convert and benchmark models.",
-        subcommands: [Sample.self, Encode.self, Decode.self, Score.self, Convert.self, Info.self, Bench.self, Model.self, Dataset.self])
+        abstract: "Jukebox on the CPU: encode, decode, score, convert, train and benchmark models.",
+        subcommands: [Sample.self, Encode.self, Decode.self, Score.self, Convert.self, Info.self, Bench.self, Model.self, Dataset.self,
+                      Train.self])
 }
 
 do {

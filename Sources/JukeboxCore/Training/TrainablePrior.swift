@@ -58,14 +58,26 @@ public final class TrainablePrior: @unchecked Sendable {
     }
 
     /// A model folder (config.json + weights.safetensors) read into owned copies (widened to float32).
-    public static func load(folder: String) throws -> TrainablePrior {
+    /// `settings` overlays training settings (bs, lr, …) on the folder's hyperparameters; the architecture
+    /// stays the folder's.
+    public static func load(folder: String, settings: Hyperparameters? = nil) throws -> TrainablePrior {
         let model = try ModelConfig.load(folder: folder)
         guard model.kind == .prior else { throw JukeboxError(folder, "kind is \(model.kind.rawValue), expected prior") }
         let file = try SafetensorsFile(path: (folder as NSString).appendingPathComponent("weights.safetensors"))
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name).copy() }
-        return try TrainablePrior(hps: model.hps, tensors: tensors, order: file.names)
+        var hps = model.hps
+        if let settings {
+            var values = hps.values
+            for (k, v) in settings.values where trainingSettingNames.contains(k) || k.hasPrefix("lr") { values[k] = v }
+            hps = Hyperparameters(values, source: hps.source)
+        }
+        return try TrainablePrior(hps: hps, tensors: tensors, order: file.names)
     }
+
+    /// Hyperparameters that steer training, not the architecture.
+    public static let trainingSettingNames: Set<String> = ["bs", "clip", "beta1", "beta2", "eps", "weight_decay",
+                                                           "ignore_grad_norm"]
 
     /// Random weights with the reference's init scales (the conditioner's as torch's defaults).
     public static func random(hps: Hyperparameters, seed: UInt64) throws -> TrainablePrior {

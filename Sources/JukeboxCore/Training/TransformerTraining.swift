@@ -60,7 +60,8 @@ extension ResAttnBlockWeights {
         let attnOut = Tensor(zeros: [rows, w])
         cProj.apply(a.data, rows: rows, attnOut.data)
         let x2 = Tensor(zeros: [rows, w])
-        for i in 0..<(rows * w) { x2.data[i] = x.data[i] + attnOut.data[i] }
+        let xp = x.data, ap = attnOut.data, x2p = x2.data
+        for i in 0..<(rows * w) { x2p[i] = xp[i] + ap[i] }
         let h1 = Tensor(zeros: [rows, w])
         let ln1 = LayerNormTape.forward(x2.data, rows: rows, width: w, gamma: ln1W, beta: ln1B, h1.data)
         let f = Tensor(zeros: [rows, c.mlpWidth])
@@ -70,11 +71,11 @@ extension ResAttnBlockWeights {
         let m = Tensor(zeros: [rows, w])
         proj.apply(g.data, rows: rows, m.data)
         let out = Tensor(zeros: [rows, w])
-        let rs = c.residualScale
+        let rs = c.residualScale, op = out.data, mp = m.data
         if rs == 1 {
-            for i in 0..<(rows * w) { out.data[i] = x2.data[i] + m.data[i] }
+            for i in 0..<(rows * w) { op[i] = x2p[i] + mp[i] }
         } else {
-            for i in 0..<(rows * w) { out.data[i] = x.data[i] + rs * (attnOut.data[i] + m.data[i]) }
+            for i in 0..<(rows * w) { op[i] = xp[i] + rs * (ap[i] + mp[i]) }
         }
         let tape = ResAttnBlockTape(x: x, ln0: ln0, h0: h0, qkv: qkv, encKV: encKV, a: a, lse: lse, x2: x2,
                                     ln1: ln1, h1: h1, f: f, g: g)
@@ -88,7 +89,8 @@ extension ResAttnBlockWeights {
         let w = c.width, ns = c.nState, rows = batch * L, rs = c.residualScale
         // m and a both reach the output through res_scale.
         let dBranch = Tensor(zeros: [rows, w])
-        for i in 0..<(rows * w) { dBranch.data[i] = rs * dOut.data[i] }
+        let dop = dOut.data, dbp = dBranch.data
+        for i in 0..<(rows * w) { dbp[i] = rs * dop[i] }
         let dg = Tensor(zeros: [rows, c.mlpWidth])
         Backward.linear(t.g.data, dBranch.data, rows: rows, proj, grads: grads, dx: dg.data)
         let df = Tensor(zeros: [rows, c.mlpWidth])
@@ -116,7 +118,8 @@ extension ResAttnBlockWeights {
         Backward.linear(t.h0.data, dqkv.data, rows: rows, cAttn, grads: grads, dx: dh0.data)
         // dx = dOut (residual) + dx2 (through x2 = x + a) + ln_0ᵀ(dh0); dx2 = dAttnOut − res_scale·dOut.
         let dx = Tensor(zeros: [rows, w])
-        for i in 0..<(rows * w) { dx.data[i] = dOut.data[i] + dAttnOut.data[i] - rs * dOut.data[i] }
+        let dxp = dx.data
+        for i in 0..<(rows * w) { dxp[i] = dop[i] + dbp[i] - rs * dop[i] }
         t.ln0.backward(dh0.data, gamma: ln0W, beta: ln0B, grads: grads, dx: dx.data, accumulate: true)
         return dx
     }

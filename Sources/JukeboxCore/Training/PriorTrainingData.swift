@@ -1,0 +1,121 @@
+import Foundation
+
+/// Training windows for one level's prior, drawn from a folder of code files.
+///
+/// Each `*.safetensors` file holds int64 matrices as `jukebox encode` writes them — `z0`, `z1`, `z2`
+/// (N×T codes of each level, one row per song) — and optionally `labels` (N×(1 + max_bow_genre_size):
+/// artist id, then genre ids, −1 for none) and `lyrics` (N×M lyric tokens of the whole song, −1 padding at
+/// the end). A window is n_ctx codes of the prior's level at a start that is a whole code of the level above
+/// (for upsamplers, whose z_cond0 is the matching span of that level); its label vector is built as the
+/// reference's labeller does: total length, offset and window length in audio samples, artist, genres,
+/// and the lyric tokens around the window (get_relevant_lyric_tokens).
+public final class PriorTrainingData: @unchecked Sendable {
+    struct Song {
+        let codes: [Int]          // this level
+        let above: [Int]?         // the level above (upsamplers)
+        let artist: Int
+        let genres: [Int]
+        let lyrics: [Int]
+        var length: Int { codes.count }
+    }
+
+    let config: PriorConfig
+    let songs: [Song]
+    /// Audio samples per code of this level, and codes of this level per code of the level above.
+    public let hopLength: Int, upsampling: Int
+    /// Songs left out (too short for a window, or outside the label conditioner's duration range).
+    public let skipped: Int
+
+    public var count: Int { songs.count }
+
+    public init(folder: String, hps: Hyperparameters) throws {
+        let c = try PriorConfig(hps: hps)
+        config = c
+        let downs = try hps.ints("downs_t"), strides = try hps.ints("strides_t")
+        guard downs.count == c.levels, strides.count == c.levels else {
+            throw JukeboxError(hps.source, "downs_t and strides_t need \(c.levels) entries each")
+        }
+        let perLevel = zip(downs, strides).map { d, s in (0..<d).reduce(1) { r, _ in r * s } }
+        hopLength = perLevel[0...c.level].reduce(1, *)
+        upsampling = c.isTopLevel ? 1 : perLevel[c.level + 1]
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }.sorted()
+        guard !files.isEmpty else { throw JukeboxError(folder, "holds no code files (*.safetensors)") }
+        var songs: [Song] = [], skipped = 0
+        for name in files {
+            let path = (folder as NSString).appendingPathComponent(name)
+            let file = try SafetensorsFile(path: path)
+            let z = try CodesFile.read(file, "z\(c.level)")
+            let above = c.isTopLevel ? nil : try CodesFile.read(file, "z\(c.level + 1)")
+            let labels = file.entries["labels"] == nil ? nil : try CodesFile.read(file, "labels")
+            let lyrics = file.entries["lyrics"] == nil ? nil : try CodesFile.read(file, "lyrics")
+            if let above, above.n != z.n || above.t * upsampling != z.t {
+                throw JukeboxError(path, "z\(c.level + 1) (\(above.n)×\(above.t)) does not cover z\(c.level) (\(z.n)×\(z.t))")
+            }
+            if let labels, labels.n != z.n || labels.t < 1 {
+                throw JukeboxError(path, "labels has \(labels.n)×\(labels.t) entries; expected \(z.n) rows of artist and genres")
+            }
+            if let lyrics, lyrics.n != z.n { throw JukeboxError(path, "lyrics has \(lyrics.n) rows but z\(c.level) has \(z.n)") }
+            if let bad = z.values.first(where: { $0 < 0 || $0 >= c.lBins }) {
+                throw JukeboxError(path, "code \(bad) in z\(c.level) is outside 0..<\(c.lBins)")
+            }
+            for n in 0..<z.n {
+                let seconds = Double(z.t * hopLength) / c.sr
+                if z.t < c.nCtx || (c.includeTimeSignal && !(seconds >= c.minDuration && seconds < c.maxDuration)) {
+                    skipped += 1
+                    continue
+                }
+                var artist = 0, genres = [0]
+                if let labels {
+                    let row = Array(labels.values[(n * labels.t)..<((n + 1) * labels.t)])
+                    artist = row[0]
+                    genres = Array(row.dropFirst())
+                }
+                genres = Array((genres + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize))
+                if c.labels {
+                    guard artist >= 0 && artist < c.yBins[1] else { throw JukeboxError(path, "artist id \(artist) of row \(n) is outside 0..<\(c.yBins[1])") }
+                    if let g = genres.first(where: { $0 >= c.yBins[0] }) { throw JukeboxError(path, "genre id \(g) of row \(n) is outside 0..<\(c.yBins[0])") }
+                }
+                let words = lyrics.map { l in Array(l.values[(n * l.t)..<((n + 1) * l.t)].prefix { $0 >= 0 }) } ?? []
+                if let bad = words.first(where: { $0 >= max(c.nVocab, 1) }), c.hasLyrics {
+                    throw JukeboxError(path, "lyric token \(bad) of row \(n) is outside 0..<\(c.nVocab)")
+                }
+                songs.append(Song(codes: Array(z.values[(n * z.t)..<((n + 1) * z.t)]),
+                                  above: above.map { Array($0.values[(n * $0.t)..<((n + 1) * $0.t)]) },
+                                  artist: artist, genres: genres, lyrics: words))
+            }
+        }
+        guard !songs.isEmpty else {
+            throw JukeboxError(folder, "no song is long enough for a window of n_ctx = \(c.nCtx) codes at level \(c.level)"
+                               + (c.includeTimeSignal ? " and between min_duration and max_duration" : ""))
+        }
+        self.songs = songs
+        self.skipped = skipped
+    }
+
+    public struct Batch: Sendable {
+        public let z: [Int], zCond: [Int]?, y: [Int]?, size: Int
+    }
+
+    /// Batch number `index` of a run seeded with `seed`: the same (seed, index) always gives the same windows,
+    /// so a resumed run draws what the uninterrupted one would have.
+    public func batch(index: Int, size: Int, seed: UInt64) throws -> Batch {
+        let c = config
+        var rng = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D)
+        var z: [Int] = [], zCond: [Int] = [], y: [Int] = []
+        for _ in 0..<size {
+            let song = songs[Int(rng.next() % UInt64(songs.count))]
+            let starts = (song.length - c.nCtx) / upsampling + 1
+            let start = Int(rng.next() % UInt64(starts)) * upsampling
+            z += song.codes[start..<(start + c.nCtx)]
+            if let above = song.above { zCond += above[(start / upsampling)..<((start + c.nCtx) / upsampling)] }
+            guard c.labels else { continue }
+            let total = song.length * hopLength, offset = start * hopLength, duration = c.nCtx * hopLength
+            y += [total, offset, duration, song.artist] + song.genres
+            if c.hasLyrics {
+                y += try LyricWindow.relevantTokens(song.lyrics, nTokens: c.nTokens, totalLength: total, offset: offset,
+                                                    duration: duration, arithmetic: .float64).tokens
+            }
+        }
+        return Batch(z: z, zCond: c.isTopLevel ? nil : zCond, y: c.labels ? y : nil, size: size)
+    }
+}

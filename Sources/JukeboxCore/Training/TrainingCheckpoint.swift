@@ -1,0 +1,104 @@
+import Foundation
+
+/// Where a training run stands, saved beside the weights (training.json).
+public struct TrainingState: Codable, Sendable, Equatable {
+    public static let currentFormat = 1
+    public var format = TrainingState.currentFormat
+    /// Optimizer steps taken.
+    public var step: Int
+    public var settings: AdamSettings
+    /// Adam's step count of each parameter (they differ only where a parameter got no gradient).
+    public var parameterSteps: [String: Int]
+    /// What the caller's data order needs to go on where it stopped (seed; batches drawn so far).
+    public var dataSeed: UInt64
+    public var batchesDrawn: Int
+    /// The last logged loss (bits per token), for the record.
+    public var lastLoss: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case format, step, settings, parameterSteps = "parameter_steps", dataSeed = "data_seed"
+        case batchesDrawn = "batches_drawn", lastLoss = "last_loss"
+    }
+}
+
+/// A training checkpoint is a model folder (config.json + weights.safetensors, loadable wherever a prior is)
+/// plus optimizer.safetensors (Adam's moments, `exp_avg.<key>` and `exp_avg_sq.<key>`) and training.json.
+/// It is written into a hidden folder beside the target and swapped in, so a crash never leaves a mix of
+/// two steps; resuming from it continues bit for bit.
+public enum TrainingCheckpoint {
+    public static func save(model: TrainablePrior, optimizer: AdamOptimizer, dataSeed: UInt64, batchesDrawn: Int,
+                            lastLoss: Double?, to folder: String) throws {
+        let (work, output) = try StagingFolder.make(beside: folder, purpose: "checkpoint")
+        let fm = FileManager.default
+        do {
+            try ModelConfig(kind: .prior, hps: model.hps).write(folder: work)
+            var weights = SafetensorsWriter()
+            for (key, t) in model.parameters { weights.add(key, t) }
+            try weights.write(to: work + "/weights.safetensors")
+            let (moments, steps) = optimizer.stateTensors()
+            try moments.write(to: work + "/optimizer.safetensors")
+            let state = TrainingState(step: optimizer.step, settings: optimizer.settings, parameterSteps: steps,
+                                      dataSeed: dataSeed, batchesDrawn: batchesDrawn, lastLoss: lastLoss)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(encoder.encode(state), to: work + "/training.json")
+            var old: String? = nil
+            if fm.fileExists(atPath: output) {
+                old = work + ".previous"
+                try fm.moveItem(atPath: output, toPath: old!)
+            }
+            try fm.moveItem(atPath: work, toPath: output)
+            if let old { try? fm.removeItem(atPath: old) }
+        } catch {
+            try? fm.removeItem(atPath: work)
+            throw error
+        }
+    }
+
+    /// The model, its optimizer (settings as saved) and the state, from a checkpoint folder.
+    public static func load(folder: String) throws -> (TrainablePrior, AdamOptimizer, TrainingState) {
+        let path = folder + "/training.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JukeboxError(path, "missing: \(folder) is not a training checkpoint")
+        }
+        let state: TrainingState
+        do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
+            throw JukeboxError(path, "unreadable (\(error.localizedDescription))")
+        }
+        guard state.format <= TrainingState.currentFormat else {
+            throw JukeboxError(path, "format \(state.format) is newer than this program reads (\(TrainingState.currentFormat))")
+        }
+        let model = try TrainablePrior.load(folder: folder)
+        let optimizer = AdamOptimizer(settings: state.settings)
+        let keys = Set(model.parameters.map(\.key))
+        if let unknown = state.parameterSteps.keys.first(where: { !keys.contains($0) }) {
+            throw JukeboxError(path, "optimizer state for \(unknown), which the model does not have")
+        }
+        try optimizer.restore(step: state.step, steps: state.parameterSteps,
+                              file: SafetensorsFile(path: folder + "/optimizer.safetensors"))
+        return (model, optimizer, state)
+    }
+}
+
+/// One optimizer step of a prior on one batch: loss, gradients, clipping, Adam.
+public struct PriorTrainer {
+    public let model: TrainablePrior
+    public let optimizer: AdamOptimizer
+
+    public init(model: TrainablePrior, optimizer: AdamOptimizer) {
+        self.model = model
+        self.optimizer = optimizer
+    }
+
+    public struct Report: Sendable {
+        public let loss: PriorLoss
+        public let step: AdamOptimizer.StepReport
+    }
+
+    @discardableResult
+    public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int) throws -> Report {
+        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch)
+        let report = optimizer.update(model.parameters, grads: grads)
+        return Report(loss: loss, step: report)
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import JukeboxCore
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train models on code files.",
+        subcommands: [TrainPrior.self])
+}
+
+struct TrainPrior: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prior",
+        abstract: "Train one level's prior with Adam on windows of codes; OUT is a checkpoint and a model folder.",
+        discussion: """
+            DATA holds code files (*.safetensors) as `jukebox encode` writes them (z0, z1, z2: one row per \
+            song), optionally with `labels` (artist id, genre ids; −1 none) and `lyrics` (the song's lyric \
+            tokens, −1 padding). CONFIG is a JSON of the reference's hyperparameters ({"kind": "prior", \
+            "hps": {...}} as in a model folder, or the hps alone): the architecture, and bs, lr, lr_warmup, \
+            lr_decay, lr_use_linear_decay, lr_use_cosine_decay, clip, beta1, beta2, weight_decay. \
+            A checkpoint is saved every --save-every steps and at the end; --resume continues from OUT \
+            exactly where it stopped, with the settings saved there. --init starts from an existing prior \
+            (a converted published checkpoint, or another run's checkpoint) instead of random weights.
+            """)
+
+    @Option(help: "Folder of code files.") var data: String
+    @Option(help: "Level of the prior (2 = top; 1 and 0 are upsamplers).") var level: Int
+    @Option(help: "Hyperparameters (JSON); not needed with --resume. With --init, only its training settings count.") var config: String?
+    @Option(name: .customLong("init"), help: "Start from this prior model folder's weights and architecture (fine-tuning).") var initFrom: String?
+    @Option(help: "Checkpoint folder to write (and to resume from).") var out: String
+    @Option(help: "Optimizer steps to reach in all.") var steps: Int = 1000
+    @Option(name: .customLong("save-every"), help: "Save a checkpoint every this many steps.") var saveEvery: Int = 100
+    @Option(name: .customLong("log-every"), help: "Log line every this many steps when not on a terminal.") var logEvery: Int = 10
+    @Option(help: "Seed of the initial weights and of the order of the windows.") var seed: UInt64 = 0
+    @Flag(help: "Continue the run saved in OUT.") var resume = false
+
+    func run() throws {
+        guard steps > 0, logEvery > 0 else { throw JukeboxError("steps", "--steps and --log-every must be positive") }
+        let model: TrainablePrior, optimizer: AdamOptimizer
+        var firstBatch = 0, dataSeed = seed
+        if resume {
+            let state: TrainingState
+            (model, optimizer, state) = try TrainingCheckpoint.load(folder: out)
+            guard model.config.level == level else {
+                throw JukeboxError(out, "holds a level-\(model.config.level) prior, not level \(level)")
+            }
+            firstBatch = state.batchesDrawn
+            dataSeed = state.dataSeed
+            Log.note("resuming at step \(optimizer.step) from \(out)")
+        } else {
+            if FileManager.default.fileExists(atPath: out + "/training.json") {
+                throw JukeboxError(out, "already holds a training checkpoint; pass --resume to continue it")
+            }
+            if let initFrom {
+                model = try TrainablePrior.load(folder: initFrom, settings: try config.map(Self.readHps))
+                guard model.config.level == level else {
+                    throw JukeboxError(initFrom, "holds a level-\(model.config.level) prior, not level \(level)")
+                }
+            } else {
+                guard let config else { throw JukeboxError("config", "a new run needs --config (hyperparameters JSON) or --init") }
+                var values = try Self.readHps(config).values
+                values["level"] = level
+                model = try TrainablePrior.random(hps: Hyperparameters(values, source: config), seed: seed)
+            }
+            optimizer = AdamOptimizer(settings: try AdamSettings(hps: model.hps))
+        }
+        let trainingData = try PriorTrainingData(folder: data, hps: model.hps)
+        let batchSize = model.hps.has("bs") ? try model.hps.int("bs") : 1
+        Log.note("training level \(level): \(trainingData.count) songs (\(trainingData.skipped) left out), batch \(batchSize), "
+                 + "\(model.distinctParameters.reduce(0) { $0 + $1.tensor.count }) parameters")
+        let run = try PriorTrainingRun(trainer: PriorTrainer(model: model, optimizer: optimizer), data: trainingData,
+                                       batchSize: batchSize, dataSeed: dataSeed, checkpointFolder: out, saveEvery: saveEvery)
+        // Ctrl-C (or SIGTERM) stops after the step under way and saves it: --resume goes on from there.
+        let cancel = CancelFlag()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { cancel.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let start = Date(), startStep = optimizer.step
+        // The bar counts this session's steps, so its rate and ETA hold after a resume.
+        let bar = Progress.Bar("level \(level) steps \(startStep)→\(steps)", total: steps - startStep)
+        let outcome = try run.run(firstBatch: firstBatch, steps: steps, cancel: cancel) { e in
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double(e.step - startStep) / max(elapsed, 1e-9)
+            let eta = rate > 0 ? Double(e.steps - e.step) / rate : 0
+            let line = String(format: "step %d/%d loss %.4f bits (codes %.4f, lyrics %.4f) lr %.3g gn %.3g %@%.2f steps/s ETA %.0fs",
+                              e.step, e.steps, e.loss.total, e.loss.gen, e.loss.prime, e.report.learningRate,
+                              e.report.gradNorm, e.report.skipped ? "skipped " : "", rate, eta)
+            if Progress.isTerminal {
+                bar.update(e.step - startStep, unit: "steps", suffix: String(format: " loss %.3f", e.loss.total))
+            } else if e.step % logEvery == 0 || e.step == e.steps || e.report.skipped {
+                Log.note(line + (e.saved ? " (saved)" : ""))
+            }
+        }
+        if outcome.interrupted {
+            if Progress.isTerminal { Log.note("") }
+            Log.note("interrupted: saved \(out) at step \(optimizer.step); --resume continues it")
+            throw ExitCode(130)
+        }
+        Log.note("saved \(out) at step \(optimizer.step)")
+    }
+
+    static func readHps(_ path: String) throws -> Hyperparameters {
+        guard let data = FileManager.default.contents(atPath: path) else { throw JukeboxError(path, "missing or unreadable") }
+        guard let obj = try? JSONSerialization.jsonObject(with: data), let dict = obj as? [String: Any] else {
+            throw JukeboxError(path, "not a JSON object")
+        }
+        if dict["hps"] != nil { return try ModelConfig.parse(data, source: path).hps }
+        return Hyperparameters(dict, source: path)
+    }
+}

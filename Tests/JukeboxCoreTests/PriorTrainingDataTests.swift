@@ -1,0 +1,76 @@
+import XCTest
+@testable import JukeboxCore
+
+/// Windows drawn from code files: the codes, the level above's matching span, and label vectors as the
+/// reference's labeller builds them; the same (seed, index) always draws the same batch.
+final class PriorTrainingDataTests: XCTestCase {
+    func write(_ folder: String, songs: Int, t2: Int, lyrics: [[Int]]) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Each code encodes (song, level, position), so a window shows where it came from.
+        func level(_ l: Int, _ t: Int) throws -> LevelCodes {
+            try LevelCodes(n: songs, t: t, values: (0..<songs).flatMap { n in (0..<t).map { (n * 7 + $0 * (l + 1)) % 13 } })
+        }
+        let width = lyrics.map(\.count).max() ?? 0
+        let padded = lyrics.flatMap { $0 + Array(repeating: -1, count: width - $0.count) }
+        try CodesFile.write([("z0", try level(0, t2 * 16)), ("z1", try level(1, t2 * 4)), ("z2", try level(2, t2)),
+                             ("labels", try LevelCodes(n: songs, t: 2, values: (0..<songs).flatMap { [$0 + 1, $0 % 3] })),
+                             ("lyrics", try LevelCodes(n: songs, t: width, values: padded))],
+                            to: folder + "/a.safetensors")
+    }
+
+    func testUpsamplerWindowsCarryTheLevelAboveAndTheirLabels() throws {
+        let folder = temporaryFolder(self) + "/data"
+        try write(folder, songs: 2, t2: 40, lyrics: [[1, 2], [3]])
+        let hps = PriorGradCheckTests.hps(["level": 1, "l_bins": 13, "n_ctx": 32])
+        let data = try PriorTrainingData(folder: folder, hps: hps)
+        XCTAssertEqual(data.count, 2)
+        XCTAssertEqual(data.hopLength, 32); XCTAssertEqual(data.upsampling, 4)
+        let b = try data.batch(index: 5, size: 3, seed: 9)
+        let again = try data.batch(index: 5, size: 3, seed: 9)
+        XCTAssertEqual(b.z, again.z); XCTAssertEqual(b.y, again.y)
+        XCTAssertNotEqual(try data.batch(index: 6, size: 3, seed: 9).z + (try data.batch(index: 7, size: 3, seed: 9).z), b.z + b.z)
+        let y = try XCTUnwrap(b.y), zCond = try XCTUnwrap(b.zCond)
+        XCTAssertEqual(b.z.count, 3 * 32); XCTAssertEqual(zCond.count, 3 * 8); XCTAssertEqual(y.count, 3 * 6)
+        for i in 0..<3 {
+            let row = Array(y[(i * 6)..<(i * 6 + 6)])
+            let song = row[3] - 1, start = row[1] / 32
+            XCTAssertEqual(row[0], 160 * 32)                 // the whole song in samples
+            XCTAssertEqual(row[2], 32 * 32)                  // the window in samples
+            XCTAssertEqual(start % 4, 0, "a window starts on a code of the level above")
+            XCTAssertEqual(Array(row[4...]), [song % 3, -1])
+            XCTAssertEqual(Array(b.z[(i * 32)..<(i * 32 + 32)]), (0..<32).map { (song * 7 + (start + $0) * 2) % 13 })
+            XCTAssertEqual(Array(zCond[(i * 8)..<(i * 8 + 8)]), (0..<8).map { (song * 7 + (start / 4 + $0) * 3) % 13 })
+        }
+    }
+
+    func testLyricWindowsFollowTheLabeller() throws {
+        let folder = temporaryFolder(self) + "/data"
+        let words = Array(0..<30).map { $0 % 9 }
+        try write(folder, songs: 1, t2: 400, lyrics: [words])
+        let hps = PriorGradCheckTests.hps(["n_tokens": 6, "n_vocab": 9, "use_tokens": true, "attn_order": 6,
+                                           "prior_depth": 4, "n_ctx": 16, "l_bins": 13])
+        let data = try PriorTrainingData(folder: folder, hps: hps)
+        let b = try data.batch(index: 0, size: 4, seed: 1)
+        let y = try XCTUnwrap(b.y), n = 4 + 2 + 6
+        for i in 0..<4 {
+            let row = Array(y[(i * n)..<((i + 1) * n)])
+            let expected = try LyricWindow.relevantTokens(words, nTokens: 6, totalLength: row[0], offset: row[1],
+                                                         duration: row[2], arithmetic: .float64).tokens
+            XCTAssertEqual(Array(row[6...]), expected)
+        }
+        // A prior with this data trains (the lyrics encoder sees the windows).
+        let model = try TrainablePrior.random(hps: hps, seed: 2)
+        XCTAssertNoThrow(try model.lossAndGradients(z: b.z, zCond: nil, y: b.y, batch: 4))
+    }
+
+    func testSongsTooShortOrOutsideTheDurationRangeAreLeftOut() throws {
+        let folder = temporaryFolder(self) + "/data"
+        // 40 top-level codes are 0.12 s: under min_duration (1 s) for the top level's timing signal.
+        try write(folder, songs: 2, t2: 40, lyrics: [[1], [2]])
+        XCTAssertThrowsError(try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps([:]))) { e in
+            XCTAssertTrue("\(e)".contains("min_duration"), "\(e)")
+        }
+        let data = try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps(["labels": false]))
+        XCTAssertEqual(data.count, 2); XCTAssertEqual(data.skipped, 0)
+    }
+}
