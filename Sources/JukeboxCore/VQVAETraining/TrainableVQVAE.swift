@@ -82,12 +82,13 @@ public final class TrainableVQVAE: @unchecked Sendable {
         try forward(x, grads: grads, updateCodebooks: updateCodebooks).loss
     }
 
-    /// The loss and each level's reconstruction [N, T] (no gradients, codebooks unchanged).
-    public func evaluate(_ x: Tensor) throws -> (loss: VQVAELoss, reconstructions: [Tensor]) {
+    /// The loss, each level's reconstruction [N, T] and codes (N·T/hop, row-major); no gradients, codebooks unchanged.
+    public func evaluate(_ x: Tensor) throws -> (loss: VQVAELoss, reconstructions: [Tensor], codes: [[Int]]) {
         try forward(x, grads: nil, updateCodebooks: false)
     }
 
-    func forward(_ x: Tensor, grads: Gradients?, updateCodebooks: Bool) throws -> (loss: VQVAELoss, reconstructions: [Tensor]) {
+    func forward(_ x: Tensor, grads: Gradients?, updateCodebooks: Bool) throws
+        -> (loss: VQVAELoss, reconstructions: [Tensor], codes: [[Int]]) {
         guard x.rank == 3, x.shape[2] == 1 else { throw JukeboxError("audio", "expected shape [N, T, 1], found \(x.shape)") }
         let (n, t) = (x.shape[0], x.shape[1])
         let top = config.hopLengths.last!
@@ -106,6 +107,7 @@ public final class TrainableVQVAE: @unchecked Sendable {
         var total = 0.0
         var levels: [VQVAELevelLoss] = []
         var outputs: [Tensor] = []
+        var codes: [[Int]] = []
         for level in 0..<config.levels {
             var encoderTape = ConvTape(), decoderTape = ConvTape()
             let latents = model.encoders[level].trainingForward(input, &encoderTape)
@@ -127,6 +129,7 @@ public final class TrainableVQVAE: @unchecked Sendable {
             levels.append(VQVAELevelLoss(recons: recons, spectral: spec, multispectral: multi, commit: q.commitLoss,
                                          bottleneck: q.metrics))
             outputs.append(output.reshaped([n, t]))
+            codes.append(q.codes)
             guard let grads else { continue }
             // Straight through: the decoder's input gradient is the encoder output's, plus commit·∂commit_loss.
             let dLatents = model.decoders[level].trainingBackward(dOut, &decoderTape, grads: grads)
@@ -134,7 +137,7 @@ public final class TrainableVQVAE: @unchecked Sendable {
             for i in 0..<dLatents.count { dLatents.data[i] += c * q.dCommit.data[i] }
             model.encoders[level].trainingBackward(dLatents, &encoderTape, grads: grads)
         }
-        return (VQVAELoss(total: total, levels: levels), outputs)
+        return (VQVAELoss(total: total, levels: levels), outputs, codes)
     }
 
     /// The gradients under the reference's parameter names (the names weights.safetensors uses).

@@ -1,0 +1,80 @@
+import XCTest
+@testable import JukeboxCore
+
+/// The trainer over a corpus folder in the layout `jukebox dataset build` writes: seeded crops of the
+/// train songs, Adam steps that lower the loss, and held-out reconstruction per level.
+final class VQVAETrainerTests: XCTestCase {
+    /// songs.jsonl and audio/*.wav: three short "songs" of pitched tones, the last held out.
+    static func corpus() throws -> String {
+        let folder = NSTemporaryDirectory() + "vqvae-corpus-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder + "/audio", withIntermediateDirectories: true)
+        var lines: [String] = []
+        for (i, split) in ["train", "train", "test"].enumerated() {
+            let t = 6000 + 1500 * i
+            let samples = (0..<t).map { j -> Float in
+                let phase = 2 * Double.pi * Double(j) / 44100
+                let note = [220.0, 330.0, 277.0][i] * (j % 3000 < 1500 ? 1 : 1.5)
+                return Float(0.3 * sin(phase * note) + 0.1 * sin(phase * note * 2))
+            }
+            let file = String(format: "audio/s%04d.wav", i)
+            try AudioFile.writeWAV(folder + "/" + file, samples: samples, sampleRate: 44100)
+            let song = CorpusSong(id: "s\(i)", file: file, genre: "rock", artist: "a", lyrics: "", seconds: Double(t) / 44100,
+                                  bpm: 120, key: "C", split: split)
+            lines.append(String(decoding: try JSONEncoder().encode(song), as: UTF8.self))
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: folder + "/songs.jsonl", atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    static let hps = VQVAETrainingTests.hps.with(["sample_length": 2048, "bs": 2, "lr": 0.003, "lr_warmup": 1.0, "l_bins": 8])
+
+    func testCropsAreSeededAndComeFromTheTrainSongs() throws {
+        let folder = try Self.corpus()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 512)
+        XCTAssertEqual(data.train.map(\.id), ["s0", "s1"])
+        XCTAssertEqual(data.test.map(\.id), ["s2"])
+        let a = data.batch(index: 3, size: 4, seed: 7), b = data.batch(index: 3, size: 4, seed: 7)
+        XCTAssertEqual(a.toArray(), b.toArray(), "a batch is a function of (seed, index)")
+        XCTAssertNotEqual(a.toArray(), data.batch(index: 4, size: 4, seed: 7).toArray())
+        XCTAssertEqual(a.shape, [4, 512, 1])
+        // Every crop is a contiguous stretch of one training song.
+        for item in 0..<4 {
+            let crop = Array(a.toArray()[(item * 512)..<((item + 1) * 512)])
+            let found = data.train.contains { song in
+                (0...(song.samples.count - 512)).contains { Array(song.samples[$0..<($0 + 512)]) == crop }
+            }
+            XCTAssertTrue(found, "crop \(item) is a stretch of a training song")
+        }
+        XCTAssertThrowsError(try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 100_000)) {
+            XCTAssertTrue("\($0)".contains("sample_length"))
+        }
+    }
+
+    func testAdamStepsLowerTheLossAndImproveHeldOutReconstruction() throws {
+        let folder = try Self.corpus()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 2048)
+        let trainer = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 1, bandwidthItems: 16)
+        XCTAssertEqual(trainer.batchSize, 2)
+        var losses: [Double] = []
+        let started = Date()
+        for _ in 0..<30 { losses.append(try trainer.step().loss.total) }
+        let seconds = Date().timeIntervalSince(started)
+        let evaluation = try trainer.evaluate(perSong: 3)
+        let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5
+        print(String(format: "trainer: loss %.3f → %.3f over 30 steps (%.1f steps/s, debug build)", first, last, 30 / seconds))
+        for e in evaluation {
+            print(String(format: "level %d: spectral convergence %.3f, SNR %.2f dB, %d codes used", e.level, e.spectralConvergence, e.snr, e.codesUsed))
+        }
+        XCTAssertEqual(trainer.batchesDrawn, 30)
+        XCTAssertEqual(trainer.optimizer.step, 30)
+        XCTAssertLessThan(last, 0.8 * first)
+        XCTAssertEqual(evaluation.count, 2)
+        for e in evaluation {
+            XCTAssertTrue(e.spectralConvergence.isFinite && e.snr.isFinite)
+            XCTAssertGreaterThan(e.codesUsed, 1)
+            XCTAssertGreaterThan(e.snr, 0, "the reconstruction is closer to the held-out audio than silence is")
+        }
+    }
+}
