@@ -5,8 +5,16 @@ import Foundation
 /// reverse by the backward, so each layer's forward and backward sit side by side below.
 struct ConvTape {
     private(set) var saved: [Tensor] = []
-    mutating func push(_ t: Tensor) { saved.append(t) }
-    mutating func pop() -> Tensor { saved.removeLast() }
+    /// Which saved tensors a ReLU reads: where the function has kinks (finite-difference checks avoid them).
+    private(set) var reluInputs: [Int] = []
+    mutating func push(_ t: Tensor, feedsReLU: Bool = false) {
+        if feedsReLU { reluInputs.append(saved.count) }
+        saved.append(t)
+    }
+    mutating func pop() -> Tensor {
+        if reluInputs.last == saved.count - 1 { reluInputs.removeLast() }
+        return saved.removeLast()
+    }
     var isEmpty: Bool { saved.isEmpty }
 }
 
@@ -38,7 +46,7 @@ extension Resnet1D {
         var h = x
         for block in blocks {
             let (out, r0, hidden) = block.trainingForward(h)
-            tape.push(h); tape.push(r0); tape.push(hidden)
+            tape.push(h, feedsReLU: true); tape.push(r0); tape.push(hidden, feedsReLU: true)
             h = out
         }
         return h
