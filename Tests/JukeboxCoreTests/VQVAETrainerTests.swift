@@ -77,4 +77,30 @@ final class VQVAETrainerTests: XCTestCase {
             XCTAssertGreaterThan(e.snr, 0, "the reconstruction is closer to the held-out audio than silence is")
         }
     }
+
+    /// A trained model saved as a folder loads as an inference VQVAE whose codes and decodings are the
+    /// trainer's own, and continues training from it with the reference's restore_k.
+    func testSavedModelEncodesAndDecodesAsTrained() throws {
+        let folder = try Self.corpus()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 2048)
+        let trainer = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 2, bandwidthItems: 8)
+        for _ in 0..<3 { try trainer.step() }
+        let out = folder + "/model"
+        try trainer.model.save(folder: out)
+        let vqvae = try VQVAE(folder: out)
+        let x = data.heldOut(perSong: 2)[0]
+        let (_, reconstructions, codes) = try trainer.model.evaluate(x)
+        let inferred = try vqvae.encode(x)
+        for level in 0..<vqvae.levels {
+            XCTAssertEqual(inferred[level].values, codes[level], "level \(level) codes")
+            let decoded = try vqvae.decode(inferred[level], level: level)
+            let err = relativeError(decoded.data, reconstructions[level].data, count: decoded.count)
+            print("level \(level): saved model's decoding vs the trainer's reconstruction, relative error \(err)")
+            XCTAssertLessThan(err, 1e-5)
+        }
+        let resumed = try TrainableVQVAE.load(folder: out, bandwidth: trainer.model.objective.bandwidth, sampleLength: 2048, seed: 3)
+        XCTAssertEqual(resumed.bottlenecks[0].kElem.first, Float(2048 / 4) / 8, "restore_k: sample_length/hop over l_bins")
+        XCTAssertEqual(try resumed.evaluate(x).loss.total, try trainer.model.evaluate(x).loss.total, accuracy: 1e-9)
+    }
 }
