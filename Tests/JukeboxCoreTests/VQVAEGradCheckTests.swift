@@ -42,7 +42,7 @@ final class VQVAEGradCheckTests: XCTestCase {
     }
 
     func testConv1DStridesPaddingsDilations() throws {
-        for (i, s) in [(stride: 1, padding: 0, dilation: 1, k: 1), (stride: 1, padding: 3, dilation: 3, k: 3), (stride: 2, padding: 1, dilation: 1, k: 4), (stride: 4, padding: 2, dilation: 1, k: 8), (stride: 3, padding: 5, dilation: 2, k: 5)].enumerated() {
+        for (i, s) in [(stride: 1, padding: 0, dilation: 1, k: 1), (stride: 1, padding: 3, dilation: 3, k: 3), (stride: 1, padding: 4, dilation: 1, k: 3), (stride: 1, padding: 0, dilation: 7, k: 3), (stride: 2, padding: 1, dilation: 1, k: 4), (stride: 4, padding: 2, dilation: 1, k: 8), (stride: 3, padding: 5, dilation: 2, k: 5)].enumerated() {
             try checkLayer("conv1d stride \(s.stride) padding \(s.padding) dilation \(s.dilation) K \(s.k)", seed: UInt64(10 + i),
                            input: [2, 3, 23], build: { try Conv1DLayer($0, cin: 3, cout: 5, k: s.k, stride: s.stride,
                                                                        padding: s.padding, dilation: s.dilation) },

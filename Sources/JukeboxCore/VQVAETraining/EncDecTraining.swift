@@ -19,13 +19,15 @@ struct ConvTape {
 }
 
 extension Conv1DLayer {
+    /// Stride 1 runs tap by tap (TapConvTraining); strided convolutions through im2col (ConvTraining).
     func trainingForward(_ x: Tensor, _ tape: inout ConvTape) -> Tensor {
         tape.push(x)
-        return ConvTraining.conv1d(self, x)
+        return stride == 1 ? TapConvTraining.forward(self, x) : ConvTraining.conv1d(self, x)
     }
 
     func trainingBackward(_ dy: Tensor, _ tape: inout ConvTape, grads: Gradients) -> Tensor {
-        ConvTraining.conv1dBackward(self, tape.pop(), dy, grads: grads)
+        let x = tape.pop()
+        return stride == 1 ? TapConvTraining.backward(self, x, dy, grads: grads) : ConvTraining.conv1dBackward(self, x, dy, grads: grads)
     }
 }
 
@@ -41,24 +43,13 @@ extension ConvTranspose1DLayer {
 }
 
 extension Resnet1D {
-    /// The blocks in turn, each keeping (x, relu(x), hidden) for its backward.
+    /// The blocks in turn, each keeping its input and hidden pre-activation for its backward.
     func trainingForward(_ x: Tensor, _ tape: inout ConvTape) -> Tensor {
-        var h = x
-        for block in blocks {
-            let (out, r0, hidden) = block.trainingForward(h)
-            tape.push(h, feedsReLU: true); tape.push(r0); tape.push(hidden, feedsReLU: true)
-            h = out
-        }
-        return h
+        blocks.reduce(x) { h, block in block.tapForward(h, &tape) }
     }
 
     func trainingBackward(_ dy: Tensor, _ tape: inout ConvTape, grads: Gradients) -> Tensor {
-        var d = dy
-        for block in blocks.reversed() {
-            let hidden = tape.pop(), r0 = tape.pop(), x = tape.pop()
-            d = block.trainingBackward(x, r0: r0, h: hidden, d, grads: grads)
-        }
-        return d
+        blocks.reversed().reduce(dy) { d, block in block.tapBackward(d, &tape, grads: grads) }
     }
 }
 
