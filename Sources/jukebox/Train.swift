@@ -5,7 +5,7 @@ import JukeboxCore
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train models on code files.",
-        subcommands: [TrainPrior.self])
+        subcommands: [TrainPrior.self, TrainVQVAE.self])
 }
 
 struct TrainPrior: ParsableCommand {
