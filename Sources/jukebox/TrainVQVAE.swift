@@ -12,23 +12,25 @@ struct TrainVQVAE: ParsableCommand {
             (levels, downs_t, strides_t, emb_width, l_bins, width, depth, m_conv, dilation_growth_rate, \
             hvqvae_multipliers, ...), the objective (loss_fn, lmix_l1/l2/linf, linf_k, commit, spectral, \
             multispectral, multispec_loss_*, l_mu) and training (sample_length, bs, lr, lr_warmup, clip, ...). \
-            Each step draws bs seeded crops of sample_length samples from the train songs. OUT is saved every \
-            --save-every steps and at the end; evaluation.json holds the held-out reconstruction per level \
-            (spectral convergence, SNR, codes used) of the last evaluation. --init continues from a VQ-VAE \
-            folder (its architecture; the codebooks' running counts restored as the reference's restore_k); \
-            the optimizer starts afresh.
+            Each step draws bs seeded crops of sample_length samples from the train songs. OUT is a checkpoint \
+            saved every --save-every steps and at the end: a VQ-VAE model folder plus the optimizer's and the \
+            codebooks' state; --resume continues it bit for bit (Ctrl-C saves the step under way first). \
+            evaluation.json holds the last held-out reconstruction per level (spectral convergence, SNR, codes \
+            used). --init starts from another VQ-VAE folder (its architecture; the codebooks' running counts \
+            restored as the reference's restore_k; a fresh optimizer).
             """)
 
     @Option(help: "Corpus folder.") var data: String
-    @Option(help: "Hyperparameters (JSON).") var config: String
+    @Option(help: "Hyperparameters (JSON); not needed with --resume.") var config: String?
     @Option(name: .customLong("init"), help: "Continue from this VQ-VAE model folder.") var initFrom: String?
     @Option(help: "Model folder to write.") var out: String
-    @Option(help: "Optimizer steps.") var steps: Int = 1000
+    @Option(help: "Optimizer steps to reach in all.") var steps: Int = 1000
     @Option(name: .customLong("save-every")) var saveEvery: Int = 100
     @Option(name: .customLong("eval-every"), help: "Evaluate on the held-out songs every this many steps (and at the end).") var evalEvery: Int = 100
     @Option(name: .customLong("log-every")) var logEvery: Int = 10
     @Option(name: .customLong("eval-crops"), help: "Held-out crops per test song.") var evalCrops: Int = 4
     @Option(help: "Seed of the initial weights, codebook draws and crops.") var seed: UInt64 = 0
+    @Flag(help: "Continue the run saved in OUT.") var resume = false
 
     /// Keys that shape the network: taken from --init's folder, never from --config.
     static let architecture: Set<String> = ["levels", "downs_t", "strides_t", "emb_width", "l_bins", "width", "depth", "m_conv",
@@ -39,31 +41,36 @@ struct TrainVQVAE: ParsableCommand {
         guard steps > 0, saveEvery > 0, evalEvery > 0, logEvery > 0, evalCrops > 0 else {
             throw JukeboxError("train vqvae", "--steps, --save-every, --eval-every, --log-every and --eval-crops must be positive")
         }
-        if FileManager.default.fileExists(atPath: out) && initFrom.map({ ($0 as NSString).standardizingPath }) != (out as NSString).standardizingPath {
-            throw JukeboxError(out, "already exists; pass a new folder (or --init \(out) to continue it)")
-        }
-        var hps = try TrainPrior.readHps(config)
-        if let initFrom {
-            var values = try ModelConfig.load(folder: initFrom).hps.values
-            for (k, v) in hps.values where !Self.architecture.contains(k) { values[k] = v }
-            hps = Hyperparameters(values, source: config)
-        }
-        let vq = try VQVAEHyperparameters(hps)
-        guard hps.has("sample_length") else { throw JukeboxError(config, "sample_length is missing") }
-        let sampleLength = try hps.int("sample_length")
-        let corpus = try Progress.task("reading \(data)") {
-            try VQVAETrainingData.load(folder: data, sampleRate: vq.sampleRate, sampleLength: sampleLength)
-        }
         let trainer: VQVAETrainer
-        if let initFrom {
-            let probe = corpus.batch(index: -1, size: 64, seed: seed)
-            let model = try TrainableVQVAE.load(folder: initFrom, bandwidth: try Bandwidth.measure([probe]), sampleLength: sampleLength, seed: seed)
-            model.objective = try VQVAEObjective(hps, bandwidth: model.objective.bandwidth)
-            trainer = try VQVAETrainer(model: model, optimizer: AdamOptimizer(settings: try AdamSettings(hps: hps)), data: corpus,
-                                       batchSize: hps.has("bs") ? try hps.int("bs") : 1, dataSeed: seed)
+        if resume {
+            let hps = try ModelConfig.load(folder: out).hps
+            let corpus = try Self.corpus(data, hps)
+            trainer = try VQVAECheckpoint.load(folder: out, data: corpus)
+            Log.note("resuming at step \(trainer.optimizer.step) from \(out)")
         } else {
-            trainer = try VQVAETrainer.start(hps: hps, data: corpus, seed: seed)
+            if FileManager.default.fileExists(atPath: out) {
+                throw JukeboxError(out, "already exists; pass --resume to continue it, or a new folder")
+            }
+            guard let config else { throw JukeboxError("config", "a new run needs --config (hyperparameters JSON)") }
+            var hps = try TrainPrior.readHps(config)
+            if let initFrom {
+                var values = try ModelConfig.load(folder: initFrom).hps.values
+                for (k, v) in hps.values where !Self.architecture.contains(k) { values[k] = v }
+                hps = Hyperparameters(values, source: config)
+            }
+            let corpus = try Self.corpus(data, hps)
+            if let initFrom {
+                let probe = corpus.batch(index: -1, size: 64, seed: seed)
+                let model = try TrainableVQVAE.load(folder: initFrom, bandwidth: try Bandwidth.measure([probe]),
+                                                    sampleLength: corpus.sampleLength, seed: seed, settings: hps)
+                trainer = try VQVAETrainer(model: model, optimizer: AdamOptimizer(settings: try AdamSettings(hps: hps)),
+                                           data: corpus, batchSize: hps.has("bs") ? try hps.int("bs") : 1, dataSeed: seed)
+            } else {
+                trainer = try VQVAETrainer.start(hps: hps, data: corpus, seed: seed)
+            }
         }
+        let sampleLength = trainer.data.sampleLength
+        let corpus = trainer.data
         let model = trainer.model
         Log.note("training the VQ-VAE: \(corpus.train.count) train songs, \(corpus.test.count) held out, batch \(trainer.batchSize) × "
                  + "\(sampleLength) samples, \(model.trainableParameters.reduce(0) { $0 + $1.tensor.count }) parameters, "
@@ -79,14 +86,15 @@ struct TrainVQVAE: ParsableCommand {
             sources.append(source)
         }
         defer { sources.forEach { $0.cancel() } }
-        let start = Date()
+        let start = Date(), startStep = trainer.optimizer.step
         var last: VQVAETrainer.StepReport? = nil
         var evaluation: [VQVAELevelEvaluation] = []
-        for step in 1...steps {
+        while trainer.optimizer.step < steps {
             if cancel.isCancelled { break }
             let r = try trainer.step()
             last = r
-            let rate = Double(step) / max(Date().timeIntervalSince(start), 1e-9)
+            let step = trainer.optimizer.step
+            let rate = Double(step - startStep) / max(Date().timeIntervalSince(start), 1e-9)
             if step % logEvery == 0 || step == steps {
                 let levels = r.loss.levels.enumerated().map { l, e in
                     String(format: "l%d recons %.4f spec %.4f commit %.4f used %d", l, e.recons, e.multispectral, e.commit, e.bottleneck.usage)
@@ -100,22 +108,29 @@ struct TrainVQVAE: ParsableCommand {
                     String(format: "level %d SC %.3f SNR %.2f dB codes %d", $0.level, $0.spectralConvergence, $0.snr, $0.codesUsed)
                 }.joined(separator: "; "))
             }
-            if step % saveEvery == 0 || step == steps { try save(trainer, evaluation, last, start) }
+            if step % saveEvery == 0 || step == steps { try save(trainer, evaluation, last, start, startStep) }
         }
         if cancel.isCancelled {
-            try save(trainer, evaluation, last, start)
-            Log.note("interrupted: saved \(out) at step \(trainer.optimizer.step); --init \(out) continues it")
+            try save(trainer, evaluation, last, start, startStep)
+            Log.note("interrupted: saved \(out) at step \(trainer.optimizer.step); --resume continues it")
             throw ExitCode(130)
         }
         Log.note("saved \(out) at step \(trainer.optimizer.step)")
     }
 
-    func save(_ trainer: VQVAETrainer, _ evaluation: [VQVAELevelEvaluation], _ last: VQVAETrainer.StepReport?, _ start: Date) throws {
-        try trainer.model.save(folder: out)
+    static func corpus(_ folder: String, _ hps: Hyperparameters) throws -> VQVAETrainingData {
+        guard hps.has("sample_length") else { throw JukeboxError(hps.source, "sample_length is missing") }
+        let (rate, length) = (try VQVAEHyperparameters(hps).sampleRate, try hps.int("sample_length"))
+        return try Progress.task("reading \(folder)") { try VQVAETrainingData.load(folder: folder, sampleRate: rate, sampleLength: length) }
+    }
+
+    func save(_ trainer: VQVAETrainer, _ evaluation: [VQVAELevelEvaluation], _ last: VQVAETrainer.StepReport?, _ start: Date,
+              _ startStep: Int) throws {
+        try VQVAECheckpoint.save(trainer, lastLoss: last?.loss.total, to: out)
         let seconds = Date().timeIntervalSince(start)
         let report: [String: Any] = [
             "step": trainer.optimizer.step, "loss": last?.loss.total ?? 0,
-            "steps_per_second": Double(trainer.optimizer.step) / max(seconds, 1e-9),
+            "steps_per_second": Double(trainer.optimizer.step - startStep) / max(seconds, 1e-9),
             "held_out": evaluation.map { ["level": $0.level, "spectral_convergence": $0.spectralConvergence, "snr_db": $0.snr,
                                           "codes_used": $0.codesUsed] },
         ]

@@ -3,7 +3,8 @@ import JukeboxCore
 import XCTest
 
 /// `jukebox train vqvae` on a small corpus folder: trains, logs, evaluates the held-out song, writes a
-/// model folder the other commands read, refuses to overwrite, and continues with --init.
+/// model folder the other commands read, refuses to overwrite, resumes bit for bit, and starts from a trained
+/// folder with --init.
 final class TrainVQVAECommandTests: XCTestCase {
     static let hps: [String: Any] = [
         "levels": 2, "downs_t": [2, 1], "strides_t": [2, 4], "emb_width": 4, "l_bins": 8, "width": 8, "depth": 2,
@@ -51,10 +52,25 @@ final class TrainVQVAECommandTests: XCTestCase {
         XCTAssertNoThrow(try VQVAE(folder: dir + "/vq"))
 
         assertCleanFailure(try CLI.run(common + ["--out", dir + "/vq", "--steps", "2"]), naming: dir + "/vq")
-        let more = try CLI.run(common + ["--out", dir + "/vq", "--init", dir + "/vq", "--steps", "2"])
-        XCTAssertEqual(more.status, 0, more.stderr)
-        XCTAssertTrue(more.stderr.contains("step 2/2 loss"), more.stderr)
         assertCleanFailure(try CLI.run(common.filter { $0 != config && $0 != "--config" } + ["--config", dir + "/none.json", "--out", dir + "/x"]),
                            naming: "none.json")
+
+        // Three steps, then --resume to six: the same bytes as six straight.
+        let half = try CLI.run(common + ["--out", dir + "/half", "--steps", "3", "--seed", "1"])
+        XCTAssertEqual(half.status, 0, half.stderr)
+        let rest = try CLI.run(["train", "vqvae", "--data", dir + "/corpus", "--out", dir + "/half", "--steps", "6", "--resume",
+                                "--log-every", "2", "--eval-every", "3", "--save-every", "3", "--eval-crops", "2"])
+        XCTAssertEqual(rest.status, 0, rest.stderr)
+        XCTAssertTrue(rest.stderr.contains("resuming at step 3"), rest.stderr)
+        for file in ["weights.safetensors", "optimizer.safetensors"] {
+            let a = FileManager.default.contents(atPath: dir + "/vq/" + file), b = FileManager.default.contents(atPath: dir + "/half/" + file)
+            XCTAssertNotNil(a)
+            XCTAssertEqual(a, b, file)
+        }
+
+        // --init starts a new run from a trained folder, with the config's training settings.
+        let more = try CLI.run(common + ["--out", dir + "/more", "--init", dir + "/vq", "--steps", "2"])
+        XCTAssertEqual(more.status, 0, more.stderr)
+        XCTAssertTrue(more.stderr.contains("step 2/2 loss"), more.stderr)
     }
 }

@@ -103,4 +103,30 @@ final class VQVAETrainerTests: XCTestCase {
         XCTAssertEqual(resumed.bottlenecks[0].kElem.first, Float(2048 / 4) / 8, "restore_k: sample_length/hop over l_bins")
         XCTAssertEqual(try resumed.evaluate(x).loss.total, try trainer.model.evaluate(x).loss.total, accuracy: 1e-9)
     }
+
+    /// Saved after two steps and resumed for two more, a run ends with the same weights, moments and
+    /// codebooks, bit for bit, as four steps straight.
+    func testResumingFromACheckpointIsExact() throws {
+        let folder = try Self.corpus()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 2048)
+        let straight = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 4, bandwidthItems: 8)
+        for _ in 0..<4 { try straight.step() }
+        let first = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 4, bandwidthItems: 8)
+        for _ in 0..<2 { try first.step() }
+        try VQVAECheckpoint.save(first, lastLoss: nil, to: folder + "/ckpt")
+        let resumed = try VQVAECheckpoint.load(folder: folder + "/ckpt", data: data)
+        XCTAssertEqual(resumed.batchesDrawn, 2)
+        XCTAssertEqual(resumed.optimizer.step, 2)
+        for _ in 0..<2 { try resumed.step() }
+        for ((key, a), (_, b)) in zip(straight.model.parameters, resumed.model.parameters) {
+            XCTAssertEqual(a.toArray(), b.toArray(), key)
+        }
+        for (a, b) in zip(straight.model.bottlenecks, resumed.model.bottlenecks) {
+            XCTAssertEqual(a.kSum.toArray(), b.kSum.toArray())
+            XCTAssertEqual(a.kElem, b.kElem)
+            XCTAssertEqual(a.draws, b.draws)
+        }
+        XCTAssertThrowsError(try VQVAECheckpoint.load(folder: folder + "/nothing", data: data)) { XCTAssertTrue("\($0)".contains("nothing")) }
+    }
 }

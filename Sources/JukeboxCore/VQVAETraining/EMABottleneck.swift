@@ -30,7 +30,10 @@ final class EMABottleneckBlock {
     let mu: Float
     var threshold: Float
     let bins: Int, width: Int
-    var rng: SeededGenerator
+    /// The random draws (init and revival) come from a generator seeded by (seed, draws so far), so a
+    /// run saved and resumed draws exactly what an uninterrupted one does.
+    let seed: UInt64
+    var draws = 0
 
     init(codebook: Tensor, mu: Float, threshold: Float = 1, seed: UInt64) {
         k = codebook
@@ -39,7 +42,7 @@ final class EMABottleneckBlock {
         kElem = Array(repeating: 0, count: bins)
         self.mu = mu
         self.threshold = threshold
-        rng = SeededGenerator(seed: seed)
+        self.seed = seed
     }
 
     /// x [N, C, T] → rows [N·T, C] (the reference's preprocess: NCT → NTC → flat).
@@ -71,6 +74,8 @@ final class EMABottleneckBlock {
     /// `bins` random rows of x, tiled with small noise (std 0.01/√width) when x has fewer rows than
     /// bins, as the reference's _tile and randperm pick them.
     func randomRows(_ x: Tensor) -> Tensor {
+        var rng = SeededGenerator(seed: seed ^ (UInt64(draws) &* 0xD6E8_FEB8_6659_FD93))
+        draws += 1
         let d = x.shape[0]
         var pool = x
         if d < bins {

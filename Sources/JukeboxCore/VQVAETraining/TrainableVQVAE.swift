@@ -56,14 +56,16 @@ public final class TrainableVQVAE: @unchecked Sendable {
 
     /// Continues from a model folder: owned copies of its weights, and the codebooks' running sums
     /// restored as the reference's restore_k does (each entry counted sample_length/hop times over l_bins,
-    /// dead below revival_threshold).
-    public static func load(folder: String, bandwidth: Bandwidth, sampleLength: Int, seed: UInt64) throws -> TrainableVQVAE {
+    /// dead below revival_threshold). `settings` replaces the folder's hyperparameters when given (the same
+    /// architecture, other training settings).
+    public static func load(folder: String, bandwidth: Bandwidth, sampleLength: Int, seed: UInt64,
+                            settings: Hyperparameters? = nil) throws -> TrainableVQVAE {
         let config = try ModelConfig.load(folder: folder)
         let store = try WeightStore(folder: folder)
         var tensors: [String: Tensor] = [:]
         for (key, shape) in try VQVAE.parameterShapes(config.hps) { tensors[key] = try store.take(key, shape).copy() }
         try store.finish()
-        let m = try TrainableVQVAE(hps: config.hps, tensors: tensors, bandwidth: bandwidth, seed: seed)
+        let m = try TrainableVQVAE(hps: settings ?? config.hps, tensors: tensors, bandwidth: bandwidth, seed: seed)
         for (level, b) in m.bottlenecks.enumerated() {
             b.restore(numTokens: sampleLength / m.config.hopLengths[level], threshold: Float(m.objective.revivalThreshold))
         }

@@ -20,7 +20,7 @@ public final class VQVAETrainer: @unchecked Sendable {
     public let batchSize: Int
     public let dataSeed: UInt64
     /// Batches drawn so far (the index of the next one).
-    public private(set) var batchesDrawn = 0
+    public internal(set) var batchesDrawn = 0
     let grads = Gradients()
 
     public init(model: TrainableVQVAE, optimizer: AdamOptimizer, data: VQVAETrainingData, batchSize: Int, dataSeed: UInt64) throws {
