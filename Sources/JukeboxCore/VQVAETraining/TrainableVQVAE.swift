@@ -28,6 +28,16 @@ public final class TrainableVQVAE: @unchecked Sendable {
     public var objective: VQVAEObjective
     let model: VQVAE
     let bottlenecks: [EMABottleneckBlock]
+    /// The multi-resolution STFT bases, built once per setting (millions of sines and cosines).
+    private var multispectralCache: (settings: [[Int]], loss: SpectralLoss)?
+
+    var multispectralLoss: SpectralLoss {
+        let settings = [objective.multispecNFFT, objective.multispecHop, objective.multispecWindow]
+        if let c = multispectralCache, c.settings == settings { return c.loss }
+        let loss = objective.multispectralLoss
+        multispectralCache = (settings, loss)
+        return loss
+    }
 
     /// Builds the model over `tensors` (by key, each exactly the shape the model asks for).
     init(hps: Hyperparameters, tensors: [String: Tensor], bandwidth: Bandwidth, seed: UInt64) throws {
@@ -102,7 +112,7 @@ public final class TrainableVQVAE: @unchecked Sendable {
         }
         let o = objective
         let input = x.reshaped([n, 1, t])
-        let multispec = o.multispectralLoss
+        let multispec = multispectralLoss
         let multispecTarget = o.multispectral != 0 ? multispec.target(x.data, n: n, t: t) : nil
         let single = SpectralLoss(resolutions: [SpectralLoss.defaultSTFT])
         let singleTarget = o.spectral != 0 ? single.target(x.data, n: n, t: t) : nil
