@@ -56,6 +56,7 @@ public struct VQVAEObjective: Sendable {
 
     /// Shortest item the spectral terms can frame (reflect padding needs more than n_fft/2 samples).
     var minimumLength: Int {
-        (multispectral != 0 ? (multispecNFFT.max() ?? 0) / 2 + 1 : 1)
+        max(multispectral != 0 ? (multispecNFFT.max() ?? 0) / 2 + 1 : 1,
+            spectral != 0 ? SpectralLoss.defaultSTFT.nFFT / 2 + 1 : 1)
     }
 }

@@ -65,6 +65,9 @@ public final class VQVAETrainer: @unchecked Sendable {
     public func evaluate(perSong: Int = 2) throws -> [VQVAELevelEvaluation] {
         let items = data.heldOut(perSong: perSong)
         guard !items.isEmpty else { throw JukeboxError("data", "the corpus holds no held-out (test) songs") }
+        guard data.sampleLength > SpectralLoss.defaultSTFT.nFFT / 2 else {
+            throw JukeboxError("sample_length", "\(data.sampleLength) is too short for spectral convergence's STFT (needs more than 1024)")
+        }
         let levels = model.config.levels
         var sc = [Double](repeating: 0, count: levels), signal = 0.0, noise = [Double](repeating: 0, count: levels)
         var codes = [Set<Int>](repeating: [], count: levels)
