@@ -4,8 +4,8 @@ import JukeboxCore
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train models on code files.",
-        subcommands: [TrainPrior.self, TrainVQVAE.self])
+        abstract: "Train models: priors on code files, the VQ-VAE on a corpus folder.",
+        subcommands: [TrainPrior.self, TrainLabel.self, TrainVQVAE.self])
 }
 
 struct TrainPrior: ParsableCommand {
@@ -36,21 +36,23 @@ struct TrainPrior: ParsableCommand {
 
     func run() throws {
         guard steps > 0, logEvery > 0 else { throw JukeboxError("steps", "--steps and --log-every must be positive") }
-        let model: TrainablePrior, optimizer: AdamOptimizer
+        let trainer: PriorTrainer
         var firstBatch = 0, dataSeed = seed
         if resume {
             let state: TrainingState
-            (model, optimizer, state) = try TrainingCheckpoint.load(folder: out)
+            (trainer, state) = try TrainingCheckpoint.load(folder: out)
+            let model = trainer.model
             guard model.config.level == level else {
                 throw JukeboxError(out, "holds a level-\(model.config.level) prior, not level \(level)")
             }
             firstBatch = state.batchesDrawn
             dataSeed = state.dataSeed
-            Log.note("resuming at step \(optimizer.step) from \(out)")
+            Log.note("resuming at step \(trainer.optimizer.step) from \(out)")
         } else {
             if FileManager.default.fileExists(atPath: out + "/training.json") {
                 throw JukeboxError(out, "already holds a training checkpoint; pass --resume to continue it")
             }
+            let model: TrainablePrior
             if let initFrom {
                 model = try TrainablePrior.load(folder: initFrom, settings: try config.map(Self.readHps))
                 guard model.config.level == level else {
@@ -62,13 +64,18 @@ struct TrainPrior: ParsableCommand {
                 values["level"] = level
                 model = try TrainablePrior.random(hps: Hyperparameters(values, source: config), seed: seed)
             }
-            optimizer = AdamOptimizer(settings: try AdamSettings(hps: model.hps))
+            trainer = try PriorTrainer.make(model)
+        }
+        let model = trainer.model, optimizer = trainer.optimizer
+        if optimizer.step >= steps {
+            Log.note("\(out) is at step \(optimizer.step), already --steps \(steps): nothing to do")
+            return
         }
         let trainingData = try PriorTrainingData(folder: data, hps: model.hps)
         let batchSize = model.hps.has("bs") ? try model.hps.int("bs") : 1
         Log.note("training level \(level): \(trainingData.count) songs (\(trainingData.skipped) left out), batch \(batchSize), "
                  + "\(model.distinctParameters.reduce(0) { $0 + $1.tensor.count }) parameters")
-        let run = try PriorTrainingRun(trainer: PriorTrainer(model: model, optimizer: optimizer), data: trainingData,
+        let run = try PriorTrainingRun(trainer: trainer, data: trainingData,
                                        batchSize: batchSize, dataSeed: dataSeed, checkpointFolder: out, saveEvery: saveEvery)
         // Ctrl-C (or SIGTERM) stops after the step under way and saves it: --resume goes on from there.
         let cancel = CancelFlag()

@@ -71,6 +71,10 @@ final class TrainCommandTests: XCTestCase {
         print("train CLI: loss \(start) bits at step 5 → \(end) at step 40")
         XCTAssertLessThan(end, 0.5 * start)
 
+        let again = try CLI.run(common + ["--out", dir + "/run", "--steps", "40", "--resume"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("nothing to do"), again.stderr)
+
         // An uninterrupted run of 40 steps writes the same weights and optimizer state, byte for byte.
         let straight = try CLI.run(common + ["--config", config, "--out", dir + "/straight", "--steps", "40", "--seed", "3"])
         XCTAssertEqual(straight.status, 0, straight.stderr)
@@ -154,6 +158,50 @@ final class TrainCommandTests: XCTestCase {
                                    "--steps", String(step + 2), "--resume", "--log-every", "1"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(Set(losses(resumed.stderr).keys), [step + 1, step + 2], resumed.stderr)
+    }
+
+    func testLabelAddsArtistGenreAndLyricsThatTrainingReads() throws {
+        let ids = CLI.shared.appendingPathComponent("jukebox-labels").path
+        guard FileManager.default.fileExists(atPath: ids) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("label lists missing at \(ids)") }
+            throw XCTSkip("label lists not found at \(ids)")
+        }
+        let dir = temporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        let t2 = 400
+        let song = dir + "/data/song.safetensors"
+        try CodesFile.write([("z0", try LevelCodes(n: 1, t: t2 * 16, values: Array(repeating: 1, count: t2 * 16))),
+                             ("z1", try LevelCodes(n: 1, t: t2 * 4, values: Array(repeating: 2, count: t2 * 4))),
+                             ("z2", try LevelCodes(n: 1, t: t2, values: (0..<t2).map { $0 % 8 }))],
+                            to: song, metadata: ["source": "x.wav"])
+        try "hey jude\n".write(toFile: dir + "/lyrics.txt", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["train", "label", song, "--ids", ids, "--artist", "The Beatles", "--genre", "pop rock",
+                             "--lyrics", "@" + dir + "/lyrics.txt"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let file = try SafetensorsFile(path: song)
+        XCTAssertEqual(try CodesFile.read(file, "labels").values, [278, 14, 8, -1, -1, -1])
+        XCTAssertEqual(try CodesFile.read(file, "lyrics").t, 9)
+        XCTAssertEqual(try CodesFile.read(file, "z2").values, (0..<t2).map { $0 % 8 })
+        XCTAssertEqual(file.metadata["source"], "x.wav")
+        let unknown = try CLI.run(["train", "label", song, "--ids", ids, "--artist", "Nobody Anyone Knows", "--genre", "rock"])
+        XCTAssertEqual(unknown.status, 0, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("warning"), unknown.stderr)
+        XCTAssertEqual(try CodesFile.read(song, "labels").values, [0, 8, -1, -1, -1, -1])
+
+        // A lyrics prior trains on the labelled song (the lyric windows come from its tokens).
+        var hps = Self.hps
+        for (k, v) in ["y_bins": [120, 4111], "max_bow_genre_size": 5, "n_tokens": 8, "n_vocab": 80, "use_tokens": true,
+                       "attn_order": 6, "prior_depth": 4, "prime_width": 8, "prime_depth": 1, "prime_heads": 1,
+                       "prime_attn_order": 0, "prime_blocks": NSNull(), "prime_spread": NSNull(), "prime_m_attn": 0.5,
+                       "prime_m_mlp": 1.0, "prime_res_scale": false, "prime_pos_init": false, "prime_init_scale": 1.0] as [String: Any] {
+            hps[k] = v
+        }
+        try JSONSerialization.data(withJSONObject: hps).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let t = try CLI.run(["train", "prior", "--data", dir + "/data", "--level", "2", "--config", dir + "/config.json",
+                             "--out", dir + "/lyrics", "--steps", "2", "--log-every", "1"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        // The lyrics encoder's loss is part of the training loss.
+        XCTAssertTrue(t.stderr.contains("step 2/2") && !t.stderr.contains("lyrics 0.0000"), t.stderr)
     }
 
     func testMissingDataIsOneLine() throws {

@@ -43,6 +43,18 @@ final class PriorTrainingDataTests: XCTestCase {
         }
     }
 
+    func testLongerSongsGiveMoreWindows() throws {
+        let folder = temporaryFolder(self) + "/data"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Song 0 has 1 window of 16 codes, song 1 has 49: its codes are 1, song 0's are 0.
+        try CodesFile.write([("z2", try LevelCodes(n: 1, t: 16, values: Array(repeating: 0, count: 16)))], to: folder + "/a.safetensors")
+        try CodesFile.write([("z2", try LevelCodes(n: 1, t: 64, values: Array(repeating: 1, count: 64)))], to: folder + "/b.safetensors")
+        let data = try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps(["labels": false, "l_bins": 2]))
+        let b = try data.batch(index: 0, size: 2000, seed: 5)
+        let fromShort = stride(from: 0, to: b.z.count, by: 16).filter { b.z[$0] == 0 }.count
+        XCTAssertEqual(Double(fromShort) / 2000, 1.0 / 50, accuracy: 0.012)
+    }
+
     func testLyricWindowsFollowTheLabeller() throws {
         let folder = temporaryFolder(self) + "/data"
         let words = Array(0..<30).map { $0 % 9 }

@@ -96,7 +96,7 @@ final class PriorTrainingTests: XCTestCase {
 
     func testTrainingATinyPriorLowersItsLoss() throws {
         let model = try TrainablePrior.random(hps: Self.tinyHps(), seed: 5)
-        let trainer = PriorTrainer(model: model, optimizer: AdamOptimizer(settings: try AdamSettings(hps: model.hps)))
+        let trainer = try PriorTrainer.make(model)
         let b = PriorGradCheckTests.batch(model, 2, seed: 9)
         let first = try trainer.step(z: b.z, zCond: nil, y: b.y, batch: 2).loss.total
         var last = first
@@ -106,7 +106,7 @@ final class PriorTrainingTests: XCTestCase {
     }
 
     func testResumingFromACheckpointContinuesBitForBit() throws {
-        for changes in [[String: Any](), ["level": 1]] {
+        for changes: [String: Any] in [[:], ["level": 1], ["ema": true, "mu": 0.9]] {
             let hps = Self.tinyHps(changes)
             let batches = (0..<6).map { i in
                 PriorGradCheckTests.batch(try! TrainablePrior.random(hps: hps, seed: 1), 2, seed: 100 + UInt64(i))
@@ -114,30 +114,64 @@ final class PriorTrainingTests: XCTestCase {
             func train(_ t: PriorTrainer, _ range: Range<Int>) throws {
                 for i in range { try t.step(z: batches[i].z, zCond: batches[i].zCond, y: batches[i].y, batch: 2) }
             }
-            let straight = PriorTrainer(model: try .random(hps: hps, seed: 7), optimizer: AdamOptimizer(settings: try AdamSettings(hps: hps)))
+            let straight = try PriorTrainer.make(try .random(hps: hps, seed: 7))
             try train(straight, 0..<6)
 
-            let first = PriorTrainer(model: try .random(hps: hps, seed: 7), optimizer: AdamOptimizer(settings: try AdamSettings(hps: hps)))
+            let first = try PriorTrainer.make(try .random(hps: hps, seed: 7))
             try train(first, 0..<4)
             let folder = temporaryFolder(self) + "/ckpt"
-            try TrainingCheckpoint.save(model: first.model, optimizer: first.optimizer, dataSeed: 3, batchesDrawn: 4,
-                                        lastLoss: 1.5, to: folder)
+            try TrainingCheckpoint.save(first, dataSeed: 3, batchesDrawn: 4, lastLoss: 1.5, to: folder)
             // Saving again over it swaps the folder whole.
-            try TrainingCheckpoint.save(model: first.model, optimizer: first.optimizer, dataSeed: 3, batchesDrawn: 4,
-                                        lastLoss: 1.5, to: folder)
-            let (model, optimizer, state) = try TrainingCheckpoint.load(folder: folder)
+            try TrainingCheckpoint.save(first, dataSeed: 3, batchesDrawn: 4, lastLoss: 1.5, to: folder)
+            let (resumed, state) = try TrainingCheckpoint.load(folder: folder)
             XCTAssertEqual(state.step, 4); XCTAssertEqual(state.batchesDrawn, 4); XCTAssertEqual(state.dataSeed, 3)
-            let resumed = PriorTrainer(model: model, optimizer: optimizer)
+            XCTAssertEqual(resumed.ema != nil, changes["ema"] != nil)
             try train(resumed, 4..<6)
 
             XCTAssertEqual(resumed.optimizer.step, straight.optimizer.step)
             XCTAssertEqual(resumed.model.parameters.map(\.key), straight.model.parameters.map(\.key))
             for ((key, a), (_, b)) in zip(resumed.model.parameters, straight.model.parameters) {
                 XCTAssertEqual(a.toArray().map(\.bitPattern), b.toArray().map(\.bitPattern), "\(changes) \(key)")
+                if let ea = resumed.ema?.state[key], let eb = straight.ema?.state[key] {
+                    XCTAssertEqual(ea.toArray().map(\.bitPattern), eb.toArray().map(\.bitPattern), "\(changes) average of \(key)")
+                }
             }
             // The checkpoint is also a model folder the sampler loads.
             XCTAssertNoThrow(try PriorModel.load(folder: folder))
         }
+    }
+
+    func testTheMovingAverageIsWhatTheCheckpointPublishes() throws {
+        let model = try TrainablePrior.random(hps: Self.tinyHps(["ema": true, "mu": 0.75]), seed: 2)
+        let trainer = try PriorTrainer.make(model)
+        let ema = try XCTUnwrap(trainer.ema)
+        XCTAssertEqual(ema.mu, 0.75)
+        // The average by hand: a_k = mu·a_(k−1) + (1 − mu)·w_k from a_0 = w_0.
+        var expected = Dictionary(uniqueKeysWithValues: model.distinctParameters.map { ($0.key, $0.tensor.toArray()) })
+        let b = PriorGradCheckTests.batch(model, 2, seed: 4)
+        for _ in 0..<3 {
+            try trainer.step(z: b.z, zCond: nil, y: b.y, batch: 2)
+            for (key, t) in model.distinctParameters {
+                let w = t.toArray()
+                expected[key] = zip(expected[key]!, w).map { a, x in Float(0.75) * a + (1 - Float(0.75)) * x }
+            }
+        }
+        let folder = temporaryFolder(self) + "/ckpt"
+        try TrainingCheckpoint.save(trainer, dataSeed: 0, batchesDrawn: 3, lastLoss: nil, to: folder)
+        let published = try SafetensorsFile(path: folder + "/weights.safetensors")
+        let raw = try SafetensorsFile(path: folder + "/training_weights.safetensors")
+        var differs = 0
+        for (key, now) in model.distinctParameters {
+            XCTAssertEqual(try raw.tensor(key).toArray(), now.toArray(), key)
+            let average = try published.tensor(key).toArray()
+            XCTAssertEqual(average, expected[key]!, accuracy: 1e-6)
+            if average != now.toArray() { differs += 1 }
+        }
+        XCTAssertGreaterThan(differs, 0, "the published weights are the average, not the last weights")
+        // The tied x_out is published with x_emb's average.
+        XCTAssertEqual(try published.tensor("prior.x_out.weight").toArray(), try published.tensor("prior.x_emb.weight").toArray())
+        // The reference's default decay: 1 − bs/8/1000.
+        XCTAssertEqual(try ExponentialMovingAverage.mu(hps: Hyperparameters(["bs": 4], source: "t")), 0.9995, accuracy: 1e-7)
     }
 }
 

@@ -90,7 +90,14 @@ public final class PriorTrainingData: @unchecked Sendable {
         }
         self.songs = songs
         self.skipped = skipped
+        let up = upsampling
+        starts = songs.map { ($0.length - c.nCtx) / up + 1 }
+        windowCount = starts.reduce(0, +)
     }
+
+    /// Window starts per song (a start is a whole code of the level above), and their sum.
+    let starts: [Int]
+    let windowCount: Int
 
     public struct Batch: Sendable {
         public let z: [Int], zCond: [Int]?, y: [Int]?, size: Int
@@ -103,9 +110,13 @@ public final class PriorTrainingData: @unchecked Sendable {
         var rng = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D)
         var z: [Int] = [], zCond: [Int] = [], y: [Int] = []
         for _ in 0..<size {
-            let song = songs[Int(rng.next() % UInt64(songs.count))]
-            let starts = (song.length - c.nCtx) / upsampling + 1
-            let start = Int(rng.next() % UInt64(starts)) * upsampling
+            // Uniform over every window start of every song, so longer songs give more windows (the
+            // reference's dataset cuts all the audio into chunks the same way).
+            var pick = Int(rng.next() % UInt64(windowCount))
+            var k = 0
+            while pick >= starts[k] { pick -= starts[k]; k += 1 }
+            let song = songs[k]
+            let start = pick * upsampling
             z += song.codes[start..<(start + c.nCtx)]
             if let above = song.above { zCond += above[(start / upsampling)..<((start + c.nCtx) / upsampling)] }
             guard c.labels else { continue }

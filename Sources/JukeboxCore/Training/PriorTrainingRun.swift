@@ -45,7 +45,7 @@ public struct PriorTrainingRun {
         while optimizer.step < steps {
             if cancel?.isCancelled == true {
                 if unsaved {
-                    try TrainingCheckpoint.save(model: trainer.model, optimizer: optimizer, dataSeed: dataSeed,
+                    try TrainingCheckpoint.save(trainer, dataSeed: dataSeed,
                                                 batchesDrawn: drawn, lastLoss: lastLoss, to: checkpointFolder)
                 }
                 return Outcome(batchesDrawn: drawn, interrupted: true)
@@ -56,12 +56,46 @@ public struct PriorTrainingRun {
             lastLoss = r.loss.total
             let save = !r.step.skipped && (optimizer.step % saveEvery == 0 || optimizer.step == steps)
             if save {
-                try TrainingCheckpoint.save(model: trainer.model, optimizer: optimizer, dataSeed: dataSeed,
+                try TrainingCheckpoint.save(trainer, dataSeed: dataSeed,
                                             batchesDrawn: drawn, lastLoss: lastLoss, to: checkpointFolder)
             }
             unsaved = !save
             onStep(StepEvent(step: optimizer.step, steps: steps, loss: r.loss, report: r.step, saved: save))
         }
         return Outcome(batchesDrawn: drawn, interrupted: false)
+    }
+}
+
+/// One optimizer step of a prior on one batch: loss, gradients, clipping, Adam.
+public struct PriorTrainer {
+    public let model: TrainablePrior
+    public let optimizer: AdamOptimizer
+    /// The weights' moving average, stepped after each optimizer step (nil: hps.ema off).
+    public let ema: ExponentialMovingAverage?
+
+    public init(model: TrainablePrior, optimizer: AdamOptimizer, ema: ExponentialMovingAverage? = nil) {
+        self.model = model
+        self.optimizer = optimizer
+        self.ema = ema
+    }
+
+    /// A fresh trainer for `model`: Adam with the hps's settings, and the moving average when hps.ema is on.
+    public static func make(_ model: TrainablePrior) throws -> PriorTrainer {
+        let ema = try model.hps.has("ema") && model.hps.bool("ema")
+        return PriorTrainer(model: model, optimizer: AdamOptimizer(settings: try AdamSettings(hps: model.hps)),
+                            ema: ema ? ExponentialMovingAverage(parameters: model.distinctParameters, mu: try ExponentialMovingAverage.mu(hps: model.hps)) : nil)
+    }
+
+    public struct Report: Sendable {
+        public let loss: PriorLoss
+        public let step: AdamOptimizer.StepReport
+    }
+
+    @discardableResult
+    public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int) throws -> Report {
+        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch)
+        let report = optimizer.update(model.parameters, grads: grads)
+        if !report.skipped { ema?.step(model.distinctParameters) }
+        return Report(loss: loss, step: report)
     }
 }

@@ -60,10 +60,11 @@ public final class TrainablePrior: @unchecked Sendable {
     /// A model folder (config.json + weights.safetensors) read into owned copies (widened to float32).
     /// `settings` overlays training settings (bs, lr, …) on the folder's hyperparameters; the architecture
     /// stays the folder's.
-    public static func load(folder: String, settings: Hyperparameters? = nil) throws -> TrainablePrior {
+    public static func load(folder: String, settings: Hyperparameters? = nil,
+                            weightsFile: String = "weights.safetensors") throws -> TrainablePrior {
         let model = try ModelConfig.load(folder: folder)
         guard model.kind == .prior else { throw JukeboxError(folder, "kind is \(model.kind.rawValue), expected prior") }
-        let file = try SafetensorsFile(path: (folder as NSString).appendingPathComponent("weights.safetensors"))
+        let file = try SafetensorsFile(path: (folder as NSString).appendingPathComponent(weightsFile))
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name).copy() }
         var hps = model.hps

@@ -14,31 +14,44 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var batchesDrawn: Int
     /// The last logged loss (bits per token), for the record.
     public var lastLoss: Double?
+    /// The moving average's decay when weights.safetensors holds the average (raw weights then in
+    /// training_weights.safetensors); nil without one.
+    public var emaMu: Float?
 
     enum CodingKeys: String, CodingKey {
         case format, step, settings, parameterSteps = "parameter_steps", dataSeed = "data_seed"
-        case batchesDrawn = "batches_drawn", lastLoss = "last_loss"
+        case batchesDrawn = "batches_drawn", lastLoss = "last_loss", emaMu = "ema_mu"
     }
 }
 
 /// A training checkpoint is a model folder (config.json + weights.safetensors, loadable wherever a prior is)
 /// plus optimizer.safetensors (Adam's moments, `exp_avg.<key>` and `exp_avg_sq.<key>`) and training.json.
-/// It is written into a hidden folder beside the target and swapped in, so a crash never leaves a mix of
-/// two steps; resuming from it continues bit for bit.
+/// With a moving average (hps.ema), weights.safetensors holds the average, as the reference's checkpoints
+/// do, and training_weights.safetensors the weights the optimizer goes on from. It is written into a hidden
+/// folder beside the target and swapped in, so a crash never leaves a mix of two steps; resuming from it
+/// continues bit for bit.
 public enum TrainingCheckpoint {
-    public static func save(model: TrainablePrior, optimizer: AdamOptimizer, dataSeed: UInt64, batchesDrawn: Int,
-                            lastLoss: Double?, to folder: String) throws {
+    public static func save(_ trainer: PriorTrainer, dataSeed: UInt64, batchesDrawn: Int, lastLoss: Double?,
+                            to folder: String) throws {
+        let model = trainer.model, optimizer = trainer.optimizer
         let (work, output) = try StagingFolder.make(beside: folder, purpose: "checkpoint")
         let fm = FileManager.default
         do {
             try ModelConfig(kind: .prior, hps: model.hps).write(folder: work)
-            var weights = SafetensorsWriter()
-            for (key, t) in model.parameters { weights.add(key, t) }
+            var weights = SafetensorsWriter(), raw = SafetensorsWriter()
+            for (key, t) in model.parameters {
+                raw.add(key, t)
+                // A tied x_out is saved with x_emb's average.
+                let tied = model.distinctParameters.first { $0.tensor.storage === t.storage }!.key
+                weights.add(key, trainer.ema?.state[tied] ?? t)
+            }
             try weights.write(to: work + "/weights.safetensors")
+            if trainer.ema != nil { try raw.write(to: work + "/training_weights.safetensors") }
             let (moments, steps) = optimizer.stateTensors()
             try moments.write(to: work + "/optimizer.safetensors")
             let state = TrainingState(step: optimizer.step, settings: optimizer.settings, parameterSteps: steps,
-                                      dataSeed: dataSeed, batchesDrawn: batchesDrawn, lastLoss: lastLoss)
+                                      dataSeed: dataSeed, batchesDrawn: batchesDrawn, lastLoss: lastLoss,
+                                      emaMu: trainer.ema?.mu)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(encoder.encode(state), to: work + "/training.json")
@@ -55,8 +68,9 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// The model, its optimizer (settings as saved) and the state, from a checkpoint folder.
-    public static func load(folder: String) throws -> (TrainablePrior, AdamOptimizer, TrainingState) {
+    /// The trainer (model, optimizer with its settings as saved, moving average) and the state, from a
+    /// checkpoint folder.
+    public static func load(folder: String) throws -> (PriorTrainer, TrainingState) {
         let path = folder + "/training.json"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw JukeboxError(path, "missing: \(folder) is not a training checkpoint")
@@ -68,7 +82,15 @@ public enum TrainingCheckpoint {
         guard state.format <= TrainingState.currentFormat else {
             throw JukeboxError(path, "format \(state.format) is newer than this program reads (\(TrainingState.currentFormat))")
         }
-        let model = try TrainablePrior.load(folder: folder)
+        var ema: ExponentialMovingAverage? = nil
+        let model: TrainablePrior
+        if let mu = state.emaMu {
+            model = try TrainablePrior.load(folder: folder, weightsFile: "training_weights.safetensors")
+            let averages = try TrainablePrior.load(folder: folder)
+            ema = ExponentialMovingAverage(state: Dictionary(uniqueKeysWithValues: averages.distinctParameters.map { ($0.key, $0.tensor) }), mu: mu)
+        } else {
+            model = try TrainablePrior.load(folder: folder)
+        }
         let optimizer = AdamOptimizer(settings: state.settings)
         let keys = Set(model.parameters.map(\.key))
         if let unknown = state.parameterSteps.keys.first(where: { !keys.contains($0) }) {
@@ -76,29 +98,6 @@ public enum TrainingCheckpoint {
         }
         try optimizer.restore(step: state.step, steps: state.parameterSteps,
                               file: SafetensorsFile(path: folder + "/optimizer.safetensors"))
-        return (model, optimizer, state)
-    }
-}
-
-/// One optimizer step of a prior on one batch: loss, gradients, clipping, Adam.
-public struct PriorTrainer {
-    public let model: TrainablePrior
-    public let optimizer: AdamOptimizer
-
-    public init(model: TrainablePrior, optimizer: AdamOptimizer) {
-        self.model = model
-        self.optimizer = optimizer
-    }
-
-    public struct Report: Sendable {
-        public let loss: PriorLoss
-        public let step: AdamOptimizer.StepReport
-    }
-
-    @discardableResult
-    public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int) throws -> Report {
-        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch)
-        let report = optimizer.update(model.parameters, grads: grads)
-        return Report(loss: loss, step: report)
+        return (PriorTrainer(model: model, optimizer: optimizer, ema: ema), state)
     }
 }
