@@ -64,7 +64,8 @@ struct TrainVQVAE: ParsableCommand {
                 let model = try TrainableVQVAE.load(folder: initFrom, bandwidth: try Bandwidth.measure([probe]),
                                                     sampleLength: corpus.sampleLength, seed: seed, settings: hps)
                 trainer = try VQVAETrainer(model: model, optimizer: AdamOptimizer(settings: try AdamSettings(hps: hps)),
-                                           data: corpus, batchSize: hps.has("bs") ? try hps.int("bs") : 1, dataSeed: seed)
+                                           data: corpus, batchSize: hps.has("bs") ? try hps.int("bs") : 1, dataSeed: seed,
+                                           ema: VQVAETrainer.averaging(model, hps))
             } else {
                 trainer = try VQVAETrainer.start(hps: hps, data: corpus, seed: seed)
             }

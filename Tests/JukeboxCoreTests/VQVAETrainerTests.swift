@@ -104,15 +104,16 @@ final class VQVAETrainerTests: XCTestCase {
         XCTAssertEqual(try resumed.evaluate(x).loss.total, try trainer.model.evaluate(x).loss.total, accuracy: 1e-9)
     }
 
-    /// Saved after two steps and resumed for two more, a run ends with the same weights, moments and
-    /// codebooks, bit for bit, as four steps straight.
+    /// Saved after two steps and resumed for two more, a run ends with the same weights, averages, moments
+    /// and codebooks, bit for bit, as four steps straight; the saved model's weights are the averages.
     func testResumingFromACheckpointIsExact() throws {
         let folder = try Self.corpus()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let data = try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 2048)
-        let straight = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 4, bandwidthItems: 8)
+        let hps = Self.hps.with(["ema": true, "mu": 0.5])
+        let straight = try VQVAETrainer.start(hps: hps, data: data, seed: 4, bandwidthItems: 8)
         for _ in 0..<4 { try straight.step() }
-        let first = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 4, bandwidthItems: 8)
+        let first = try VQVAETrainer.start(hps: hps, data: data, seed: 4, bandwidthItems: 8)
         for _ in 0..<2 { try first.step() }
         try VQVAECheckpoint.save(first, lastLoss: nil, to: folder + "/ckpt")
         let resumed = try VQVAECheckpoint.load(folder: folder + "/ckpt", data: data)
@@ -122,6 +123,12 @@ final class VQVAETrainerTests: XCTestCase {
         for ((key, a), (_, b)) in zip(straight.model.parameters, resumed.model.parameters) {
             XCTAssertEqual(a.toArray(), b.toArray(), key)
         }
+        for (key, a) in straight.ema!.state { XCTAssertEqual(a.toArray(), resumed.ema!.state[key]?.toArray(), "average of \(key)") }
+        try VQVAECheckpoint.save(resumed, lastLoss: nil, to: folder + "/ckpt")
+        let published = try VQVAE(folder: folder + "/ckpt")
+        let key = "decoders.0.out.bias"
+        XCTAssertEqual(published.decoders[0].out.bias.toArray(), straight.ema!.state[key]!.toArray(), "weights.safetensors holds the average")
+        XCTAssertNotEqual(published.decoders[0].out.bias.toArray(), straight.model.parameters.first { $0.key == key }!.tensor.toArray())
         for (a, b) in zip(straight.model.bottlenecks, resumed.model.bottlenecks) {
             XCTAssertEqual(a.kSum.toArray(), b.kSum.toArray())
             XCTAssertEqual(a.kElem, b.kElem)

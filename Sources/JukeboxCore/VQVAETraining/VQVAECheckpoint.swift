@@ -16,7 +16,9 @@ struct VQVAETrainingExtras: Codable {
 /// VQ-VAE is) plus training.json (the optimizer's and the data's position, as the priors' checkpoints
 /// hold it), optimizer.safetensors (Adam's moments, and each codebook's running sums as
 /// `bottleneck.level_blocks.{L}.k_sum` and `.k_elem`) and vqvae_training.json (bandwidth, codebook
-/// draws). Written beside the target and swapped in whole; resuming continues bit for bit.
+/// draws). With a moving average of the weights, weights.safetensors holds the average (the model the
+/// reference publishes) and training_weights.safetensors the weights the optimizer goes on from.
+/// Written beside the target and swapped in whole; resuming continues bit for bit.
 public enum VQVAECheckpoint {
     public static func save(_ trainer: VQVAETrainer, lastLoss: Double?, to folder: String) throws {
         let (work, output) = try StagingFolder.make(beside: folder, purpose: "checkpoint")
@@ -24,7 +26,12 @@ public enum VQVAECheckpoint {
         do {
             let model = trainer.model
             try ModelConfig(kind: .vqvae, hps: model.hps).write(folder: work)
-            try model.weightsWriter().write(to: work + "/weights.safetensors")
+            if trainer.ema != nil {
+                try model.weightsWriter().write(to: work + "/training_weights.safetensors")
+                try trainer.withAveragedWeights { try model.weightsWriter().write(to: work + "/weights.safetensors") }
+            } else {
+                try model.weightsWriter().write(to: work + "/weights.safetensors")
+            }
             var (moments, steps) = trainer.optimizer.stateTensors()
             for (level, b) in model.bottlenecks.enumerated() {
                 moments.add("bottleneck.level_blocks.\(level).k_sum", b.kSum)
@@ -32,7 +39,8 @@ public enum VQVAECheckpoint {
             }
             try moments.write(to: work + "/optimizer.safetensors")
             let state = TrainingState(step: trainer.optimizer.step, settings: trainer.optimizer.settings, parameterSteps: steps,
-                                      dataSeed: trainer.dataSeed, batchesDrawn: trainer.batchesDrawn, lastLoss: lastLoss)
+                                      dataSeed: trainer.dataSeed, batchesDrawn: trainer.batchesDrawn, lastLoss: lastLoss,
+                                      emaMu: trainer.ema?.mu)
             let bw = model.objective.bandwidth
             let extras = VQVAETrainingExtras(l1: bw.l1, l2: bw.l2, spec: bw.spec, codebooks: model.bottlenecks.map {
                 .init(initialised: $0.initialised, draws: $0.draws, threshold: $0.threshold)
@@ -72,10 +80,14 @@ public enum VQVAECheckpoint {
         let extras = try read("vqvae_training.json", VQVAETrainingExtras.self)
         let config = try ModelConfig.load(folder: folder)
         guard config.kind == .vqvae else { throw JukeboxError(folder, "kind is \(config.kind.rawValue), expected vqvae") }
-        let store = try WeightStore(folder: folder)
-        var tensors: [String: Tensor] = [:]
-        for (key, shape) in try VQVAE.parameterShapes(config.hps) { tensors[key] = try store.take(key, shape).copy() }
-        try store.finish()
+        func weights(_ file: String) throws -> [String: Tensor] {
+            let store = try WeightStore(file: SafetensorsFile(path: folder + "/" + file))
+            var tensors: [String: Tensor] = [:]
+            for (key, shape) in try VQVAE.parameterShapes(config.hps) { tensors[key] = try store.take(key, shape).copy() }
+            try store.finish()
+            return tensors
+        }
+        let tensors = try weights(state.emaMu == nil ? "weights.safetensors" : "training_weights.safetensors")
         let model = try TrainableVQVAE(hps: config.hps, tensors: tensors,
                                        bandwidth: Bandwidth(l1: extras.l1, l2: extras.l2, spec: extras.spec), seed: state.dataSeed)
         guard extras.codebooks.count == model.bottlenecks.count else {
@@ -98,8 +110,14 @@ public enum VQVAECheckpoint {
             throw JukeboxError(folder + "/training.json", "optimizer state for \(unknown), which the model does not have")
         }
         try optimizer.restore(step: state.step, steps: state.parameterSteps, file: file)
+        var ema: ExponentialMovingAverage? = nil
+        if let mu = state.emaMu {
+            let averages = try weights("weights.safetensors")
+            ema = ExponentialMovingAverage(state: Dictionary(uniqueKeysWithValues: model.trainableParameters.map { ($0.key, averages[$0.key]!) }),
+                                           mu: mu)
+        }
         let bs = config.hps.has("bs") ? try config.hps.int("bs") : 1
-        let trainer = try VQVAETrainer(model: model, optimizer: optimizer, data: data, batchSize: bs, dataSeed: state.dataSeed)
+        let trainer = try VQVAETrainer(model: model, optimizer: optimizer, data: data, batchSize: bs, dataSeed: state.dataSeed, ema: ema)
         trainer.batchesDrawn = state.batchesDrawn
         return trainer
     }

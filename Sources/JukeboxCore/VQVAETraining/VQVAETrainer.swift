@@ -19,17 +19,22 @@ public final class VQVAETrainer: @unchecked Sendable {
     public let data: VQVAETrainingData
     public let batchSize: Int
     public let dataSeed: UInt64
+    /// The reference's moving average of the weights (hps ema; mu, or 1 − bs/8000): the model it evaluates
+    /// and saves. The codebooks are buffers, outside it, as in the reference.
+    public let ema: ExponentialMovingAverage?
     /// Batches drawn so far (the index of the next one).
     public internal(set) var batchesDrawn = 0
     let grads = Gradients()
 
-    public init(model: TrainableVQVAE, optimizer: AdamOptimizer, data: VQVAETrainingData, batchSize: Int, dataSeed: UInt64) throws {
+    public init(model: TrainableVQVAE, optimizer: AdamOptimizer, data: VQVAETrainingData, batchSize: Int, dataSeed: UInt64,
+                ema: ExponentialMovingAverage? = nil) throws {
         guard batchSize > 0 else { throw JukeboxError("bs", "batch size must be at least 1, got \(batchSize)") }
         let top = model.config.hopLengths.last!
         guard data.sampleLength % top == 0 else {
             throw JukeboxError("sample_length", "\(data.sampleLength) is not a multiple of the top level's hop \(top)")
         }
         (self.model, self.optimizer, self.data, self.batchSize, self.dataSeed) = (model, optimizer, data, batchSize, dataSeed)
+        self.ema = ema
     }
 
     /// A fresh run from hyperparameters: the architecture, the objective, sample_length, bs and the
@@ -42,7 +47,13 @@ public final class VQVAETrainer: @unchecked Sendable {
         let model = try TrainableVQVAE.random(hps: hps, bandwidth: bandwidth, seed: seed)
         let bs = hps.has("bs") ? try hps.int("bs") : 1
         return try VQVAETrainer(model: model, optimizer: AdamOptimizer(settings: AdamSettings(hps: hps)), data: data,
-                                batchSize: bs, dataSeed: seed)
+                                batchSize: bs, dataSeed: seed, ema: averaging(model, hps))
+    }
+
+    /// The weights' moving average when hps.ema is set.
+    public static func averaging(_ model: TrainableVQVAE, _ hps: Hyperparameters) throws -> ExponentialMovingAverage? {
+        guard hps.has("ema"), try hps.bool("ema") else { return nil }
+        return ExponentialMovingAverage(parameters: model.trainableParameters, mu: try ExponentialMovingAverage.mu(hps: hps))
     }
 
     public struct StepReport: Sendable {
@@ -58,11 +69,27 @@ public final class VQVAETrainer: @unchecked Sendable {
         grads.zero()
         let loss = try model.accumulateGradients(x, into: grads)
         let report = optimizer.update(model.trainableParameters, grads: model.namedGradients(grads))
+        if !report.skipped { ema?.step(model.trainableParameters) }
         return StepReport(loss: loss, optimizer: report)
     }
 
-    /// Reconstruction of the held-out crops (`perSong` per test song) at every level, codebooks unchanged.
+    /// Runs `body` with the averaged weights in the model (the reference's ema.swap()), then puts the
+    /// trained ones back.
+    public func withAveragedWeights<T>(_ body: () throws -> T) rethrows -> T {
+        guard let ema else { return try body() }
+        let raw = model.trainableParameters.map { ($0.tensor, $0.tensor.copy()) }
+        for (key, t) in model.trainableParameters { if let a = ema.state[key] { t.data.update(from: a.data, count: t.count) } }
+        defer { for (t, saved) in raw { t.data.update(from: saved.data, count: t.count) } }
+        return try body()
+    }
+
+    /// Reconstruction of the held-out crops (`perSong` per test song) at every level, codebooks unchanged,
+    /// with the averaged weights when there are any (as the reference tests).
     public func evaluate(perSong: Int = 2) throws -> [VQVAELevelEvaluation] {
+        try withAveragedWeights { try evaluateCurrent(perSong: perSong) }
+    }
+
+    func evaluateCurrent(perSong: Int) throws -> [VQVAELevelEvaluation] {
         let items = data.heldOut(perSong: perSong)
         guard !items.isEmpty else { throw JukeboxError("data", "the corpus holds no held-out (test) songs") }
         guard data.sampleLength > SpectralLoss.defaultSTFT.nFFT / 2 else {
