@@ -5,7 +5,7 @@ import JukeboxCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed on random weights of a given shape.",
-        subcommands: [BenchPrior.self, BenchVQVAE.self, BenchSample.self])
+        subcommands: [BenchPrior.self, BenchVQVAE.self, BenchSample.self, BenchVQVAETrain.self])
 }
 
 struct BenchVQVAE: ParsableCommand {

@@ -4,8 +4,8 @@ import JukeboxCore
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train models on code files.",
-        subcommands: [TrainPrior.self, TrainLabel.self])
+        abstract: "Train models: priors on code files, the VQ-VAE on a corpus folder.",
+        subcommands: [TrainPrior.self, TrainLabel.self, TrainVQVAE.self])
 }
 
 struct TrainPrior: ParsableCommand {
