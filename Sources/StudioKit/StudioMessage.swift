@@ -21,6 +21,8 @@ public enum StudioMessage: Sendable, Equatable {
     case candidatesReady([[Int]])
     /// The session was written to disk.
     case saved
+    /// The audition player's state changed (or it played another chunk).
+    case playback(PlaybackReport)
     /// An effect failed; shown on the status line.
     case failed(String)
     case tick
@@ -63,6 +65,11 @@ public enum StudioEffect: Sendable, Equatable {
     /// Audition codes of `level` over `range` positions (for a candidate: its index).
     case play(level: Int, range: Range<Int>, candidate: Int?)
     case stopPlayback
+    /// Audition the decoded render of `level` over audio `samples` (from an `audioDecoded` event).
+    case playRender(level: Int, samples: Range<Int>)
+    case togglePause
+    /// Move the play position by `seconds` (negative: back).
+    case seek(seconds: Double)
     /// Leave the studio. `confirm` is true when the person confirmed dropping unsaved work.
     case quit(confirm: Bool)
 }

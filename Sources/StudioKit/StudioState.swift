@@ -91,6 +91,13 @@ public struct StudioState: Sendable {
     public var rounds = 0
     public var history: [SegmentRecord] = []
 
+    // Audition: what was decoded while sampling, the pick, the player (see Audition.swift).
+    public var renders: [RenderInfo] = []
+    public var selectedRender = 0
+    public var playback = PlaybackState()
+    /// The model's sample rate (for the times of renders).
+    public var sampleRate = 44100
+
     public var status = ""
     /// Unsaved work exists (sampled or kept since the last save).
     public var dirty = false

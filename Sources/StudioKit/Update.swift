@@ -19,6 +19,8 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.sampling = false
         if state.screen == .help { state.underHelp = .candidates } else { state.screen = .candidates }
         state.status = "\(list.count) candidates: audition, keep one or resample"
+    case .playback(let report):
+        applyPlayback(report, to: &state)
     case .saved:
         state.dirty = false
         state.status = "saved"
@@ -220,6 +222,8 @@ private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
     for i in state.lanes.indices { state.lanes[i] = Lane(level: i, bins: state.lanes[i].bins) }
     state.candidates = []
     state.lyricSpan = ""
+    state.renders = []
+    state.selectedRender = 0
     state.sampling = true
     state.dirty = true
     state.screen = .lanes
@@ -230,6 +234,7 @@ private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
 // MARK: Lanes and candidates
 
 private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
+    if let effects = auditionKey(&state, key) { return effects }
     switch key {
     case .escape:
         if state.sampling { state.status = "cancelling…"; return [.cancelSampling] }
@@ -280,6 +285,7 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         state.status = "undone"
         return [.undo]
     case .escape, .tab: state.screen = .lanes
+    case .left, .right, .char("s"): return auditionKey(&state, key) ?? []
     case .char("?"): toggleHelp(&state)
     case .char("q"): return requestQuit(&state)
     default: break
@@ -315,8 +321,8 @@ private func apply(_ event: GenerationEvent, to state: inout StudioState) {
         guard state.lanes.indices.contains(level) else { return }
         state.lanes[level].finished = true
         if level == 0 { state.sampling = false; state.status = "done" }
-    case .audioDecoded(let level, _, _):
-        state.status = "level \(level): preview decoded"
+    case .audioDecoded(let level, let samples, _):
+        addRender(&state, level: level, samples: samples)
     case .progress(let level, let done, let total, let tps, let eta):
         guard state.lanes.indices.contains(level), total >= 0 else { return }
         state.lanes[level].total = total

@@ -47,7 +47,7 @@ func renderChrome(_ state: StudioState, screen: Screen, into grid: inout CellGri
 
     let statusRow = grid.height - 2
     if !state.status.isEmpty {
-        grid.put(state.status, x: 1, y: statusRow, role: state.confirmingQuit || state.status.hasPrefix("error") ? .warning : .dim,
+        grid.put(state.status, x: 1, y: statusRow, role: state.confirmingQuit || state.status.hasPrefix("error") ? .warning : .status,
                  maxWidth: grid.width - 2)
     }
     let keys = state.confirmingQuit ? [("y", "quit without saving"), ("n", "stay")]
@@ -69,8 +69,8 @@ public func footerKeys(_ screen: Screen) -> [(key: String, what: String)] {
         return [("Tab", "field"), ("Enter", "choose"), ("Ctrl-R", "sample"),
                 ("Ctrl-S", "save"), ("F1", "help"), ("Ctrl-Q", "quit")]
     case .lanes:
-        return [("Esc", "cancel/back"), ("p", "play window"), ("Tab", "candidates"), ("Ctrl-S", "save"),
-                ("?", "help"), ("q", "quit")]
+        return [("Esc", "cancel/back"), ("Enter", "play"), ("Space", "pause"), ("←→", "seek"),
+                ("Tab", "candidates"), ("?", "help"), ("q", "quit")]
     case .candidates:
         return [("↑↓", "pick"), ("Space", "audition"), ("Enter", "keep"), ("r", "resample"), ("u", "undo"),
                 ("Esc", "lanes"), ("?", "help")]
@@ -86,10 +86,12 @@ public let helpSections: [(title: String, keys: [(key: String, what: String)])] 
                   ("Enter", "pick; newline (lyrics)"), ("Esc", "close the picker"),
                   ("← →", "adjust a number"), ("0-9 Bksp", "type/erase a number"), ("?", "help (number fields)"),
                   ("Ctrl-R", "start sampling")]),
-    ("Lanes", [("Esc", "cancel, or composer"), ("p", "play current window"),
-               ("Tab", "candidates"), ("?", "help"), ("q", "quit")]),
+    ("Lanes", [("Esc", "cancel, or composer"), ("↑ ↓", "pick a render"), ("Enter", "play the render"),
+               ("Space", "pause / resume"), ("← →", "seek 5 s back/on"), ("s", "stop playing"),
+               ("p", "play current window"), ("Tab", "candidates")]),
     ("Candidates", [("↑ ↓", "choose one"), ("Space / p", "audition it"), ("Enter / k", "keep it"),
-                    ("r", "resample"), ("u", "undo the last keep"), ("Esc / Tab", "back to the lanes")]),
+                    ("r", "resample"), ("u", "undo the last keep"), ("Esc / Tab", "back to the lanes"),
+                    ("← → / s", "seek / stop playing")]),
 ]
 
 func renderHelp(into grid: inout CellGrid) {

@@ -86,13 +86,16 @@ final class EngineBridge: @unchecked Sendable {
     func start(_ fields: PromptFields) {
         lock.lock()
         if running { lock.unlock(); return }
-        let prompt: GenerationPrompt
+        var rendering: GenerationPrompt
         let labels: (Labeller, SongLabels)?
-        do { (prompt, labels) = try labelledPrompt(from: fields) } catch {
+        do { (rendering, labels) = try labelledPrompt(from: fields) } catch {
             lock.unlock()
             queue.post(.failed("\(error)"))
             return
         }
+        // Each finished window is decoded while sampling goes on, so it can be auditioned at once.
+        rendering.renderWhileSampling = true
+        let prompt = rendering
         let flag = CancelFlag()
         cancel = flag
         running = true

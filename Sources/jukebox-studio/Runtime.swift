@@ -5,9 +5,10 @@ import StudioKit
 /// The studio's loop on the UI thread: keys and engine reports in, `update` decides, effects are
 /// performed here (engine on its own thread, disk), and the rendered grid goes to the terminal.
 final class Runtime {
-    let terminal = Terminal()
+    let terminal: Terminal
     let queue = MessageQueue()
     let engine: EngineBridge
+    let audition: Audition
     var state: StudioState
     /// Where saves go; created on the first save.
     let sessionPath: String
@@ -15,19 +16,24 @@ final class Runtime {
     private var running = true
     private let signals = SignalCatcher()
 
-    init(set: ModelSet, modelPath: String, sessionPath: String) {
+    init(set: ModelSet, modelPath: String, sessionPath: String, theme: Theme) {
+        terminal = Terminal(theme: theme)
         engine = EngineBridge(set: set, modelPath: modelPath, queue: queue)
         let vocabulary = engine.vocabulary
         state = StudioState(levels: set.levels, bins: Array(repeating: set.vqvae.codebookSize, count: set.levels),
                             vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
         self.sessionPath = sessionPath
+        let device = ProcessInfo.processInfo.environment["JUKEBOX_AUDIO_DEVICE"] ?? "default"
+        audition = Audition(models: set, device: device, wavFolder: (sessionPath as NSString).appendingPathComponent("auditions"),
+                            queue: queue)
+        state.sampleRate = audition.sampleRate
     }
 
     /// Runs until the person quits or a signal arrives; returns the exit status.
     func run() -> Int32 {
         signals.install()
         terminal.start()
-        defer { terminal.restore() }
+        defer { terminal.restore(); audition.shutdown() }
         let (w, h) = terminal.size
         _ = update(&state, .resize(width: w, height: h))
         state.status = "F1 help · ctrl-r sample · ctrl-s save · ctrl-q quit"
@@ -48,6 +54,8 @@ final class Runtime {
             }
             messages += queue.drain()
             for m in messages where running {
+                // Renders' audio stays here; the state only lists them.
+                if case let .engine(.audioDecoded(level, samples, audio)) = m { audition.store(level: level, samples: samples, audio: audio) }
                 for effect in update(&state, m) { perform(effect) }
             }
             if running { terminal.draw(render(state)) }
@@ -59,6 +67,7 @@ final class Runtime {
     private func perform(_ effect: StudioEffect) {
         switch effect {
         case .startSampling(let fields):
+            audition.clearRenders()
             engine.start(fields)
         case .cancelSampling:
             engine.cancelSampling()
@@ -74,9 +83,37 @@ final class Runtime {
             running = false
         case .keepCandidate, .resample, .undo:
             state.status = "keep / resample / undo: not yet in this studio"
-        case .play, .stopPlayback:
-            state.status = "playback: not yet in this studio"
+        case .play(let level, let range, let candidate):
+            playCodes(level: level, range: range, candidate: candidate)
+        case .playRender(let level, let samples):
+            if !audition.playRender(level: level, samples: samples) { state.status = "that render is gone (a new run started)" }
+        case .togglePause:
+            audition.togglePause()
+        case .seek(let seconds):
+            audition.seek(by: seconds)
+        case .stopPlayback:
+            audition.stop()
         }
+    }
+
+    /// A window of a lane, or a candidate, decoded and played.
+    private func playCodes(level: Int, range: Range<Int>, candidate: Int?) {
+        let codes: [Int]
+        let title: String
+        let quality = RenderInfo.quality(level: level, of: state.lanes.count)
+        if let candidate, state.candidates.indices.contains(candidate) {
+            codes = state.candidates[candidate]
+            title = "candidate \(candidate + 1) L\(level) \(quality)"
+        } else if state.lanes.indices.contains(level), range.lowerBound >= 0, range.upperBound <= state.lanes[level].codes.count {
+            let lane = state.lanes[level]
+            codes = Array(lane.codes[range].prefix { $0 >= 0 })
+            title = "L\(level) window \(range.lowerBound)-\(range.upperBound) \(quality)"
+        } else {
+            return
+        }
+        state.status = "decoding \(title)…"
+        let queue = self.queue
+        audition.play(codes: codes, level: level, title: title) { queue.post(.failed("audition: \($0)")) }
     }
 
     private func save() throws {

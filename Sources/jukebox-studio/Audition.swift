@@ -1,0 +1,86 @@
+import Foundation
+import JukeboxCore
+import StudioAudio
+import StudioKit
+
+/// The studio's ears: keeps the audio of every render decoded while sampling, and plays renders,
+/// windows and candidates through the player (a sound card, else WAV files in the session folder).
+/// Called on the UI thread only; decoding codes and playing happen on other threads.
+final class Audition {
+    let vqvae: VQVAE
+    let levels: Int
+    private let player: Player
+    private let sink: FallbackSink
+    private var renders: [RenderInfo: [Float]] = [:]
+    private let decodeQueue = DispatchQueue(label: "jukebox-studio audition decode")
+
+    /// `device`: the ALSA device (JUKEBOX_AUDIO_DEVICE, else "default"); `wavFolder`: where auditions
+    /// go when it cannot open.
+    init(models: ModelSet, device: String, wavFolder: String, queue: MessageQueue) {
+        vqvae = models.vqvae
+        levels = models.levels
+        sink = FallbackSink(primary: ALSASink(device: device), fallback: WAVFileSink(folder: wavFolder))
+        player = Player(sink: sink) { report in queue.post(.playback(Self.studioReport(report))) }
+    }
+
+    var sampleRate: Int { vqvae.sampleRate }
+
+    static func studioReport(_ r: PlayerReport) -> PlaybackReport {
+        let phase: PlaybackReport.Phase
+        switch r.phase {
+        case .playing: phase = .playing
+        case .paused: phase = .paused
+        case .finished: phase = .finished
+        case .stopped: phase = .stopped
+        case .failed(let text): phase = .failed(text)
+        }
+        return PlaybackReport(phase: phase, title: r.title, position: r.position, duration: r.duration, peak: r.peak,
+                              file: r.file, fallbackReason: r.fallbackReason)
+    }
+
+    // MARK: Renders
+
+    /// Keeps a render's audio (row 0: the sample the lanes show).
+    func store(level: Int, samples: Range<Int>, audio: [[Float]]) {
+        guard let row = audio.first, !row.isEmpty else { return }
+        renders[RenderInfo(level: level, samples: samples)] = row
+    }
+
+    func clearRenders() { renders = [:] }
+
+    func playRender(level: Int, samples: Range<Int>) -> Bool {
+        let info = RenderInfo(level: level, samples: samples)
+        guard let audio = renders[info] else { return false }
+        play(samples: audio, title: info.title(levels: levels, sampleRate: sampleRate))
+        return true
+    }
+
+    // MARK: Playing (also for co-composition: a candidate's samples or codes)
+
+    /// Plays decoded audio at the model's rate, replacing whatever plays.
+    func play(samples: [Float], title: String) {
+        player.play(Clip(samples: samples, sampleRate: sampleRate, title: title))
+    }
+
+    /// Decodes `codes` of `level` on a background queue (the top level is a rough preview, lower levels
+    /// refine it), then plays them. `done` gets the error text if decoding fails.
+    func play(codes: [Int], level: Int, title: String, failed: @escaping @Sendable (String) -> Void) {
+        guard !codes.isEmpty, !codes.contains(where: { $0 < 0 }) else { failed("nothing sampled to play there yet"); return }
+        let vqvae = self.vqvae, player = self.player, rate = sampleRate
+        decodeQueue.async {
+            do {
+                let c = try LevelCodes(n: 1, t: codes.count, values: codes)
+                let audio = try PartialRender.decode(vqvae: vqvae, codes: c, level: level, range: 0..<codes.count)
+                let samples = Array(UnsafeBufferPointer(start: audio.data, count: audio.shape[1]))
+                player.play(Clip(samples: samples, sampleRate: rate, title: title))
+            } catch {
+                failed("\(error)")
+            }
+        }
+    }
+
+    func togglePause() { player.togglePause() }
+    func seek(by seconds: Double) { player.seek(by: seconds) }
+    func stop() { player.stop() }
+    func shutdown() { player.shutdown() }
+}
