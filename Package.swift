@@ -57,7 +57,7 @@ let package = Package(
         // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
         .testTarget(
             name: "JukeboxCLITests",
-            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore"]
+            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "StudioAudio"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -25,10 +25,11 @@ public struct RenderInfo: Sendable, Hashable {
             + "\(Self.time(Double(samples.lowerBound) / rate))-\(Self.time(Double(samples.upperBound) / rate))"
     }
 
-    /// m:ss.s: windows overlap, so whole seconds would give two renders one name.
+    /// m:ss.cc: windows overlap and a small model's are short, so coarser times give two renders one name.
     static func time(_ seconds: Double) -> String {
-        let tenths = Int((max(0, seconds) * 10).rounded())
-        return "\(tenths / 600):\(tenths % 600 < 100 ? "0" : "")\(tenths % 600 / 10).\(tenths % 10)"
+        let cs = Int((max(0, seconds) * 100).rounded())
+        let s = cs % 6000
+        return "\(cs / 6000):\(s < 1000 ? "0" : "")\(s / 100).\(s % 100 < 10 ? "0" : "")\(s % 100)"
     }
 }
 

@@ -22,8 +22,8 @@ final class AuditionTests: XCTestCase {
         XCTAssertEqual(s.renders, [RenderInfo(level: 2, samples: 0..<38912), RenderInfo(level: 2, samples: 19456..<58368),
                                    RenderInfo(level: 1, samples: 0..<16384)])
         XCTAssertEqual(s.renders.map { $0.title(levels: 3, sampleRate: 44100) },
-                       ["L2 top rough preview 0:00.0-0:00.9", "L2 top rough preview 0:00.4-0:01.3", "L1 middle refined 0:00.0-0:00.4"])
-        XCTAssertEqual(RenderInfo(level: 0, samples: 0..<441000).title(levels: 3, sampleRate: 44100), "L0 bottom final 0:00.0-0:10.0")
+                       ["L2 top rough preview 0:00.00-0:00.88", "L2 top rough preview 0:00.44-0:01.32", "L1 middle refined 0:00.00-0:00.37"])
+        XCTAssertEqual(RenderInfo(level: 0, samples: 0..<441000).title(levels: 3, sampleRate: 44100), "L0 bottom final 0:00.00-0:10.00")
         XCTAssertEqual(s.status, "level 1: refined decoded (Enter plays it)")
         send(&s, decodedEvents())
         XCTAssertEqual(s.renders.count, 3, "the same window decoded again is listed once")
@@ -44,11 +44,11 @@ final class AuditionTests: XCTestCase {
         XCTAssertEqual(s.selectedRender, 2, "the pick stops at the last render")
         XCTAssertEqual(send(&s, [.key(.up)]), [])
         XCTAssertEqual(send(&s, [.key(.enter)]), [.playRender(level: 2, samples: 19456..<58368)])
-        XCTAssertEqual(s.status, "playing L2 top rough preview 0:00.4-0:01.3")
+        XCTAssertEqual(s.status, "playing L2 top rough preview 0:00.44-0:01.32")
         XCTAssertEqual(send(&s, [.key(.char(" "))]), [.playRender(level: 2, samples: 19456..<58368)],
                        "Space plays the pick while nothing plays")
 
-        send(&s, [.playback(PlaybackReport(phase: .playing, title: "L2 top rough preview 0:00.4-0:01.3", position: 0.05, duration: 0.88, peak: 0.4))])
+        send(&s, [.playback(PlaybackReport(phase: .playing, title: "L2 top rough preview 0:00.44-0:01.32", position: 0.05, duration: 0.88, peak: 0.4))])
         XCTAssertEqual(s.playback.phase, .playing)
         XCTAssertEqual(send(&s, [.key(.char(" "))]), [.togglePause])
         XCTAssertEqual(send(&s, [.key(.left), .key(.right)]), [.seek(seconds: -5), .seek(seconds: 5)])
@@ -104,7 +104,7 @@ final class AuditionTests: XCTestCase {
         var s = try sampled()
         send(&s, [.key(.enter)])
         for (i, peak) in [0.1, 0.35, 0.8, 0.6, 0.95, 0.5, 0.2, 0.7].enumerated() {
-            send(&s, [.playback(PlaybackReport(phase: .playing, title: "L2 top rough preview 0:00.0-0:00.9",
+            send(&s, [.playback(PlaybackReport(phase: .playing, title: "L2 top rough preview 0:00.00-0:00.88",
                                                position: 0.05 * Double(i + 1), duration: 0.88, peak: Float(peak)))])
         }
         assertSnapshot(render(s), "lanes-playing")
@@ -112,7 +112,7 @@ final class AuditionTests: XCTestCase {
 
         var quiet = try sampled()
         send(&quiet, [.key(.down), .key(.down), .key(.enter),
-                      .playback(PlaybackReport(phase: .finished, title: "L1 middle refined 0:00.0-0:00.4",
+                      .playback(PlaybackReport(phase: .finished, title: "L1 middle refined 0:00.00-0:00.37",
                                                file: "/tmp/song/auditions/audition-l1-middle-refined-0-00-0-00.wav",
                                                fallbackReason: "ALSA default: cannot open: No such device"))])
         assertSnapshot(render(quiet), "lanes-no-sound-card")
@@ -120,10 +120,11 @@ final class AuditionTests: XCTestCase {
 }
 
 final class RenderTimeTests: XCTestCase {
-    func testTimesInTenths() {
-        XCTAssertEqual(RenderInfo.time(0), "0:00.0")
-        XCTAssertEqual(RenderInfo.time(9.96), "0:10.0")
-        XCTAssertEqual(RenderInfo.time(61.25), "1:01.3")
-        XCTAssertEqual(RenderInfo.time(-3), "0:00.0")
+    func testTimesInHundredths() {
+        XCTAssertEqual(RenderInfo.time(0), "0:00.00")
+        XCTAssertEqual(RenderInfo.time(9.996), "0:10.00")
+        XCTAssertEqual(RenderInfo.time(61.254), "1:01.25")
+        XCTAssertEqual(RenderInfo.time(0.05), "0:00.05")
+        XCTAssertEqual(RenderInfo.time(-3), "0:00.00")
     }
 }
