@@ -1,4 +1,5 @@
 import Foundation
+import JukeboxCore
 
 /// Where the studio's shipped files (themes/, presets/) live: the package folder above the executable
 /// (…/.build/debug/jukebox-studio → …/themes), found by walking up from it.
@@ -14,6 +15,24 @@ public enum StudioFiles {
             dir = (dir as NSString).deletingLastPathComponent
         }
         return nil
+    }
+
+    /// Where presets saved from the studio go: $XDG_CONFIG_HOME/jukebox/presets, else ~/.config/jukebox/presets.
+    public static func userPresetsFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".config")
+        return (config as NSString).appendingPathComponent("jukebox/presets")
+    }
+
+    /// Saves `preset` atomically as FOLDER/NAME.toml (creating the folder); returns the file.
+    public static func save(_ preset: Preset, in folder: String) throws -> String {
+        guard Preset.isValidName(preset.name) else { throw StudioFileError(preset.name, "name", "letters, digits, - and _ only") }
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw StudioFileError(folder, "", "cannot create the presets folder (\(error.localizedDescription))")
+        }
+        let file = (folder as NSString).appendingPathComponent(preset.name + ".toml")
+        try AtomicFile.write(Data(preset.toml.utf8), to: file)
+        return file
     }
 
     /// The running executable's real path (symlinks resolved), for `packageFolder`.

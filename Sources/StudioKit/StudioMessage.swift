@@ -21,6 +21,10 @@ public enum StudioMessage: Sendable, Equatable {
     case candidatesReady([[Int]])
     /// The session was written to disk.
     case saved
+    /// The presets folders were read (for the preset overlay).
+    case presetsListed([PresetEntry])
+    /// A preset was written to `file`.
+    case presetSaved(name: String, file: String)
     /// The audition player's state changed (or it played another chunk).
     case playback(PlaybackReport)
     /// An effect failed; shown on the status line.
@@ -70,6 +74,10 @@ public enum StudioEffect: Sendable, Equatable {
     case togglePause
     /// Move the play position by `seconds` (negative: back).
     case seek(seconds: Double)
+    /// Read the presets folders (answered by `.presetsListed`).
+    case listPresets
+    /// Write the preset atomically into the user's presets folder (answered by `.presetSaved` or `.failed`).
+    case savePreset(Preset)
     /// Leave the studio. `confirm` is true when the person confirmed dropping unsaved work.
     case quit(confirm: Bool)
 }

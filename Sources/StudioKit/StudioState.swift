@@ -78,6 +78,8 @@ public struct StudioState: Sendable {
     public var candidateCount = 3
     public var focus: ComposerField = .genre
     public var picker: Picker? = nil
+    /// The preset overlay (PresetMenu.swift), when open.
+    public var presetMenu: PresetMenu? = nil
 
     // Lanes, top level last.
     public var lanes: [Lane]

@@ -19,6 +19,11 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.sampling = false
         if state.screen == .help { state.underHelp = .candidates } else { state.screen = .candidates }
         state.status = "\(list.count) candidates: audition, keep one or resample"
+    case .presetsListed(let entries):
+        state.presetMenu?.entries = entries
+        if let menu = state.presetMenu { state.presetMenu?.selected = min(menu.selected, max(0, entries.count - 1)) }
+    case .presetSaved(let name, let file):
+        state.status = "saved preset \(name) to \(file)"
     case .playback(let report):
         applyPlayback(report, to: &state)
     case .saved:
@@ -91,6 +96,7 @@ private func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
 private func isTextField(_ f: ComposerField) -> Bool { f == .genre || f == .artist || f == .lyrics }
 
 private func composerKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
+    if let effects = presetKey(&state, key) { return effects }
     let field = state.focus
     switch key {
     case .tab: moveFocus(&state, by: 1)

@@ -7,7 +7,9 @@ public func render(_ state: StudioState, into grid: inout CellGrid) {
     }
     let screen = state.screen == .help ? state.underHelp : state.screen
     switch screen {
-    case .composer, .help: renderComposer(state, into: &grid)
+    case .composer, .help:
+        renderComposer(state, into: &grid)
+        if let menu = state.presetMenu, state.screen == .composer { renderPresetMenu(menu, into: &grid) }
     case .lanes: renderLanes(state, into: &grid)
     case .candidates: renderCandidates(state, into: &grid)
     }
@@ -67,7 +69,7 @@ public func footerKeys(_ screen: Screen) -> [(key: String, what: String)] {
     switch screen {
     case .composer:
         return [("Tab", "field"), ("Enter", "choose"), ("Ctrl-R", "sample"),
-                ("Ctrl-S", "save"), ("F1", "help"), ("Ctrl-Q", "quit")]
+                ("Ctrl-S", "save"), ("F1", "help"), ("Ctrl-Q", "quit"), ("Ctrl-O", "presets")]
     case .lanes:
         return [("Esc", "cancel/back"), ("Enter", "play"), ("Space", "pause"), ("←→", "seek"),
                 ("Tab", "candidates"), ("?", "help"), ("q", "quit")]
@@ -85,7 +87,7 @@ public let helpSections: [(title: String, keys: [(key: String, what: String)])] 
     ("Composer", [("Tab/S-Tab", "next/previous field"), ("↑ ↓", "picker, else field"),
                   ("Enter", "pick; newline (lyrics)"), ("Esc", "close the picker"),
                   ("← →", "adjust a number"), ("0-9 Bksp", "type/erase a number"), ("?", "help (number fields)"),
-                  ("Ctrl-R", "start sampling")]),
+                  ("Ctrl-R", "start sampling"), ("Ctrl-O", "load a preset"), ("Ctrl-P", "save as preset")]),
     ("Lanes", [("Esc", "cancel, or composer"), ("↑ ↓", "pick a render"), ("Enter", "play the render"),
                ("Space", "pause / resume"), ("← →", "seek 5 s back/on"), ("s", "stop playing"),
                ("p", "play current window"), ("Tab", "candidates")]),

@@ -79,6 +79,15 @@ final class Runtime {
             } catch {
                 _ = update(&state, .failed("\(error)"))
             }
+        case .listPresets:
+            _ = update(&state, .presetsListed(PresetEntry.list(folders: presetFolders)))
+        case .savePreset(let preset):
+            do {
+                let file = try StudioFiles.save(preset, in: StudioFiles.userPresetsFolder())
+                _ = update(&state, .presetSaved(name: preset.name, file: file))
+            } catch {
+                _ = update(&state, .failed("\(error)"))
+            }
         case .quit:
             running = false
         case .keepCandidate, .resample, .undo:
@@ -94,6 +103,12 @@ final class Runtime {
         case .stopPlayback:
             audition.stop()
         }
+    }
+
+    /// Saved presets first (a saved name hides a shipped one), then the package's presets/.
+    private var presetFolders: [String] {
+        [StudioFiles.userPresetsFolder()]
+            + [StudioFiles.packageFolder(named: "presets", from: StudioFiles.executablePath)].compactMap { $0 }
     }
 
     /// A window of a lane, or a candidate, decoded and played.
