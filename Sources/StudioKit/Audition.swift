@@ -11,6 +11,10 @@ public struct RenderInfo: Sendable, Hashable {
         self.samples = samples
     }
 
+    /// Renders kept (newest): a long song's bottom level has hundreds of windows, each tens of
+    /// thousands of samples; the runtime keeps the same number of their audio.
+    public static let kept = 96
+
     /// What the level's decode is worth to a listener: the top level is a rough preview, each level
     /// below refines it, the bottom level is the finished sound.
     public static func quality(level: Int, of levels: Int) -> String {
@@ -75,7 +79,13 @@ public let seekSeconds = 5.0
 func addRender(_ state: inout StudioState, level: Int, samples: Range<Int>) {
     guard state.lanes.indices.contains(level), !samples.isEmpty, samples.lowerBound >= 0 else { return }
     let render = RenderInfo(level: level, samples: samples)
-    if !state.renders.contains(render) { state.renders.append(render) }
+    if !state.renders.contains(render) {
+        state.renders.append(render)
+        if state.renders.count > RenderInfo.kept {
+            state.renders.removeFirst(state.renders.count - RenderInfo.kept)
+            state.selectedRender = max(0, state.selectedRender - 1)
+        }
+    }
     let quality = RenderInfo.quality(level: level, of: state.lanes.count)
     state.status = "level \(level): \(quality) decoded (Enter plays it)"
 }

@@ -12,6 +12,8 @@ final class Audition {
     private let player: Player
     private let sink: FallbackSink
     private var renders: [RenderInfo: [Float]] = [:]
+    /// Oldest first, so the store keeps the same renders as the list on screen (RenderInfo.kept).
+    private var order: [RenderInfo] = []
     private let decodeQueue = DispatchQueue(label: "jukebox-studio audition decode")
 
     /// `device`: the ALSA device (JUKEBOX_AUDIO_DEVICE, else "default"); `wavFolder`: where auditions
@@ -43,10 +45,15 @@ final class Audition {
     /// Keeps a render's audio (row 0: the sample the lanes show).
     func store(level: Int, samples: Range<Int>, audio: [[Float]]) {
         guard let row = audio.first, !row.isEmpty else { return }
-        renders[RenderInfo(level: level, samples: samples)] = row
+        let info = RenderInfo(level: level, samples: samples)
+        if renders.updateValue(row, forKey: info) == nil { order.append(info) }
+        while order.count > RenderInfo.kept { renders[order.removeFirst()] = nil }
     }
 
-    func clearRenders() { renders = [:] }
+    func clearRenders() {
+        renders = [:]
+        order = []
+    }
 
     func playRender(level: Int, samples: Range<Int>) -> Bool {
         let info = RenderInfo(level: level, samples: samples)
@@ -60,6 +67,12 @@ final class Audition {
     /// Plays decoded audio at the model's rate, replacing whatever plays.
     func play(samples: [Float], title: String) {
         player.play(Clip(samples: samples, sampleRate: sampleRate, title: title))
+    }
+
+    /// Plays audio decoded from `level`, titled by what that level is worth ("L2 top rough preview …").
+    func play(samples: [Float], level: Int, label: String) {
+        let quality = RenderInfo.quality(level: level, of: levels)
+        play(samples: samples, title: "L\(level) \(quality) \(label)")
     }
 
     /// Decodes `codes` of `level` on a background queue (the top level is a rough preview, lower levels

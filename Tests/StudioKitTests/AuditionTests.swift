@@ -128,3 +128,16 @@ final class RenderTimeTests: XCTestCase {
         XCTAssertEqual(RenderInfo.time(-3), "0:00.00")
     }
 }
+
+final class RenderListBoundTests: XCTestCase {
+    func testTheListKeepsTheNewestRenders() throws {
+        var s = try studio()
+        send(&s, [.key(.ctrl("r"))])
+        for i in 0..<(RenderInfo.kept + 10) {
+            send(&s, [.engine(.audioDecoded(level: 0, samples: (i * 100)..<(i * 100 + 400), audio: []))])
+        }
+        XCTAssertEqual(s.renders.count, RenderInfo.kept)
+        XCTAssertEqual(s.renders.first?.samples.lowerBound, 1000, "the ten oldest went")
+        XCTAssertEqual(s.renders.last?.samples.lowerBound, (RenderInfo.kept + 9) * 100)
+    }
+}
