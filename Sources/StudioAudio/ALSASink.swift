@@ -29,8 +29,15 @@ public final class ALSASink: AudioSink {
         close()
         jukebox_alsa_clear_error()
         var handle: OpaquePointer?
-        let rc = snd_pcm_open(&handle, device, SND_PCM_STREAM_PLAYBACK, 0)
+        // Opened non-blocking so a card another program holds fails at once ("busy": the WAV fallback)
+        // instead of waiting for it; writes then block again, which paces the playback thread.
+        let rc = snd_pcm_open(&handle, device, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
         guard rc >= 0, let handle else { throw failure("cannot open", rc) }
+        let blocking = snd_pcm_nonblock(handle, 0)
+        guard blocking >= 0 else {
+            snd_pcm_close(handle)
+            throw failure("cannot switch to blocking writes", blocking)
+        }
         let alsaFormat = format == .s16LE ? SND_PCM_FORMAT_S16_LE : SND_PCM_FORMAT_FLOAT_LE
         // soft_resample 1: a card that cannot run at the model's rate gets ALSA's resampler.
         let set = snd_pcm_set_params(handle, alsaFormat, SND_PCM_ACCESS_RW_INTERLEAVED, UInt32(channels),

@@ -86,7 +86,8 @@ final class Runtime {
                 let file = try StudioFiles.save(preset, in: StudioFiles.userPresetsFolder())
                 _ = update(&state, .presetSaved(name: preset.name, file: file))
             } catch {
-                _ = update(&state, .failed("\(error)"))
+                // Not `.failed`: that also ends a sampling run's display.
+                state.status = "error: \(error)"
             }
         case .quit:
             running = false
@@ -128,7 +129,9 @@ final class Runtime {
         }
         state.status = "decoding \(title)…"
         let queue = self.queue
-        audition.play(codes: codes, level: level, title: title) { queue.post(.failed("audition: \($0)")) }
+        audition.play(codes: codes, level: level, title: title) {
+            queue.post(.playback(PlaybackReport(phase: .failed($0), title: title)))
+        }
     }
 
     private func save() throws {
