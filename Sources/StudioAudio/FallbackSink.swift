@@ -17,6 +17,20 @@ public final class FallbackSink: AudioSink {
     public var name: String { active.name }
     public var isRealtime: Bool { active.isRealtime }
 
+    /// Opens and closes the primary sink once, so a missing card is known before the first clip.
+    /// Call it before any clip plays (the sink has no lock of its own). Returns the reason, if any.
+    @discardableResult
+    public func probe(sampleRate: Int, channels: Int = 1) -> String? {
+        guard reason == nil, current == nil else { return reason }
+        do {
+            try primary.open(sampleRate: sampleRate, channels: channels, title: "probe")
+            primary.close()
+        } catch {
+            reason = "\(error)"
+        }
+        return reason
+    }
+
     public func open(sampleRate: Int, channels: Int, title: String) throws {
         if reason == nil {
             do {

@@ -25,6 +25,8 @@ public enum StudioMessage: Sendable, Equatable {
     case presetsListed([PresetEntry])
     /// A preset was written to `file`.
     case presetSaved(name: String, file: String)
+    /// The sound card cannot be opened (the reason): auditions will be written as WAV files.
+    case noSoundCard(String)
     /// The audition player's state changed (or it played another chunk).
     case playback(PlaybackReport)
     /// An effect failed; shown on the status line.

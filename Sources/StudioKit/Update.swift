@@ -24,6 +24,9 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         if let menu = state.presetMenu { state.presetMenu?.selected = min(menu.selected, max(0, entries.count - 1)) }
     case .presetSaved(let name, let file):
         state.status = "saved preset \(name) to \(file)"
+    case .noSoundCard(let reason):
+        state.playback.noSoundCard = reason
+        state.status = "no sound card (\(reason)): auditions will be written as WAV files"
     case .playback(let report):
         applyPlayback(report, to: &state)
     case .saved:

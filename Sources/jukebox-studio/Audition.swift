@@ -22,6 +22,8 @@ final class Audition {
         vqvae = models.vqvae
         levels = models.levels
         sink = FallbackSink(primary: ALSASink(device: device), fallback: WAVFileSink(folder: wavFolder))
+        // Known at once, so the status line can say so before anything is played.
+        if let reason = sink.probe(sampleRate: models.vqvae.sampleRate) { queue.post(.noSoundCard(reason)) }
         player = Player(sink: sink) { report in queue.post(.playback(Self.studioReport(report))) }
     }
 

@@ -82,7 +82,8 @@ extension StudioEndToEndTests {
         let config = try alsaConfig(dir, "pcm.!default { type hw; card 97; device 0 }\n")
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
                   "ALSA_CONFIG_PATH=\(config) \(Self.studio) --model \(dir)/set --session \(dir)/session 2>\(dir)/stderr; echo studio-exited-$?; sleep 30"])
-        waitFor("the composer") { $0.contains("enre") }
+        // Said at start, before anything is played.
+        waitFor("the composer saying so") { $0.contains("enre") && $0.contains("no sound card (ALSA default: cannot open") }
         try keys("C-r")
         waitFor("the first render") { $0.contains("L2 top rough preview 0:00.00-") }
         try keys("Escape")

@@ -90,6 +90,14 @@ final class AuditionTests: XCTestCase {
         XCTAssertEqual(s.status, "error: playback: disk full")
     }
 
+    func testNoSoundCardIsSaidAtOnce() throws {
+        var s = try studio()
+        send(&s, [.noSoundCard("ALSA default: cannot open: No such file or directory")])
+        XCTAssertEqual(s.status, "no sound card (ALSA default: cannot open: No such file or directory): auditions will be written as WAV files")
+        XCTAssertEqual(s.playback.noSoundCard, "ALSA default: cannot open: No such file or directory")
+        XCTAssertFalse(s.playback.isActive)
+    }
+
     func testCandidatesSeekAndStopWhilePlaying() throws {
         var s = try sampled()
         send(&s, [.candidatesReady([[1, 2, 3], [4, 5, 6]])])
