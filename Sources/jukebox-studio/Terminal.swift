@@ -37,8 +37,9 @@ final class Terminal {
             let style = theme.style(role)
             var attributes = Self.attributes(of: style.usesColor && !colors ? Self.withoutColor(role, style) : style)
             if colors && style.usesColor && Int32(i + 1) < COLOR_PAIRS {
-                init_pair(Int16(i + 1), Self.curses(style.foreground), Self.curses(style.background))
-                attributes |= studio_color_pair(Int32(i + 1))
+                let (fg, brighten) = Self.curses(style.foreground)
+                init_pair(Int16(i + 1), fg, Self.curses(style.background).color)
+                attributes |= studio_color_pair(Int32(i + 1)) | brighten
             }
             attributeTable[role] = attributes
         }
@@ -55,13 +56,16 @@ final class Terminal {
 
     // MARK: Styles
 
-    /// A theme colour on this terminal: bright colours fall back to the basic eight, colours past what
-    /// the terminal has to its default.
-    static func curses(_ color: ThemeColor) -> Int16 {
-        guard case .index(let n) = color else { return -1 }
-        if n < COLORS { return Int16(n) }
-        if n >= 8 && n < 16 && n - 8 < COLORS { return Int16(n - 8) }
-        return -1
+    /// A theme colour on this terminal, and the attribute that stands in for brightness where the
+    /// terminal has only the basic eight: bright colours become the basic one in bold, except bright
+    /// black (grey), which would vanish on a dark background as black, so it becomes the default dimmed.
+    /// Colours past what the terminal has fall back to its default.
+    static func curses(_ color: ThemeColor) -> (color: Int16, attributes: Int32) {
+        guard case .index(let n) = color else { return (-1, 0) }
+        if n < COLORS { return (Int16(n), 0) }
+        if n == 8 { return (-1, studio_a_dim()) }
+        if n > 8 && n < 16 && n - 8 < COLORS { return (Int16(n - 8), studio_a_bold()) }
+        return (-1, 0)
     }
 
     static func attributes(of style: RoleStyle) -> Int32 {
