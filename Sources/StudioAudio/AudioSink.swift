@@ -41,6 +41,15 @@ public protocol AudioSink: AnyObject {
     func drain() throws
     /// Releases the device or file; what was not drained is dropped. Safe to call twice.
     func close()
+    /// The file the last drained clip was written to (file sinks only).
+    var writtenFile: String? { get }
+    /// Why this sink stands in for a sound card that failed (fallback sinks only).
+    var fallbackReason: String? { get }
+}
+
+extension AudioSink {
+    public var writtenFile: String? { nil }
+    public var fallbackReason: String? { nil }
 }
 
 public struct AudioOutputError: Error, CustomStringConvertible, Equatable {

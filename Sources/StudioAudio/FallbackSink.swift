@@ -16,6 +16,8 @@ public final class FallbackSink: AudioSink {
     public var active: AudioSink { current ?? (reason == nil ? primary : fallback) }
     public var name: String { active.name }
     public var isRealtime: Bool { active.isRealtime }
+    public var writtenFile: String? { active.writtenFile }
+    public var fallbackReason: String? { reason }
 
     /// Opens and closes the primary sink once, so a missing card is known before the first clip.
     /// Call it before any clip plays (the sink has no lock of its own). Returns the reason, if any.

@@ -179,10 +179,8 @@ public final class Player: @unchecked Sendable {
         condition.lock()
         if generation == gen { self.clip = nil; idle = true }
         condition.unlock()
-        let fallback = sink as? FallbackSink
-        let file = (fallback?.active ?? sink) is WAVFileSink ? ((fallback?.fallback ?? sink) as? WAVFileSink)?.lastFile : nil
         report(PlayerReport(phase: phase, title: clip.title, position: phase == .finished ? clip.seconds : 0,
-                            duration: clip.seconds, peak: 0, sink: sink.name, file: phase == .finished ? file : nil,
-                            fallbackReason: fallback?.reason))
+                            duration: clip.seconds, peak: 0, sink: sink.name,
+                            file: phase == .finished ? sink.writtenFile : nil, fallbackReason: sink.fallbackReason))
     }
 }

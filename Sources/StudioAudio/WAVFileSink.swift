@@ -19,6 +19,7 @@ public final class WAVFileSink: AudioSink {
     }
 
     public var name: String { "WAV \(folder)" }
+    public var writtenFile: String? { lastFile }
     public var isRealtime: Bool { false }
 
     /// A file name from a title: letters, digits and dashes only.
