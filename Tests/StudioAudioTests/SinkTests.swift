@@ -32,6 +32,27 @@ final class SinkTests: XCTestCase {
         XCTAssertThrowsError(try WAVFileSink(folder: folder).write(UnsafeBufferPointer(start: nil, count: 0)))
     }
 
+    /// The studio opens another session: the next clip goes to that session's folder, a clip already
+    /// open finishes where it began.
+    func testWAVSinkFollowsItsFolder() throws {
+        let root = NSTemporaryDirectory() + "jukebox-wav-" + UUID().uuidString
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        let sink = WAVFileSink(folder: root + "/first/auditions")
+        let samples: [Float] = [0, 0.25, -0.25, 0.5]
+        try sink.open(sampleRate: 8000, channels: 1, title: "one")
+        sink.folder = root + "/second/auditions"
+        try samples.withUnsafeBufferPointer { try sink.write($0) }
+        try sink.drain()
+        sink.close()
+        XCTAssertEqual(sink.lastFile, root + "/first/auditions/audition-one.wav")
+        try sink.open(sampleRate: 8000, channels: 1, title: "two")
+        try samples.withUnsafeBufferPointer { try sink.write($0) }
+        try sink.drain()
+        sink.close()
+        XCTAssertEqual(sink.lastFile, root + "/second/auditions/audition-two.wav")
+        XCTAssertEqual(try AudioFile.read(root + "/second/auditions/audition-two.wav").samples.count, samples.count)
+    }
+
     func testFallbackIsKeptOnceThePrimaryFailed() throws {
         final class Refusing: AudioSink {
             var tries = 0
