@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -19,6 +20,8 @@ let package = Package(
                        providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa",
                        providers: [.apt(["libasound2-dev"])]),
+        // ALSA reports errors through a variadic callback Swift cannot implement: a tiny C handler.
+        .target(name: "CALSAShim", dependencies: ["CALSA"], linkerSettings: [.linkedLibrary("asound")]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
         .target(
@@ -32,10 +35,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "jukebox-studio",
-            dependencies: ["StudioKit", "JukeboxCore", "CNcurses"]
+            dependencies: ["StudioKit", "StudioAudio", "JukeboxCore", "CNcurses"]
+        ),
+        // Audio output behind one small protocol: ALSA, a WAV file, nothing; and the playback thread.
+        .target(name: "StudioAudio", dependencies: ["JukeboxCore", "CALSA", "CALSAShim"]),
+        .testTarget(
+            name: "StudioAudioTests",
+            dependencies: ["StudioAudio", "JukeboxCore"]
         ),
         // The studio's state, update step and views: no terminal, so screens are tested as text.
-        .target(name: "StudioKit", dependencies: ["JukeboxCore"]),
+        .target(name: "StudioKit", dependencies: ["JukeboxCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(
             name: "StudioKitTests",
             dependencies: ["StudioKit", "JukeboxCore"],
@@ -48,7 +57,7 @@ let package = Package(
         // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
         .testTarget(
             name: "JukeboxCLITests",
-            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "StudioKit"]
+            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "StudioKit", "StudioAudio"]
         ),
     ],
     swiftLanguageModes: [.v5]

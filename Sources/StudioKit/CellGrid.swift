@@ -1,6 +1,11 @@
 /// What a cell means on screen; a theme maps each role to colours and attributes.
-public enum StyleRole: Sendable, Equatable, CaseIterable {
+/// (`normal` is a theme's "text", `warning` its "error", `selected` its "selection".)
+public enum StyleRole: Sendable, Equatable, Hashable, CaseIterable {
     case normal, title, accent, dim, cursor, warning, selected
+    /// The status line, the lanes' window boundaries, the audition meter.
+    case status, boundary, meter
+    /// Lane glyphs of low, middle and high codes.
+    case laneLow, laneMid, laneHigh
 }
 
 /// One terminal cell: a grapheme and its role. A wide grapheme (East Asian, emoji) takes two cells;
@@ -145,7 +150,7 @@ public struct CellGrid: Sendable, Equatable {
         return lines.joined(separator: "\n")
     }
 
-    /// One letter per cell's role (n t a d c w s), rows joined by "\n": lets tests check styling.
+    /// One letter per cell's role (n t a d c w s u b m 1 2 3), rows joined by "\n": lets tests check styling.
     public var roles: String {
         var lines: [String] = []
         for y in 0..<height {
@@ -159,6 +164,12 @@ public struct CellGrid: Sendable, Equatable {
                 case .cursor: line += "c"
                 case .warning: line += "w"
                 case .selected: line += "s"
+                case .status: line += "u"
+                case .boundary: line += "b"
+                case .meter: line += "m"
+                case .laneLow: line += "1"
+                case .laneMid: line += "2"
+                case .laneHigh: line += "3"
                 }
             }
             lines.append(line)

@@ -9,6 +9,16 @@ public func glyph(forCode code: Int, bins: Int) -> Character {
     return laneGlyphs[bucket]
 }
 
+/// A theme can colour low, middle and high codes apart (thirds of the codebook).
+func laneRole(_ code: Int, bins: Int) -> StyleRole {
+    guard code >= 0 else { return .normal }
+    switch code * 3 / max(1, bins) {
+    case 0: return .laneLow
+    case 1: return .laneMid
+    default: return .laneHigh
+    }
+}
+
 /// Seconds as m:ss.
 func clock(_ seconds: Double) -> String {
     let s = Int(max(0, seconds.isFinite ? seconds : 0).rounded())
@@ -26,10 +36,14 @@ func renderLanes(_ state: StudioState, into grid: inout CellGrid) {
     }
     grid.put("Lyrics of the current top window", x: 1, y: y, role: .title)
     let span = state.lyricSpan.isEmpty ? "(none yet)" : state.lyricSpan
-    let rows = max(0, grid.height - 3 - (y + 1))
+    // Below the lanes: two rows of lyrics, the rest (at least four) for the renders list.
+    let free = max(0, grid.height - 3 - (y + 1))
+    let rows = min(2, free)
     wrap(span, width: grid.width - 4).prefix(rows).enumerated().forEach { i, line in
         grid.put(line, x: 2, y: y + 1 + i, role: state.lyricSpan.isEmpty ? .dim : .normal)
     }
+    renderRendersList(state, into: &grid, y: y + 1 + rows, rows: free - rows)
+    renderPlaybackLine(state, into: &grid, y: 1)
 }
 
 private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y: Int) {
@@ -53,10 +67,10 @@ private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y
         var code = -1
         for p in span.reversed() where p < lane.codes.count && lane.codes[p] >= 0 { code = lane.codes[p]; break }
         let inWindow = window.map { $0.overlaps(span) } ?? false
-        grid.set(x0 + c, y + 1, glyph(forCode: code, bins: lane.bins), role: inWindow ? .accent : .normal)
+        grid.set(x0 + c, y + 1, glyph(forCode: code, bins: lane.bins), role: inWindow ? .accent : laneRole(code, bins: lane.bins))
     }
     for start in lane.windowStarts where start > 0 && start < total {
-        grid.set(x0 + start / perColumn, y + 2, "|", role: .dim)
+        grid.set(x0 + start / perColumn, y + 2, "|", role: .boundary)
     }
     if !lane.finished && lane.done < total {
         let c = lane.done / perColumn
@@ -84,6 +98,8 @@ func wrap(_ text: String, width: Int) -> [String] {
 
 /// The candidates of the current top-level window, one strip of glyphs each, and the kept history.
 func renderCandidates(_ state: StudioState, into grid: inout CellGrid) {
+    // Only while it has something to say, so the candidates screen stays as it was otherwise.
+    if state.playback.isActive || state.playback.noSoundCard != nil { renderPlaybackLine(state, into: &grid, y: 1) }
     let top = state.lanes[state.topLevel]
     let composition = state.composition ?? Composition(level: state.topLevel)
     let start = composition.kept.count

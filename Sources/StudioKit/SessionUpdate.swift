@@ -6,6 +6,7 @@ import JukeboxCore
 func requestUndo(_ state: inout StudioState) -> [StudioEffect] {
     guard state.composition?.canUndo == true else { state.status = "nothing to undo"; return [] }
     state.candidates = []
+    clearRenders(&state)
     state.dirty = true
     state.sampling = true
     state.screen = .lanes
@@ -18,6 +19,7 @@ func requestUpsample(_ state: inout StudioState) -> [StudioEffect] {
     guard let kept = state.composition?.kept, !kept.isEmpty else { state.status = "nothing kept to upsample yet"; return [] }
     guard !state.sampling else { state.status = "the engine is busy: wait, or Esc to cancel"; return [] }
     resetLanes(&state, keepingTop: true)
+    clearRenders(&state)
     state.sampling = true
     state.upsampling = true
     state.dirty = true

@@ -33,6 +33,14 @@ public enum StudioMessage: Sendable, Equatable {
     case note(String)
     /// The session was written to disk.
     case saved
+    /// The presets folders were read (for the preset overlay).
+    case presetsListed([PresetEntry])
+    /// A preset was written to `file`.
+    case presetSaved(name: String, file: String)
+    /// The sound card cannot be opened (the reason): auditions will be written as WAV files.
+    case noSoundCard(String)
+    /// The audition player's state changed (or it played another chunk).
+    case playback(PlaybackReport)
     /// An effect failed; shown on the status line.
     case failed(String)
     case tick
@@ -80,6 +88,15 @@ public enum StudioEffect: Sendable, Equatable {
     /// Audition codes of `level` over `range` positions (for a candidate: its index).
     case play(level: Int, range: Range<Int>, candidate: Int?)
     case stopPlayback
+    /// Audition the decoded render of `level` over audio `samples` (from an `audioDecoded` event).
+    case playRender(level: Int, samples: Range<Int>)
+    case togglePause
+    /// Move the play position by `seconds` (negative: back).
+    case seek(seconds: Double)
+    /// Read the presets folders (answered by `.presetsListed`).
+    case listPresets
+    /// Write the preset atomically into the user's presets folder (answered by `.presetSaved` or `.failed`).
+    case savePreset(Preset)
     /// Leave the studio. `confirm` is true when the person confirmed dropping unsaved work.
     case quit(confirm: Bool)
 }

@@ -52,6 +52,8 @@ public struct StudioState: Sendable {
     public var screen: Screen = .composer
     /// Where the help overlay returns to.
     public var underHelp: Screen = .composer
+    /// The help overlay's page (Views.swift, helpPages): it opens on the page of the screen below.
+    public var helpPage = 0
 
     // Composer.
     public var genre = ""
@@ -65,6 +67,8 @@ public struct StudioState: Sendable {
     public var candidateCount = 3
     public var focus: ComposerField = .genre
     public var picker: Picker? = nil
+    /// The preset overlay (PresetMenu.swift), when open.
+    public var presetMenu: PresetMenu? = nil
 
     // Lanes, top level last.
     public var lanes: [Lane]
@@ -87,6 +91,13 @@ public struct StudioState: Sendable {
     public var selectedRecent = 0
     /// Where the open screen returns to.
     public var underOpen: Screen = .composer
+
+    // Audition: what was decoded while sampling, the pick, the player (see Audition.swift).
+    public var renders: [RenderInfo] = []
+    public var selectedRender = 0
+    public var playback = PlaybackState()
+    /// The model's sample rate (for the times of renders).
+    public var sampleRate = 44100
 
     public var status = ""
     /// Unsaved work exists (sampled or kept since the last save).

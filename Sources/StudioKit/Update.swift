@@ -41,6 +41,16 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.recent = list
         state.selectedRecent = 0
         if let problem { state.status = problem }
+    case .presetsListed(let entries):
+        state.presetMenu?.entries = entries
+        if let menu = state.presetMenu { state.presetMenu?.selected = min(menu.selected, max(0, entries.count - 1)) }
+    case .presetSaved(let name, let file):
+        state.status = "saved preset \(name) to \(file)"
+    case .noSoundCard(let reason):
+        state.playback.noSoundCard = reason
+        state.status = "no sound card (\(reason)): auditions will be written as WAV files"
+    case .playback(let report):
+        applyPlayback(report, to: &state)
     case .saved:
         state.dirty = false
         state.status = "saved"
@@ -79,6 +89,8 @@ private func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]
         // The next stretch from wherever the kept line is shown (a reopened session, a cancelled round).
         return startSampling(&state)
     case .ctrl("o") where state.screen != .open:
+        // Opening a session leaves the composer: a preset menu left open would come back over it.
+        state.presetMenu = nil
         state.underOpen = state.screen == .help ? state.underHelp : state.screen
         state.screen = .open
         return [.listSessions]
@@ -88,6 +100,8 @@ private func handleKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]
     case .help:
         switch key {
         case .escape, .char("?"), .char("q"): toggleHelp(&state)
+        case .right, .tab, .down: state.helpPage = min(helpPages.count - 1, state.helpPage + 1)
+        case .left, .backTab, .up: state.helpPage = max(0, state.helpPage - 1)
         default: break
         }
         return []
@@ -103,14 +117,17 @@ private func toggleHelp(_ state: inout StudioState) {
         state.screen = state.underHelp
     } else {
         state.underHelp = state.screen
+        state.helpPage = helpPage(for: state.screen)
         state.screen = .help
     }
 }
 
+let quitQuestion = "unsaved work: quit anyway? (y/n; ctrl-s saves)"
+
 func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
     guard state.dirty else { return [.quit(confirm: false)] }
     state.confirmingQuit = true
-    state.status = "unsaved work: quit anyway? (y/n; ctrl-s saves)"
+    state.status = quitQuestion
     return []
 }
 
@@ -119,6 +136,7 @@ func requestQuit(_ state: inout StudioState) -> [StudioEffect] {
 private func isTextField(_ f: ComposerField) -> Bool { f == .genre || f == .artist || f == .lyrics }
 
 private func composerKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
+    if let effects = presetKey(&state, key) { return effects }
     let field = state.focus
     switch key {
     case .tab: moveFocus(&state, by: 1)
@@ -253,6 +271,7 @@ private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
     resetLanes(&state, keepingTop: state.composition != nil)
     state.candidates = []
     state.lyricSpan = ""
+    clearRenders(&state)
     state.sampling = true
     state.screen = .lanes
     // A session keeps the prompt it began with (its kept line was made with it); say so, as edits in
@@ -272,6 +291,7 @@ func resetLanes(_ state: inout StudioState, keepingTop: Bool) {
 // MARK: Lanes and candidates
 
 private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
+    if let effects = auditionKey(&state, key) { return effects }
     switch key {
     case .escape:
         if state.sampling { state.status = "cancelling…"; return [.cancelSampling] }
@@ -304,6 +324,7 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         guard count > 0, !state.sampling else { return [] }
         let i = state.selectedCandidate
         state.candidates = []
+        clearRenders(&state)
         // Unsaved until the engine's autosave answers with .saved.
         state.dirty = true
         state.sampling = true
@@ -313,6 +334,7 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
     case .char("r"):
         guard count > 0, !state.sampling else { return [] }
         state.candidates = []
+        clearRenders(&state)
         state.sampling = true
         state.screen = .lanes
         state.status = "resampling…"
@@ -322,6 +344,7 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         return requestUndo(&state)
     case .ctrl("u"): return requestUpsample(&state)
     case .escape, .tab: state.screen = .lanes
+    case .left, .right, .char("s"): return auditionKey(&state, key) ?? []
     case .char("?"): toggleHelp(&state)
     case .char("q"): return requestQuit(&state)
     default: break
@@ -357,8 +380,8 @@ private func apply(_ event: GenerationEvent, to state: inout StudioState) {
         guard state.lanes.indices.contains(level) else { return }
         state.lanes[level].finished = true
         if level == 0 { state.sampling = false; state.status = "done" }
-    case .audioDecoded(let level, _, _):
-        state.status = "level \(level): preview decoded"
+    case .audioDecoded(let level, let samples, _):
+        addRender(&state, level: level, samples: samples)
     case .progress(let level, let done, let total, let tps, let eta):
         guard state.lanes.indices.contains(level), total >= 0 else { return }
         state.lanes[level].total = total

@@ -7,7 +7,9 @@ public func render(_ state: StudioState, into grid: inout CellGrid) {
     }
     let screen = state.screen == .help ? state.underHelp : state.screen
     switch screen {
-    case .composer, .help: renderComposer(state, into: &grid)
+    case .composer, .help:
+        renderComposer(state, into: &grid)
+        if let menu = state.presetMenu, state.screen == .composer { renderPresetMenu(menu, into: &grid) }
     case .lanes: renderLanes(state, into: &grid)
     case .candidates: renderCandidates(state, into: &grid)
     case .open: renderOpen(state, into: &grid)
@@ -15,7 +17,7 @@ public func render(_ state: StudioState, into grid: inout CellGrid) {
     if state.screen == .help {
         // The overlay hides the screen below it: half-covered boxes read as noise.
         grid.fill(x: 0, y: 1, width: grid.width, height: grid.height - 3)
-        renderHelp(into: &grid)
+        renderHelp(page: state.helpPage, into: &grid)
     }
     renderChrome(state, screen: screen, into: &grid)
 }
@@ -48,8 +50,11 @@ func renderChrome(_ state: StudioState, screen: Screen, into grid: inout CellGri
     grid.put(flag, x: grid.width - CellGrid.columns(of: flag), y: 0, role: .title)
 
     let statusRow = grid.height - 2
-    if !state.status.isEmpty {
-        grid.put(state.status, x: 1, y: statusRow, role: state.confirmingQuit || state.status.hasPrefix("error") ? .warning : .dim,
+    // The quit question stays while it is asked: engine reports (a round drawn, a render decoded)
+    // go on changing the status meanwhile.
+    let status = state.confirmingQuit ? quitQuestion : state.status
+    if !status.isEmpty {
+        grid.put(status, x: 1, y: statusRow, role: state.confirmingQuit || status.hasPrefix("error") ? .warning : .status,
                  maxWidth: grid.width - 2)
     }
     let keys = state.confirmingQuit ? [("y", "quit without saving"), ("n", "stay")]
@@ -68,51 +73,73 @@ func renderChrome(_ state: StudioState, screen: Screen, into grid: inout CellGri
 public func footerKeys(_ screen: Screen) -> [(key: String, what: String)] {
     switch screen {
     case .composer:
-        return [("Tab", "field"), ("Enter", "choose"), ("Ctrl-R", "sample"),
-                ("Ctrl-O", "open"), ("F1", "help"), ("Ctrl-Q", "quit"), ("Ctrl-S", "save")]
+        // Quit before choose: at 80 columns the footer shows up to Ctrl-Q.
+        return [("Tab", "field"), ("Ctrl-R", "sample"), ("Ctrl-O", "open"), ("Ctrl-L", "presets"), ("F1", "help"),
+                ("Ctrl-Q", "quit"), ("Enter", "choose"), ("Ctrl-P", "save preset"), ("Ctrl-S", "save")]
     case .lanes:
-        return [("Esc", "cancel/back"), ("p", "play window"), ("Tab", "candidates"), ("Ctrl-U", "upsample"),
-                ("Ctrl-S", "save"), ("?", "help"), ("q", "quit")]
+        // Upsample before seek: at 80 columns the footer shows up to Ctrl-U.
+        return [("Esc", "cancel/back"), ("Enter", "play"), ("Space", "pause"), ("Tab", "candidates"),
+                ("Ctrl-U", "upsample"), ("←→", "seek"), ("?", "help"), ("q", "quit")]
     case .candidates:
         return [("↑↓", "pick"), ("Space", "audition"), ("Enter", "keep"), ("r", "resample"), ("u", "undo"),
                 ("Ctrl-U", "upsample"), ("Esc", "lanes"), ("?", "help")]
     case .open:
         return [("↑↓", "pick"), ("Enter", "open"), ("Esc", "back"), ("Ctrl-Q", "quit")]
     case .help:
-        return [("Esc", "close help"), ("Ctrl-S", "save"), ("Ctrl-Q", "quit")]
+        return [("Esc", "close help"), ("← →", "turn the page"), ("Ctrl-S", "save"), ("Ctrl-Q", "quit")]
     }
 }
 
-/// Every key, by where it applies: the help overlay lists these.
-public let helpSections: [(title: String, keys: [(key: String, what: String)])] = [
-    ("Everywhere", [("F1", "help on/off"), ("Ctrl-S", "save the session"), ("Ctrl-O", "open a recent session"),
-                    ("Ctrl-Q", "quit (asks if unsaved)")]),
-    ("Composer", [("Tab/S-Tab", "next/previous field"), ("↑ ↓", "picker, else field"),
-                  ("Enter", "pick; newline (lyrics)"), ("Esc", "close the picker"),
-                  ("← →", "adjust a number"), ("0-9 Bksp", "type/erase a number"), ("?", "help (number fields)"),
-                  ("Ctrl-R", "start sampling")]),
-    ("Lanes", [("Esc", "cancel, or composer"), ("p", "play current window"),
-               ("Tab", "candidates"), ("Ctrl-R", "next stretch"), ("Ctrl-U", "upsample kept line")]),
-    ("Candidates", [("↑ ↓", "choose one"), ("Space / p", "audition it"), ("Enter / k", "keep it"),
-                    ("r", "resample"), ("u", "undo the last keep"), ("Esc / Tab", "back to the lanes")]),
-    ("Open (Ctrl-O)", [("↑↓ Enter", "pick and open; Esc back")]),
+public typealias HelpSection = (title: String, keys: [(key: String, what: String)])
+
+/// Every key, by where it applies: the help overlay lists these on pages of two columns, so each
+/// page fits 80×24 (one page held them all before audition, presets and co-composition met).
+public let helpPages: [(left: [HelpSection], right: [HelpSection])] = [
+    (left: [("Everywhere", [("F1", "help on/off"), ("Ctrl-S", "save the session"), ("Ctrl-O", "open a recent session"),
+                            ("Ctrl-Q", "quit (asks if unsaved)")]),
+            ("Composer", [("Tab/S-Tab", "next/previous field"), ("↑ ↓", "picker, else field"),
+                          ("Enter", "pick; newline (lyrics)"), ("Esc", "close the picker"),
+                          ("← →", "adjust a number"), ("0-9 Bksp", "type/erase a number"), ("?", "help (number fields)"),
+                          ("Ctrl-R", "start sampling"), ("Ctrl-L", "load a preset"), ("Ctrl-P", "save as preset")])],
+     right: [("Open (Ctrl-O)", [("↑ ↓", "choose a session"), ("Enter", "open it"), ("Esc", "back"),
+                                ("click", "choose; double: open")]),
+             ("Presets (Ctrl-L, Ctrl-P)", [("↑ ↓ Enter", "choose and load"), ("a-z 0-9", "type the name to save"),
+                                           ("Enter", "save the prompt"), ("Esc", "close")])]),
+    (left: [("Lanes", [("Esc", "cancel, or composer"), ("↑ ↓", "pick a render"), ("Enter", "play the render"),
+                       ("Space", "pause / resume"), ("← →", "seek 5 s back/on"), ("s", "stop playing"),
+                       ("p", "play current window"), ("Tab", "candidates"), ("Ctrl-R", "next stretch"),
+                       ("Ctrl-U", "upsample kept line"), ("u", "undo the last keep")])],
+     right: [("Candidates", [("↑ ↓", "choose one"), ("Space / p", "audition it"), ("Enter / k", "keep it"),
+                             ("r", "resample"), ("u", "undo the last keep"), ("Ctrl-U", "upsample kept line"),
+                             ("← → / s", "seek / stop playing"), ("Esc / Tab", "back to the lanes"),
+                             ("click", "choose; double: keep")])]),
 ]
 
-func renderHelp(into grid: inout CellGrid) {
-    var lines: [(String, String, Bool)] = []
-    for (i, section) in helpSections.enumerated() {
-        if i > 0 { lines.append(("", "", false)) }
-        lines.append((section.title, "", true))
-        for k in section.keys { lines.append((k.key, k.what, false)) }
+/// The help page that starts with the keys of `screen` (the one under the overlay).
+func helpPage(for screen: Screen) -> Int {
+    switch screen {
+    case .lanes, .candidates: return 1
+    default: return 0
     }
-    // Sections side by side in two columns keep the box within 80×24.
-    let split = 2 + helpSections[0].keys.count + helpSections[1].keys.count + 1
-    let left = Array(lines.prefix(split)), right = Array(lines.dropFirst(split + 1))
+}
+
+func renderHelp(page: Int, into grid: inout CellGrid) {
+    let index = min(max(0, page), helpPages.count - 1)
+    func lines(_ sections: [HelpSection]) -> [(String, String, Bool)] {
+        var out: [(String, String, Bool)] = []
+        for (i, section) in sections.enumerated() {
+            if i > 0 { out.append(("", "", false)) }
+            out.append((section.title, "", true))
+            for k in section.keys { out.append((k.key, k.what, false)) }
+        }
+        return out
+    }
+    let left = lines(helpPages[index].left), right = lines(helpPages[index].right)
     let rows = max(left.count, right.count)
     let w = min(grid.width, 78), h = min(grid.height - 2, rows + 4)
     let x0 = (grid.width - w) / 2, y0 = 1
     grid.box(x: x0, y: y0, width: w, height: h, role: .accent)
-    grid.put(" Keys (Esc closes) ", x: x0 + 2, y: y0, role: .title)
+    grid.put(" Keys (Esc closes) · page \(index + 1)/\(helpPages.count): ← → turn ", x: x0 + 2, y: y0, role: .title)
     for (col, list) in [left, right].enumerated() {
         let cx = x0 + 2 + col * (w / 2)
         for (i, line) in list.enumerated() where y0 + 2 + i < y0 + h - 1 {

@@ -52,7 +52,10 @@ final class EngineBridge: @unchecked Sendable {
     var vocabulary: LabelVocabulary? { models.vocabularies[models.topLevel] }
 
     /// A session opened by the runtime (engine idle) becomes the one the jobs work on.
+    /// Each finished window of every job (candidates, upsampling) is decoded as it is sampled, so the
+    /// lanes screen lists it as a render to audition at once.
     func adopt(_ opened: StudioSession) {
+        opened.composer.renderWhileSampling = true
         lock.lock(); session = opened; lock.unlock()
     }
 

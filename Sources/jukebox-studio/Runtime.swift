@@ -5,9 +5,10 @@ import StudioKit
 /// The studio's loop on the UI thread: keys and engine reports in, `update` decides, effects are
 /// performed here (engine jobs on their own thread, disk), and the rendered grid goes to the terminal.
 final class Runtime {
-    let terminal = Terminal()
+    let terminal: Terminal
     let queue = MessageQueue()
     private(set) var engine: EngineBridge
+    let audition: Audition
     var state: StudioState
     /// Where the session is written (created when sampling starts or on the first save).
     private(set) var sessionPath: String
@@ -16,12 +17,23 @@ final class Runtime {
     let recent = RecentSessionsFile.standard()
 
     /// `opened`: a session reopened from `sessionPath` (its kept line and prompt fill the studio).
-    init(set: ModelSet, modelPath: String, sessionPath: String, opened: StudioSession? = nil) {
+    init(set: ModelSet, modelPath: String, sessionPath: String, opened: StudioSession? = nil, theme: Theme) {
+        terminal = Terminal(theme: theme)
         engine = EngineBridge(set: set, modelPath: modelPath, queue: queue, recent: recent)
+        let device = ProcessInfo.processInfo.environment["JUKEBOX_AUDIO_DEVICE"] ?? "default"
+        audition = Audition(models: set, device: device, wavFolder: Self.auditionsFolder(sessionPath), queue: queue)
         state = Self.freshState(engine)
+        state.sampleRate = audition.sampleRate
+        // Before a reopened session is shown: its status line ("opened …") is the one to keep.
+        if let reason = audition.noSoundCard { _ = update(&state, .noSoundCard(reason)) }
         self.sessionPath = sessionPath
         state.sessionPath = sessionPath
         if let opened { adopt(opened) }
+    }
+
+    /// Auditions go to WAV files here when there is no sound card: beside the session they came from.
+    static func auditionsFolder(_ sessionPath: String) -> String {
+        (sessionPath as NSString).appendingPathComponent("auditions")
     }
 
     static func freshState(_ engine: EngineBridge) -> StudioState {
@@ -33,6 +45,7 @@ final class Runtime {
     private func adopt(_ session: StudioSession) {
         engine.adopt(session)
         sessionPath = session.folder.path
+        audition.wavFolder = Self.auditionsFolder(sessionPath)
         let document = try? session.folder.loadDocument()
         if let document {
             _ = update(&state, .sessionOpened(path: sessionPath, document: document, composition: session.composition))
@@ -44,7 +57,7 @@ final class Runtime {
     func run() -> Int32 {
         signals.install()
         terminal.start()
-        defer { terminal.restore() }
+        defer { terminal.restore(); audition.shutdown() }
         let (w, h) = terminal.size
         _ = update(&state, .resize(width: w, height: h))
         if state.status.isEmpty { state.status = "F1 help · ctrl-r sample · ctrl-o open · ctrl-q quit" }
@@ -66,6 +79,8 @@ final class Runtime {
             }
             messages += queue.drain()
             for m in messages where running {
+                // Renders' audio stays here; the state only lists them.
+                if case let .engine(.audioDecoded(level, samples, audio)) = m { audition.store(level: level, samples: samples, audio: audio) }
                 for effect in update(&state, m) { perform(effect) }
             }
             if running { terminal.draw(render(state)) }
@@ -76,17 +91,23 @@ final class Runtime {
 
     private func perform(_ effect: StudioEffect) {
         switch effect {
+        // Each job lists the renders of its own windows (update cleared the list too).
         case .startSampling(let fields):
+            audition.clearRenders()
             engine.start(fields, at: sessionPath)
         case .cancelSampling:
             engine.cancelSampling()
         case .keepCandidate(let index):
+            audition.clearRenders()
             engine.keep(index)
         case .resample:
+            audition.clearRenders()
             engine.resample()
         case .undo:
+            audition.clearRenders()
             engine.undo()
         case .upsample:
+            audition.clearRenders()
             engine.upsample()
         case .save:
             if !engine.requestSave() {
@@ -97,10 +118,56 @@ final class Runtime {
             _ = update(&state, .recentSessions(list, problem: problem))
         case .openSession(let path):
             open(path)
+        case .listPresets:
+            _ = update(&state, .presetsListed(PresetEntry.list(folders: presetFolders)))
+        case .savePreset(let preset):
+            do {
+                let file = try StudioFiles.save(preset, in: StudioFiles.userPresetsFolder())
+                _ = update(&state, .presetSaved(name: preset.name, file: file))
+            } catch {
+                // Not `.failed`: that also ends a sampling run's display.
+                state.status = "error: \(error)"
+            }
         case .quit:
             running = false
-        case .play, .stopPlayback:
-            state.status = "playback: not yet in this studio"
+        case .play(let level, let range, let candidate):
+            playCodes(level: level, range: range, candidate: candidate)
+        case .playRender(let level, let samples):
+            if !audition.playRender(level: level, samples: samples) { state.status = "that render is gone (a new run started)" }
+        case .togglePause:
+            audition.togglePause()
+        case .seek(let seconds):
+            audition.seek(by: seconds)
+        case .stopPlayback:
+            audition.stop()
+        }
+    }
+
+    /// Saved presets first (a saved name hides a shipped one), then the package's presets/.
+    private var presetFolders: [String] {
+        [StudioFiles.userPresetsFolder()]
+            + [StudioFiles.packageFolder(named: "presets", from: StudioFiles.executablePath)].compactMap { $0 }
+    }
+
+    /// A window of a lane, or a candidate (its own codes: the new stretch), decoded and played.
+    private func playCodes(level: Int, range: Range<Int>, candidate: Int?) {
+        let codes: [Int]
+        let title: String
+        let quality = RenderInfo.quality(level: level, of: state.lanes.count)
+        if let candidate, state.candidates.indices.contains(candidate) {
+            codes = state.candidates[candidate]
+            title = "candidate \(candidate + 1) L\(level) \(quality)"
+        } else if state.lanes.indices.contains(level), range.lowerBound >= 0, range.upperBound <= state.lanes[level].codes.count {
+            let lane = state.lanes[level]
+            codes = Array(lane.codes[range].prefix { $0 >= 0 })
+            title = "L\(level) window \(range.lowerBound)-\(range.upperBound) \(quality)"
+        } else {
+            return
+        }
+        state.status = "decoding \(title)…"
+        let queue = self.queue
+        audition.play(codes: codes, level: level, title: title) {
+            queue.post(.playback(PlaybackReport(phase: .failed($0), title: title)))
         }
     }
 
@@ -111,11 +178,16 @@ final class Runtime {
         guard !engine.isRunning else { state.status = "the engine is still stopping; try again"; return }
         do {
             let session = try StudioSession.open(path, models: engine.models)
-            let size = (state.width, state.height)
+            let size = (state.width, state.height), noSoundCard = state.playback.noSoundCard
+            // What plays and the renders were this session's; the sound card is the same.
+            if state.playback.isActive { audition.stop() }
+            audition.clearRenders()
             engine = EngineBridge(set: engine.models, modelPath: engine.modelPath, queue: queue, recent: recent)
             _ = queue.drain()
             state = Self.freshState(engine)
             (state.width, state.height) = size
+            state.sampleRate = audition.sampleRate
+            state.playback.noSoundCard = noSoundCard
             adopt(session)
         } catch {
             state.status = "cannot open: \(error)"

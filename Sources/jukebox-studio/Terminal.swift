@@ -7,6 +7,11 @@ import StudioKit
 final class Terminal {
     private(set) var active = false
     private var colors = false
+    let theme: Theme
+    /// Curses attributes (colour pair included) per role, worked out once colours are known.
+    private var attributeTable: [StyleRole: Int32] = [:]
+
+    init(theme: Theme) { self.theme = theme }
 
     /// Ticks: a key read waits at most this long, so engine events are shown while no key is pressed.
     static let tickMilliseconds: Int32 = 100
@@ -29,10 +34,16 @@ final class Terminal {
             start_color()
             use_default_colors()
             colors = true
-            for (i, role) in StyleRole.allCases.enumerated() {
-                let (fg, bg) = Self.colorPair(role)
-                init_pair(Int16(i + 1), fg, bg)
+        }
+        for (i, role) in StyleRole.allCases.enumerated() {
+            let style = theme.style(role)
+            var attributes = Self.attributes(of: style.usesColor && !colors ? Self.withoutColor(role, style) : style)
+            if colors && style.usesColor && Int32(i + 1) < COLOR_PAIRS {
+                let (fg, brighten) = Self.curses(style.foreground)
+                init_pair(Int16(i + 1), fg, Self.curses(style.background).color)
+                attributes |= studio_color_pair(Int32(i + 1)) | brighten
             }
+            attributeTable[role] = attributes
         }
     }
 
@@ -47,32 +58,35 @@ final class Terminal {
 
     // MARK: Styles
 
-    /// Fixed role → colour pair (-1: the terminal's default colour).
-    static func colorPair(_ role: StyleRole) -> (Int16, Int16) {
-        switch role {
-        case .normal: return (-1, -1)
-        case .title: return (Int16(COLOR_CYAN), -1)
-        case .accent: return (Int16(COLOR_YELLOW), -1)
-        case .dim: return (Int16(COLOR_BLUE), -1)
-        case .cursor: return (-1, -1)
-        case .warning: return (Int16(COLOR_RED), -1)
-        case .selected: return (Int16(COLOR_BLACK), Int16(COLOR_CYAN))
-        }
+    /// A theme colour on this terminal, and the attribute that stands in for brightness where the
+    /// terminal has only the basic eight: bright colours become the basic one in bold, except bright
+    /// black (grey), which would vanish on a dark background as black, so it becomes the default dimmed.
+    /// Colours past what the terminal has fall back to its default.
+    static func curses(_ color: ThemeColor) -> (color: Int16, attributes: Int32) {
+        guard case .index(let n) = color else { return (-1, 0) }
+        if n < COLORS { return (Int16(n), 0) }
+        if n == 8 { return (-1, studio_a_dim()) }
+        if n > 8 && n < 16 && n - 8 < COLORS { return (Int16(n - 8), studio_a_bold()) }
+        return (-1, 0)
     }
 
-    /// Attributes per role; without colours they carry the whole distinction.
-    func attributes(_ role: StyleRole) -> Int32 {
-        let pair = colors ? studio_color_pair(Int32((StyleRole.allCases.firstIndex(of: role) ?? 0) + 1)) : 0
-        switch role {
-        case .normal: return studio_a_normal()
-        case .title: return pair | studio_a_bold()
-        case .accent: return colors ? pair : studio_a_bold()
-        case .dim: return colors ? pair : studio_a_dim()
-        case .cursor: return studio_a_reverse()
-        case .warning: return pair | studio_a_bold() | (colors ? 0 : studio_a_underline())
-        case .selected: return colors ? pair : studio_a_reverse()
-        }
+    static func attributes(of style: RoleStyle) -> Int32 {
+        var a = studio_a_normal()
+        if style.bold { a |= studio_a_bold() }
+        if style.dim { a |= studio_a_dim() }
+        if style.reverse { a |= studio_a_reverse() }
+        if style.underline { a |= studio_a_underline() }
+        return a
     }
+
+    /// On a terminal without colours a role the theme tells apart by colour alone borrows the
+    /// built-in attributes, so it stays distinct.
+    static func withoutColor(_ role: StyleRole, _ style: RoleStyle) -> RoleStyle {
+        let hasAttributes = style.bold || style.dim || style.reverse || style.underline
+        return hasAttributes ? style : Theme.fallback.style(role)
+    }
+
+    func attributes(_ role: StyleRole) -> Int32 { attributeTable[role] ?? studio_a_normal() }
 
     // MARK: Drawing
 

@@ -2,7 +2,8 @@ import Foundation
 import JukeboxCore
 import StudioKit
 
-// jukebox-studio --model SET [--session DIR]: the interactive studio over StudioKit.
+// jukebox-studio --model SET [--session DIR] [--theme NAME|PATH]: the interactive studio over StudioKit
+// (--model may be left out when DIR already holds a session: it names its model set).
 // Everything that can fail on the command line fails before the terminal is touched, in one line.
 
 func fail(_ text: String, _ status: Int32) -> Never {
@@ -12,6 +13,7 @@ func fail(_ text: String, _ status: Int32) -> Never {
 
 var modelPath: String? = nil
 var sessionPath: String? = nil
+var themeArgument: String? = nil
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
@@ -21,12 +23,22 @@ while let a = args.popFirst() {
     case "--session":
         guard let v = args.popFirst() else { fail("--session needs a folder", 2) }
         sessionPath = v
+    case "--theme":
+        guard let v = args.popFirst() else { fail("--theme needs a name (themes/NAME.toml) or a path", 2) }
+        themeArgument = v
     case "-h", "--help":
-        print("usage: jukebox-studio --model SET [--session DIR]")
+        print("usage: jukebox-studio [--model SET] [--session DIR] [--theme NAME|PATH]  (--model unless DIR holds a session)")
         exit(0)
     default:
         fail("unknown argument \(a)", 2)
     }
+}
+
+let theme: Theme
+do {
+    theme = try StudioFiles.theme(themeArgument, themesFolder: StudioFiles.packageFolder(named: "themes", from: StudioFiles.executablePath))
+} catch {
+    fail("\(error)", 2)
 }
 
 let session = sessionPath ?? Runtime.defaultSessionPath()
@@ -52,5 +64,5 @@ if existing {
 
 guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { fail("needs a terminal (stdin and stdout)", 1) }
 
-let runtime = Runtime(set: set, modelPath: setPath, sessionPath: session, opened: opened)
+let runtime = Runtime(set: set, modelPath: setPath, sessionPath: session, opened: opened, theme: theme)
 exit(runtime.run())

@@ -15,10 +15,15 @@ final class StudioEndToEndTests: XCTestCase {
         return nil
     }
 
+    /// Every test talks to its own tmux server (its socket in the test's folder): the default server
+    /// is shared with every other tmux user of this account (other checkouts' test runs among them),
+    /// whose sessions, environment and exits would otherwise reach into these tests.
     @discardableResult
     func tmux(_ arguments: [String]) throws -> String {
-        try Subprocess.run(tmuxPath, arguments).stdout
+        try Subprocess.run(tmuxPath, ["-S", tmuxSocket] + arguments).stdout
     }
+
+    var tmuxSocket = ""
 
     var tmuxPath = ""
     var sessionName = ""
@@ -55,7 +60,7 @@ final class StudioEndToEndTests: XCTestCase {
         return list.split(separator: "\n").contains { $0 == sessionName }
     }
 
-    /// A tiny random model set at DIR/set and a tmux session name killed when the test ends.
+    /// A tiny random model set at DIR/set, and a tmux server of the test's own (killed when it ends).
     /// Without tmux the test is skipped, except under CI=true where that is a failure.
     func prepareStudio(seed: Int) throws -> String {
         guard let path = Self.which("tmux") else {
@@ -67,8 +72,10 @@ final class StudioEndToEndTests: XCTestCase {
         let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "\(seed)", "-o", dir + "/set"])
         XCTAssertEqual(made.status, 0, made.stderr)
         sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
-        let name = sessionName, tmuxBinary = tmuxPath
-        addTeardownBlock { _ = try? Subprocess.run(tmuxBinary, ["kill-session", "-t", name]) }
+        tmuxSocket = dir + "/tmux"
+        let socket = tmuxSocket, tmuxBinary = tmuxPath
+        // Runs before the folder (and the socket in it) is removed: teardown blocks run last first.
+        addTeardownBlock { _ = try? Subprocess.run(tmuxBinary, ["-S", socket, "kill-server"]) }
         return dir
     }
 
@@ -117,8 +124,11 @@ final class StudioEndToEndTests: XCTestCase {
         try keys("C-r")
         let moving = waitFor("the lanes to show progress") { $0.contains("Level 2 (top)") && $0.contains("tok/s") }
         XCTAssertFalse(moving.contains("error:"), moving)
-        // The runtime tells the lanes which lyrics the top-level window conditions on.
-        XCTAssertTrue(moving.contains("Lyrics of the current top window") && moving.contains("llo w"), moving)
+        // The runtime tells the lanes which lyrics the top-level window conditions on. It is a message of
+        // its own, so the frame that first shows progress may come before it (seen once under load).
+        waitFor("the lyrics of the top window on the lanes") {
+            $0.contains("Lyrics of the current top window") && $0.contains("llo w") && $0.contains("Level 2 (top)")
+        }
 
         // K = 3 candidates (the composer's default) for segment 1; keep the second.
         let offered = waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }

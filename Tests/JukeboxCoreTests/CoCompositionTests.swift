@@ -39,6 +39,41 @@ final class CoCompositionTests: XCTestCase {
         }
     }
 
+    /// With renderWhileSampling the composer's windows are heard as they finish (the studio auditions
+    /// them): one audio row per candidate, equal to decoding that candidate's codes, and the codes are
+    /// those of a composer that does not render.
+    func testCandidatesRenderTheirWindowsWhileDrawn() throws {
+        let plain = try composer(), heard = try composer()
+        heard.renderWhileSampling = true
+        _ = try plain.candidates(count: 2, tokens: 6)
+        _ = try heard.candidates(count: 2, tokens: 6)
+        try plain.keep(1)
+        try heard.keep(1)
+        var decoded: [(samples: Range<Int>, audio: [[Float]])] = []
+        let next = try heard.candidates(count: 2, tokens: 12) { event in
+            if case let .audioDecoded(level, samples, audio) = event {
+                XCTAssertEqual(level, plain.level)
+                decoded.append((samples, audio))
+            }
+        }
+        XCTAssertEqual(rows(next), rows(try plain.candidates(count: 2, tokens: 12)), "rendering changes no code")
+        // 18 codes with n_ctx 16: two windows, the second pulled back to end at the last code.
+        let hop = models.vqvae.hopLengths[plain.level]
+        XCTAssertEqual(decoded.map(\.samples.upperBound).max(), 18 * hop)
+        XCTAssertGreaterThanOrEqual(decoded.count, 2)
+        for chunk in decoded {
+            XCTAssertEqual(chunk.audio.count, 2)
+            for (row, candidate) in next.enumerated() {
+                let range = (chunk.samples.lowerBound / hop)..<(chunk.samples.upperBound / hop)
+                let reference = try PartialRender.decode(vqvae: models.vqvae, codes: candidate, level: plain.level, range: range)
+                let audio = Array(UnsafeBufferPointer(start: reference.data, count: reference.shape[1]))
+                let worst = zip(audio, chunk.audio[row]).map { abs($0 - $1) }.max() ?? 1
+                XCTAssertEqual(audio.count, chunk.audio[row].count)
+                XCTAssertLessThanOrEqual(worst, 1e-5, "window \(range) of candidate \(row + 1)")
+            }
+        }
+    }
+
     func testCandidatesAreTheEnginesContinuationWithTheRoundSeed() throws {
         let c = try composer()
         _ = try c.candidates(count: 2, tokens: 5)

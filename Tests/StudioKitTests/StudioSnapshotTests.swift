@@ -61,6 +61,27 @@ final class StudioSnapshotTests: XCTestCase {
         var s = try studio()
         send(&s, [.key(.f1)])
         assertSnapshot(render(s), "help")
+        send(&s, [.key(.right)])
+        assertSnapshot(render(s), "help-2")
+    }
+
+    /// The overlay draws only the rows its box holds: at 80×24 every line of every page must be drawn.
+    func testEveryHelpLineFitsItsPage() throws {
+        var s = try studio()
+        XCTAssertEqual(s.width, 80)
+        XCTAssertEqual(s.height, 24)
+        send(&s, [.key(.f1)])
+        for page in helpPages.indices {
+            s.helpPage = page
+            let shown = render(s).text
+            for section in helpPages[page].left + helpPages[page].right {
+                XCTAssertTrue(shown.contains(section.title), "page \(page + 1): \(section.title)\n\(shown)")
+                for k in section.keys {
+                    XCTAssertTrue(shown.contains(k.key + String(repeating: " ", count: max(1, 11 - k.key.count)) + k.what),
+                                  "page \(page + 1): \(k.key) \(k.what)\n\(shown)")
+                }
+            }
+        }
     }
 
     func testTooSmall() throws {

@@ -126,6 +126,10 @@ final class StudioUpdateTests: XCTestCase {
         XCTAssertEqual(send(&s, [.key(.ctrl("q"))]), [])
         XCTAssertTrue(s.confirmingQuit)
         XCTAssertTrue(render(s).text.contains("y quit without saving"))
+        // The engine goes on reporting while the question is asked; the question stays on screen.
+        send(&s, [.engine(.audioDecoded(level: 2, samples: 0..<512, audio: [[0]])), .candidatesReady([[5, 6], [7, 8]])])
+        XCTAssertTrue(s.confirmingQuit)
+        XCTAssertTrue(render(s).text.contains("unsaved work: quit anyway? (y/n"), render(s).text)
         // Anything but y/n is ignored while asking; n stays.
         XCTAssertEqual(send(&s, [.key(.char("x")), .key(.char("n"))]), [])
         XCTAssertFalse(s.confirmingQuit)
@@ -163,9 +167,21 @@ final class StudioUpdateTests: XCTestCase {
         send(&s, [.key(.ctrl("r"))])
         send(&s, [.key(.char("?"))])
         XCTAssertEqual(s.screen, .help)
-        // Every key of every footer appears in the help.
-        let help = render(s).text
-        for screen in [Screen.composer, .lanes, .candidates] {
+        // It opens on the page of the lanes (the screen below), and ← → turn the pages within bounds.
+        XCTAssertEqual(s.helpPage, 1)
+        let lanesPage = render(s).text
+        XCTAssertTrue(lanesPage.contains("Lanes") && lanesPage.contains("Candidates"), lanesPage)
+        send(&s, [.key(.right)])
+        XCTAssertEqual(s.helpPage, 1)
+        send(&s, [.key(.left)])
+        XCTAssertEqual(s.helpPage, 0)
+        let firstPage = render(s).text
+        XCTAssertTrue(firstPage.contains("Everywhere") && firstPage.contains("Composer"), firstPage)
+        send(&s, [.key(.left)])
+        XCTAssertEqual(s.helpPage, 0)
+        // Every key of every footer appears in the help (on one of its pages).
+        let help = firstPage + lanesPage
+        for screen in [Screen.composer, .lanes, .candidates, .open] {
             for k in footerKeys(screen) where k.key.count > 2 {
                 XCTAssertTrue(help.contains(k.key), "\(k.key) of \(screen) missing from help")
             }

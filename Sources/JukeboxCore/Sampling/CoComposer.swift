@@ -7,7 +7,7 @@ import Foundation
 public final class CoComposer {
     public let generator: Generator
     /// Labels and settings; `samples`, `sampleLength` and `seed` are set per round.
-    public let prompt: GenerationPrompt
+    public private(set) var prompt: GenerationPrompt
     public let level: Int
     /// The kept line: one row of top-level codes (t = 0 before anything is kept).
     public private(set) var kept: LevelCodes
@@ -34,6 +34,13 @@ public final class CoComposer {
             throw JukeboxError("codes", "the kept line holds codes outside 0..<\(bins)")
         }
         self.kept = start
+    }
+
+    /// Decode each finished window while drawing candidates or upsampling (`audioDecoded` events, one
+    /// audio row per candidate), so they can be heard before the round ends. The codes are the same.
+    public var renderWhileSampling: Bool {
+        get { prompt.renderWhileSampling }
+        set { prompt.renderWhileSampling = newValue }
     }
 
     /// Codes per second at the top level.

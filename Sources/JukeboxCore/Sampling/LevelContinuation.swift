@@ -17,7 +17,9 @@ extension Generator {
                 throw JukeboxError("levels", "only the top level (\(models.topLevel)) continues alone; level \(level) needs the level above")
             }
             rows[level] = try Self.rows(codes, samples: prompt.samples, what: "level \(level) codes")
-            try sampleLevels([level], prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
+            // The kept codes seed the renderer, so a window reaching back into them decodes whole.
+            let sampling = prompt.renderWhileSampling ? try renderingEmitter(emit, rows: rows, samples: prompt.samples) : emit
+            try sampleLevels([level], prompt: prompt, rows: &rows, cancel: cancel, emit: sampling)
         } catch is Cancelled {
             emit(.cancelled)
             return (Self.levelCodes(rows)[level], true)

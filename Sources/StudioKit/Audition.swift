@@ -1,0 +1,160 @@
+import JukeboxCore
+
+/// One decoded stretch of one level (from an `audioDecoded` event): what the renders list shows and
+/// what Enter plays. Spans are in audio samples from the song's start.
+public struct RenderInfo: Sendable, Hashable {
+    public var level: Int
+    public var samples: Range<Int>
+
+    public init(level: Int, samples: Range<Int>) {
+        self.level = level
+        self.samples = samples
+    }
+
+    /// Renders kept (newest): a long song's bottom level has hundreds of windows, each tens of
+    /// thousands of samples; the runtime keeps the same number of their audio.
+    public static let kept = 96
+
+    /// What the level's decode is worth to a listener: the top level is a rough preview, each level
+    /// below refines it, the bottom level is the finished sound.
+    public static func quality(level: Int, of levels: Int) -> String {
+        if level == levels - 1 { return "rough preview" }
+        if level == 0 { return "final" }
+        return "refined"
+    }
+
+    public func title(levels: Int, sampleRate: Int) -> String {
+        let rate = Double(max(1, sampleRate))
+        return "L\(level) \(levelName(level, of: levels)) \(Self.quality(level: level, of: levels)) "
+            + "\(Self.time(Double(samples.lowerBound) / rate))-\(Self.time(Double(samples.upperBound) / rate))"
+    }
+
+    /// m:ss.cc: windows overlap and a small model's are short, so coarser times give two renders one name.
+    static func time(_ seconds: Double) -> String {
+        let cs = Int((max(0, seconds) * 100).rounded())
+        let s = cs % 6000
+        return "\(cs / 6000):\(s < 1000 ? "0" : "")\(s / 100).\(s % 100 < 10 ? "0" : "")\(s % 100)"
+    }
+}
+
+/// What the player reports, as the runtime hands it to `update` (StudioKit knows no sound card).
+public struct PlaybackReport: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable { case playing, paused, finished, stopped, failed(String) }
+    public var phase: Phase
+    public var title: String
+    public var position: Double
+    public var duration: Double
+    public var peak: Float
+    public var file: String?
+    public var fallbackReason: String?
+
+    public init(phase: Phase, title: String, position: Double = 0, duration: Double = 0, peak: Float = 0,
+                file: String? = nil, fallbackReason: String? = nil) {
+        (self.phase, self.title, self.position, self.duration, self.peak) = (phase, title, position, duration, peak)
+        (self.file, self.fallbackReason) = (file, fallbackReason)
+    }
+}
+
+/// The player as the views show it: what plays, where, how loud lately.
+public struct PlaybackState: Sendable, Equatable {
+    public var phase: PlaybackReport.Phase = .stopped
+    public var title = ""
+    public var position: Double = 0
+    public var duration: Double = 0
+    /// Peaks of the last chunks played, oldest first (the small waveform); the last is the meter.
+    public var peaks: [Float] = []
+    /// Set once the sound card failed to open: auditions go to WAV files.
+    public var noSoundCard: String?
+    public var lastFile: String?
+
+    public init() {}
+
+    public static let peakHistory = 24
+    public var isActive: Bool { phase == .playing || phase == .paused }
+}
+
+/// Seek step of ← and → while auditioning.
+public let seekSeconds = 5.0
+
+/// Every engine job (a round of candidates, an undo's redraw, an upsample) lists its own renders;
+/// the runtime drops their audio at the same effects.
+func clearRenders(_ state: inout StudioState) {
+    state.renders = []
+    state.selectedRender = 0
+}
+
+func addRender(_ state: inout StudioState, level: Int, samples: Range<Int>) {
+    guard state.lanes.indices.contains(level), !samples.isEmpty, samples.lowerBound >= 0 else { return }
+    let render = RenderInfo(level: level, samples: samples)
+    if !state.renders.contains(render) {
+        state.renders.append(render)
+        if state.renders.count > RenderInfo.kept {
+            state.renders.removeFirst(state.renders.count - RenderInfo.kept)
+            state.selectedRender = max(0, state.selectedRender - 1)
+        }
+    }
+    let quality = RenderInfo.quality(level: level, of: state.lanes.count)
+    state.status = "level \(level): \(quality) decoded (Enter plays it)"
+}
+
+func applyPlayback(_ report: PlaybackReport, to state: inout StudioState) {
+    var p = state.playback
+    p.phase = report.phase
+    p.title = report.title
+    p.position = report.position
+    p.duration = report.duration
+    if report.phase == .playing {
+        p.peaks.append(min(max(report.peak.isFinite ? report.peak : 0, 0), 1))
+        if p.peaks.count > PlaybackState.peakHistory { p.peaks.removeFirst(p.peaks.count - PlaybackState.peakHistory) }
+    }
+    if let reason = report.fallbackReason { p.noSoundCard = reason }
+    switch report.phase {
+    case .finished:
+        if let file = report.file {
+            p.lastFile = file
+            state.status = p.noSoundCard != nil ? "no sound card: wrote \(file)" : "wrote \(file)"
+        } else {
+            state.status = "played \(report.title)"
+        }
+    case .failed(let text): state.status = "error: playback: \(text)"
+    case .paused: state.status = "paused \(report.title)"
+    case .stopped: state.status = "stopped"
+    case .playing: break
+    }
+    state.playback = p
+}
+
+/// Keys of the lanes screen that audition: ↑↓ pick a render, Enter plays it, Space pauses or resumes
+/// (or plays the pick), ← → seek, s stops. Returns nil for keys that are not about audition.
+func auditionKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]? {
+    switch key {
+    case .up:
+        state.selectedRender = max(0, state.selectedRender - 1)
+    case .down:
+        state.selectedRender = min(max(0, state.renders.count - 1), state.selectedRender + 1)
+    case .enter:
+        return playSelectedRender(&state)
+    case .char(" "):
+        if state.playback.isActive { return [.togglePause] }
+        return playSelectedRender(&state)
+    case .left:
+        return state.playback.isActive ? [.seek(seconds: -seekSeconds)] : []
+    case .right:
+        return state.playback.isActive ? [.seek(seconds: seekSeconds)] : []
+    case .char("s"):
+        return state.playback.isActive ? [.stopPlayback] : []
+    default:
+        return nil
+    }
+    return []
+}
+
+private func playSelectedRender(_ state: inout StudioState) -> [StudioEffect] {
+    guard let render = state.renders[safe: state.selectedRender] else {
+        state.status = state.sampling ? "no render yet: each finished window is decoded as sampling goes"
+            : "nothing decoded to play yet"
+        return []
+    }
+    state.status = "playing \(render.title(levels: state.lanes.count, sampleRate: state.sampleRate))"
+    return [.playRender(level: render.level, samples: render.samples)]
+}

@@ -1,0 +1,51 @@
+/// The audition line (row 1 of the lanes and candidates screens): state, title, position, a small
+/// waveform of the last peaks and a level meter. With no sound card it says so and where WAVs go.
+func renderPlaybackLine(_ state: StudioState, into grid: inout CellGrid, y: Int) {
+    let p = state.playback
+    var x = 1
+    guard p.isActive else {
+        var text = state.renders.isEmpty ? "audition: nothing decoded yet" : "audition: Enter plays the picked render"
+        if let reason = p.noSoundCard { text = "no sound card (\(reason)): auditions are written as WAV files" }
+        grid.put(text, x: x, y: y, role: p.noSoundCard != nil ? .warning : .dim, maxWidth: grid.width - 2)
+        return
+    }
+    x = grid.put(p.phase == .playing ? "> " : "||", x: x, y: y, role: .accent)
+    x = grid.put(" \(clock(p.position))/\(clock(p.duration)) ", x: x, y: y, role: .status)
+    // The meter and waveform sit at the right; the title takes what is left.
+    let meterWidth = 10, waveWidth = min(PlaybackState.peakHistory, 12)
+    let right = grid.width - 1 - (meterWidth + 2) - 1 - waveWidth
+    grid.put(p.title, x: x + 1, y: y, role: .normal, maxWidth: max(0, right - x - 3))
+    var wx = right
+    for peak in p.peaks.suffix(waveWidth) {
+        grid.set(wx, y, glyph(forCode: Int(peak * 1000), bins: 1001), role: .meter)
+        wx += 1
+    }
+    let level = p.phase == .playing ? (p.peaks.last ?? 0) : 0
+    let filled = Int((Float(meterWidth) * level).rounded())
+    let mx = grid.width - 1 - (meterWidth + 2)
+    grid.put("[", x: mx, y: y, role: .dim)
+    for i in 0..<meterWidth { grid.set(mx + 1 + i, y, i < filled ? "#" : "-", role: i < filled ? .meter : .dim) }
+    grid.put("]", x: mx + 1 + meterWidth, y: y, role: .dim)
+}
+
+/// The renders decoded so far, newest at the bottom, each labelled by the level it comes from;
+/// `>` marks the pick (↑↓) and `*` what plays.
+func renderRendersList(_ state: StudioState, into grid: inout CellGrid, y: Int, rows: Int) {
+    guard rows >= 2 else { return }
+    grid.put("Renders (top: rough preview, lower levels refine it)", x: 1, y: y, role: .title)
+    guard !state.renders.isEmpty else {
+        grid.put(state.sampling ? "each finished window is decoded here as sampling goes" : "none yet", x: 2, y: y + 1, role: .dim)
+        return
+    }
+    let shown = rows - 1
+    // Keep the pick in view: a window of `shown` rows that ends at the newest unless the pick is above it.
+    let first = max(0, min(state.selectedRender - shown / 2, state.renders.count - shown))
+    for (row, i) in (first..<min(state.renders.count, first + shown)).enumerated() {
+        let render = state.renders[i]
+        let title = render.title(levels: state.lanes.count, sampleRate: state.sampleRate)
+        let picked = i == state.selectedRender
+        let playing = state.playback.isActive && state.playback.title == title
+        let line = (picked ? "> " : "  ") + (playing ? "* " : "  ") + title
+        grid.put(line, x: 1, y: y + 1 + row, role: picked ? .selected : .normal, maxWidth: grid.width - 2)
+    }
+}
