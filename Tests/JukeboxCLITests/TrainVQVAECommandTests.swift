@@ -73,4 +73,15 @@ final class TrainVQVAECommandTests: XCTestCase {
         XCTAssertEqual(more.status, 0, more.stderr)
         XCTAssertTrue(more.stderr.contains("step 2/2 loss"), more.stderr)
     }
+
+    func testBenchTimesTrainingSteps() throws {
+        let r = try CLI.run(["bench", "vqvae-train", "--preset", "tiny", "--sample-length", "2048", "--steps", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        let seconds = try XCTUnwrap(json["seconds_per_step"] as? Double)
+        print("bench vqvae-train tiny, 2048 samples: \(seconds) s/step")
+        XCTAssertGreaterThan(seconds, 0)
+        XCTAssertEqual(json["sample_length"] as? Int, 2048)
+        assertCleanFailure(try CLI.run(["bench", "vqvae-train", "--sample-length", "1000"]), naming: "sample-length")
+    }
 }

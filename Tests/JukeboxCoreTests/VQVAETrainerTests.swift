@@ -57,6 +57,9 @@ final class VQVAETrainerTests: XCTestCase {
         let data = try VQVAETrainingData.load(folder: folder, sampleRate: 44100, sampleLength: 2048)
         let trainer = try VQVAETrainer.start(hps: Self.hps, data: data, seed: 1, bandwidthItems: 16)
         XCTAssertEqual(trainer.batchSize, 2)
+        XCTAssertEqual(trainer.model.bottlenecks.map(\.threshold), [1, 1], "the reference's threshold when revival_threshold is not set")
+        let lenient = try VQVAETrainer.start(hps: Self.hps.with(["revival_threshold": 0.25]), data: data, seed: 1, bandwidthItems: 4)
+        XCTAssertEqual(lenient.model.bottlenecks.map(\.threshold), [0.25, 0.25])
         var losses: [Double] = []
         let started = Date()
         for _ in 0..<30 { losses.append(try trainer.step().loss.total) }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// What a VQ-VAE training forward keeps for its backward: the input of every convolution and every
-/// residual block's (input, relu(input), hidden pre-activation), pushed in forward order and popped in
-/// reverse by the backward, so each layer's forward and backward sit side by side below.
+/// What a VQ-VAE training forward keeps for its backward: the input of every convolution outside the
+/// residual blocks and every residual block's (input, hidden pre-activation), pushed in forward order and
+/// popped in reverse by the backward, so each layer's forward and backward sit side by side.
 struct ConvTape {
     private(set) var saved: [Tensor] = []
     /// Which saved tensors a ReLU reads: where the function has kinks (finite-difference checks avoid them).

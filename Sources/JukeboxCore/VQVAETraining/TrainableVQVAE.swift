@@ -50,9 +50,13 @@ public final class TrainableVQVAE: @unchecked Sendable {
             throw JukeboxError("weights", "unexpected tensor \(extra)")
         }
         parameters = keys.map { ($0, tensors[$0]!) }
-        let mu = Float(objective.lMu)
+        // The reference revives below revival_threshold only when it restores trained weights, and below 1
+        // otherwise; here a fresh run honours revival_threshold too (1 by default, so nothing changes unless
+        // it is set), since with few latents per step (bs·sample_length/hop < l_bins) a threshold of 1
+        // would count most entries dead and redraw them every step.
+        let mu = Float(objective.lMu), threshold = Float(objective.revivalThreshold)
         bottlenecks = model.codebooks.enumerated().map { level, block in
-            EMABottleneckBlock(codebook: block.codebook, mu: mu, seed: seed &+ UInt64(level) &* 0x9E37)
+            EMABottleneckBlock(codebook: block.codebook, mu: mu, threshold: threshold, seed: seed &+ UInt64(level) &* 0x9E37)
         }
     }
 
