@@ -23,3 +23,27 @@ enum StagingFolder {
         return (folder, standardized)
     }
 }
+
+extension StagingFolder {
+    /// Writes a folder whole or not at all: `fill` writes into a fresh staging folder beside `output`,
+    /// which then takes `output`'s place. A folder already there is moved aside first and removed only
+    /// once the new one is in, so a crash at any moment leaves the old folder or the new one, never a
+    /// mix; if `fill` fails, `output` is untouched and the staging folder is removed.
+    static func replace(_ output: String, purpose: String, _ fill: (_ work: String) throws -> Void) throws {
+        let (work, target) = try make(beside: output, purpose: purpose)
+        let fm = FileManager.default
+        do {
+            try fill(work)
+            var old: String? = nil
+            if fm.fileExists(atPath: target) {
+                old = work + ".previous"
+                try fm.moveItem(atPath: target, toPath: old!)
+            }
+            try fm.moveItem(atPath: work, toPath: target)
+            if let old { try? fm.removeItem(atPath: old) }
+        } catch {
+            try? fm.removeItem(atPath: work)
+            throw error
+        }
+    }
+}

@@ -34,9 +34,7 @@ public enum TrainingCheckpoint {
     public static func save(_ trainer: PriorTrainer, dataSeed: UInt64, batchesDrawn: Int, lastLoss: Double?,
                             to folder: String) throws {
         let model = trainer.model, optimizer = trainer.optimizer
-        let (work, output) = try StagingFolder.make(beside: folder, purpose: "checkpoint")
-        let fm = FileManager.default
-        do {
+        try StagingFolder.replace(folder, purpose: "checkpoint") { work in
             try ModelConfig(kind: .prior, hps: model.hps).write(folder: work)
             var weights = SafetensorsWriter(), raw = SafetensorsWriter()
             for (key, t) in model.parameters {
@@ -55,16 +53,6 @@ public enum TrainingCheckpoint {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(encoder.encode(state), to: work + "/training.json")
-            var old: String? = nil
-            if fm.fileExists(atPath: output) {
-                old = work + ".previous"
-                try fm.moveItem(atPath: output, toPath: old!)
-            }
-            try fm.moveItem(atPath: work, toPath: output)
-            if let old { try? fm.removeItem(atPath: old) }
-        } catch {
-            try? fm.removeItem(atPath: work)
-            throw error
         }
     }
 

@@ -183,21 +183,9 @@ public final class TrainableVQVAE: @unchecked Sendable {
     /// Writes a model folder (config.json + weights.safetensors) that loads wherever a VQ-VAE does, and
     /// that `load(folder:…)` continues from. Written beside the target and swapped in whole.
     public func save(folder: String) throws {
-        let (work, output) = try StagingFolder.make(beside: folder, purpose: "vqvae")
-        let fm = FileManager.default
-        do {
+        try StagingFolder.replace(folder, purpose: "vqvae") { work in
             try ModelConfig(kind: .vqvae, hps: hps).write(folder: work)
             try weightsWriter().write(to: work + "/weights.safetensors")
-            var old: String? = nil
-            if fm.fileExists(atPath: output) {
-                old = work + ".previous"
-                try fm.moveItem(atPath: output, toPath: old!)
-            }
-            try fm.moveItem(atPath: work, toPath: output)
-            if let old { try? fm.removeItem(atPath: old) }
-        } catch {
-            try? fm.removeItem(atPath: work)
-            throw error
         }
     }
 }

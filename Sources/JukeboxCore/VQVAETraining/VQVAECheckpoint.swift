@@ -21,9 +21,7 @@ struct VQVAETrainingExtras: Codable {
 /// Written beside the target and swapped in whole; resuming continues bit for bit.
 public enum VQVAECheckpoint {
     public static func save(_ trainer: VQVAETrainer, lastLoss: Double?, to folder: String) throws {
-        let (work, output) = try StagingFolder.make(beside: folder, purpose: "checkpoint")
-        let fm = FileManager.default
-        do {
+        try StagingFolder.replace(folder, purpose: "checkpoint") { work in
             let model = trainer.model
             try ModelConfig(kind: .vqvae, hps: model.hps).write(folder: work)
             if trainer.ema != nil {
@@ -49,16 +47,6 @@ public enum VQVAECheckpoint {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(encoder.encode(state), to: work + "/training.json")
             try AtomicFile.write(encoder.encode(extras), to: work + "/vqvae_training.json")
-            var old: String? = nil
-            if fm.fileExists(atPath: output) {
-                old = work + ".previous"
-                try fm.moveItem(atPath: output, toPath: old!)
-            }
-            try fm.moveItem(atPath: work, toPath: output)
-            if let old { try? fm.removeItem(atPath: old) }
-        } catch {
-            try? fm.removeItem(atPath: work)
-            throw error
         }
     }
 
