@@ -35,13 +35,14 @@ public struct DefaultModelPreset: Sendable {
 
     // MARK: Stages
 
-    /// Measured on the project's two cores (2026-11-26): the VQ-VAE at about 0.7 steps/s, so its 800
-    /// steps take about 19 minutes; the shares give the priors most of what is left of a budget.
+    /// Sized for a first run of about an hour on the project's two cores (2026-11-26): the VQ-VAE runs at
+    /// about 0.7 steps/s, so its 800 steps take about 19 minutes; the priors' steps are what their shares
+    /// of the rest allow (a stage stopped by the budget keeps a higher learning rate than planned).
     public var stages: [Stage] {
         switch scale {
         case .default:
-            return [Stage(name: "vqvae", steps: 800, budgetShare: 0.40), Stage(name: "prior_level_2", steps: 1500, budgetShare: 0.30),
-                    Stage(name: "prior_level_1", steps: 1500, budgetShare: 0.15), Stage(name: "prior_level_0", steps: 1500, budgetShare: 0.15)]
+            return [Stage(name: "vqvae", steps: 800, budgetShare: 0.40), Stage(name: "prior_level_2", steps: 1000, budgetShare: 0.30),
+                    Stage(name: "prior_level_1", steps: 2000, budgetShare: 0.15), Stage(name: "prior_level_0", steps: 2000, budgetShare: 0.15)]
         case .tiny:
             return [Stage(name: "vqvae", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_2", steps: 3, budgetShare: 0.25),
                     Stage(name: "prior_level_1", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_0", steps: 3, budgetShare: 0.25)]
