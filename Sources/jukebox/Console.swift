@@ -1,4 +1,5 @@
 import Foundation
+import JukeboxCore
 
 /// Messages for people go to stderr so stdout stays clean for JSON and pipes.
 enum Log {
@@ -46,6 +47,21 @@ enum Progress {
                 finished = true
                 FileHandle.standardError.write(Data("\n".utf8))
             }
+        }
+    }
+}
+
+/// A wall-clock limit on a training run: when it passes it raises the run's cancel flag (the run stops
+/// after the step under way and saves, as on Ctrl-C), and `reached` tells the two apart.
+final class TimeLimit: @unchecked Sendable {
+    private let flag = CancelFlag()
+    var reached: Bool { flag.isCancelled }
+
+    init(minutes: Double?, cancel: CancelFlag) {
+        guard let minutes else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + minutes * 60) { [flag] in
+            flag.cancel()
+            cancel.cancel()
         }
     }
 }

@@ -32,10 +32,12 @@ struct TrainPrior: ParsableCommand {
     @Option(name: .customLong("save-every"), help: "Save a checkpoint every this many steps.") var saveEvery: Int = 100
     @Option(name: .customLong("log-every"), help: "Log line every this many steps when not on a terminal.") var logEvery: Int = 10
     @Option(help: "Seed of the initial weights and of the order of the windows.") var seed: UInt64 = 0
+    @Option(help: "Stop after this many minutes, saving the checkpoint (a normal exit; --resume goes on).") var minutes: Double?
     @Flag(help: "Continue the run saved in OUT.") var resume = false
 
     func run() throws {
         guard steps > 0, logEvery > 0 else { throw JukeboxError("steps", "--steps and --log-every must be positive") }
+        if let minutes, !(minutes > 0) { throw JukeboxError("--minutes", "must be positive, got \(minutes)") }
         let trainer: PriorTrainer
         var firstBatch = 0, dataSeed = seed
         if resume {
@@ -88,6 +90,7 @@ struct TrainPrior: ParsableCommand {
             sources.append(source)
         }
         defer { sources.forEach { $0.cancel() } }
+        let timeUp = TimeLimit(minutes: minutes, cancel: cancel)
         let start = Date(), startStep = optimizer.step
         // The bar counts this session's steps, so its rate and ETA hold after a resume.
         let bar = Progress.Bar("level \(level) steps \(startStep)→\(steps)", total: steps - startStep)
@@ -103,6 +106,11 @@ struct TrainPrior: ParsableCommand {
             } else if e.step % logEvery == 0 || e.step == e.steps || e.report.skipped {
                 Log.note(line + (e.saved ? " (saved)" : ""))
             }
+        }
+        if outcome.interrupted && timeUp.reached {
+            if Progress.isTerminal { Log.note("") }
+            Log.note("time limit reached: saved \(out) at step \(optimizer.step); --resume continues it")
+            return
         }
         if outcome.interrupted {
             if Progress.isTerminal { Log.note("") }

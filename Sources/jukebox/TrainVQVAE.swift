@@ -30,6 +30,7 @@ struct TrainVQVAE: ParsableCommand {
     @Option(name: .customLong("log-every")) var logEvery: Int = 10
     @Option(name: .customLong("eval-crops"), help: "Held-out crops per test song.") var evalCrops: Int = 4
     @Option(help: "Seed of the initial weights, codebook draws and crops.") var seed: UInt64 = 0
+    @Option(help: "Stop after this many minutes, evaluating and saving (a normal exit; --resume goes on).") var minutes: Double?
     @Flag(help: "Continue the run saved in OUT.") var resume = false
 
     /// Keys that shape the network: taken from --init's folder, never from --config.
@@ -41,6 +42,7 @@ struct TrainVQVAE: ParsableCommand {
         guard steps > 0, saveEvery > 0, evalEvery > 0, logEvery > 0, evalCrops > 0 else {
             throw JukeboxError("train vqvae", "--steps, --save-every, --eval-every, --log-every and --eval-crops must be positive")
         }
+        if let minutes, !(minutes > 0) { throw JukeboxError("--minutes", "must be positive, got \(minutes)") }
         let trainer: VQVAETrainer
         if resume {
             let hps = try ModelConfig.load(folder: out).hps
@@ -87,6 +89,7 @@ struct TrainVQVAE: ParsableCommand {
             sources.append(source)
         }
         defer { sources.forEach { $0.cancel() } }
+        let timeUp = TimeLimit(minutes: minutes, cancel: cancel)
         let start = Date(), startStep = trainer.optimizer.step
         var last: VQVAETrainer.StepReport? = nil
         var evaluation: [VQVAELevelEvaluation] = []
@@ -110,6 +113,13 @@ struct TrainVQVAE: ParsableCommand {
                 }.joined(separator: "; "))
             }
             if step % saveEvery == 0 || step == steps { try save(trainer, evaluation, last, start, startStep) }
+        }
+        if cancel.isCancelled && timeUp.reached {
+            // The model card reads evaluation.json: it should describe the weights saved, not an earlier step.
+            if last != nil { evaluation = try trainer.evaluate(perSong: evalCrops) }
+            try save(trainer, evaluation, last, start, startStep)
+            Log.note("time limit reached: saved \(out) at step \(trainer.optimizer.step); --resume continues it")
+            return
         }
         if cancel.isCancelled {
             try save(trainer, evaluation, last, start, startStep)

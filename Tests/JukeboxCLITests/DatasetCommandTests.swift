@@ -7,17 +7,7 @@ import XCTest
 final class DatasetCommandTests: XCTestCase {
     static let soundfont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 
-    /// FluidSynth, its soundfont and espeak-ng come from Debian packages; CI installs them.
-    func requireRenderers() throws {
-        let missing = ["fluidsynth", "espeak-ng"].filter { tool in
-            !(ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-                .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
-        } + (FileManager.default.fileExists(atPath: Self.soundfont) ? [] : [Self.soundfont])
-        guard missing.isEmpty else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("missing under CI: \(missing)") }
-            throw XCTSkip("corpus renderers missing: \(missing.joined(separator: ", "))")
-        }
-    }
+    func requireRenderers() throws { try requireCorpusRenderers() }
 
     func songs(_ folder: String) throws -> [CorpusSong] {
         let text = try String(contentsOfFile: folder + "/songs.jsonl", encoding: .utf8)
@@ -143,5 +133,18 @@ final class DatasetCommandTests: XCTestCase {
         assertCleanFailure(noTools, naming: "fluidsynth")
         XCTAssertTrue(noTools.stderr.contains("install"), noTools.stderr)
         for o in ["x", "y", "z"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
+    }
+}
+
+/// FluidSynth, its soundfont and espeak-ng come from Debian packages; CI installs them. Tests that build
+/// a corpus skip without them, and fail under CI.
+func requireCorpusRenderers() throws {
+    let missing = ["fluidsynth", "espeak-ng"].filter { tool in
+        !(ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
+    } + (FileManager.default.fileExists(atPath: DatasetCommandTests.soundfont) ? [] : [DatasetCommandTests.soundfont])
+    guard missing.isEmpty else {
+        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("missing under CI: \(missing)") }
+        throw XCTSkip("corpus renderers missing: \(missing.joined(separator: ", "))")
     }
 }

@@ -1,0 +1,147 @@
+import Foundation
+
+/// The recipe of the project's default model set: the architecture of every member and the training
+/// settings of every stage, under the reference's hyperparameter names, sized so the whole set trains on
+/// two CPU cores in a few hours, weighs well under 50 MB and samples 10 s in seconds. The label lists come
+/// from the corpus it is trained on (`jukebox dataset build`), so y_bins always fits them.
+///
+/// `tiny` is the same recipe at test scale: tiny sizes and a few steps, so the whole pipeline runs in
+/// seconds.
+public struct DefaultModelPreset: Sendable {
+    public enum Scale: String, CaseIterable, Sendable {
+        case `default`
+        case tiny
+    }
+
+    /// One training stage: its model folder under the work folder, the steps it aims for, and its share
+    /// of a time budget (the stages share whatever time is left in these proportions).
+    public struct Stage: Sendable {
+        public let name: String
+        public let steps: Int
+        public let budgetShare: Double
+    }
+
+    public let scale: Scale
+    /// Label bins from the corpus's lists: the largest id plus one (id 0 is "unknown").
+    public let genreBins: Int, artistBins: Int
+
+    /// Reads the corpus's `genre_ids.txt` and `artist_ids.txt` for the label bins.
+    public init(scale: Scale, corpus: String) throws {
+        self.scale = scale
+        let vocabulary = try LabelVocabulary(modelFolder: corpus, v3: true)
+        genreBins = vocabulary.genres.maxID + 1
+        artistBins = vocabulary.artists.maxID + 1
+    }
+
+    // MARK: Stages
+
+    /// Sized for a first run of about an hour on the project's two cores (2026-11-26): the VQ-VAE runs at
+    /// about 0.7 steps/s, so its 800 steps take about 19 minutes; the priors' steps are what their shares
+    /// of the rest allow (a stage stopped by the budget keeps a higher learning rate than planned).
+    public var stages: [Stage] {
+        switch scale {
+        case .default:
+            return [Stage(name: "vqvae", steps: 800, budgetShare: 0.40), Stage(name: "prior_level_2", steps: 1000, budgetShare: 0.30),
+                    Stage(name: "prior_level_1", steps: 2000, budgetShare: 0.15), Stage(name: "prior_level_0", steps: 2000, budgetShare: 0.15)]
+        case .tiny:
+            return [Stage(name: "vqvae", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_2", steps: 3, budgetShare: 0.25),
+                    Stage(name: "prior_level_1", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_0", steps: 3, budgetShare: 0.25)]
+        }
+    }
+
+    /// Held-out windows scored per prior for the model card.
+    public var evaluationWindows: Int { scale == .tiny ? 2 : 48 }
+
+    // MARK: Architecture
+
+    struct Sizes {
+        var lBins, embWidth, vqWidth, vqDepth, sampleLength, vqBatch: Int
+        var topCtx, topTokens, topWidth, topDepth: Int
+        var upCtx, upWidth, upDepth, condWidth, condDepth: Int
+        var priorBatch: Int
+    }
+
+    var sizes: Sizes {
+        switch scale {
+        case .default:
+            // VQ-VAE: width 32/depth 3 ran at 0.23 steps/s (batch 4 × 32768); width 16/depth 2 with batch
+            // 8 × 16384 at 0.75 steps/s, 3× the audio per second. 1024 level-2 latents per step against
+            // 256 codebook entries keeps revival_threshold 1 from redrawing live entries.
+            // Top: attn_order 12 puts its prime (lyrics) layer at index 15, so depth 16 is the least.
+            return Sizes(lBins: 256, embWidth: 16, vqWidth: 16, vqDepth: 2, sampleLength: 16384, vqBatch: 8,
+                         topCtx: 512, topTokens: 64, topWidth: 256, topDepth: 16,
+                         upCtx: 512, upWidth: 128, upDepth: 6, condWidth: 64, condDepth: 4, priorBatch: 4)
+        case .tiny:
+            return Sizes(lBins: 64, embWidth: 16, vqWidth: 16, vqDepth: 2, sampleLength: 4096, vqBatch: 2,
+                         topCtx: 128, topTokens: 32, topWidth: 64, topDepth: 16,
+                         upCtx: 128, upWidth: 64, upDepth: 3, condWidth: 32, condDepth: 2, priorBatch: 2)
+        }
+    }
+
+    private static func ints(_ v: [Int]) -> PickleValue { .tuple(v.map { .int($0) }) }
+
+    /// Adam with a short warm-up and half a cosine over the stage's planned steps, so a stage that runs
+    /// its steps ends at a small learning rate.
+    private func schedule(lr: Double, steps: Int) -> HyperparameterPresets.Entries {
+        [("lr", .float(lr)), ("lr_warmup", .float(Double(min(50, max(steps / 10, 1))))), ("lr_use_cosine_decay", .bool(true)),
+         ("lr_decay", .float(Double(steps))), ("lr_start_linear_decay", .int(0)), ("clip", .float(1.0)),
+         // The moving average at these batch sizes would lag thousands of steps behind: saved weights are the trained ones.
+         ("ema", .bool(false))]
+    }
+
+    private var vqArchitecture: HyperparameterPresets.Entries {
+        let s = sizes
+        return [("name", .string("default-\(scale.rawValue)")), ("restore_vqvae", .string("")),
+                ("l_bins", .int(s.lBins)), ("emb_width", .int(s.embWidth)), ("width", .int(s.vqWidth)), ("depth", .int(s.vqDepth))]
+    }
+
+    /// The VQ-VAE: the published geometry (hops 8/32/128 at 44.1 kHz) and objective, small convolutions.
+    public func vqvaeHps() throws -> HyperparameterPresets.Entries {
+        let s = sizes
+        return HyperparameterPresets.merge(try HyperparameterPresets.hps("vqvae"), [vqArchitecture, [
+            ("sample_length", .int(s.sampleLength)), ("bs", .int(s.vqBatch)), ("revival_threshold", .float(1.0)),
+            ("l_mu", .float(0.99)), ("commit", .float(0.02)),
+        ], schedule(lr: 0.0006, steps: stages[0].steps)])
+    }
+
+    /// The prior at `level`: 2 is a 1b_lyrics-style single encoder-decoder over lyrics with v3 labels;
+    /// 1 and 0 are upsamplers with the conditioner over the level above, labelled with the same v3 lists
+    /// (whole genre names such as "hip hop", one genre per song, as `dataset encode` writes them).
+    public func priorHps(level: Int) throws -> HyperparameterPresets.Entries {
+        let s = sizes
+        let stage = stages[3 - level]
+        let vq = vqArchitecture + [("restore_prior", .string(""))]
+        let training: HyperparameterPresets.Entries = [("bs", .int(s.priorBatch))] + schedule(lr: 0.001, steps: stage.steps)
+        let labels: HyperparameterPresets.Entries = [("y_bins", Self.ints([genreBins, artistBins])), ("fp16_params", .bool(false))]
+        switch level {
+        case 2:
+            // A block is 64 positions of the n_ctx codes plus the lyric tokens before them.
+            let blocks = (s.topCtx + s.topTokens) / min(64, s.topCtx + s.topTokens)
+            return HyperparameterPresets.merge(try HyperparameterPresets.hps("prior_1b_lyrics"), [vq, labels, [
+                ("n_ctx", .int(s.topCtx)), ("n_tokens", .int(s.topTokens)), ("prior_width", .int(s.topWidth)),
+                ("prior_depth", .int(s.topDepth)), ("heads", .int(2)), ("blocks", .int(blocks)),
+                ("alignment_layer", .int(s.topDepth - 1)), ("alignment_head", .int(0)),
+            ], training])
+        case 0, 1:
+            return HyperparameterPresets.merge(try HyperparameterPresets.hps("upsampler_level_\(level)"), [vq, labels, [
+                ("labels_v3", .bool(true)), ("max_bow_genre_size", .int(1)), ("t_bins", .int(64)),
+                ("n_ctx", .int(s.upCtx)), ("prior_width", .int(s.upWidth)), ("prior_depth", .int(s.upDepth)),
+                ("heads", .int(1)), ("blocks", .int(s.upCtx / 16)), ("cond_width", .int(s.condWidth)),
+                ("cond_depth", .int(s.condDepth)),
+                // No timing signal in the upsamplers' label conditioner, but the engine reads both.
+                ("min_duration", .float(17.84)), ("max_duration", .float(600.0)),
+            ], training])
+        default:
+            throw JukeboxError("level", "the default set has levels 0, 1 and 2, not \(level)")
+        }
+    }
+
+    /// A member's config.json bytes, as `train vqvae --config` and `train prior --config` read them.
+    public func config(member: String) throws -> Data {
+        if member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps())) }
+        guard member.hasPrefix("prior_level_"), let level = Int(member.dropFirst("prior_level_".count)) else {
+            throw JukeboxError(member, "not a member of the default set")
+        }
+        return Data(try HyperparameterJSON.config(kind: .prior, hps: try priorHps(level: level)))
+    }
+}

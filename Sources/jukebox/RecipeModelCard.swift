@@ -1,0 +1,51 @@
+import Foundation
+import JukeboxCore
+
+/// SET/model-card.json: what the recipe made and how good it is on the corpus's held-out songs.
+enum RecipeModelCard {
+    static func make(set: ModelSet, preset: DefaultModelPreset, corpus: String, work: String,
+                     recipe: [String: [String: Any]]) throws -> [String: Any] {
+        let songs = try CorpusIndex.read(corpus)
+        var card: [String: Any] = [
+            "recipe": "jukebox model train-default --scale \(preset.scale.rawValue)",
+            "corpus": ["folder": (corpus as NSString).standardizingPath, "songs": songs.count,
+                       "held_out": songs.filter { $0.split == "test" }.count,
+                       "minutes": songs.reduce(0) { $0 + $1.seconds } / 60,
+                       "genres": Set(songs.map(\.genre)).sorted(), "artists": Set(songs.map(\.artist)).count],
+            "stages": recipe,
+        ]
+        // The VQ-VAE's own held-out evaluation (train vqvae writes it with the last checkpoint).
+        if let data = FileManager.default.contents(atPath: work + "/vqvae/evaluation.json"),
+           let evaluation = try? JSONSerialization.jsonObject(with: data) {
+            card["vqvae"] = evaluation
+        }
+        var priors: [[String: Any]] = []
+        for level in set.priors.keys.sorted(by: >) {
+            guard let prior = set.priors[level] else { continue }
+            let scored = try Progress.task("scoring level \(level) on held-out songs") {
+                try PriorHeldOut.evaluate(prior: prior, train: work + "/codes-train", test: work + "/codes-test",
+                                          windows: preset.evaluationWindows)
+            }
+            priors.append(scored.json)
+        }
+        card["priors"] = priors
+        var bytes: [String: Int] = [:]
+        for member in ModelSet.memberNames {
+            let path = set.folder + "/\(member)/weights.safetensors"
+            bytes[member] = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        }
+        card["weights_bytes"] = bytes
+        card["weights_bytes_total"] = bytes.values.reduce(0, +)
+        return card
+    }
+
+    /// One line for the log: bits per token per level against the unigram.
+    static func summary(_ card: [String: Any]) -> String {
+        let priors = (card["priors"] as? [[String: Any]] ?? []).map { p in
+            String(format: "level %d %.3f bits/token (unigram %.3f)", p["level"] as? Int ?? -1,
+                   p["bits_per_token"] as? Double ?? .nan, p["unigram_bits_per_token"] as? Double ?? .nan)
+        }
+        let mb = Double(card["weights_bytes_total"] as? Int ?? 0) / 1e6
+        return priors.joined(separator: ", ") + String(format: "; %.1f MB of weights", mb)
+    }
+}

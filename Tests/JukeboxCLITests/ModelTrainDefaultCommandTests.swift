@@ -1,0 +1,84 @@
+import Foundation
+import JukeboxCore
+import XCTest
+
+/// `jukebox model train-default` end to end at test scale: an 8-song corpus, every stage for a few steps,
+/// a model set that loads and samples with the corpus's own genre and artist names, a model card with
+/// numbers in it, and a rerun that finds every stage done.
+final class ModelTrainDefaultCommandTests: XCTestCase {
+    func testTinyRecipeTrainsALoadableSetThatSamples() throws {
+        try requireCorpusRenderers()
+        let dir = temporaryFolder(self)
+        let built = try CLI.run(["dataset", "build", "--out", dir + "/corpus", "--seed", "1", "--minutes", "0.1",
+                                 "--artists-per-genre", "1"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let recipe = ["model", "train-default", "--corpus", dir + "/corpus", "--work", dir + "/work", "-o", dir + "/set",
+                      "--scale", "tiny", "--log-every", "1"]
+        let r = try CLI.run(recipe + ["--budget-minutes", "5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for stage in ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"] {
+            XCTAssertTrue(r.stderr.contains("saved \(dir)/work/\(stage) at step 3"), r.stderr)
+        }
+
+        // The set loads whole, with the corpus's label lists in every prior.
+        let set = try ModelSet.load(dir + "/set")
+        XCTAssertEqual(set.priors.keys.sorted(), [0, 1, 2])
+        let corpusGenres = try String(contentsOfFile: dir + "/corpus/genre_ids.txt", encoding: .utf8)
+        for level in 0...2 {
+            let copied = try String(contentsOfFile: dir + "/set/prior_level_\(level)/genre_ids.txt", encoding: .utf8)
+            XCTAssertEqual(copied, corpusGenres)
+        }
+
+        // The model card: held-out VQ-VAE figures per level and bits per token beside the baselines.
+        let cardData = try Data(contentsOf: URL(fileURLWithPath: dir + "/set/model-card.json"))
+        let card = try XCTUnwrap(JSONSerialization.jsonObject(with: cardData) as? [String: Any])
+        let vqvae = try XCTUnwrap(card["vqvae"] as? [String: Any])
+        XCTAssertEqual((vqvae["held_out"] as? [[String: Any]])?.count, 3)
+        let priors = try XCTUnwrap(card["priors"] as? [[String: Any]])
+        XCTAssertEqual(priors.compactMap { $0["level"] as? Int }, [2, 1, 0])
+        for p in priors {
+            let bits = try XCTUnwrap(p["bits_per_token"] as? Double), unigram = try XCTUnwrap(p["unigram_bits_per_token"] as? Double)
+            XCTAssertTrue(bits.isFinite && bits > 0 && unigram.isFinite && unigram > 0, "\(p)")
+            XCTAssertEqual(p["uniform_bits_per_token"] as? Double ?? 0, log2(64), accuracy: 1e-9)
+        }
+        XCTAssertGreaterThan(card["weights_bytes_total"] as? Int ?? 0, 0)
+
+        // It samples with the corpus's names (a two-word genre included).
+        let songs = try String(contentsOfFile: dir + "/corpus/songs.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(CorpusSong.self, from: Data($0.utf8)) }
+        let song = try XCTUnwrap(songs.first { $0.genre.contains(" ") } ?? songs.first)
+        let sample = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                  "--seconds", "1", "-o", dir + "/session"])
+        XCTAssertEqual(sample.status, 0, sample.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/session/render-level0-sample0.wav"), sample.stderr)
+
+        // Run again: every stage is recorded as done, nothing is trained, the set is written again.
+        let again = try CLI.run(recipe)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("prior_level_0: done earlier, skipped"), again.stderr)
+        XCTAssertFalse(again.stderr.contains("step 1/3"), again.stderr)
+        XCTAssertNoThrow(try ModelSet.load(dir + "/set"))
+    }
+
+    /// An interrupted stage (here: a prior checkpoint left without its recipe entry) is resumed, not restarted.
+    func testRerunResumesAStageLeftUnfinished() throws {
+        try requireCorpusRenderers()
+        let dir = temporaryFolder(self)
+        XCTAssertEqual(try CLI.run(["dataset", "build", "--out", dir + "/corpus", "--seed", "2", "--minutes", "0.1",
+                                    "--artists-per-genre", "1"]).status, 0)
+        let recipe = ["model", "train-default", "--corpus", dir + "/corpus", "--work", dir + "/work", "-o", dir + "/set",
+                      "--scale", "tiny", "--log-every", "1"]
+        XCTAssertEqual(try CLI.run(recipe).status, 0)
+        // Forget that the top prior and what follows finished, as if the run had died inside that stage.
+        let progressPath = dir + "/work/recipe.json"
+        var progress = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: progressPath))) as? [String: Any])
+        var stages = try XCTUnwrap(progress["stages"] as? [String: Any])
+        for stage in ["prior_level_2", "prior_level_1", "prior_level_0"] { stages[stage] = nil }
+        progress["stages"] = stages
+        try JSONSerialization.data(withJSONObject: progress).write(to: URL(fileURLWithPath: progressPath))
+        let again = try CLI.run(recipe)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("resuming at step 3 from \(dir)/work/prior_level_2"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("vqvae: done earlier, skipped"), again.stderr)
+    }
+}
