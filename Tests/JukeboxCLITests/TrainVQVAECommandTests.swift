@@ -29,6 +29,25 @@ final class TrainVQVAECommandTests: XCTestCase {
         try (lines.joined(separator: "\n") + "\n").write(toFile: folder + "/songs.jsonl", atomically: true, encoding: .utf8)
     }
 
+    /// --minutes stops a run that would go on for long: it evaluates, saves and exits normally, so a
+    /// recipe can share a time budget among its stages.
+    func testTimeLimitSavesAndExitsNormally() throws {
+        let dir = temporaryFolder(self)
+        try writeCorpus(dir + "/corpus")
+        let config = dir + "/config.json"
+        try JSONSerialization.data(withJSONObject: ["kind": "vqvae", "hps": Self.hps]).write(to: URL(fileURLWithPath: config))
+        let r = try CLI.run(["train", "vqvae", "--data", dir + "/corpus", "--config", config, "--out", dir + "/vq",
+                             "--steps", "1000000", "--minutes", "0.02", "--eval-crops", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("time limit reached: saved \(dir)/vq at step"), r.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/vq/evaluation.json"))) as? [String: Any])
+        let step = try XCTUnwrap(report["step"] as? Int)
+        XCTAssertTrue(step > 0 && step < 1_000_000, "\(step)")
+        XCTAssertEqual((report["held_out"] as? [[String: Any]])?.count, 2, "the saved weights are evaluated")
+        assertCleanFailure(try CLI.run(["train", "vqvae", "--data", dir + "/corpus", "--config", config, "--out", dir + "/x",
+                                        "--minutes", "0"]), naming: "--minutes")
+    }
+
     func testTrainEvaluateSaveAndContinue() throws {
         let dir = temporaryFolder(self)
         try writeCorpus(dir + "/corpus")
