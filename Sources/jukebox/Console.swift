@@ -65,3 +65,21 @@ final class TimeLimit: @unchecked Sendable {
         }
     }
 }
+
+/// Turns the named signals into a cancel request instead of an abrupt exit, so long work (sampling,
+/// training) stops at its next safe point and keeps what it has; `stop()` gives the signals back.
+final class InterruptRequests {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ signals: [Int32], cancelling flag: CancelFlag) {
+        for sig in signals {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { flag.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func stop() { sources.forEach { $0.cancel() } }
+}

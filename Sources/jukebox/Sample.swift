@@ -95,11 +95,8 @@ struct Sample: ParsableCommand {
 
         // Ctrl-C stops sampling within a token and keeps what exists: the session can be continued.
         let cancel = CancelFlag()
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { cancel.cancel() }
-        interrupt.resume()
-        defer { interrupt.cancel() }
+        let interrupts = InterruptRequests([SIGINT], cancelling: cancel)
+        defer { interrupts.stop() }
 
         var bars: [Int: Progress.Bar] = [:]
         var history: [WindowRecord] = []

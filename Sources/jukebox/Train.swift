@@ -81,15 +81,8 @@ struct TrainPrior: ParsableCommand {
                                        batchSize: batchSize, dataSeed: dataSeed, checkpointFolder: out, saveEvery: saveEvery)
         // Ctrl-C (or SIGTERM) stops after the step under way and saves it: --resume goes on from there.
         let cancel = CancelFlag()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { cancel.cancel() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let interrupts = InterruptRequests([SIGINT, SIGTERM], cancelling: cancel)
+        defer { interrupts.stop() }
         let timeUp = TimeLimit(minutes: minutes, cancel: cancel)
         let start = Date(), startStep = optimizer.step
         // The bar counts this session's steps, so its rate and ETA hold after a resume.

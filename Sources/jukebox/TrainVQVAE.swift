@@ -80,15 +80,8 @@ struct TrainVQVAE: ParsableCommand {
                  + String(format: "bandwidth l2 %.4g l1 %.4g spec %.4g", model.objective.bandwidth.l2, model.objective.bandwidth.l1,
                           model.objective.bandwidth.spec))
         let cancel = CancelFlag()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { cancel.cancel() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let interrupts = InterruptRequests([SIGINT, SIGTERM], cancelling: cancel)
+        defer { interrupts.stop() }
         let timeUp = TimeLimit(minutes: minutes, cancel: cancel)
         let start = Date(), startStep = trainer.optimizer.step
         var last: VQVAETrainer.StepReport? = nil
