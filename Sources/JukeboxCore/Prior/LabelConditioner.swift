@@ -82,13 +82,7 @@ public struct LabelConditioner: Sendable {
 
         let timing = Tensor(zeros: [batch, nTime, w])
         for n in 0..<batch {
-            let total = y[n * stride], offset = y[n * stride + 1], length = y[n * stride + 2]
-            // As the reference: integer start/end, then float32 everywhere.
-            let totalF = Float(total), startF = Float(offset), endF = Float(offset + length)
-            let totalBin = try bins(start: totalF, end: nil, range: totalLengthRange, clamp: false, what: "total_length", item: n)
-            let absBins = try bins(start: startF, end: endF, range: absolutePosRange, clamp: false, what: "offset", item: n)
-            let relBins = try bins(start: startF / totalF, end: endF / totalF, range: (0, 1), clamp: true,
-                                   what: "relative position", item: n)
+            let (totalBin, absBins, relBins) = try timingBins(y, item: n, stride: stride)
             for t in 0..<nTime {
                 let dst = timing.data + (n * nTime + t) * w
                 let a = totalLengthEmb.data + totalBin[0] * w
@@ -98,6 +92,17 @@ public struct LabelConditioner: Sendable {
             }
         }
         return (start, timing)
+    }
+
+    /// The bins of item `n`'s three timing embeddings (total length; absolute and relative position per
+    /// step) from its label row: [total_length, offset, sample_length, ...].
+    func timingBins(_ y: [Int], item n: Int, stride: Int) throws -> (total: [Int], absolute: [Int], relative: [Int]) {
+        let total = y[n * stride], offset = y[n * stride + 1], length = y[n * stride + 2]
+        // As the reference: integer start/end, then float32 everywhere.
+        let totalF = Float(total), startF = Float(offset), endF = Float(offset + length)
+        return (try bins(start: totalF, end: nil, range: totalLengthRange, clamp: false, what: "total_length", item: n),
+                try bins(start: startF, end: endF, range: absolutePosRange, clamp: false, what: "offset", item: n),
+                try bins(start: startF / totalF, end: endF / totalF, range: (0, 1), clamp: true, what: "relative position", item: n))
     }
 
     /// The reference's RangeEmbedding binning: positions interpolated over [start, end) across n_time steps

@@ -17,12 +17,7 @@ extension LabelConditioner {
         guard let dTiming, let totalLengthEmb, let absolutePosEmb, let relativePosEmb else { return }
         let dTotal = grads.of(totalLengthEmb), dAbs = grads.of(absolutePosEmb), dRel = grads.of(relativePosEmb)
         for n in 0..<batch {
-            let total = y[n * stride], offset = y[n * stride + 1], length = y[n * stride + 2]
-            let totalF = Float(total), startF = Float(offset), endF = Float(offset + length)
-            let totalBin = try bins(start: totalF, end: nil, range: totalLengthRange, clamp: false, what: "total_length", item: n)
-            let absBins = try bins(start: startF, end: endF, range: absolutePosRange, clamp: false, what: "offset", item: n)
-            let relBins = try bins(start: startF / totalF, end: endF / totalF, range: (0, 1), clamp: true,
-                                   what: "relative position", item: n)
+            let (totalBin, absBins, relBins) = try timingBins(y, item: n, stride: stride)
             for t in 0..<nTime {
                 let d = dTiming.data + (n * nTime + t) * w
                 Ops.addInPlace(dTotal + totalBin[0] * w, d, w)
