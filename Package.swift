@@ -27,6 +27,8 @@ let package = Package(
         .target(
             name: "JukeboxCore",
             dependencies: ["CBLAS", "CSndfile", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            // The bundled model set: data found at run time beside the sources (BundledModel), not compiled in.
+            exclude: ["DefaultModel"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .executableTarget(

@@ -26,7 +26,7 @@ public struct Preset: Sendable, Equatable {
     }
 
     /// The model sets a preset can be meant for: the random sets and the published priors' label lists.
-    public static let modelHints = ["tiny", "small", "5b", "5b_lyrics", "1b_lyrics"]
+    public static let modelHints = ["default", "tiny", "small", "5b", "5b_lyrics", "1b_lyrics"]
     static let fields = ["description", "model", "genre", "artist", "lyrics", "seconds", "total_seconds",
                          "temperatures", "seed", "candidates"]
 

@@ -5,16 +5,7 @@ import JukeboxCore
 /// (…/.build/debug/jukebox-studio → …/themes), found by walking up from it.
 public enum StudioFiles {
     public static func packageFolder(named name: String, from executable: String) -> String? {
-        var dir = (executable as NSString).deletingLastPathComponent
-        while !dir.isEmpty && dir != "/" {
-            let candidate = (dir as NSString).appendingPathComponent(name)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue {
-                return candidate
-            }
-            dir = (dir as NSString).deletingLastPathComponent
-        }
-        return nil
+        PackageFolder.find(name, from: executable)
     }
 
     /// Where presets saved from the studio go: $XDG_CONFIG_HOME/jukebox/presets, else ~/.config/jukebox/presets.
@@ -35,10 +26,7 @@ public enum StudioFiles {
         return file
     }
 
-    /// The running executable's real path (symlinks resolved), for `packageFolder`.
-    public static var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
+    public static var executablePath: String { PackageFolder.executablePath }
 
     /// The `.toml` names in a folder, sorted, without the extension.
     public static func tomlNames(in folder: String?) -> [String] {

@@ -38,8 +38,11 @@ final class Runtime {
 
     static func freshState(_ engine: EngineBridge) -> StudioState {
         let set = engine.models, vocabulary = engine.vocabulary
-        return StudioState(levels: set.levels, bins: Array(repeating: set.vqvae.codebookSize, count: set.levels),
-                           vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
+        var state = StudioState(levels: set.levels, bins: Array(repeating: set.vqvae.codebookSize, count: set.levels),
+                                vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
+        state.temperatures = set.defaultTemperatures
+        if let song = set.sampling?.songSeconds { state.totalSeconds = song }
+        return state
     }
 
     private func adopt(_ session: StudioSession) {

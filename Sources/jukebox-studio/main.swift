@@ -2,8 +2,8 @@ import Foundation
 import JukeboxCore
 import StudioKit
 
-// jukebox-studio --model SET [--session DIR] [--theme NAME|PATH]: the interactive studio over StudioKit
-// (--model may be left out when DIR already holds a session: it names its model set).
+// jukebox-studio [--model SET] [--session DIR] [--theme NAME|PATH]: the interactive studio over StudioKit.
+// Without --model: the model set of the session in DIR when there is one, else the bundled model.
 // Everything that can fail on the command line fails before the terminal is touched, in one line.
 
 func fail(_ text: String, _ status: Int32) -> Never {
@@ -27,7 +27,7 @@ while let a = args.popFirst() {
         guard let v = args.popFirst() else { fail("--theme needs a name (themes/NAME.toml) or a path", 2) }
         themeArgument = v
     case "-h", "--help":
-        print("usage: jukebox-studio [--model SET] [--session DIR] [--theme NAME|PATH]  (--model unless DIR holds a session)")
+        print("usage: jukebox-studio [--model SET] [--session DIR] [--theme NAME|PATH]  (default model: the session's, else the bundled one)")
         exit(0)
     default:
         fail("unknown argument \(a)", 2)
@@ -49,7 +49,10 @@ var setPath = modelPath
 if setPath == nil, existing {
     do { setPath = try SessionFolder.open(session).document.modelSet } catch { fail("cannot open session \(session): \(error)", 1) }
 }
-guard let setPath else { fail("no model set named (--model SET); the bundled model is not here yet", 2) }
+if setPath == nil {
+    do { setPath = try BundledModel.locate() } catch { fail("no model set named (--model SET): \(error)", 2) }
+}
+guard let setPath else { fail("no model set", 2) }
 
 let set: ModelSet
 do { set = try ModelSet.load(setPath) } catch {

@@ -110,6 +110,9 @@ struct ModelTrainDefault: ParsableCommand {
         card["seed"] = Int(seed)
         let data = try JSONSerialization.data(withJSONObject: card, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(data, to: staging + "/model-card.json")
+        let songs = try CorpusIndex.read(corpus)
+        let meanSeconds = songs.reduce(0) { $0 + $1.seconds } / Double(max(songs.count, 1))
+        try AtomicFile.write(preset.sampling(songSeconds: meanSeconds).json, to: staging + "/" + SamplingDefaults.fileName)
         if fm.fileExists(atPath: output) {
             let contents = (try? fm.contentsOfDirectory(atPath: output)) ?? []
             guard contents.isEmpty || contents.contains("model-card.json") else {

@@ -6,12 +6,13 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate music: sample codes level by level and render a WAV per sample into a session folder.")
 
-    @Option(help: "Model set folder (vqvae, prior_level_2, prior_level_1, prior_level_0).") var model: String
+    @Option(help: "Model set folder (vqvae, prior_level_2, prior_level_1, prior_level_0); default: the bundled model.")
+    var model: String?
     @Option(help: "Genre, as the model's genre list names it.") var genre: String
     @Option(help: "Artist, as the model's artist list names it.") var artist: String
     @Option(help: "Lyrics text, or @FILE to read them from a file.") var lyrics: String = ""
     @Option(help: "Seconds of audio to sample.") var seconds: Double
-    @Option(name: .customLong("total-seconds"), help: "Length of the whole song the labels describe (default: 2 × --seconds, at least 60).")
+    @Option(name: .customLong("total-seconds"), help: "Length of the whole song the labels describe (default: the model set's song length, else 2 × --seconds, at least 60).")
     var totalSeconds: Double?
     @Option(help: "Number of samples, drawn together.") var samples: Int = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -20,8 +21,10 @@ struct Sample: ParsableCommand {
     @Option(name: .customLong("prime-seconds"), help: "Seconds of --prime to keep.") var primeSeconds: Double = 4
     @Option(help: "Earlier session whose codes to continue or upsample.") var session: String?
     @Option(help: "top (the top level only) or all.") var levels: String = "all"
-    @Option(name: .customLong("temp-top"), help: "Temperature at the top level.") var tempTop: Double = 0.98
-    @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers.") var tempRest: Double = 0.99
+    @Option(name: .customLong("temp-top"), help: "Temperature at the top level (default: the model set's, else 0.98).")
+    var tempTop: Double?
+    @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers (default: the model set's, else 0.99).")
+    var tempRest: Double?
     @Option(name: .customLong("top-k")) var topK: Int = 0
     @Option(name: .customLong("top-p")) var topP: Double = 0
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
@@ -34,18 +37,24 @@ struct Sample: ParsableCommand {
         guard seconds > 0, seconds.isFinite else { throw JukeboxError("--seconds", "must be positive") }
         guard samples >= 1, samples <= 64 else { throw JukeboxError("--samples", "must be between 1 and 64") }
         let lyricText = try Self.lyricsText(lyrics)
+        // No --model: the set of the session being continued, else the bundled one.
+        let sessionSet = self.model == nil ? session.flatMap { try? SessionFolder.open($0).1.modelSet } : nil
+        let model = try BundledModel.resolve(self.model ?? sessionSet)
         let set = try ModelSet.load(model)
         let sr = set.vqvae.sampleRate, top = set.topLevel
         let topHop = set.vqvae.hopLengths[top]
         let sampleLength = Int(seconds * Double(sr)) / topHop * topHop
         guard sampleLength > 0 else { throw JukeboxError("--seconds", "\(seconds) s is shorter than one top-level code (\(topHop) samples)") }
-        let total = totalSeconds ?? max(60, 2 * seconds)
+        let total = totalSeconds ?? (set.sampling ?? .reference).totalSeconds(sampling: seconds)
         guard total >= seconds else { throw JukeboxError("--total-seconds", "\(total) is shorter than --seconds \(seconds)") }
 
         // Labels: names to ids (unknown names warn and suggest), lyrics cleaned to the model's vocabulary.
         let topPrior = try set.prior(level: top)
         var prompt: GenerationPrompt
-        let settings = (0...top).map { SamplingSettings(temperature: $0 == top ? tempTop : tempRest, topK: topK, topP: topP) }
+        let defaults = set.sampling ?? .reference
+        let settings = (0...top).map {
+            SamplingSettings(temperature: $0 == top ? tempTop ?? defaults.top : tempRest ?? defaults.upsamplers, topK: topK, topP: topP)
+        }
         for s in settings { try s.validate() }
         if let vocabulary = set.vocabularies[top] {
             let labeller = Labeller(vocabulary: vocabulary, layout: try LabelLayout(hps: topPrior.hps),

@@ -62,15 +62,17 @@ final class StudioEndToEndTests: XCTestCase {
 
     /// A tiny random model set at DIR/set, and a tmux server of the test's own (killed when it ends).
     /// Without tmux the test is skipped, except under CI=true where that is a failure.
-    func prepareStudio(seed: Int) throws -> String {
+    func prepareStudio(seed: Int, randomSet: Bool = true) throws -> String {
         guard let path = Self.which("tmux") else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("tmux is not installed") }
             throw XCTSkip("tmux is not installed")
         }
         tmuxPath = path
         let dir = temporaryFolder(self)
-        let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "\(seed)", "-o", dir + "/set"])
-        XCTAssertEqual(made.status, 0, made.stderr)
+        if randomSet {
+            let made = try CLI.run(["model", "random", "--preset", "tiny", "--seed", "\(seed)", "-o", dir + "/set"])
+            XCTAssertEqual(made.status, 0, made.stderr)
+        }
         sessionName = "jukebox-studio-test-\(UUID().uuidString.prefix(8))"
         tmuxSocket = dir + "/tmux"
         let socket = tmuxSocket, tmuxBinary = tmuxPath
@@ -331,10 +333,45 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertTrue(r.stdout.isEmpty, "nothing drawn when there is no terminal")
     }
 
-    func testWithoutModelFailsInOneLine() throws {
-        let r = try Subprocess.run(Self.studio, [])
-        XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "jukebox-studio: no model set named (--model SET); the bundled model is not here yet\n")
+    /// No --model: the studio opens on the bundled set, with its labels in the pickers and its own
+    /// temperatures and song length in the composer, and the session it saves names that set.
+    func testOpensOnTheBundledModelWithoutAModel() throws {
+        let dir = try prepareStudio(seed: 5, randomSet: false)
+        let session = dir + "/session"
+        let bundled = try BundledModel.locate(environment: [:], executable: Self.studio)
+        let set = try ModelSet.load(bundled)
+        let defaults = try XCTUnwrap(set.sampling)
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  "env -u JUKEBOX_MODEL " + studioCommand(dir, "--session '\(session)'") + "; echo studio-exited-$?; sleep 30"])
+        let composer = waitFor("the composer") { $0.contains("Genre") }
+        XCTAssertTrue(composer.contains(String(format: "top %.2f", defaults.top)), composer)
+        XCTAssertTrue(composer.contains(String(format: "bottom %.2f", defaults.upsamplers)), composer)
+        XCTAssertTrue(composer.contains("Song length   \(Int(try XCTUnwrap(defaults.songSeconds))) s"), composer)
+
+        // The genre picker offers the bundled model's genres.
+        try literal("hip")
+        waitFor("the bundled genre suggested") { $0.contains("> hip hop") }
+        try keys("Enter")
+        try keys("Tab")
+        let vocabulary = try XCTUnwrap(set.vocabularies[2])
+        let artist = try XCTUnwrap(vocabulary.artists.ids.filter { $0.value != 0 }.min { $0.value < $1.value }?.key)
+        try literal(artist)
+        waitFor("the artist typed") { $0.contains(artist) }
+        try keys("Escape")
+        // One-second stretches with the model itself: candidates come, and the keep is saved.
+        try keys("Tab")
+        try keys("BSpace"); try keys("BSpace"); try literal("1")
+        waitFor("1 s stretches") { $0.contains("Sample        1  s") }
+        try keys("C-r")
+        waitFor("the candidates", seconds: 120) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        try keys("Enter")
+        waitFor("segment 2", seconds: 120) { $0.contains("Segment 2  round 1") }
+        let (_, document) = try SessionFolder.open(session)
+        XCTAssertEqual(document.modelSet, (bundled as NSString).standardizingPath)
+        XCTAssertEqual(document.prompt.genre, "hip hop")
+        XCTAssertEqual(document.prompt.temperatures, set.defaultTemperatures)
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-") }
     }
 
     func testBrokenModelSetFailsBeforeTheTerminal() throws {

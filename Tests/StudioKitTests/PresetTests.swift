@@ -66,7 +66,7 @@ final class PresetTests: XCTestCase {
         assertPresetError("temperatures = [1, 1, 1, 1]\n", "presets/bad.toml: temperatures: expected 1 to 3 values (top level first), found 4")
         assertPresetError("candidates = 12\n", "presets/bad.toml: candidates: 12 is outside 1…9")
         assertPresetError("seed = -1\n", "presets/bad.toml: seed: expected a whole number 0…18446744073709551615")
-        assertPresetError("model = \"7b\"\n", "presets/bad.toml: model: unknown model \"7b\" (tiny, small, 5b, 5b_lyrics, 1b_lyrics)")
+        assertPresetError("model = \"7b\"\n", "presets/bad.toml: model: unknown model \"7b\" (default, tiny, small, 5b, 5b_lyrics, 1b_lyrics)")
         assertPresetError("artist = [\"a\"]\n", "presets/bad.toml: artist: expected a string, found array")
         XCTAssertThrowsError(try Preset.parse("genre = \"rock\n", file: "presets/bad.toml")) { error in
             XCTAssertTrue("\(error)".hasPrefix("presets/bad.toml: line 1, column "), "\(error)")
@@ -74,7 +74,7 @@ final class PresetTests: XCTestCase {
     }
 
     /// The shipped presets load, and their names are in the label lists of the models they are for:
-    /// the random sets' made-up lists, and the published priors' v2 (5b, 5b_lyrics) and v3 (1b_lyrics) lists.
+    /// the bundled model's corpus lists, the random sets' made-up lists, and the published priors' v2 (5b, 5b_lyrics) and v3 (1b_lyrics) lists.
     func testShippedPresetsFitTheirModels() throws {
         let entries = PresetEntry.list(folders: [Self.presetsFolder])
         XCTAssertGreaterThanOrEqual(entries.count, 6)
@@ -88,13 +88,18 @@ final class PresetTests: XCTestCase {
             case "tiny", "small":
                 XCTAssertTrue(RandomModelSet.genres.contains(genre), "\(entry.name): \(genre)")
                 XCTAssertTrue(RandomModelSet.artists.contains(artist), "\(entry.name): \(artist)")
+            case "default":
+                let set = Self.root.appendingPathComponent(BundledModel.relativePath + "/prior_level_2").path
+                let v = try LabelVocabulary(modelFolder: set, v3: true)
+                XCTAssertNil(v.artistID(artist).warning, "\(entry.name): \(artist)")
+                XCTAssertTrue(try v.genreIDs(genre, maxBowGenreSize: 1).warnings.isEmpty, "\(entry.name): \(genre)")
             default:
                 guard let v = try publishedVocabulary(v3: model == "1b_lyrics") else { continue }
                 XCTAssertNil(v.artistID(artist).warning, "\(entry.name): \(artist)")
                 XCTAssertTrue(try v.genreIDs(genre, maxBowGenreSize: 5).warnings.isEmpty, "\(entry.name): \(genre)")
             }
         }
-        XCTAssertTrue(hints.isSuperset(of: ["tiny", "small", "5b", "5b_lyrics", "1b_lyrics"]), "\(hints)")
+        XCTAssertTrue(hints.isSuperset(of: ["default", "tiny", "small", "5b", "5b_lyrics", "1b_lyrics"]), "\(hints)")
     }
 
     /// The reference's label lists from ../shared/jukebox-labels (skipped without them, except on CI).

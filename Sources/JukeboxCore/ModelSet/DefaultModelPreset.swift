@@ -43,12 +43,19 @@ public struct DefaultModelPreset: Sendable {
     public var stages: [Stage] {
         switch scale {
         case .default:
-            return [Stage(name: "vqvae", steps: 800, budgetShare: 0.40), Stage(name: "prior_level_2", steps: 1000, budgetShare: 0.30),
-                    Stage(name: "prior_level_1", steps: 2000, budgetShare: 0.15), Stage(name: "prior_level_0", steps: 2000, budgetShare: 0.15)]
+            return [Stage(name: "vqvae", steps: 800, budgetShare: 0.40), Stage(name: "prior_level_2", steps: 4000, budgetShare: 0.36),
+                    Stage(name: "prior_level_1", steps: 10000, budgetShare: 0.12), Stage(name: "prior_level_0", steps: 10000, budgetShare: 0.12)]
         case .tiny:
             return [Stage(name: "vqvae", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_2", steps: 3, budgetShare: 0.25),
                     Stage(name: "prior_level_1", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_0", steps: 3, budgetShare: 0.25)]
         }
+    }
+
+    /// The temperatures the set samples with by default (SET/sampling.json), chosen by judging samples
+    /// with `jukebox eval genre`: lower than the reference's, where this small set's samples are cleaner.
+    /// `songSeconds`: the corpus's mean song length.
+    public func sampling(songSeconds: Double) -> SamplingDefaults {
+        SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded())
     }
 
     /// Held-out windows scored per prior for the model card.

@@ -11,6 +11,11 @@ public struct ModelSet: Sendable {
     public let priors: [Int: PriorModel]
     /// Artist and genre lists of each labelled prior, by level.
     public let vocabularies: [Int: LabelVocabulary]
+    /// The set's own sampling temperatures (sampling.json), nil for the reference's.
+    public var sampling: SamplingDefaults? = nil
+
+    /// The temperatures to sample with when the user names none, finest level first.
+    public var defaultTemperatures: [Double] { (sampling ?? .reference).temperatures(topLevel: topLevel) }
 
     /// Member folder names, top prior first after the VQ-VAE (the order they are written in).
     public static let memberNames = ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"]
@@ -151,6 +156,8 @@ public struct ModelSet: Sendable {
                 vocabularies[k] = try vocabulary(member, config.hps, source: member + "/config.json")
             }
         }
-        return ModelSet(folder: folder, vqvae: vqvae, priors: priors, vocabularies: vocabularies)
+        var set = ModelSet(folder: folder, vqvae: vqvae, priors: priors, vocabularies: vocabularies)
+        set.sampling = try SamplingDefaults.load(setFolder: folder)
+        return set
     }
 }

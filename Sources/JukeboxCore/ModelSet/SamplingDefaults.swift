@@ -1,0 +1,67 @@
+import Foundation
+
+/// A model set's own sampling temperatures (`SET/sampling.json`), used where the user names none.
+///
+/// Small models sample cleaner audio below the reference's 0.98/0.99: at those temperatures their
+/// upsamplers spread probability over noisy codes. The recipe that trains a set measures and writes
+/// what suits it; sets without the file (the published ones) keep the reference's values.
+public struct SamplingDefaults: Sendable, Equatable {
+    public static let fileName = "sampling.json"
+    /// The reference's temperatures: the top level, and every upsampler.
+    public static let reference = SamplingDefaults(top: 0.98, upsamplers: 0.99)
+
+    public var top: Double
+    public var upsamplers: Double
+    /// The length of the songs the set was trained on. Its top prior only learned the timing embeddings
+    /// of such lengths, so a song length far outside them conditions it on untrained vectors.
+    public var songSeconds: Double?
+
+    public init(top: Double, upsamplers: Double, songSeconds: Double? = nil) {
+        self.top = top
+        self.upsamplers = upsamplers
+        self.songSeconds = songSeconds
+    }
+
+    /// The song length to condition on when the user names none: the set's own (at least the sampled
+    /// length), else the reference habit of twice the sampled length, at least a minute.
+    public func totalSeconds(sampling seconds: Double) -> Double {
+        if let songSeconds { return max(songSeconds, seconds) }
+        return max(60, 2 * seconds)
+    }
+
+    /// One temperature per level, finest first, for a set whose top level is `topLevel`.
+    public func temperatures(topLevel: Int) -> [Double] {
+        (0...topLevel).map { $0 == topLevel ? top : upsamplers }
+    }
+
+    /// `folder/sampling.json` when present (nil when absent); a file that is there must be well formed.
+    public static func load(setFolder folder: String) throws -> SamplingDefaults? {
+        let path = (folder as NSString).appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw JukeboxError(path, "cannot be read") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw JukeboxError(path, "is not a JSON object")
+        }
+        func temperature(_ key: String) throws -> Double {
+            guard let value = object[key] as? Double, value.isFinite, value > 0, value <= 2 else {
+                throw JukeboxError(path, "\(key) should be a temperature between 0 and 2")
+            }
+            return value
+        }
+        var song: Double? = nil
+        if let value = object["song_seconds"] {
+            guard let seconds = value as? Double, seconds.isFinite, seconds > 0 else {
+                throw JukeboxError(path, "song_seconds should be a positive number of seconds")
+            }
+            song = seconds
+        }
+        return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
+                                songSeconds: song)
+    }
+
+    public var json: Data {
+        var object: [String: Any] = ["temperature_top": top, "temperature_upsamplers": upsamplers]
+        if let songSeconds { object["song_seconds"] = songSeconds }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    }
+}
