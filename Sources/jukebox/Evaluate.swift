@@ -18,18 +18,33 @@ struct EvaluateGenre: ParsableCommand {
             The classifier (softmax regression over timbre, dynamics and rhythm features of 5-second \
             segments) learns from the corpus's training songs. Each SESSION is a folder written by \
             `jukebox sample`: its WAVs from the finest level rendered are judged against the genre its \
-            prompt asked for. Prints confusion matrices (truth down the side) and accuracies; chance is \
-            one over the number of genres.
+            prompt asked for. With --sample-per-genre N it first samples N clips of every corpus genre \
+            with a model set (the bundled one unless --model names another) into --sessions-out, the artist \
+            and lyrics of the genre's training songs in turn, and judges those too. Prints confusion \
+            matrices (truth down the side) and accuracies; chance is one over the number of genres.
             """)
 
     @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
     @Flag(help: "Print JSON instead of tables.") var json = false
+    @Option(name: .customLong("sample-per-genre"), help: "Also sample this many clips per corpus genre (one session each) and judge them.")
+    var perGenre: Int = 0
+    @Option(help: "Model set to sample with (default: the bundled model).") var model: String?
+    @Option(help: "Seconds per sampled clip.") var seconds: Double = 10
+    @Option(help: "Seed of the first sampled clip (the next ones count up).") var seed: UInt64 = 1
+    @Option(name: .customLong("sessions-out"), help: "Folder for the sampled sessions (kept, to listen to).") var sessionsOut: String?
     @Argument(help: "Session folders whose renders to judge.") var sessions: [String] = []
+
+    func validate() throws {
+        guard perGenre >= 0, perGenre <= 100 else { throw JukeboxError("--sample-per-genre", "must be between 0 and 100") }
+        if perGenre > 0 && sessionsOut == nil { throw JukeboxError("--sessions-out", "needed with --sample-per-genre (where the sampled sessions go)") }
+    }
 
     func run() throws {
         let evaluation = try Progress.task("training the genre classifier on \(data)") {
             try GenreEvaluation.fromCorpus(data)
         }
+        var sessions = self.sessions
+        if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut) }
         var clips: [(file: String, genre: String)] = []
         for path in sessions {
             let (folder, document) = try SessionFolder.open(path)
@@ -66,5 +81,30 @@ struct EvaluateGenre: ParsableCommand {
             print(String(format: "\nsamples: %d clips, accuracy %.1f%%", samples.total, 100 * samples.accuracy))
             print(samples.table())
         }
+    }
+
+    /// `perGenre` sessions for every genre of the corpus: its training songs in turn give the artist and
+    /// the lyrics (none for an instrumental) of one clip each; the model set's own temperatures and song length.
+    func sampleSessions(into folder: String) throws -> [String] {
+        let songs = try CorpusIndex.read(data).filter { $0.split == "train" }
+        var songsByGenre: [String: [CorpusSong]] = [:]
+        for song in songs { songsByGenre[song.genre, default: []].append(song) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var made: [String] = []
+        for genre in songsByGenre.keys.sorted() {
+            let chosen = songsByGenre[genre]!
+            for i in 0..<perGenre {
+                let song = chosen[i % chosen.count]
+                let out = (folder as NSString).appendingPathComponent("\(genre.replacingOccurrences(of: " ", with: "_"))-\(i + 1)")
+                var arguments = ["--genre", genre, "--artist", song.artist, "--lyrics", song.lyrics, "--seconds", String(seconds),
+                                 "--seed", String(seed &+ UInt64(made.count)), "--output", out]
+                if let model { arguments += ["--model", model] }
+                Log.note("sampling \(genre) (\(song.artist)) into \(out)")
+                let command = try Sample.parse(arguments)
+                try command.run()
+                made.append(out)
+            }
+        }
+        return made
     }
 }

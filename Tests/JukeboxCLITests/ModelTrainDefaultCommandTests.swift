@@ -51,6 +51,29 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
                                   "--seconds", "1", "-o", dir + "/session"])
         XCTAssertEqual(sample.status, 0, sample.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/session/render-level0-sample0.wav"), sample.stderr)
+        // The set's own sampling defaults: the recipe's temperatures, the corpus's mean song length.
+        let defaults = try XCTUnwrap(set.sampling)
+        let meanSeconds = songs.reduce(0) { $0 + $1.seconds } / Double(songs.count)
+        XCTAssertEqual(defaults.songSeconds, meanSeconds.rounded())
+        let document = try SessionFolder.open(dir + "/session").1
+        XCTAssertEqual(document.prompt.temperatures, set.defaultTemperatures)
+        XCTAssertEqual(document.prompt.totalSeconds, max(meanSeconds.rounded(), 1))
+
+        // The model card's genre test: one clip per training genre sampled with the set, then judged.
+        let judged = try CLI.run(["eval", "genre", "--data", dir + "/corpus", "--model", dir + "/set", "--sample-per-genre", "1",
+                                  "--seconds", "1", "--sessions-out", dir + "/judged", "--json"])
+        XCTAssertEqual(judged.status, 0, judged.stderr)
+        let trainGenres = Set(songs.filter { $0.split == "train" }.map(\.genre))
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(judged.stdout.utf8)) as? [String: Any], judged.stdout)
+        let samples = try XCTUnwrap(report["samples"] as? [String: Any])
+        XCTAssertEqual(samples["count"] as? Int, trainGenres.count)
+        let made = try FileManager.default.contentsOfDirectory(atPath: dir + "/judged")
+        XCTAssertEqual(made.count, trainGenres.count, "\(made)")
+        for genre in trainGenres {
+            let folder = dir + "/judged/" + genre.replacingOccurrences(of: " ", with: "_") + "-1"
+            XCTAssertEqual(try SessionFolder.open(folder).1.prompt.genre, genre)
+        }
+        assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/corpus", "--sample-per-genre", "1"]), naming: "--sessions-out")
 
         // Run again: every stage is recorded as done, nothing is trained, the set is written again.
         let again = try CLI.run(recipe)
