@@ -5,7 +5,7 @@ func renderPlaybackLine(_ state: StudioState, into grid: inout CellGrid, y: Int)
     var x = 1
     guard p.isActive else {
         var text = state.renders.isEmpty ? "audition: nothing decoded yet" : "audition: Enter plays the picked render"
-        if let reason = p.noSoundCard { text = "no sound card (\(reason)): auditions are written as WAV files" }
+        if let reason = p.noSoundCard { text = "no sound card: auditions are written as WAV files (\(reason))" }
         grid.put(text, x: x, y: y, role: p.noSoundCard != nil ? .warning : .dim, maxWidth: grid.width - 2)
         return
     }

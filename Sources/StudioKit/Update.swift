@@ -48,7 +48,8 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.status = "saved preset \(name) to \(file)"
     case .noSoundCard(let reason):
         state.playback.noSoundCard = reason
-        state.status = "no sound card (\(reason)): auditions will be written as WAV files"
+        // What it means first, the device's reason last, so an 80-column line keeps the part that matters.
+        state.status = "no sound card: auditions will be written as WAV files (\(reason))"
     case .playback(let report):
         applyPlayback(report, to: &state)
     case .saved:

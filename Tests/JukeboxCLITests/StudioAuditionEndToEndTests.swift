@@ -97,14 +97,14 @@ extension StudioEndToEndTests {
                   "ALSA_CONFIG_PATH=\(config) " + studioCommand(dir, "--model \(dir)/set --session \(dir)/session 2>\(dir)/stderr")
                   + "; echo studio-exited-$?; sleep 30"])
         // Said at start, before anything is played.
-        waitFor("the composer saying so") { $0.contains("enre") && $0.contains("no sound card (ALSA default: cannot open") }
+        waitFor("the composer saying so") { $0.contains("enre") && $0.contains("no sound card: auditions will be written as WAV files (ALSA default") }
         try drawFirstRound()
         try keys("Escape")
         waitFor("the first render on the lanes") { $0.contains("L2 top rough preview 0:00.00-") }
         try keys("Enter")
         // The status line is cut at the pane's width: the path's start is enough.
         let screen = waitFor("the fallback") { $0.contains("no sound card: wrote \(dir)/session/audi") }
-        XCTAssertTrue(screen.contains("no sound card (ALSA default: cannot open"), screen)
+        XCTAssertTrue(screen.contains("no sound card: auditions are written as WAV files (ALSA default"), screen)
         // Nothing is unsaved (the round drawn is not work to lose), unless a report is still on its way.
         try keys("C-q")
         let end = waitFor("the studio to exit") { $0.contains("studio-exited-") || $0.contains("y/n") }

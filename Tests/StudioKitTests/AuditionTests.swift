@@ -93,7 +93,7 @@ final class AuditionTests: XCTestCase {
     func testNoSoundCardIsSaidAtOnce() throws {
         var s = try studio()
         send(&s, [.noSoundCard("ALSA default: cannot open: No such file or directory")])
-        XCTAssertEqual(s.status, "no sound card (ALSA default: cannot open: No such file or directory): auditions will be written as WAV files")
+        XCTAssertEqual(s.status, "no sound card: auditions will be written as WAV files (ALSA default: cannot open: No such file or directory)")
         XCTAssertEqual(s.playback.noSoundCard, "ALSA default: cannot open: No such file or directory")
         XCTAssertFalse(s.playback.isActive)
     }
