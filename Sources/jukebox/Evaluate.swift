@@ -7,7 +7,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure models: can a listener's stand-in hear the genre asked for?",
-        subcommands: [EvaluateGenre.self])
+        subcommands: [EvaluateGenre.self, EvaluateVQVAE.self])
 }
 
 struct EvaluateGenre: ParsableCommand {
@@ -106,5 +106,37 @@ struct EvaluateGenre: ParsableCommand {
             }
         }
         return made
+    }
+}
+
+struct EvaluateVQVAE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vqvae",
+        abstract: "Reconstruct a corpus's held-out songs from each level's codes: SNR and spectral convergence per level.",
+        discussion: """
+            Each held-out song is encoded whole, then decoded from one level's codes alone. SNR pools the \
+            error energy of every song; spectral convergence is ‖S − Ŝ‖ / ‖S‖ of STFT magnitudes (n_fft 2048, \
+            hop 256), pooled over the songs, and also averaged song by song.
+            """)
+
+    @Option(help: "VQ-VAE model folder (or a model set's vqvae).") var vqvae: String
+    @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() throws {
+        let model = try VQVAE(folder: vqvae)
+        let count = try CorpusIndex.read(data).filter { $0.split == "test" }.count
+        let bar = Progress.Bar("reconstructing \(count) held-out songs", total: max(count, 1))
+        let levels = try VQVAEHeldOut.evaluate(vqvae: model, corpus: data) { done, _ in bar.update(done, unit: "songs") }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: levels.map(\.json), options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("level  hop   SNR dB  spectral convergence (pooled, per song)")
+        for r in levels {
+            print(String(format: "%5d %4d %8.2f  %8.3f %8.3f", r.level, model.hopLengths[r.level], r.snrDB,
+                         r.spectralConvergence, r.spectralConvergencePerSong))
+        }
     }
 }

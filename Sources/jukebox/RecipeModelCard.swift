@@ -15,10 +15,15 @@ enum RecipeModelCard {
             "stages": recipe,
         ]
         // The VQ-VAE's own held-out evaluation (train vqvae writes it with the last checkpoint).
+        var vqvae: [String: Any] = [:]
         if let data = FileManager.default.contents(atPath: work + "/vqvae/evaluation.json"),
-           let evaluation = try? JSONSerialization.jsonObject(with: data) {
-            card["vqvae"] = evaluation
+           let evaluation = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            vqvae = evaluation
         }
+        // Whole held-out songs, as `jukebox eval vqvae` measures them.
+        let reconstructed = try Progress.task("reconstructing the held-out songs") { try VQVAEHeldOut.evaluate(vqvae: set.vqvae, corpus: corpus) }
+        vqvae["held_out_songs"] = reconstructed.map(\.json)
+        card["vqvae"] = vqvae
         var priors: [[String: Any]] = []
         for level in set.priors.keys.sorted(by: >) {
             guard let prior = set.priors[level] else { continue }

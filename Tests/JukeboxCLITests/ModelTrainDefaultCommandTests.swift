@@ -34,6 +34,12 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let card = try XCTUnwrap(JSONSerialization.jsonObject(with: cardData) as? [String: Any])
         let vqvae = try XCTUnwrap(card["vqvae"] as? [String: Any])
         XCTAssertEqual((vqvae["held_out"] as? [[String: Any]])?.count, 3)
+        let heldOutSongs = try XCTUnwrap(vqvae["held_out_songs"] as? [[String: Any]])
+        XCTAssertEqual(heldOutSongs.compactMap { $0["level"] as? Int }, [0, 1, 2])
+        for level in heldOutSongs {
+            XCTAssertTrue((level["snr_db"] as? Double ?? .nan).isFinite, "\(level)")
+            XCTAssertGreaterThan(level["spectral_convergence"] as? Double ?? -1, 0, "\(level)")
+        }
         let priors = try XCTUnwrap(card["priors"] as? [[String: Any]])
         XCTAssertEqual(priors.compactMap { $0["level"] as? Int }, [2, 1, 0])
         for p in priors {
@@ -42,6 +48,18 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             XCTAssertEqual(p["uniform_bits_per_token"] as? Double ?? 0, log2(64), accuracy: 1e-9)
         }
         XCTAssertGreaterThan(card["weights_bytes_total"] as? Int ?? 0, 0)
+
+        // `eval vqvae` measures what the card holds.
+        let measured = try CLI.run(["eval", "vqvae", "--vqvae", dir + "/set/vqvae", "--data", dir + "/corpus", "--json"])
+        XCTAssertEqual(measured.status, 0, measured.stderr)
+        let levels = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(measured.stdout.utf8)) as? [[String: Any]], measured.stdout)
+        XCTAssertEqual(levels.count, 3)
+        for (a, b) in zip(levels, heldOutSongs) {
+            XCTAssertEqual(a["snr_db"] as? Double ?? .nan, b["snr_db"] as? Double ?? 0, accuracy: 1e-9)
+            XCTAssertEqual(a["spectral_convergence"] as? Double ?? .nan, b["spectral_convergence"] as? Double ?? 0, accuracy: 1e-9)
+        }
+        let table = try CLI.run(["eval", "vqvae", "--vqvae", dir + "/set/vqvae", "--data", dir + "/corpus"])
+        XCTAssertEqual(table.stdout.split(separator: "\n").count, 4, table.stdout)
 
         // It samples with the corpus's names (a two-word genre included).
         let songs = try String(contentsOfFile: dir + "/corpus/songs.jsonl", encoding: .utf8).split(separator: "\n")
