@@ -28,6 +28,11 @@ struct Info: ParsableCommand {
             let line = "\(folder): model set, priors for levels \(levels.map(String.init).joined(separator: ", "))"
                 + (levels.count == layout.priors.count && levels.last == 0 ? " (complete)" : " (top level only or partial)")
             if json { Log.note(line) } else { print(line) }
+            if let sampling = try SamplingDefaults.load(setFolder: folder) {
+                let song = sampling.songSeconds.map { String(format: ", song length %.0f s", $0) } ?? ""
+                let text = String(format: "  sampling defaults: temperature %.2f top, %.2f upsamplers", sampling.top, sampling.upsamplers) + song
+                if json { Log.note(text) } else { print(text) }
+            }
         }
     }
 }

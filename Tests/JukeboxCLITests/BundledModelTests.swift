@@ -29,6 +29,12 @@ final class BundledModelTests: XCTestCase {
             return sum + ((attributes[.type] as? FileAttributeType) == .typeRegular ? (attributes[.size] as? Int ?? 0) : 0)
         }
         XCTAssertLessThanOrEqual(bytes, 50_000_000)
+        // `info` describes it as a complete set, with its sampling defaults.
+        let info = try CLI.run(["info", try bundled])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("model set, priors for levels 2, 1, 0 (complete)"), info.stdout)
+        let sampling = try XCTUnwrap(set.sampling)
+        XCTAssertTrue(info.stdout.contains(String(format: "sampling defaults: temperature %.2f top, %.2f upsamplers", sampling.top, sampling.upsamplers)), info.stdout)
     }
 
     func testSampleWithoutAModelUsesTheBundledSetAndItsTemperatures() throws {
