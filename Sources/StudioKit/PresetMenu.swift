@@ -87,15 +87,30 @@ func apply(_ preset: Preset, file: String, to state: inout StudioState) -> Bool 
     }
     if let v = preset.seed { state.seed = v }
     if let v = preset.candidates { state.candidateCount = v }
-    var unknown: [String] = []
-    if let v = state.vocabulary {
-        if let a = preset.artist, v.artistID(a).warning != nil { unknown.append("artist \"\(a)\"") }
-        if let g = preset.genre, !((try? v.genreIDs(g, maxBowGenreSize: 16).warnings.isEmpty) ?? false) {
-            unknown.append("genre \"\(g)\"")
-        }
-    }
+    let unknown = unknownNames(preset, state.vocabulary)
     let meant = preset.model.map { " (made for the \($0) model)" } ?? ""
     state.status = unknown.isEmpty ? "loaded preset \(preset.name)"
         : "loaded preset \(preset.name): this model does not know \(unknown.joined(separator: " or "))\(meant)"
     return true
+}
+
+/// The preset's artist and genre that the loaded model's lists lack (nothing when the model has no lists).
+func unknownNames(_ preset: Preset, _ vocabulary: LabelVocabulary?) -> [String] {
+    guard let v = vocabulary else { return [] }
+    var unknown: [String] = []
+    if let a = preset.artist, v.artistID(a).warning != nil { unknown.append("artist \"\(a)\"") }
+    if let g = preset.genre, !((try? v.genreIDs(g, maxBowGenreSize: 16).warnings.isEmpty) ?? false) {
+        unknown.append("genre \"\(g)\"")
+    }
+    return unknown
+}
+
+/// The picker's order: presets whose names the loaded model knows first, then the others, each by name;
+/// presets that cannot be read last.
+func presetsInPickerOrder(_ entries: [PresetEntry], _ vocabulary: LabelVocabulary?) -> [PresetEntry] {
+    func rank(_ e: PresetEntry) -> Int {
+        guard let p = e.preset else { return 2 }
+        return unknownNames(p, vocabulary).isEmpty ? 0 : 1
+    }
+    return entries.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
 }

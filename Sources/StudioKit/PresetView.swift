@@ -1,6 +1,8 @@
+import JukeboxCore
+
 /// The preset overlay over the composer: the presets to load (bad files say why, naming the field), or
 /// the name being typed for saving the prompt.
-func renderPresetMenu(_ menu: PresetMenu, into grid: inout CellGrid) {
+func renderPresetMenu(_ menu: PresetMenu, vocabulary: LabelVocabulary?, into grid: inout CellGrid) {
     let x0 = 2, y0 = 2, w = grid.width - 4
     let entries = menu.entries ?? []
     let listRows = max(1, min(entries.count, grid.height - 12))
@@ -25,11 +27,14 @@ func renderPresetMenu(_ menu: PresetMenu, into grid: inout CellGrid) {
     }
     if list.isEmpty { grid.put("no presets found", x: x0 + 2, y: y, role: .dim); return }
     let first = max(0, min(menu.selected - listRows / 2, list.count - listRows))
+    // The names' column fits the longest name, up to a third of the box.
+    let nameWidth = min(max(list.map(\.name.count).max() ?? 0, 12), max(12, w / 3))
     for i in first..<min(list.count, first + listRows) {
         let entry = list[i]
         let picked = menu.mode == .load && i == menu.selected
-        let role: StyleRole = picked ? .selected : (entry.preset == nil ? .warning : .normal)
-        var line = (picked ? "> " : "  ") + entry.name.padding(toLength: max(entry.name.count, 22), withPad: " ", startingAt: 0)
+        let fits = entry.preset.map { unknownNames($0, vocabulary).isEmpty } ?? false
+        let role: StyleRole = picked ? .selected : (entry.preset == nil ? .warning : (fits ? .normal : .dim))
+        var line = (picked ? "> " : "  ") + entry.name.padding(toLength: max(entry.name.count, nameWidth), withPad: " ", startingAt: 0)
         if let p = entry.preset {
             let what = [p.genre, p.artist].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " · ")
             line += " " + (p.model ?? "any").padding(toLength: 10, withPad: " ", startingAt: 0) + what

@@ -42,7 +42,7 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.selectedRecent = 0
         if let problem { state.status = problem }
     case .presetsListed(let entries):
-        state.presetMenu?.entries = entries
+        state.presetMenu?.entries = presetsInPickerOrder(entries, state.vocabulary)
         if let menu = state.presetMenu { state.presetMenu?.selected = min(menu.selected, max(0, entries.count - 1)) }
     case .presetSaved(let name, let file):
         state.status = "saved preset \(name) to \(file)"

@@ -9,7 +9,7 @@ public func render(_ state: StudioState, into grid: inout CellGrid) {
     switch screen {
     case .composer, .help:
         renderComposer(state, into: &grid)
-        if let menu = state.presetMenu, state.screen == .composer { renderPresetMenu(menu, into: &grid) }
+        if let menu = state.presetMenu, state.screen == .composer { renderPresetMenu(menu, vocabulary: state.vocabulary, into: &grid) }
     case .lanes: renderLanes(state, into: &grid)
     case .candidates: renderCandidates(state, into: &grid)
     case .open: renderOpen(state, into: &grid)
