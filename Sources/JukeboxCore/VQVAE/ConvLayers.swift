@@ -3,6 +3,9 @@ struct Conv1DLayer: @unchecked Sendable {
     let weight: Tensor      // [Cout, Cin, K]
     let bias: Tensor        // [Cout]
     /// The weight as K tap matrices [K, Cout, Cin] (stride 1 only), for the shifted-view sgemm path.
+    /// Made once: the inference forward assumes `weight` never changes after init. Training updates
+    /// weights in place, so its passes (TapConvTraining, ConvTraining) repack from `weight` on every call
+    /// and never use these, and a trained model samples through a VQVAE built from copies.
     let taps: Tensor?
     let cin: Int, cout: Int, k: Int
     let stride: Int, padding: Int, dilation: Int
