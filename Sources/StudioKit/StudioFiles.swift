@@ -1,13 +1,9 @@
 import Foundation
 import JukeboxCore
 
-/// Where the studio's shipped files (themes/, presets/) live: the package folder above the executable
-/// (…/.build/debug/jukebox-studio → …/themes), found by walking up from it.
+/// The studio's files: user presets, themes by name (the shipped themes/ and presets/ are found with
+/// PackageFolder, walking up from the executable).
 public enum StudioFiles {
-    public static func packageFolder(named name: String, from executable: String) -> String? {
-        PackageFolder.find(name, from: executable)
-    }
-
     /// Where presets saved from the studio go: $XDG_CONFIG_HOME/jukebox/presets, else ~/.config/jukebox/presets.
     public static func userPresetsFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
@@ -25,8 +21,6 @@ public enum StudioFiles {
         try AtomicFile.write(Data(preset.toml.utf8), to: file)
         return file
     }
-
-    public static var executablePath: String { PackageFolder.executablePath }
 
     /// The `.toml` names in a folder, sorted, without the extension.
     public static func tomlNames(in folder: String?) -> [String] {

@@ -149,7 +149,7 @@ final class Runtime {
     /// Saved presets first (a saved name hides a shipped one), then the package's presets/.
     private var presetFolders: [String] {
         [StudioFiles.userPresetsFolder()]
-            + [StudioFiles.packageFolder(named: "presets", from: StudioFiles.executablePath)].compactMap { $0 }
+            + [PackageFolder.find("presets", from: PackageFolder.executablePath)].compactMap { $0 }
     }
 
     /// A window of a lane, or a candidate (its own codes: the new stretch), decoded and played.

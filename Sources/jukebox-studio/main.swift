@@ -36,7 +36,7 @@ while let a = args.popFirst() {
 
 let theme: Theme
 do {
-    theme = try StudioFiles.theme(themeArgument, themesFolder: StudioFiles.packageFolder(named: "themes", from: StudioFiles.executablePath))
+    theme = try StudioFiles.theme(themeArgument, themesFolder: PackageFolder.find("themes", from: PackageFolder.executablePath))
 } catch {
     fail("\(error)", 2)
 }
@@ -45,14 +45,16 @@ let session = sessionPath ?? Runtime.defaultSessionPath()
 let existing = FileManager.default.fileExists(atPath: (session as NSString).appendingPathComponent(SessionFolder.documentName))
 
 // Reopening a session needs no --model: the session names its model set.
-var setPath = modelPath
-if setPath == nil, existing {
-    do { setPath = try SessionFolder.open(session).document.modelSet } catch { fail("cannot open session \(session): \(error)", 1) }
+var sessionSet: String? = nil
+if modelPath == nil, existing {
+    do { sessionSet = try SessionFolder.open(session).document.modelSet } catch { fail("cannot open session \(session): \(error)", 1) }
 }
-if setPath == nil {
+let setPath: String
+if let named = sessionSet ?? modelPath {
+    setPath = named
+} else {
     do { setPath = try BundledModel.locate() } catch { fail("no model set named (--model SET): \(error)", 2) }
 }
-guard let setPath else { fail("no model set", 2) }
 
 let set: ModelSet
 do { set = try ModelSet.load(setPath) } catch {

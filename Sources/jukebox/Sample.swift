@@ -45,13 +45,13 @@ struct Sample: ParsableCommand {
         let topHop = set.vqvae.hopLengths[top]
         let sampleLength = Int(seconds * Double(sr)) / topHop * topHop
         guard sampleLength > 0 else { throw JukeboxError("--seconds", "\(seconds) s is shorter than one top-level code (\(topHop) samples)") }
-        let total = totalSeconds ?? (set.sampling ?? .reference).totalSeconds(sampling: seconds)
+        let defaults = set.samplingDefaults
+        let total = totalSeconds ?? defaults.totalSeconds(sampling: seconds)
         guard total >= seconds else { throw JukeboxError("--total-seconds", "\(total) is shorter than --seconds \(seconds)") }
 
         // Labels: names to ids (unknown names warn and suggest), lyrics cleaned to the model's vocabulary.
         let topPrior = try set.prior(level: top)
         var prompt: GenerationPrompt
-        let defaults = set.sampling ?? .reference
         let settings = (0...top).map {
             SamplingSettings(temperature: $0 == top ? tempTop ?? defaults.top : tempRest ?? defaults.upsamplers, topK: topK, topP: topP)
         }

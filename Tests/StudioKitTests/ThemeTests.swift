@@ -1,3 +1,4 @@
+import JukeboxCore
 import Foundation
 import XCTest
 @testable import StudioKit
@@ -72,7 +73,7 @@ final class ThemeTests: XCTestCase {
 
     func testThePackageFolderIsFoundAboveTheExecutable() {
         let root = URL(fileURLWithPath: Self.themesFolder).deletingLastPathComponent().path
-        XCTAssertEqual(StudioFiles.packageFolder(named: "themes", from: root + "/.build/debug/jukebox-studio"), Self.themesFolder)
-        XCTAssertNil(StudioFiles.packageFolder(named: "no-such-folder-here", from: root + "/.build/debug/jukebox-studio"))
+        XCTAssertEqual(PackageFolder.find("themes", from: root + "/.build/debug/jukebox-studio"), Self.themesFolder)
+        XCTAssertNil(PackageFolder.find("no-such-folder-here", from: root + "/.build/debug/jukebox-studio"))
     }
 }

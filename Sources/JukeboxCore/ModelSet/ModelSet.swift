@@ -14,8 +14,10 @@ public struct ModelSet: Sendable {
     /// The set's own sampling temperatures (sampling.json), nil for the reference's.
     public var sampling: SamplingDefaults? = nil
 
+    /// What to sample with where the user names nothing: the set's own, else the reference's.
+    public var samplingDefaults: SamplingDefaults { sampling ?? .reference }
     /// The temperatures to sample with when the user names none, finest level first.
-    public var defaultTemperatures: [Double] { (sampling ?? .reference).temperatures(topLevel: topLevel) }
+    public var defaultTemperatures: [Double] { samplingDefaults.temperatures(topLevel: topLevel) }
 
     /// Member folder names, top prior first after the VQ-VAE (the order they are written in).
     public static let memberNames = ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"]
