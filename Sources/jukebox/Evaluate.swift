@@ -7,7 +7,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure models: can a listener's stand-in hear the genre asked for?",
-        subcommands: [EvaluateGenre.self, EvaluateVQVAE.self])
+        subcommands: [EvaluateGenre.self, EvaluateVQVAE.self, EvaluatePrior.self])
 }
 
 struct EvaluateGenre: ParsableCommand {
@@ -21,7 +21,10 @@ struct EvaluateGenre: ParsableCommand {
             prompt asked for. With --sample-per-genre N it first samples N clips of every corpus genre \
             with a model set (the bundled one unless --model names another) into --sessions-out, the artist \
             and lyrics of the genre's training songs in turn, and judges those too. Prints confusion \
-            matrices (truth down the side) and accuracies; chance is one over the number of genres.
+            matrices (truth down the side) and accuracies; chance is one over the number of genres. \
+            With --codec the classifier also learns from the training songs as that VQ-VAE reconstructs \
+            them at each level, so the codec's own sound is not taken for a genre; it is then also checked \
+            on the held-out songs' reconstructions.
             """)
 
     @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
@@ -29,6 +32,8 @@ struct EvaluateGenre: ParsableCommand {
     @Option(name: .customLong("sample-per-genre"), help: "Also sample this many clips per corpus genre (one session each) and judge them.")
     var perGenre: Int = 0
     @Option(help: "Model set to sample with (default: the bundled model).") var model: String?
+    @Option(help: "VQ-VAE folder (or a model set) whose reconstructions of the corpus the classifier also learns from.")
+    var codec: String?
     @Option(help: "Seconds per sampled clip.") var seconds: Double = 10
     @Option(help: "Seed of the first sampled clip (the next ones count up).") var seed: UInt64 = 1
     @Option(name: .customLong("sessions-out"), help: "Folder for the sampled sessions (kept, to listen to).") var sessionsOut: String?
@@ -40,8 +45,14 @@ struct EvaluateGenre: ParsableCommand {
     }
 
     func run() throws {
+        let renditions = try codec.map { path in
+            let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
+            let songs = try CorpusIndex.read(data).count
+            let bar = Progress.Bar("the corpus through the codec (kept in \(data)/judge-cache)", total: max(songs, 1))
+            return try GenreEvaluation.codecRenditions(corpus: data, codecFolder: folder) { done, _ in bar.update(done, unit: "songs") }
+        }
         let evaluation = try Progress.task("training the genre classifier on \(data)") {
-            try GenreEvaluation.fromCorpus(data)
+            try GenreEvaluation.fromCorpus(data, renditions: renditions)
         }
         var sessions = self.sessions
         if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut) }
@@ -64,22 +75,38 @@ struct EvaluateGenre: ParsableCommand {
             struct Report: Encodable {
                 let chance: Double
                 let held_out: Entry
+                var held_out_reconstructed: [String: Entry]?
                 let samples: Entry?
-                struct Entry: Encodable { let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]] }
+                struct Entry: Encodable {
+                    let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]]
+                    var intended_probability: Double?
+                }
             }
             func entry(_ m: ConfusionMatrix) -> Report.Entry { .init(accuracy: m.accuracy, count: m.total, labels: m.labels, confusion: m.counts) }
+            func entry(_ j: GenreEvaluation.Judgement) -> Report.Entry {
+                var e = entry(j.matrix)
+                e.intended_probability = j.intendedProbability
+                return e
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let report = Report(chance: chance, held_out: entry(evaluation.heldOut), samples: samples.map(entry))
+            var report = Report(chance: chance, held_out: entry(evaluation.heldOut), samples: samples.map { entry($0) })
+            if !evaluation.heldOutReconstructed.isEmpty {
+                report.held_out_reconstructed = Dictionary(uniqueKeysWithValues: evaluation.heldOutReconstructed.enumerated().map { ("level \($0.offset)", entry($0.element)) })
+            }
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
         print(String(format: "held-out corpus songs: %d, accuracy %.1f%% (chance %.1f%%)", evaluation.heldOut.total,
                      100 * evaluation.heldOut.accuracy, 100 * chance))
         print(evaluation.heldOut.table())
+        for (level, matrix) in evaluation.heldOutReconstructed.enumerated() {
+            print(String(format: "held-out songs reconstructed from level %d alone: accuracy %.1f%%", level, 100 * matrix.accuracy))
+        }
         if let samples {
-            print(String(format: "\nsamples: %d clips, accuracy %.1f%%", samples.total, 100 * samples.accuracy))
-            print(samples.table())
+            print(String(format: "\nsamples: %d clips, accuracy %.1f%%; the intended genre's probability %.3f (chance %.3f)",
+                         samples.matrix.total, 100 * samples.matrix.accuracy, samples.intendedProbability, chance))
+            print(samples.matrix.table())
         }
     }
 
@@ -138,5 +165,48 @@ struct EvaluateVQVAE: ParsableCommand {
             print(String(format: "%5d %4d %8.2f  %8.3f %8.3f", r.level, model.hopLengths[r.level], r.snrDB,
                          r.spectralConvergence, r.spectralConvergencePerSong))
         }
+    }
+}
+
+struct EvaluatePrior: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prior",
+        abstract: "Bits per token of a prior on held-out code windows, beside a unigram, and what its conditions are worth.",
+        discussion: """
+            The same windows are scored again with another window's level above (upsamplers) and with \
+            another window's artist and genres: the bits lost are what the prior takes from that condition. \
+            TRAIN and TEST are code folders as `jukebox model train-default` writes them (WORK/codes-train, \
+            WORK/codes-test).
+            """)
+
+    @Option(help: "Prior model folder (or a model set's prior_level_N).") var prior: String
+    @Option(help: "Code folder of the training songs (for the unigram).") var train: String
+    @Option(help: "Code folder of the held-out songs.") var test: String
+    @Option(help: "Windows to score.") var windows: Int = 48
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() throws {
+        guard windows > 0 else { throw ValidationError("--windows must be at least 1, not \(windows)") }
+        let model = try PriorModel.load(folder: prior)
+        let scored = try Progress.task("scoring \(windows) held-out windows") {
+            try PriorHeldOut.evaluate(prior: model, train: train, test: test, windows: windows)
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: scored.json, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        func row(_ name: String, _ bits: Double?) {
+            guard let bits else { return }
+            let padded = name.padding(toLength: 34, withPad: " ", startingAt: 0)
+            print(padded + String(format: " %10.3f %+8.3f", bits, bits - scored.bitsPerToken))
+        }
+        print(String(format: "level %d, %d windows, %d tokens", scored.level, scored.windows, scored.tokens))
+        print(String(repeating: " ", count: 34) + " bits/token     lost")
+        row("as given", scored.bitsPerToken)
+        row("another window's level above", scored.bitsWithOtherAbove)
+        row("another window's artist, genres", scored.bitsWithOtherLabels)
+        row("unigram of the training codes", scored.unigramBitsPerToken)
+        row("uniform", scored.uniformBitsPerToken)
     }
 }

@@ -100,6 +100,24 @@ final class DatasetCommandTests: XCTestCase {
         XCTAssertEqual(judged.status, 0, judged.stderr)
         XCTAssertTrue(judged.stdout.contains("samples: 2 clips"), judged.stdout)
         XCTAssertTrue(judged.stdout.contains("held-out corpus songs: 2"), judged.stdout)
+        XCTAssertTrue(judged.stdout.contains("the intended genre's probability"), judged.stdout)
+        let judgedJSON = try CLI.run(["eval", "genre", "--data", corpus, dir + "/session", "--json"])
+        let samples = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(judgedJSON.stdout.utf8)) as? [String: Any])?["samples"] as? [String: Any])
+        let probability = try XCTUnwrap(samples["intended_probability"] as? Double, judgedJSON.stdout)
+        XCTAssertTrue(probability > 0 && probability < 1, judgedJSON.stdout)
+
+        // The intended genre's probability follows the truth: the held-out songs judged as their own
+        // genre score well above chance, and above the same songs judged as the next genre in the list.
+        let evaluation = try GenreEvaluation.fromCorpus(corpus)
+        let genres = evaluation.classifier.genres
+        let heldOutSongs = try CorpusIndex.read(corpus).filter { $0.split == "test" }
+        let right = try evaluation.judge(heldOutSongs.map { (corpus + "/" + $0.file, $0.genre) })
+        let wrong = try evaluation.judge(heldOutSongs.map { song in
+            (corpus + "/" + song.file, genres[(genres.firstIndex(of: song.genre)! + 1) % genres.count])
+        })
+        XCTAssertGreaterThan(right.intendedProbability, 2.0 / Double(genres.count))
+        XCTAssertGreaterThan(right.intendedProbability, wrong.intendedProbability)
+        XCTAssertEqual(right.matrix.accuracy, evaluation.heldOut.accuracy)
 
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/nothing"]), naming: dir + "/nothing/songs.jsonl")
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, dir + "/set"]), naming: dir + "/set")

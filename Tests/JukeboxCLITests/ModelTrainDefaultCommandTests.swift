@@ -46,8 +46,27 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             let bits = try XCTUnwrap(p["bits_per_token"] as? Double), unigram = try XCTUnwrap(p["unigram_bits_per_token"] as? Double)
             XCTAssertTrue(bits.isFinite && bits > 0 && unigram.isFinite && unigram > 0, "\(p)")
             XCTAssertEqual(p["uniform_bits_per_token"] as? Double ?? 0, log2(64), accuracy: 1e-9)
+            // What the conditions are worth: the level above for the upsamplers only, labels for all.
+            let level = p["level"] as? Int ?? -1
+            XCTAssertEqual(p["bits_with_other_above"] == nil, level == 2, "\(p)")
+            XCTAssertTrue((p["bits_with_other_labels"] as? Double ?? .nan).isFinite, "\(p)")
         }
         XCTAssertGreaterThan(card["weights_bytes_total"] as? Int ?? 0, 0)
+
+        // `eval prior` scores what the card holds, on the same windows.
+        let evaluated = try CLI.run(["eval", "prior", "--prior", dir + "/set/prior_level_1", "--train", dir + "/work/codes-train",
+                                     "--test", dir + "/work/codes-test", "--windows", "2", "--json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        let scored = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any], evaluated.stdout)
+        let carded = try XCTUnwrap(priors.first { $0["level"] as? Int == 1 })
+        for key in ["bits_per_token", "bits_with_other_above", "bits_with_other_labels", "unigram_bits_per_token"] {
+            XCTAssertEqual(scored[key] as? Double ?? .nan, carded[key] as? Double ?? 0, accuracy: 1e-9, key)
+        }
+        let scoredTable = try CLI.run(["eval", "prior", "--prior", dir + "/set/prior_level_1", "--train", dir + "/work/codes-train",
+                                       "--test", dir + "/work/codes-test", "--windows", "2"])
+        XCTAssertTrue(scoredTable.stdout.contains("another window's level above"), scoredTable.stdout)
+        assertCleanFailure(try CLI.run(["eval", "prior", "--prior", dir + "/set/prior_level_1", "--train", dir + "/work/codes-train",
+                                        "--test", dir + "/nowhere"]), naming: dir + "/nowhere")
 
         // `eval vqvae` measures what the card holds.
         let measured = try CLI.run(["eval", "vqvae", "--vqvae", dir + "/set/vqvae", "--data", dir + "/corpus", "--json"])
@@ -92,6 +111,8 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             XCTAssertEqual(try SessionFolder.open(folder).1.prompt.genre, genre)
         }
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/corpus", "--sample-per-genre", "1"]), naming: "--sessions-out")
+        try judgeWithTheCodec(corpus: dir + "/corpus", set: dir + "/set", sessions: made.map { dir + "/judged/" + $0 },
+                              heldOut: songs.filter { $0.split == "test" }.count)
 
         // Run again: every stage is recorded as done, nothing is trained, the set is written again.
         let again = try CLI.run(recipe)
@@ -99,6 +120,32 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("prior_level_0: done earlier, skipped"), again.stderr)
         XCTAssertFalse(again.stderr.contains("step 1/3"), again.stderr)
         XCTAssertNoThrow(try ModelSet.load(dir + "/set"))
+    }
+
+    /// A judge that has heard the codec: it also learns from the corpus as the set's VQ-VAE rebuilds it at
+    /// each level, is checked on the held-out songs so rebuilt, and keeps those features for next time.
+    func judgeWithTheCodec(corpus: String, set: String, sessions: [String], heldOut: Int) throws {
+        let first = try CLI.run(["eval", "genre", "--data", corpus, "--codec", set, "--json"] + sessions)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        let rebuilt = try XCTUnwrap(report["held_out_reconstructed"] as? [String: [String: Any]], first.stdout)
+        let levels = try VQVAE(folder: set + "/vqvae").levels
+        XCTAssertEqual(Set(rebuilt.keys), Set((0..<levels).map { "level \($0)" }))
+        XCTAssertEqual(rebuilt.values.compactMap { $0["count"] as? Int }, Array(repeating: heldOut, count: levels))
+        XCTAssertEqual((report["samples"] as? [String: Any])?["count"] as? Int, sessions.count)
+        let cache = corpus + "/judge-cache"
+        let kept = try FileManager.default.contentsOfDirectory(atPath: cache)
+        XCTAssertEqual(kept.count, 1, "\(kept)")
+        // Read back, the kept features give the same judgement; a damaged cache is made again.
+        let again = try CLI.run(["eval", "genre", "--data", corpus, "--codec", set + "/vqvae", "--json"] + sessions)
+        XCTAssertEqual(again.stdout, first.stdout)
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: cache + "/" + kept[0]))
+        let mended = try CLI.run(["eval", "genre", "--data", corpus, "--codec", set, "--json"] + sessions)
+        XCTAssertEqual(mended.stdout, first.stdout, mended.stderr)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cache + "/" + kept[0]))))
+        let table = try CLI.run(["eval", "genre", "--data", corpus, "--codec", set] + sessions)
+        XCTAssertTrue(table.stdout.contains("held-out songs reconstructed from level 0 alone"), table.stdout)
+        assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--codec", corpus + "/nowhere"]), naming: corpus + "/nowhere")
     }
 
     /// An interrupted stage (here: a prior checkpoint left without its recipe entry) is resumed, not restarted.

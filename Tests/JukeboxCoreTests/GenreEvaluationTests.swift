@@ -63,3 +63,19 @@ final class GenreEvaluationTests: XCTestCase {
         XCTAssertEqual(ConfusionMatrix(labels: ["x"]).accuracy, 0)
     }
 }
+
+/// The digest that names the judge's cache of codec renditions.
+final class ContentDigestTests: XCTestCase {
+    func digest(_ parts: [String]) -> String {
+        var d = ContentDigest()
+        for p in parts { d.add(Data(p.utf8)) }
+        return d.hex
+    }
+
+    func testDigestsFollowTheBytesAndHowTheyAreSplit() {
+        XCTAssertEqual(digest(["config", "weights"]), digest(["config", "weights"]))
+        XCTAssertNotEqual(digest(["config", "weights"]), digest(["config", "weightz"]))
+        XCTAssertNotEqual(digest(["ab", "c"]), digest(["a", "bc"]))
+        XCTAssertEqual(digest([]).count, 16)
+    }
+}

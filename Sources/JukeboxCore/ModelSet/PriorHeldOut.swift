@@ -4,6 +4,11 @@ import Foundation
 /// of the test songs' codes, beside a unigram baseline (each code's frequency in the training songs, with
 /// one extra count per codebook entry so no code has probability 0). A prior that has learned anything
 /// beats the unigram; log2(l_bins) is what a uniform guess costs.
+///
+/// What a prior takes from its conditions is measured by scoring the same windows again with a condition
+/// borrowed from another window (most likely another song): the level above (upsamplers) or the artist and
+/// genres. The bits it then loses are what that condition was worth to it; near zero means the prior
+/// ignores it, and its samples cannot follow it either.
 public struct PriorHeldOut: Sendable, Equatable {
     public let level: Int
     public let windows: Int
@@ -11,10 +16,18 @@ public struct PriorHeldOut: Sendable, Equatable {
     public let bitsPerToken: Double
     public let unigramBitsPerToken: Double
     public let uniformBitsPerToken: Double
+    /// Bits per token with another window's level above (nil for the top level).
+    public let bitsWithOtherAbove: Double?
+    /// Bits per token with another window's artist and genres (nil for a prior without labels).
+    public let bitsWithOtherLabels: Double?
 
     public var json: [String: Any] {
-        ["level": level, "windows": windows, "tokens": tokens, "bits_per_token": bitsPerToken,
-         "unigram_bits_per_token": unigramBitsPerToken, "uniform_bits_per_token": uniformBitsPerToken]
+        var json: [String: Any] = [
+            "level": level, "windows": windows, "tokens": tokens, "bits_per_token": bitsPerToken,
+            "unigram_bits_per_token": unigramBitsPerToken, "uniform_bits_per_token": uniformBitsPerToken]
+        json["bits_with_other_above"] = bitsWithOtherAbove
+        json["bits_with_other_labels"] = bitsWithOtherLabels
+        return json
     }
 
     /// Scores `prior` on `windows` seeded windows of the code files in `test`; the baseline counts codes
@@ -27,19 +40,33 @@ public struct PriorHeldOut: Sendable, Equatable {
         var counts = [Double](repeating: 1, count: config.lBins)
         for song in trainData.songs { for code in song.codes { counts[code] += 1 } }
         let total = counts.reduce(0, +)
-        var modelBits = 0.0, unigramBits = 0.0, tokens = 0
-        for w in 0..<max(windows, 1) {
+        // The artist and genres sit after total length, offset and window length in the label vector.
+        let labelSpan = 3..<(4 + config.maxBowGenreSize)
+        var modelBits = 0.0, unigramBits = 0.0, otherAboveBits = 0.0, otherLabelsBits = 0.0, tokens = 0
+        func bits(_ z: [Int], _ zCond: [Int]?, _ y: [Int]?) throws -> Double {
+            let scored = try prior.bitsPerToken(z: LevelCodes(n: 1, t: z.count, values: z),
+                                                zCond: zCond.map { try LevelCodes(n: 1, t: $0.count, values: $0) },
+                                                y: y.map { try LevelCodes(n: 1, t: $0.count, values: $0) })
+            return scored.flatMap { $0 }.reduce(0, +)
+        }
+        let count = max(windows, 1)
+        for w in 0..<count {
             let batch = try testData.batch(index: w, size: 1, seed: seed)
-            let z = try LevelCodes(n: 1, t: batch.z.count, values: batch.z)
-            let zCond = try batch.zCond.map { try LevelCodes(n: 1, t: $0.count, values: $0) }
-            let y = try batch.y.map { try LevelCodes(n: 1, t: $0.count, values: $0) }
-            let bits = try prior.bitsPerToken(z: z, zCond: zCond, y: y)
-            modelBits += bits.flatMap { $0 }.reduce(0, +)
+            // Another window's conditions: the same seed, an index no scored window uses.
+            let other = try testData.batch(index: w + count, size: 1, seed: seed)
+            modelBits += try bits(batch.z, batch.zCond, batch.y)
+            if batch.zCond != nil { otherAboveBits += try bits(batch.z, other.zCond, batch.y) }
+            if var y = batch.y, let otherY = other.y {
+                y.replaceSubrange(labelSpan, with: otherY[labelSpan])
+                otherLabelsBits += try bits(batch.z, batch.zCond, y)
+            }
             for code in batch.z { unigramBits -= log2(counts[code] / total) }
             tokens += batch.z.count
         }
         let n = Double(max(tokens, 1))
-        return PriorHeldOut(level: config.level, windows: max(windows, 1), tokens: tokens, bitsPerToken: modelBits / n,
-                            unigramBitsPerToken: unigramBits / n, uniformBitsPerToken: log2(Double(config.lBins)))
+        return PriorHeldOut(level: config.level, windows: count, tokens: tokens, bitsPerToken: modelBits / n,
+                            unigramBitsPerToken: unigramBits / n, uniformBitsPerToken: log2(Double(config.lBins)),
+                            bitsWithOtherAbove: config.isTopLevel ? nil : otherAboveBits / n,
+                            bitsWithOtherLabels: config.labels ? otherLabelsBits / n : nil)
     }
 }
