@@ -19,8 +19,8 @@ public struct GenreEvaluation: Sendable {
     ///
     /// `renditions` (from `codecRenditions`) adds the training songs as a codec reconstructs them, level by
     /// level. A judge that knows only pristine audio takes the codec's own sound (duller highs, a noise
-    /// floor) for a genre: it named most level-1 reconstructions of held-out songs "classical", whatever
-    /// they were. Having heard the codec, it judges what is played.
+    /// floor) for a genre: it called the level-1 reconstructions of held-out rock, folk and blues songs
+    /// "classical". Having heard the codec, it judges what is played.
     public static func fromCorpus(_ folder: String, renditions: CodecRenditions? = nil) throws -> GenreEvaluation {
         let songs = try CorpusIndex.read(folder)
         let list = folder + "/songs.jsonl"
