@@ -17,14 +17,10 @@ public enum CorpusEncoder {
         } catch {
             throw JukeboxError(output, "cannot create folder (\(error.localizedDescription))")
         }
-        let hop = vqvae.hopLengths.max() ?? 1
         var written: [String] = []
         for (i, song) in songs.enumerated() {
             let source = (corpus as NSString).appendingPathComponent(song.file)
-            var mono = try AudioFile.readMono(source, sampleRate: vqvae.sampleRate)
-            mono.removeLast(mono.count % hop)
-            guard !mono.isEmpty else { throw JukeboxError(source, "shorter than one top-level code (\(hop) samples)") }
-            let codes = try vqvae.encode(Tensor(shape: [1, mono.count, 1], values: mono))
+            let codes = try vqvae.encode(file: source).codes
             let labels = try SongLabelCodes(vocabulary: vocabulary, artist: song.artist, genre: song.genre,
                                             lyrics: song.lyrics, genreSlots: 1)
             if let problem = labels.warnings.first { throw JukeboxError(source, "labels: \(problem)") }

@@ -97,10 +97,7 @@ public struct GenreEvaluation: Sendable {
 
     /// A file encoded whole by `codec` and decoded from each level's codes alone (mono, at its rate).
     static func reconstructions(of file: String, by codec: VQVAE) throws -> [[Float]] {
-        var x = try AudioFile.readMono(file, sampleRate: codec.sampleRate)
-        x.removeLast(x.count % (codec.hopLengths.max() ?? 1))
-        guard !x.isEmpty else { throw JukeboxError(file, "is shorter than one top-level code of the codec") }
-        let codes = try codec.encode(Tensor(shape: [1, x.count, 1], values: x))
+        let codes = try codec.encode(file: file).codes
         return try (0..<codec.levels).map { try codec.decode(codes[$0], level: $0).toArray() }
     }
 

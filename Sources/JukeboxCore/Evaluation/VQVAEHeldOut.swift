@@ -24,16 +24,14 @@ public enum VQVAEHeldOut {
                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [VQVAEReconstruction] {
         let songs = try CorpusIndex.read(corpus).filter { $0.split == "test" }
         guard !songs.isEmpty else { throw JukeboxError(corpus, "holds no held-out (test) songs") }
-        let levels = vqvae.levels, hop = vqvae.hopLengths.max() ?? 1
+        let levels = vqvae.levels
         let stft = SpectralLoss.defaultSTFT
         var signal = 0.0, noise = [Double](repeating: 0, count: levels)
         var reference = 0.0, residual = [Double](repeating: 0, count: levels), perSong = [Double](repeating: 0, count: levels)
         for (i, song) in songs.enumerated() {
             let source = (corpus as NSString).appendingPathComponent(song.file)
-            var x = try AudioFile.readMono(source, sampleRate: vqvae.sampleRate)
-            x.removeLast(x.count % hop)
+            let (x, codes) = try vqvae.encode(file: source)
             guard x.count > stft.nFFT / 2 else { throw JukeboxError(source, "too short to measure (\(x.count) samples)") }
-            let codes = try vqvae.encode(Tensor(shape: [1, x.count, 1], values: x))
             let target = x.withUnsafeBufferPointer { stft.forward($0.baseAddress!, t: x.count).magnitude }
             var songReference = 0.0
             for j in 0..<target.count { songReference += Double(target.data[j]) * Double(target.data[j]) }

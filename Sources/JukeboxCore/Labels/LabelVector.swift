@@ -24,6 +24,8 @@ public struct LabelLayout: Sendable, Equatable {
     public var count: Int { 4 + maxBowGenreSize + nTokens }
     /// Where the lyric tokens start in y.
     public var lyricStart: Int { 4 + maxBowGenreSize }
+    /// The artist id and the genre ids in y.
+    public var artistAndGenres: Range<Int> { 3..<lyricStart }
 }
 
 /// What one song's labels are before a window is chosen (the reference's metas entry after

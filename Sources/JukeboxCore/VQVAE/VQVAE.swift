@@ -110,6 +110,16 @@ public final class VQVAE: @unchecked Sendable {
         return audio.reshaped([codes.n, audio.shape[2], 1])
     }
 
+    /// An audio file encoded whole: read mono at the model's rate, its end cut to whole top-level codes
+    /// (as the reference cuts), then every level's codes. The audio that was kept comes back with them.
+    public func encode(file path: String) throws -> (audio: [Float], codes: [LevelCodes]) {
+        var mono = try AudioFile.readMono(path, sampleRate: sampleRate)
+        let hop = hopLengths.max() ?? 1
+        mono.removeLast(mono.count % hop)
+        guard !mono.isEmpty else { throw JukeboxError(path, "shorter than one top-level code (\(hop) samples)") }
+        return (mono, try encode(Tensor(shape: [1, mono.count, 1], values: mono)))
+    }
+
     /// Convenience: row-major codes of `n` items.
     public func decode(_ codes: [Int], n: Int, level: Int) throws -> Tensor {
         guard n > 0, codes.count % n == 0 else {
