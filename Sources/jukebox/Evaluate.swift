@@ -44,7 +44,8 @@ struct EvaluateGenre: ParsableCommand {
         if perGenre > 0 && sessionsOut == nil { throw JukeboxError("--sessions-out", "needed with --sample-per-genre (where the sampled sessions go)") }
     }
 
-    func run() throws {
+    /// Trains the judge, samples where asked, and judges every session.
+    func measure() throws -> (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?) {
         let renditions = try codec.map { path in
             let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
             let songs = try CorpusIndex.read(data).count
@@ -69,34 +70,16 @@ struct EvaluateGenre: ParsableCommand {
                 clips.append((folder.path + "/" + name, document.prompt.genre))
             }
         }
-        let samples = clips.isEmpty ? nil : try evaluation.judge(clips)
-        let chance = 1 / Double(evaluation.classifier.genres.count)
+        return (evaluation, clips.isEmpty ? nil : try evaluation.judge(clips))
+    }
+
+    func run() throws {
+        let (evaluation, samples) = try measure()
         if json {
-            struct Report: Encodable {
-                let chance: Double
-                let held_out: Entry
-                var held_out_reconstructed: [String: Entry]?
-                let samples: Entry?
-                struct Entry: Encodable {
-                    let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]]
-                    var intended_probability: Double?
-                }
-            }
-            func entry(_ m: ConfusionMatrix) -> Report.Entry { .init(accuracy: m.accuracy, count: m.total, labels: m.labels, confusion: m.counts) }
-            func entry(_ j: GenreEvaluation.Judgement) -> Report.Entry {
-                var e = entry(j.matrix)
-                e.intended_probability = j.intendedProbability
-                return e
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var report = Report(chance: chance, held_out: entry(evaluation.heldOut), samples: samples.map { entry($0) })
-            if !evaluation.heldOutReconstructed.isEmpty {
-                report.held_out_reconstructed = Dictionary(uniqueKeysWithValues: evaluation.heldOutReconstructed.enumerated().map { ("level \($0.offset)", entry($0.element)) })
-            }
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try GenreReport(evaluation, samples: samples).encoded(), as: UTF8.self))
             return
         }
+        let chance = 1 / Double(evaluation.classifier.genres.count)
         print(String(format: "held-out corpus songs: %d, accuracy %.1f%% (chance %.1f%%)", evaluation.heldOut.total,
                      100 * evaluation.heldOut.accuracy, 100 * chance))
         print(evaluation.heldOut.table())
@@ -133,6 +116,41 @@ struct EvaluateGenre: ParsableCommand {
             }
         }
         return made
+    }
+}
+
+/// `eval genre --json`, and the model card's genre judge: confusion matrices with truth down the side.
+struct GenreReport: Encodable {
+    let chance: Double
+    let held_out: Entry
+    var held_out_reconstructed: [String: Entry]?
+    let samples: Entry?
+
+    struct Entry: Encodable {
+        let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]]
+        var intended_probability: Double?
+
+        init(_ m: ConfusionMatrix) { (accuracy, count, labels, confusion) = (m.accuracy, m.total, m.labels, m.counts) }
+
+        init(_ j: GenreEvaluation.Judgement) {
+            self.init(j.matrix)
+            intended_probability = j.intendedProbability
+        }
+    }
+
+    init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?) {
+        chance = 1 / Double(evaluation.classifier.genres.count)
+        held_out = Entry(evaluation.heldOut)
+        self.samples = samples.map(Entry.init)
+        if !evaluation.heldOutReconstructed.isEmpty {
+            held_out_reconstructed = Dictionary(uniqueKeysWithValues: evaluation.heldOutReconstructed.enumerated().map { ("level \($0.offset)", Entry($0.element)) })
+        }
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
     }
 }
 

@@ -11,9 +11,12 @@ struct ModelTrainDefault: ParsableCommand {
         abstract: "Train the default model set on a corpus: VQ-VAE, codes, three priors, then the set and its model card.",
         discussion: """
             Stages: the VQ-VAE (WORK/vqvae), the train and test songs encoded (WORK/codes-train, WORK/codes-test), \
-            the top-level prior and the two upsamplers (WORK/prior_level_2, _1, _0), then OUT: the model set with \
+            the top-level prior in rounds (WORK/prior_level_2, then WORK/prior_level_2-round2 and on, each \
+            starting from the last with a fresh warm-up), the two upsamplers (WORK/prior_level_1, _0), then OUT: the model set with \
             the corpus's label lists in every prior, and OUT/model-card.json (held-out SNR and spectral convergence \
-            per VQ-VAE level, held-out bits per token of each prior beside a unigram baseline, steps and speeds). \
+            per VQ-VAE level, held-out bits per token of each prior beside a unigram baseline, steps and speeds), \
+            and last the genre judge: --judge-clips clips per genre sampled with the set into \
+            WORK/genre-judge-sessions and judged as `jukebox eval genre --codec SET` does. \
             The hyperparameters are the `default` preset's (DefaultModelPreset). Interrupted (Ctrl-C, a crash), a \
             rerun with the same WORK resumes the stage under way from its last checkpoint; stages recorded as done \
             in WORK/recipe.json are not run again. --budget-minutes shares the time left among the training \
@@ -27,6 +30,16 @@ struct ModelTrainDefault: ParsableCommand {
     @Option(help: "default, or tiny (test sizes, a few steps).") var scale: String = "default"
     @Option(help: "Seed of every stage's initial weights and data order.") var seed: UInt64 = 1
     @Option(name: .customLong("log-every")) var logEvery: Int = 10
+    @Option(name: .customLong("judge-clips"), help: "Clips per genre the finished set samples for the card's genre judge (0: no judge; it runs after --budget-minutes; default: the scale's).")
+    var judgeClips: Int?
+    @Option(name: .customLong("judge-seconds"), help: "Seconds per judged clip (default: the scale's).") var judgeSeconds: Double?
+
+    func validate() throws {
+        if let judgeClips, !(0...100).contains(judgeClips) { throw JukeboxError("--judge-clips", "must be between 0 and 100, got \(judgeClips)") }
+        if let judgeSeconds, !(judgeSeconds > 0 && judgeSeconds <= 600) {
+            throw JukeboxError("--judge-seconds", "must be above 0 and at most 600, got \(judgeSeconds)")
+        }
+    }
 
     func run() throws {
         guard let s = DefaultModelPreset.Scale(rawValue: scale) else {
@@ -40,28 +53,30 @@ struct ModelTrainDefault: ParsableCommand {
         let budget = RecipeBudget(minutes: budgetMinutes, stages: preset.stages)
 
         for stage in preset.stages {
-            if stage.name == "prior_level_2" { try encodeCodes(recipe: &recipe) }
+            if stage.member != "vqvae" { try encodeCodes(recipe: &recipe) }
             guard !recipe.isDone(stage.name) else { Log.note("\(stage.name): done earlier, skipped"); continue }
             let minutes = budget.minutes(for: stage.name, done: recipe.doneNames, encoded: recipe.isDone("codes"))
             let folder = work + "/" + stage.name
             let before = RecipeProgress.step(folder), started = Date()
-            var args = ["--data", stage.name == "vqvae" ? corpus : work + "/codes-train", "--out", folder,
-                        "--steps", String(stage.steps), "--seed", String(seed), "--log-every", String(logEvery)]
+            var args = ["--data", stage.member == "vqvae" ? corpus : work + "/codes-train", "--out", folder,
+                        "--steps", String(stage.steps), "--seed", String(seed &+ stage.seedOffset), "--log-every", String(logEvery)]
             if let minutes { args += ["--minutes", String(format: "%.2f", minutes)] }
             if FileManager.default.fileExists(atPath: folder + "/training.json") {
                 args.append("--resume")
             } else {
                 let config = work + "/\(stage.name)-config.json"
                 // A config written by an earlier try stays: the stage must go on with the settings it began with.
-                if !FileManager.default.fileExists(atPath: config) { try AtomicFile.write(try preset.config(member: stage.name), to: config) }
+                if !FileManager.default.fileExists(atPath: config) { try AtomicFile.write(try preset.config(stage: stage.name), to: config) }
                 args += ["--config", config]
+                if let earlier = stage.continues { args += ["--init", work + "/" + earlier] }
             }
-            Log.note("\(stage.name): \(stage.steps) steps" + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
-            if stage.name == "vqvae" {
+            Log.note("\(stage.name): \(stage.steps) steps" + (stage.continues.map { " on from \($0)" } ?? "")
+                     + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
+            if stage.member == "vqvae" {
                 var command = try TrainVQVAE.parse(args + ["--eval-every", "100", "--eval-crops", "2", "--save-every", "50"])
                 try command.run()
             } else {
-                let level = Int(stage.name.dropFirst("prior_level_".count))!
+                let level = Int(stage.member.dropFirst("prior_level_".count))!
                 var command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
                 try command.run()
             }
@@ -71,7 +86,14 @@ struct ModelTrainDefault: ParsableCommand {
             try recipe.finish(stage.name, ["step": after, "planned_steps": stage.steps, "seconds": Date().timeIntervalSince(started),
                                            "steps_per_second": Double(after - before) / max(Date().timeIntervalSince(started), 1e-9)])
         }
-        try assembleSet(preset: preset, recipe: recipe)
+        var card = try assembleSet(preset: preset, recipe: recipe)
+        let judge = (clips: judgeClips ?? preset.genreJudge.clipsPerGenre, seconds: judgeSeconds ?? preset.genreJudge.seconds)
+        if judge.clips > 0 {
+            card["genre_judge"] = try judgeGenre(clips: judge.clips, seconds: judge.seconds, recipe: &recipe)
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: card, options: [.prettyPrinted, .sortedKeys]),
+                                 to: output + "/model-card.json")
+        }
+        Log.note("wrote \(output): " + RecipeModelCard.summary(card))
     }
 
     /// The train and test songs' codes under the finished VQ-VAE; each split is written beside its final
@@ -91,15 +113,18 @@ struct ModelTrainDefault: ParsableCommand {
     }
 
     /// OUT: the trained members (config and weights only), the corpus's label lists beside each prior,
-    /// checked by loading the whole set, then the model card.
-    func assembleSet(preset: DefaultModelPreset, recipe: RecipeProgress) throws {
+    /// checked by loading the whole set, then the model card (without the genre judge, which samples the
+    /// set where it will stay).
+    func assembleSet(preset: DefaultModelPreset, recipe: RecipeProgress) throws -> [String: Any] {
         let fm = FileManager.default
         let staging = work + "/set.partial"
         try? fm.removeItem(atPath: staging)
+        let final = preset.finalStages
         for member in ModelSet.memberNames {
             try fm.createDirectory(atPath: staging + "/" + member, withIntermediateDirectories: true)
+            let trained = work + "/" + (final[member]?.name ?? member)
             var files = ["config.json", "weights.safetensors"]
-            for file in files { try fm.copyItem(atPath: work + "/\(member)/\(file)", toPath: staging + "/\(member)/\(file)") }
+            for file in files { try fm.copyItem(atPath: trained + "/" + file, toPath: staging + "/\(member)/\(file)") }
             if member != "vqvae" {
                 files = [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName]
                 for file in files { try fm.copyItem(atPath: corpus + "/" + file, toPath: staging + "/\(member)/\(file)") }
@@ -121,6 +146,44 @@ struct ModelTrainDefault: ParsableCommand {
             try fm.removeItem(atPath: output)
         }
         try fm.moveItem(atPath: staging, toPath: output)
-        Log.note("wrote \(output): " + RecipeModelCard.summary(card))
+        return card
+    }
+
+    /// The codec-aware genre judge of the finished set, as `eval genre --codec SET --sample-per-genre N`
+    /// gives it: `clips` per genre, each with an artist and lyrics of the corpus, judged by a
+    /// classifier that has heard the corpus through the set's VQ-VAE. Kept in WORK/recipe.json with the
+    /// set's digest, so a rerun that rebuilds the same set does not sample again.
+    func judgeGenre(clips: Int, seconds: Double, recipe: inout RecipeProgress) throws -> [String: Any] {
+        var digest = ContentDigest()
+        for member in ModelSet.memberNames {
+            for file in ["config.json", "weights.safetensors"] {
+                let path = output + "/\(member)/\(file)"
+                guard let bytes = FileManager.default.contents(atPath: path) else { throw JukeboxError(path, "cannot be read") }
+                digest.add(bytes)
+            }
+        }
+        digest.add(Data("\(clips) clips of \(seconds) s".utf8))
+        if let judged = recipe.entries["genre_judge"], judged["set_digest"] as? String == digest.hex {
+            Log.note("genre judge: done earlier for this set, skipped")
+            return judged
+        }
+        let sessions = work + "/genre-judge-sessions", started = Date()
+        try? FileManager.default.removeItem(atPath: sessions)
+        let command = try EvaluateGenre.parse(["--data", corpus, "--codec", output, "--model", output, "--sample-per-genre",
+                                               String(clips), "--seconds", String(seconds), "--sessions-out", sessions])
+        let (evaluation, samples) = try command.measure()
+        guard var judged = try JSONSerialization.jsonObject(with: GenreReport(evaluation, samples: samples).encoded()) as? [String: Any] else {
+            throw JukeboxError("genre judge", "report is not a JSON object")
+        }
+        judged["command"] = "jukebox eval genre --data CORPUS --codec SET --model SET --sample-per-genre \(clips) --seconds \(seconds) --sessions-out WORK/genre-judge-sessions"
+        judged["set_digest"] = digest.hex
+        judged["seconds"] = Date().timeIntervalSince(started)
+        try recipe.finish("genre_judge", judged)
+        if let samples {
+            Log.note(String(format: "genre judge: %.0f%% of %d clips named right (chance %.0f%%), the intended genre's probability %.3f",
+                            100 * samples.matrix.accuracy, samples.matrix.total, 100 / Double(evaluation.classifier.genres.count),
+                            samples.intendedProbability))
+        }
+        return judged
     }
 }

@@ -8,11 +8,12 @@ enum RecipeModelCard {
         let songs = try CorpusIndex.read(corpus)
         var card: [String: Any] = [
             "recipe": "jukebox model train-default --scale \(preset.scale.rawValue)",
-            "corpus": ["folder": (corpus as NSString).standardizingPath, "songs": songs.count,
+            "corpus": ["build": buildCommand(corpus), "songs": songs.count,
                        "held_out": songs.filter { $0.split == "test" }.count,
                        "minutes": songs.reduce(0) { $0 + $1.seconds } / 60,
                        "genres": Set(songs.map(\.genre)).sorted(), "artists": Set(songs.map(\.artist)).count],
-            "stages": recipe,
+            // The genre judge is recorded in the recipe's progress too, but belongs to the finished set.
+            "stages": recipe.filter { $0.key != "genre_judge" },
         ]
         // The VQ-VAE's own held-out evaluation (train vqvae writes it with the last checkpoint).
         var vqvae: [String: Any] = [:]
@@ -42,6 +43,18 @@ enum RecipeModelCard {
         card["weights_bytes"] = bytes
         card["weights_bytes_total"] = bytes.values.reduce(0, +)
         return card
+    }
+
+    /// How the corpus was made, from its dataset.json (where the corpus lies is no fact about the set).
+    static func buildCommand(_ corpus: String) -> String {
+        guard let data = FileManager.default.contents(atPath: corpus + "/dataset.json"),
+              let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let seed = summary["seed"] as? Int, let minutes = summary["minutes_requested"] as? Double else {
+            return "unknown (no readable dataset.json)"
+        }
+        let artists = (summary["artists"] as? [Any])?.count ?? 0, genres = (summary["genres"] as? [Any])?.count ?? 0
+        let perGenre = genres > 0 ? " --artists-per-genre \(artists / genres)" : ""
+        return "jukebox dataset build --seed \(seed) --minutes \(String(format: "%g", minutes))" + perGenre
     }
 
     /// One line for the log: bits per token per level against the unigram.

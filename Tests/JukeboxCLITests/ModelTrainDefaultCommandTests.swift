@@ -19,6 +19,13 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         for stage in ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"] {
             XCTAssertTrue(r.stderr.contains("saved \(dir)/work/\(stage) at step 3"), r.stderr)
         }
+        // The top prior's second round starts from the first one's weights and is what the set ships.
+        XCTAssertTrue(r.stderr.contains("prior_level_2-round2: 2 steps on from prior_level_2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("saved \(dir)/work/prior_level_2-round2 at step 2"), r.stderr)
+        let firstRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2/weights.safetensors"))
+        let secondRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2-round2/weights.safetensors"))
+        XCTAssertNotEqual(firstRound, secondRound)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/set/prior_level_2/weights.safetensors")), secondRound)
 
         // The set loads whole, with the corpus's label lists in every prior.
         let set = try ModelSet.load(dir + "/set")
@@ -52,6 +59,22 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             XCTAssertTrue((p["bits_with_other_labels"] as? Double ?? .nan).isFinite, "\(p)")
         }
         XCTAssertGreaterThan(card["weights_bytes_total"] as? Int ?? 0, 0)
+        let corpusFacts = try XCTUnwrap(card["corpus"] as? [String: Any])
+        XCTAssertEqual(corpusFacts["build"] as? String, "jukebox dataset build --seed 1 --minutes 0.1 --artists-per-genre 1")
+        XCTAssertNotNil((card["stages"] as? [String: Any])?["prior_level_2-round2"])
+
+        // The card's genre judge: a clip per genre sampled with the finished set and judged through its codec.
+        let judge = try XCTUnwrap(card["genre_judge"] as? [String: Any])
+        let judgedGenres = Set(try String(contentsOfFile: dir + "/corpus/songs.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(CorpusSong.self, from: Data($0.utf8)) }.filter { $0.split == "train" }.map(\.genre))
+        let judgedSamples = try XCTUnwrap(judge["samples"] as? [String: Any])
+        XCTAssertEqual(judgedSamples["count"] as? Int, judgedGenres.count)
+        let confusion = try XCTUnwrap(judgedSamples["confusion"] as? [[Int]])
+        XCTAssertEqual(confusion.joined().reduce(0, +), judgedGenres.count)
+        XCTAssertEqual((judge["held_out_reconstructed"] as? [String: Any])?.count, 3)
+        let probability = try XCTUnwrap(judgedSamples["intended_probability"] as? Double)
+        XCTAssertTrue(probability > 0 && probability < 1, "\(probability)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/work/genre-judge-sessions").count, judgedGenres.count)
 
         // `eval prior` scores what the card holds, on the same windows.
         let evaluated = try CLI.run(["eval", "prior", "--prior", dir + "/set/prior_level_1", "--train", dir + "/work/codes-train",
@@ -118,6 +141,9 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let again = try CLI.run(recipe)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stderr.contains("prior_level_0: done earlier, skipped"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("genre judge: done earlier for this set, skipped"), again.stderr)
+        let rewritten = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/set/model-card.json"))) as? [String: Any])
+        XCTAssertEqual((rewritten["genre_judge"] as? [String: Any])?["set_digest"] as? String, judge["set_digest"] as? String)
         XCTAssertFalse(again.stderr.contains("step 1/3"), again.stderr)
         XCTAssertNoThrow(try ModelSet.load(dir + "/set"))
     }
@@ -161,7 +187,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let progressPath = dir + "/work/recipe.json"
         var progress = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: progressPath))) as? [String: Any])
         var stages = try XCTUnwrap(progress["stages"] as? [String: Any])
-        for stage in ["prior_level_2", "prior_level_1", "prior_level_0"] { stages[stage] = nil }
+        for stage in ["prior_level_2", "prior_level_2-round2", "prior_level_1", "prior_level_0"] { stages[stage] = nil }
         progress["stages"] = stages
         try JSONSerialization.data(withJSONObject: progress).write(to: URL(fileURLWithPath: progressPath))
         let again = try CLI.run(recipe)

@@ -13,12 +13,32 @@ public struct DefaultModelPreset: Sendable {
         case tiny
     }
 
-    /// One training stage: its model folder under the work folder, the steps it aims for, and its share
-    /// of a time budget (the stages share whatever time is left in these proportions).
+    /// One training stage: its folder under the work folder (and its name in WORK/recipe.json), the set
+    /// member it trains, the steps and peak learning rate of its warm-up and cosine, and its share of a
+    /// time budget (the stages share whatever time is left in these proportions). A stage with `continues`
+    /// starts from that earlier stage's weights, a warm restart: the top prior goes on in rounds, each with
+    /// a fresh warm-up and a lower peak, because a single longer cosine would have to be planned before
+    /// anyone knew how far the held-out bits would keep falling.
     public struct Stage: Sendable {
         public let name: String
+        public let member: String
         public let steps: Int
+        public let learningRate: Double
+        public let continues: String?
         public let budgetShare: Double
+        /// Rounds after the first draw their data order from the next seeds up.
+        public let seedOffset: UInt64
+
+        init(_ member: String, steps: Int, lr: Double, share: Double) {
+            (name, self.member, self.steps, learningRate, continues, budgetShare, seedOffset) = (member, member, steps, lr, nil, share, 0)
+        }
+
+        init(_ member: String, round: Int, steps: Int, lr: Double, share: Double) {
+            name = member + "-round\(round)"
+            self.member = member
+            (self.steps, learningRate, budgetShare, seedOffset) = (steps, lr, share, UInt64(round - 1))
+            continues = round == 2 ? member : member + "-round\(round - 1)"
+        }
     }
 
     public let scale: Scale
@@ -35,20 +55,31 @@ public struct DefaultModelPreset: Sendable {
 
     // MARK: Stages
 
-    /// Sized for about 100 minutes on the project's two cores (measured 2026-11-26): the VQ-VAE at 0.65
-    /// steps/s (11 min), encoding the corpus 2 min, the top prior at 1.4 steps/s (48 min), the upsamplers
-    /// at 8 to 10 steps/s (17 to 20 min each). A stage stopped early by --budget-minutes keeps a higher
-    /// learning rate than planned. The first run, with a quarter of these prior steps, did not make the
-    /// genre heard; the held-out bits per token fell from 6.38 / 5.35 / 4.52 to 4.29 / 3.98 / 2.89 with these.
+    /// Sized for the project's two cores (measured 2026-11-26): the VQ-VAE at 0.65 steps/s (11 min),
+    /// encoding the corpus 2 min a training hour, the top prior at 1.4 steps/s (48 min for its first round,
+    /// 35 and 31 for the next), the upsamplers at 8 to 10 steps/s (17 to 20 min each). A stage stopped
+    /// early by --budget-minutes keeps a higher learning rate than planned. With a quarter of the first
+    /// round's prior steps the genre was not heard; the first round took the held-out bits per token from
+    /// 6.38 / 5.35 / 4.52 to 4.29 / 3.98 / 2.89, and the top prior's next rounds to 3.80 and 3.61.
     public var stages: [Stage] {
         switch scale {
         case .default:
-            return [Stage(name: "vqvae", steps: 800, budgetShare: 0.40), Stage(name: "prior_level_2", steps: 4000, budgetShare: 0.36),
-                    Stage(name: "prior_level_1", steps: 10000, budgetShare: 0.12), Stage(name: "prior_level_0", steps: 10000, budgetShare: 0.12)]
+            return [Stage("vqvae", steps: 800, lr: 0.0006, share: 0.20),
+                    Stage("prior_level_2", steps: 4000, lr: 0.001, share: 0.22),
+                    Stage("prior_level_2", round: 2, steps: 3000, lr: 0.0004, share: 0.16),
+                    Stage("prior_level_2", round: 3, steps: 2500, lr: 0.0003, share: 0.14),
+                    Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.14),
+                    Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.14)]
         case .tiny:
-            return [Stage(name: "vqvae", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_2", steps: 3, budgetShare: 0.25),
-                    Stage(name: "prior_level_1", steps: 3, budgetShare: 0.25), Stage(name: "prior_level_0", steps: 3, budgetShare: 0.25)]
+            return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
+                    Stage("prior_level_2", round: 2, steps: 2, lr: 0.0004, share: 0.2),
+                    Stage("prior_level_1", steps: 3, lr: 0.001, share: 0.2), Stage("prior_level_0", steps: 3, lr: 0.001, share: 0.2)]
         }
+    }
+
+    /// The last stage that trains each member: where the set takes its weights from.
+    public var finalStages: [String: Stage] {
+        Dictionary(stages.map { ($0.member, $0) }, uniquingKeysWith: { _, later in later })
     }
 
     /// The temperatures the set samples with by default (SET/sampling.json), chosen by judging samples
@@ -57,6 +88,9 @@ public struct DefaultModelPreset: Sendable {
     public func sampling(songSeconds: Double) -> SamplingDefaults {
         SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded())
     }
+
+    /// The model card's genre judge: clips sampled per genre, and seconds per clip.
+    public var genreJudge: (clipsPerGenre: Int, seconds: Double) { scale == .tiny ? (1, 1) : (5, 10) }
 
     /// Held-out windows scored per prior for the model card.
     public var evaluationWindows: Int { scale == .tiny ? 2 : 48 }
@@ -106,21 +140,22 @@ public struct DefaultModelPreset: Sendable {
 
     /// The VQ-VAE: the published geometry (hops 8/32/128 at 44.1 kHz) and objective, small convolutions.
     public func vqvaeHps() throws -> HyperparameterPresets.Entries {
-        let s = sizes
+        let s = sizes, stage = try self.stage(named: "vqvae")
         return HyperparameterPresets.merge(try HyperparameterPresets.hps("vqvae"), [vqArchitecture, [
             ("sample_length", .int(s.sampleLength)), ("bs", .int(s.vqBatch)), ("revival_threshold", .float(1.0)),
             ("l_mu", .float(0.99)), ("commit", .float(0.02)),
-        ], schedule(lr: 0.0006, steps: stages[0].steps)])
+        ], schedule(lr: stage.learningRate, steps: stage.steps)])
     }
 
     /// The prior at `level`: 2 is a 1b_lyrics-style single encoder-decoder over lyrics with v3 labels;
     /// 1 and 0 are upsamplers with the conditioner over the level above, labelled with the same v3 lists
     /// (whole genre names such as "hip hop", one genre per song, as `dataset encode` writes them).
-    public func priorHps(level: Int) throws -> HyperparameterPresets.Entries {
+    /// `stage`: which of the member's stages (its first by default) the training settings are for.
+    public func priorHps(level: Int, stage name: String? = nil) throws -> HyperparameterPresets.Entries {
         let s = sizes
-        let stage = stages[3 - level]
+        let stage = try self.stage(named: name ?? "prior_level_\(level)")
         let vq = vqArchitecture + [("restore_prior", .string(""))]
-        let training: HyperparameterPresets.Entries = [("bs", .int(s.priorBatch))] + schedule(lr: 0.001, steps: stage.steps)
+        let training: HyperparameterPresets.Entries = [("bs", .int(s.priorBatch))] + schedule(lr: stage.learningRate, steps: stage.steps)
         let labels: HyperparameterPresets.Entries = [("y_bins", Self.ints([genreBins, artistBins])), ("fp16_params", .bool(false))]
         switch level {
         case 2:
@@ -145,12 +180,19 @@ public struct DefaultModelPreset: Sendable {
         }
     }
 
-    /// A member's config.json bytes, as `train vqvae --config` and `train prior --config` read them.
-    public func config(member: String) throws -> Data {
-        if member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps())) }
-        guard member.hasPrefix("prior_level_"), let level = Int(member.dropFirst("prior_level_".count)) else {
-            throw JukeboxError(member, "not a member of the default set")
+    private func stage(named name: String) throws -> Stage {
+        guard let stage = stages.first(where: { $0.name == name }) else { throw JukeboxError(name, "not a stage of the default recipe") }
+        return stage
+    }
+
+    /// The config.json bytes a stage trains with, as `train vqvae --config` and `train prior --config` read
+    /// them (with `--init`, only the training settings count).
+    public func config(stage name: String) throws -> Data {
+        let stage = try self.stage(named: name)
+        if stage.member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps())) }
+        guard stage.member.hasPrefix("prior_level_"), let level = Int(stage.member.dropFirst("prior_level_".count)) else {
+            throw JukeboxError(name, "not a member of the default set")
         }
-        return Data(try HyperparameterJSON.config(kind: .prior, hps: try priorHps(level: level)))
+        return Data(try HyperparameterJSON.config(kind: .prior, hps: try priorHps(level: level, stage: name)))
     }
 }
