@@ -73,11 +73,11 @@ struct ModelTrainDefault: ParsableCommand {
             Log.note("\(stage.name): \(stage.steps) steps" + (stage.continues.map { " on from \($0)" } ?? "")
                      + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
             if stage.member == "vqvae" {
-                var command = try TrainVQVAE.parse(args + ["--eval-every", "100", "--eval-crops", "2", "--save-every", "50"])
+                let command = try TrainVQVAE.parse(args + ["--eval-every", "100", "--eval-crops", "2", "--save-every", "50"])
                 try command.run()
             } else {
                 let level = Int(stage.member.dropFirst("prior_level_".count))!
-                var command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
+                let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
                 try command.run()
             }
             // The stage's own signal handlers ignore Ctrl-C once they are gone; between stages it should stop us.
@@ -105,7 +105,7 @@ struct ModelTrainDefault: ParsableCommand {
             let final = work + "/codes-\(split)", partial = final + ".partial"
             if FileManager.default.fileExists(atPath: final) { continue }
             try? FileManager.default.removeItem(atPath: partial)
-            var command = try DatasetEncode.parse(["--vqvae", work + "/vqvae", "--data", corpus, "--split", split, "--output", partial])
+            let command = try DatasetEncode.parse(["--vqvae", work + "/vqvae", "--data", corpus, "--split", split, "--output", partial])
             try command.run()
             try FileManager.default.moveItem(atPath: partial, toPath: final)
         }

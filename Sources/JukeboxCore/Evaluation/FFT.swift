@@ -9,7 +9,7 @@ public struct FFT: Sendable {
     private let reversed: [Int]
 
     public init(size: Int) {
-        precondition(size >= 2 && size & (size - 1) == 0, "FFT size must be a power of two")
+        invariant(size >= 2 && size & (size - 1) == 0, "FFT size must be a power of two")
         self.size = size
         cosines = (0..<size / 2).map { Float(cos(-2 * Double.pi * Double($0) / Double(size))) }
         sines = (0..<size / 2).map { Float(sin(-2 * Double.pi * Double($0) / Double(size))) }

@@ -11,7 +11,7 @@ public struct GenreClassifier: Sendable {
     /// Full-batch gradient descent on cross-entropy with an L2 penalty; deterministic.
     public static func train(features: [[Float]], labels: [Int], genres: [String],
                              l2: Float = 1e-3, steps: Int = 600, rate: Float = 0.5) -> GenreClassifier {
-        precondition(!features.isEmpty && features.count == labels.count)
+        invariant(!features.isEmpty && features.count == labels.count)
         let d = features[0].count, n = features.count, k = genres.count
         var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 0, count: d)
         for x in features { for j in 0..<d { mean[j] += x[j] / Float(n) } }

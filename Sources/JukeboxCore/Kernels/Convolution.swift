@@ -9,7 +9,7 @@ public enum Conv {
                               dilation: Int = 1) -> Tensor {
         let (n, cin, t) = (x.shape[0], x.shape[1], x.shape[2])
         let (cout, k) = (w.shape[0], w.shape[2])
-        precondition(w.shape[1] == cin, "conv1d: input \(x.shape) vs weight \(w.shape)")
+        invariant(w.shape[1] == cin, "conv1d: input \(x.shape) vs weight \(w.shape)")
         let tout = (t + 2 * padding - dilation * (k - 1) - 1) / stride + 1
         let out = Tensor(zeros: [n, cout, max(tout, 0)])
         guard tout > 0 else { return out }
@@ -49,7 +49,7 @@ public enum Conv {
     public static func convTranspose1d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int, padding: Int) -> Tensor {
         let (n, cin, t) = (x.shape[0], x.shape[1], x.shape[2])
         let (cout, k) = (w.shape[1], w.shape[2])
-        precondition(w.shape[0] == cin, "convTranspose1d: input \(x.shape) vs weight \(w.shape)")
+        invariant(w.shape[0] == cin, "convTranspose1d: input \(x.shape) vs weight \(w.shape)")
         let tout = (t - 1) * stride - 2 * padding + k
         let out = Tensor(zeros: [n, cout, tout])
         let cols = UnsafeMutablePointer<Float>.allocate(capacity: cout * k * min(chunk, t))

@@ -65,7 +65,7 @@ public enum Ops {
         let w = table.shape[1]
         let out = Tensor(zeros: [ids.count, w])
         for (i, id) in ids.enumerated() {
-            precondition(id >= 0 && id < table.shape[0], "embedding id \(id) outside 0..<\(table.shape[0])")
+            invariant(id >= 0 && id < table.shape[0], "embedding id \(id) outside 0..<\(table.shape[0])")
             (out.data + i * w).update(from: table.data + id * w, count: w)
         }
         return out

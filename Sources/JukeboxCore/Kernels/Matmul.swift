@@ -22,7 +22,7 @@ public enum BLAS {
 /// The reference's Conv1D (a linear layer with w stored as [n_in, n_out]): y = x·w + b over the last dim.
 public func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
     let nIn = w.shape[0], nOut = w.shape[1]
-    precondition(x.shape.last == nIn, "linear: input \(x.shape) vs weight \(w.shape)")
+    invariant(x.shape.last == nIn, "linear: input \(x.shape) vs weight \(w.shape)")
     let rows = x.count / nIn
     let out = Tensor(zeros: Array(x.shape.dropLast()) + [nOut])
     linear(x.data, rows: rows, w.data, nIn: nIn, nOut: nOut, b?.data, out.data)

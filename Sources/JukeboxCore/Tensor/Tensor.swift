@@ -42,13 +42,13 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     public init(shape: [Int], storage: TensorStorage) {
-        precondition(shape.reduce(1, *) <= storage.count, "shape \(shape) exceeds storage of \(storage.count)")
+        invariant(shape.reduce(1, *) <= storage.count, "shape \(shape) exceeds storage of \(storage.count)")
         self.shape = shape
         self.storage = storage
     }
 
     public init(shape: [Int], values: [Float]) {
-        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+        invariant(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
         self.init(zeros: shape)
         values.withUnsafeBufferPointer { src in
             if let base = src.baseAddress { storage.pointer.update(from: base, count: values.count) }
@@ -67,7 +67,7 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// Same data viewed under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        invariant(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
         return Tensor(shape: newShape, storage: storage)
     }
 
@@ -95,6 +95,6 @@ public func relativeError(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, 
 }
 
 public func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
-    precondition(a.count == b.count, "relativeError: \(a.shape) vs \(b.shape)")
+    invariant(a.count == b.count, "relativeError: \(a.shape) vs \(b.shape)")
     return relativeError(a.data, b.data, count: a.count)
 }

@@ -16,7 +16,7 @@ struct STFTMagnitude {
     let basis: Tensor
 
     init(nFFT: Int, hop: Int, windowSize: Int) {
-        precondition(windowSize <= nFFT && hop > 0, "stft: window \(windowSize) exceeds n_fft \(nFFT) or hop \(hop)")
+        invariant(windowSize <= nFFT && hop > 0, "stft: window \(windowSize) exceeds n_fft \(nFFT) or hop \(hop)")
         (self.nFFT, self.hop, self.windowSize) = (nFFT, hop, windowSize)
         bins = nFFT / 2 + 1
         windowOffset = (nFFT - windowSize) / 2
@@ -46,7 +46,7 @@ struct STFTMagnitude {
 
     /// One signal x[0..<t] → (spectrum [2·bins, frames]: real rows then imaginary rows, magnitudes [bins, frames]).
     func forward(_ x: UnsafePointer<Float>, t: Int) -> (spectrum: Tensor, magnitude: Tensor) {
-        precondition(t > nFFT / 2, "stft: \(t) samples are too few to reflect-pad by n_fft/2 = \(nFFT / 2)")
+        invariant(t > nFFT / 2, "stft: \(t) samples are too few to reflect-pad by n_fft/2 = \(nFFT / 2)")
         let m = frames(t)
         let cols = Tensor(zeros: [windowSize, m])
         for f in 0..<m {
