@@ -25,8 +25,9 @@ struct Sample: ParsableCommand {
     var tempTop: Double?
     @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers (default: the model set's, else 0.99).")
     var tempRest: Double?
-    @Option(name: .customLong("top-k")) var topK: Int = 0
-    @Option(name: .customLong("top-p")) var topP: Double = 0
+    @Option(name: .customLong("top-k"), help: "Draw each code from the k likeliest only (0: from all).") var topK: Int = 0
+    @Option(name: .customLong("top-p"), help: "Draw each code from the likeliest whose probabilities add up to p (0: from all).")
+    var topP: Double = 0
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 
     func run() throws {
