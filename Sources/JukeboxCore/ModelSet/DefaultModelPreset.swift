@@ -56,20 +56,22 @@ public struct DefaultModelPreset: Sendable {
     // MARK: Stages
 
     /// Sized for the project's two cores (measured 2026-11-26): the VQ-VAE at 0.65 steps/s (11 min),
-    /// encoding the corpus 2 min a training hour, the top prior at 1.4 steps/s (48 min for its first round,
-    /// 35 and 31 for the next), the upsamplers at 8 to 10 steps/s (17 to 20 min each). A stage stopped
-    /// early by --budget-minutes keeps a higher learning rate than planned. With a quarter of the first
-    /// round's prior steps the genre was not heard; the first round took the held-out bits per token from
-    /// 6.38 / 5.35 / 4.52 to 4.29 / 3.98 / 2.89, and the top prior's next rounds to 3.80 and 3.61.
+    /// encoding the corpus 2 to 4 min an hour of audio, the top prior at 1.4 steps/s (48 min for its first
+    /// round, then 35, 31 and 51), the upsamplers at 8 to 10 steps/s (17 to 20 min each): about 4.5 hours
+    /// on the four-hour corpus. A stage stopped early by --budget-minutes keeps a higher learning rate
+    /// than planned. With a quarter of the first round's prior steps the genre was not heard; the first
+    /// round took the held-out bits per token from 6.38 / 5.35 / 4.52 to 4.29 / 3.98 / 2.89 (hour-long
+    /// corpus), the top prior's next rounds to 3.80 and 3.61, and round 4, on four times the songs, to 3.23.
     public var stages: [Stage] {
         switch scale {
         case .default:
-            return [Stage("vqvae", steps: 800, lr: 0.0006, share: 0.20),
-                    Stage("prior_level_2", steps: 4000, lr: 0.001, share: 0.22),
-                    Stage("prior_level_2", round: 2, steps: 3000, lr: 0.0004, share: 0.16),
-                    Stage("prior_level_2", round: 3, steps: 2500, lr: 0.0003, share: 0.14),
-                    Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.14),
-                    Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.14)]
+            return [Stage("vqvae", steps: 800, lr: 0.0006, share: 0.16),
+                    Stage("prior_level_2", steps: 4000, lr: 0.001, share: 0.18),
+                    Stage("prior_level_2", round: 2, steps: 3000, lr: 0.0004, share: 0.12),
+                    Stage("prior_level_2", round: 3, steps: 2500, lr: 0.0003, share: 0.10),
+                    Stage("prior_level_2", round: 4, steps: 4500, lr: 0.0003, share: 0.18),
+                    Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.13),
+                    Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.13)]
         case .tiny:
             return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
                     Stage("prior_level_2", round: 2, steps: 2, lr: 0.0004, share: 0.2),
