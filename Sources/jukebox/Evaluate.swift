@@ -194,20 +194,34 @@ struct EvaluatePrior: ParsableCommand {
             The same windows are scored again with another window's level above (upsamplers) and with \
             another window's artist and genres: the bits lost are what the prior takes from that condition. \
             TRAIN and TEST are code folders as `jukebox model train-default` writes them (WORK/codes-train, \
-            WORK/codes-test).
+            WORK/codes-test). Instead of --test, SESSION folders (`jukebox sample` output) score a model's own \
+            samples under the prompts they were sampled with: a prior that hears its conditions in them \
+            loses bits when given another session's artist and genres, as on real songs.
             """)
 
     @Option(help: "Prior model folder (or a model set's prior_level_N).") var prior: String
     @Option(help: "Code folder of the training songs (for the unigram).") var train: String
-    @Option(help: "Code folder of the held-out songs.") var test: String
+    @Option(help: "Code folder of the held-out songs.") var test: String?
     @Option(help: "Windows to score.") var windows: Int = 48
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Argument(help: "Sample sessions to score instead of --test.") var sessions: [String] = []
+
+    func validate() throws {
+        guard (test == nil) != sessions.isEmpty else { throw JukeboxError("--test", "give either --test CODES or SESSION folders, one of the two") }
+    }
 
     func run() throws {
         guard windows > 0 else { throw ValidationError("--windows must be at least 1, not \(windows)") }
         let model = try PriorModel.load(folder: prior)
-        let scored = try Progress.task("scoring \(windows) held-out windows") {
-            try PriorHeldOut.evaluate(prior: model, train: train, test: test, windows: windows)
+        let testData: PriorTrainingData
+        if let test {
+            testData = try PriorTrainingData(folder: test, hps: model.hps)
+        } else {
+            let vocabulary = model.prior.config.labels ? try ModelSet.vocabulary(prior, model.hps, source: prior + "/config.json") : nil
+            testData = try PriorTrainingData(sessions: sessions, vocabulary: vocabulary, hps: model.hps)
+        }
+        let scored = try Progress.task("scoring \(windows) windows") {
+            try PriorHeldOut.evaluate(prior: model, train: train, test: testData, windows: windows)
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: scored.json, options: [.sortedKeys])

@@ -123,6 +123,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             XCTAssertEqual(try SessionFolder.open(folder).1.prompt.genre, genre)
         }
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/corpus", "--sample-per-genre", "1"]), naming: "--sessions-out")
+        try scoreOwnSamples(set: set, work: dir + "/work", sessions: made.map { dir + "/work/genre-judge-sessions/" + $0 })
         try judgeWithTheCodec(corpus: dir + "/corpus", set: dir + "/set", sessions: made.map { dir + "/work/genre-judge-sessions/" + $0 },
                               heldOut: songs.filter { $0.split == "test" }.count)
 
@@ -135,6 +136,34 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual((rewritten["genre_judge"] as? [String: Any])?["set_digest"] as? String, judge["set_digest"] as? String)
         XCTAssertFalse(again.stderr.contains("step 1/3"), again.stderr)
         XCTAssertNoThrow(try ModelSet.load(dir + "/set"))
+    }
+
+    /// The set's own samples scored by its top prior under the prompts they were drawn with: windows
+    /// labelled with the prompt's artist and genre and its planned song length, then `eval prior` on them.
+    func scoreOwnSamples(set: ModelSet, work: String, sessions: [String]) throws {
+        let top = try XCTUnwrap(set.priors[2])
+        let vocabulary = try XCTUnwrap(set.vocabularies[2])
+        let data = try PriorTrainingData(sessions: sessions, vocabulary: vocabulary, hps: top.hps)
+        XCTAssertEqual(data.count, sessions.count)
+        let prompts = try sessions.map { try SessionFolder.open($0).1.prompt }
+        let artistIDs = Set(prompts.map { vocabulary.artistID($0.artist).0 })
+        XCTAssertFalse(artistIDs.contains(0), "\(artistIDs)")
+        for index in 0..<4 {
+            let y = try XCTUnwrap(try data.batch(index: index, size: 1, seed: 3).y)
+            XCTAssertEqual(y[0], Int(prompts[0].totalSeconds * 44100), "the timing signal is the planned song's length")
+            XCTAssertTrue(artistIDs.contains(y[3]), "\(y.prefix(5))")
+        }
+        let scored = try CLI.run(["eval", "prior", "--prior", set.folder + "/prior_level_2", "--train", work + "/codes-train",
+                                  "--windows", "2", "--json"] + sessions)
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any], scored.stdout)
+        for key in ["bits_per_token", "bits_with_other_labels"] {
+            XCTAssertTrue((report[key] as? Double ?? .nan).isFinite, "\(key): \(report)")
+        }
+        assertCleanFailure(try CLI.run(["eval", "prior", "--prior", set.folder + "/prior_level_2", "--train", work + "/codes-train"]),
+                           naming: "--test")
+        assertCleanFailure(try CLI.run(["eval", "prior", "--prior", set.folder + "/prior_level_2", "--train", work + "/codes-train",
+                                        "--test", work + "/codes-test"] + sessions), naming: "--test")
     }
 
     /// A judge that has heard the codec: it also learns from the corpus as the set's VQ-VAE rebuilds it at

@@ -131,7 +131,7 @@ public struct ModelSet: Sendable {
     }
 
     /// The label lists of a labelled prior, checked against its y_bins (genres, artists).
-    static func vocabulary(_ member: String, _ h: Hyperparameters, source: String) throws -> LabelVocabulary {
+    public static func vocabulary(_ member: String, _ h: Hyperparameters, source: String) throws -> LabelVocabulary {
         let v3 = h.has("labels_v3") ? try h.bool("labels_v3") : false
         let vocabulary = try LabelVocabulary(modelFolder: member, v3: v3)
         let bins = try h.intOrInts("y_bins")

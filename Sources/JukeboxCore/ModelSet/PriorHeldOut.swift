@@ -34,8 +34,14 @@ public struct PriorHeldOut: Sendable, Equatable {
     /// of the same level in `train`. Windows are drawn as training draws them (labels, lyrics, the level
     /// above), from a fixed seed, so two priors of one recipe are scored on the same windows.
     public static func evaluate(prior: PriorModel, train: String, test: String, windows: Int, seed: UInt64 = 7) throws -> PriorHeldOut {
+        try evaluate(prior: prior, train: train, test: try PriorTrainingData(folder: test, hps: prior.hps), windows: windows, seed: seed)
+    }
+
+    /// The same on windows from anywhere, such as a model's own sample sessions
+    /// (`PriorTrainingData(sessions:vocabulary:hps:)`).
+    public static func evaluate(prior: PriorModel, train: String, test testData: PriorTrainingData, windows: Int,
+                                seed: UInt64 = 7) throws -> PriorHeldOut {
         let config = prior.prior.config
-        let testData = try PriorTrainingData(folder: test, hps: prior.hps)
         let trainData = try PriorTrainingData(folder: train, hps: prior.hps)
         var counts = [Double](repeating: 1, count: config.lBins)
         for song in trainData.songs { for code in song.codes { counts[code] += 1 } }

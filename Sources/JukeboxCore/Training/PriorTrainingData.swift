@@ -16,6 +16,8 @@ public final class PriorTrainingData: @unchecked Sendable {
         let artist: Int
         let genres: [Int]
         let lyrics: [Int]
+        /// Audio samples of the whole song the codes begin (a session's planned length), or nil: the codes are the whole song.
+        var totalSamples: Int? = nil
         var length: Int { codes.count }
     }
 
@@ -28,16 +30,66 @@ public final class PriorTrainingData: @unchecked Sendable {
 
     public var count: Int { songs.count }
 
-    public init(folder: String, hps: Hyperparameters) throws {
-        let c = try PriorConfig(hps: hps)
-        config = c
+    /// The code hop of the prior's level and its upsampling from the level above, from downs_t and strides_t.
+    private static func geometry(_ c: PriorConfig, _ hps: Hyperparameters) throws -> (hop: Int, upsampling: Int) {
         let downs = try hps.ints("downs_t"), strides = try hps.ints("strides_t")
         guard downs.count == c.levels, strides.count == c.levels else {
             throw JukeboxError(hps.source, "downs_t and strides_t need \(c.levels) entries each")
         }
         let perLevel = zip(downs, strides).map { d, s in (0..<d).reduce(1) { r, _ in r * s } }
-        hopLength = perLevel[0...c.level].reduce(1, *)
-        upsampling = c.isTopLevel ? 1 : perLevel[c.level + 1]
+        return (perLevel[0...c.level].reduce(1, *), c.isTopLevel ? 1 : perLevel[c.level + 1])
+    }
+
+    private init(config c: PriorConfig, hopLength: Int, upsampling: Int, songs: [Song], skipped: Int) {
+        config = c
+        (self.hopLength, self.upsampling) = (hopLength, upsampling)
+        self.songs = songs
+        self.skipped = skipped
+        starts = songs.map { ($0.length - c.nCtx) / upsampling + 1 }
+        windowCount = starts.reduce(0, +)
+    }
+
+    /// Windows of sampled sessions, labelled as they were sampled: the prompt's artist, genre and lyrics
+    /// through the prior's own label lists, and its planned song length for the timing signal. Scoring a
+    /// model's samples this way asks whether the prior hears in them the conditions they were drawn
+    /// under. Sessions shorter than a window are left out (`skipped`).
+    public convenience init(sessions: [String], vocabulary: LabelVocabulary?, hps: Hyperparameters) throws {
+        let c = try PriorConfig(hps: hps)
+        let (hop, upsampling) = try Self.geometry(c, hps)
+        var songs: [Song] = [], skipped = 0
+        for path in sessions {
+            let (folder, document) = try SessionFolder.open(path)
+            let prompt = document.prompt
+            let codes = try folder.loadCodes(samples: prompt.samples, levels: c.levels)
+            guard let z = codes[c.level], c.isTopLevel || codes[c.level + 1] != nil else {
+                throw JukeboxError(folder.codesPath, "holds no codes of level \(c.level)" + (c.isTopLevel ? "" : " and the level above"))
+            }
+            // An unlabelled prior never reads these.
+            var labels = [0, 0] + Array(repeating: -1, count: max(c.maxBowGenreSize - 1, 0)), lyrics: [Int] = []
+            if c.labels {
+                guard let vocabulary else { throw JukeboxError(hps.source, "the prior is labelled but has no artist and genre lists beside it") }
+                let made = try SongLabelCodes(vocabulary: vocabulary, artist: prompt.artist, genre: prompt.genre, lyrics: prompt.lyrics,
+                                              genreSlots: c.maxBowGenreSize)
+                (labels, lyrics) = (made.labels, made.lyricTokens)
+            }
+            for n in 0..<z.n {
+                let usable = c.isTopLevel ? z.t : min(z.t, codes[c.level + 1]!.t * upsampling)
+                guard usable >= c.nCtx else { skipped += 1; continue }
+                let above = codes[c.level + 1].map { Array($0.values[(n * $0.t)..<(n * $0.t + usable / upsampling)]) }
+                songs.append(Song(codes: Array(z.values[(n * z.t)..<(n * z.t + usable)]), above: c.isTopLevel ? nil : above,
+                                  artist: labels[0],
+                                  genres: Array((Array(labels.dropFirst()) + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize)),
+                                  lyrics: lyrics,
+                                  totalSamples: max(Int(prompt.totalSeconds * c.sr), usable * hop)))
+            }
+        }
+        guard !songs.isEmpty else { throw JukeboxError("sessions", "none holds a window of n_ctx = \(c.nCtx) codes at level \(c.level)") }
+        self.init(config: c, hopLength: hop, upsampling: upsampling, songs: songs, skipped: skipped)
+    }
+
+    public convenience init(folder: String, hps: Hyperparameters) throws {
+        let c = try PriorConfig(hps: hps)
+        let (hopLength, upsampling) = try Self.geometry(c, hps)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }.sorted()
         guard !files.isEmpty else { throw JukeboxError(folder, "holds no code files (*.safetensors)") }
         var songs: [Song] = [], skipped = 0
@@ -88,11 +140,7 @@ public final class PriorTrainingData: @unchecked Sendable {
             throw JukeboxError(folder, "no song is long enough for a window of n_ctx = \(c.nCtx) codes at level \(c.level)"
                                + (c.includeTimeSignal ? " and between min_duration and max_duration" : ""))
         }
-        self.songs = songs
-        self.skipped = skipped
-        let up = upsampling
-        starts = songs.map { ($0.length - c.nCtx) / up + 1 }
-        windowCount = starts.reduce(0, +)
+        self.init(config: c, hopLength: hopLength, upsampling: upsampling, songs: songs, skipped: skipped)
     }
 
     /// Window starts per song (a start is a whole code of the level above), and their sum.
@@ -120,7 +168,7 @@ public final class PriorTrainingData: @unchecked Sendable {
             z += song.codes[start..<(start + c.nCtx)]
             if let above = song.above { zCond += above[(start / upsampling)..<((start + c.nCtx) / upsampling)] }
             guard c.labels else { continue }
-            let total = song.length * hopLength, offset = start * hopLength, duration = c.nCtx * hopLength
+            let total = song.totalSamples ?? song.length * hopLength, offset = start * hopLength, duration = c.nCtx * hopLength
             y += [total, offset, duration, song.artist] + song.genres
             if c.hasLyrics {
                 y += try LyricWindow.relevantTokens(song.lyrics, nTokens: c.nTokens, totalLength: total, offset: offset,
