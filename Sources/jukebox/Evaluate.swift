@@ -45,7 +45,7 @@ struct EvaluateGenre: ParsableCommand {
     }
 
     /// Trains the judge, samples where asked, and judges every session.
-    func measure() throws -> (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?) {
+    func measure() throws -> (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: GenreReport.Tempo?) {
         let renditions = try codec.map { path in
             let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
             let songs = try CorpusIndex.read(data).count
@@ -57,7 +57,7 @@ struct EvaluateGenre: ParsableCommand {
         }
         var sessions = self.sessions
         if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut) }
-        var clips: [(file: String, genre: String)] = []
+        var clips: [(file: String, genre: String)] = [], artists: [String] = []
         for path in sessions {
             let (folder, document) = try SessionFolder.open(path)
             let renders = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
@@ -68,15 +68,31 @@ struct EvaluateGenre: ParsableCommand {
             guard let finest = levels.min() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
             for name in renders.sorted() where name.hasPrefix("render-level\(finest)-") && name.hasSuffix(".wav") {
                 clips.append((folder.path + "/" + name, document.prompt.genre))
+                artists.append(document.prompt.artist)
             }
         }
-        return (evaluation, clips.isEmpty ? nil : try evaluation.judge(clips))
+        guard !clips.isEmpty else { return (evaluation, nil, nil) }
+        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists))
+    }
+
+    /// Whether the clips keep their artist's tempo, beside the held-out songs' first seconds as the
+    /// reference; clips of artists the corpus lacks are not counted.
+    func tempo(clips: [(file: String, genre: String)], artists: [String]) throws -> GenreReport.Tempo {
+        let songs = try CorpusIndex.read(data)
+        let bpm = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
+        let known = zip(clips, artists).compactMap { clip, artist in bpm[artist].map { (file: clip.file, bpm: $0) } }
+        let heard = try GenreEvaluation.tempoAgreement(known, seconds: seconds)
+        let root = (data as NSString)
+        let heldOut = try GenreEvaluation.tempoAgreement(songs.filter { $0.split == "test" }.map { (root.appendingPathComponent($0.file), $0.bpm) },
+                                                         seconds: seconds)
+        return GenreReport.Tempo(clips: heard.total, at_artist_tempo: heard.agreeing, held_out_songs: heldOut.total,
+                                 held_out_at_tempo: heldOut.agreeing)
     }
 
     func run() throws {
-        let (evaluation, samples) = try measure()
+        let (evaluation, samples, tempo) = try measure()
         if json {
-            print(String(decoding: try GenreReport(evaluation, samples: samples).encoded(), as: UTF8.self))
+            print(String(decoding: try GenreReport(evaluation, samples: samples, tempo: tempo).encoded(), as: UTF8.self))
             return
         }
         let chance = 1 / Double(evaluation.classifier.genres.count)
@@ -90,6 +106,10 @@ struct EvaluateGenre: ParsableCommand {
             print(String(format: "\nsamples: %d clips, accuracy %.1f%%; the intended genre's probability %.3f (chance %.3f)",
                          samples.matrix.total, 100 * samples.matrix.accuracy, samples.intendedProbability, chance))
             print(samples.matrix.table())
+        }
+        if let tempo {
+            print(String(format: "tempo: %d of %d clips repeat at their artist's tempo, or half or double it (held-out songs' first %g s: %d of %d)",
+                         tempo.at_artist_tempo, tempo.clips, seconds, tempo.held_out_at_tempo, tempo.held_out_songs))
         }
     }
 
@@ -125,6 +145,12 @@ struct GenreReport: Encodable {
     let held_out: Entry
     var held_out_reconstructed: [String: Entry]?
     let samples: Entry?
+    var tempo: Tempo?
+
+    /// Clips whose onset envelope repeats at their artist's tempo, and the same for the held-out songs.
+    struct Tempo: Encodable {
+        let clips: Int, at_artist_tempo: Int, held_out_songs: Int, held_out_at_tempo: Int
+    }
 
     struct Entry: Encodable {
         let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]]
@@ -138,7 +164,8 @@ struct GenreReport: Encodable {
         }
     }
 
-    init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?) {
+    init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: Tempo? = nil) {
+        self.tempo = tempo
         chance = 1 / Double(evaluation.classifier.genres.count)
         held_out = Entry(evaluation.heldOut)
         self.samples = samples.map(Entry.init)

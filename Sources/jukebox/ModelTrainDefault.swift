@@ -171,8 +171,8 @@ struct ModelTrainDefault: ParsableCommand {
         try? FileManager.default.removeItem(atPath: sessions)
         let command = try EvaluateGenre.parse(["--data", corpus, "--codec", output, "--model", output, "--sample-per-genre",
                                                String(clips), "--seconds", String(seconds), "--sessions-out", sessions])
-        let (evaluation, samples) = try command.measure()
-        guard var judged = try JSONSerialization.jsonObject(with: GenreReport(evaluation, samples: samples).encoded()) as? [String: Any] else {
+        let (evaluation, samples, tempo) = try command.measure()
+        guard var judged = try JSONSerialization.jsonObject(with: GenreReport(evaluation, samples: samples, tempo: tempo).encoded()) as? [String: Any] else {
             throw JukeboxError("genre judge", "report is not a JSON object")
         }
         judged["command"] = "jukebox eval genre --data CORPUS --codec SET --model SET --sample-per-genre \(clips) --seconds \(seconds) --sessions-out WORK/genre-judge-sessions"

@@ -177,6 +177,12 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual(Set(rebuilt.keys), Set((0..<levels).map { "level \($0)" }))
         XCTAssertEqual(rebuilt.values.compactMap { $0["count"] as? Int }, Array(repeating: heldOut, count: levels))
         XCTAssertEqual((report["samples"] as? [String: Any])?["count"] as? Int, sessions.count)
+        // Whether each clip keeps its artist's tempo, beside the held-out songs.
+        let tempo = try XCTUnwrap(report["tempo"] as? [String: Int], first.stdout)
+        XCTAssertEqual(tempo["clips"], sessions.count)
+        XCTAssertEqual(tempo["held_out_songs"], heldOut)
+        XCTAssertLessThanOrEqual(tempo["at_artist_tempo"] ?? .max, sessions.count)
+        XCTAssertLessThanOrEqual(tempo["held_out_at_tempo"] ?? .max, heldOut)
         let cache = corpus + "/judge-cache"
         let kept = try FileManager.default.contentsOfDirectory(atPath: cache)
         XCTAssertEqual(kept.count, 1, "\(kept)")
@@ -189,6 +195,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cache + "/" + kept[0]))))
         let table = try CLI.run(["eval", "genre", "--data", corpus, "--codec", set] + sessions)
         XCTAssertTrue(table.stdout.contains("held-out songs reconstructed from level 0 alone"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("clips repeat at their artist's tempo"), table.stdout)
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--codec", corpus + "/nowhere"]), naming: corpus + "/nowhere")
     }
 

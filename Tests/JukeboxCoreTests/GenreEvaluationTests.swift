@@ -41,6 +41,25 @@ final class GenreEvaluationTests: XCTestCase {
         XCTAssertTrue([60.0, 120.0].contains { abs($0 - best) / $0 < 0.07 }, "strongest tempo \(best)")
     }
 
+    /// The tempo estimate finds a click track's tempo at another rate than the features', and tells it
+    /// from a tempo a third slower; noise has none to match.
+    func testTempoOfAClickTrack() {
+        let rate = 44100
+        func clicks(bpm: Double) -> [Float] {
+            var x = [Float](repeating: 0, count: 10 * rate)
+            let period = 60 / bpm * Double(rate)
+            for beat in stride(from: 0.0, to: Double(x.count - 300), by: period) { for i in 0..<300 { x[Int(beat) + i] = i % 2 == 0 ? 0.8 : -0.8 } }
+            return x
+        }
+        for bpm in [90.0, 132.0] {
+            let measured = AudioFeatures.tempo(clicks(bpm: bpm), sampleRate: rate)
+            XCTAssertTrue(AudioFeatures.tempo(measured, matches: bpm), "\(bpm) bpm measured as \(measured)")
+            XCTAssertFalse(AudioFeatures.tempo(measured, matches: bpm * 0.75), "\(bpm) bpm measured as \(measured)")
+        }
+        XCTAssertTrue(AudioFeatures.tempo(61, matches: 120) && AudioFeatures.tempo(240, matches: 120))
+        XCTAssertFalse(AudioFeatures.tempo(100, matches: 120))
+    }
+
     func testClassifierSeparatesClustersItHasNotSeen() {
         var rng = SeededGenerator(seed: 9)
         let centres = (0..<4).map { _ in (0..<6).map { _ in 3 * rng.nextNormal() } }

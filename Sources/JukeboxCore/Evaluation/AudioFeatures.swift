@@ -17,6 +17,25 @@ public enum AudioFeatures {
 
     /// Features of mono `samples` at `rate`; at least one frame of audio is needed.
     public static func extract(_ samples: [Float], sampleRate rate: Int) -> [Float] {
+        analyse(samples, sampleRate: rate).features
+    }
+
+    /// The tempo the onset envelope repeats at most strongly, in beats per minute, between 60 and 200
+    /// (a beat's multiples and halves compete too, so a caller should accept half and double).
+    public static func tempo(_ samples: [Float], sampleRate rate: Int) -> Double {
+        let flux = analyse(samples, sampleRate: rate).flux
+        let framesPerSecond = Double(sampleRate) / Double(hop)
+        let lags = Int((60 / 200 * framesPerSecond).rounded(.up))...Int((60 / 60 * framesPerSecond).rounded(.down))
+        let best = lags.filter { $0 < flux.count }.max { autocorrelation(flux, lag: $0) < autocorrelation(flux, lag: $1) }
+        return best.map { 60 * framesPerSecond / Double($0) } ?? 0
+    }
+
+    /// Whether a measured tempo is `bpm`, or half or double it, within 6%.
+    public static func tempo(_ measured: Double, matches bpm: Double) -> Bool {
+        [0.5, 1, 2].contains { abs(measured / (bpm * $0) - 1) < 0.06 }
+    }
+
+    private static func analyse(_ samples: [Float], sampleRate rate: Int) -> (features: [Float], flux: [Float]) {
         let x = rate == sampleRate ? samples : Resampler.resample(samples, from: rate, to: sampleRate)
         let frames = max(1, (x.count - frameSize) / hop + 1)
         var logMel = [[Float]](), centroid = [Float](), flatness = [Float](), energy = [Float]()
@@ -45,7 +64,7 @@ public enum AudioFeatures {
         features += rhythm(flux)
         features += [mean(centroid), spread(centroid), mean(flatness), spread(energy), mean(flux), spread(flux),
                      Float(frames) > 1 ? autocorrelation(energy, lag: 1) : 0]
-        return features
+        return (features, flux)
     }
 
     /// How strongly the onset envelope repeats at each probed tempo's beat (normalised autocorrelation).

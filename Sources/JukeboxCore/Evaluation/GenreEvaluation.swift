@@ -145,6 +145,20 @@ public struct GenreEvaluation: Sendable {
         public let intendedProbability: Double
     }
 
+    /// How many clips repeat at their intended tempo (or half or double it, within 6%), over their first
+    /// `seconds`. The corpus's artists each keep one tempo, so a sample that holds its artist's groove
+    /// shows it here, whatever the judge makes of its timbre.
+    public static func tempoAgreement(_ clips: [(file: String, bpm: Double)], seconds: Double = 10) throws -> (agreeing: Int, total: Int) {
+        var agreeing = 0
+        for clip in clips {
+            let audio = try AudioFile.read(clip.file)
+            guard audio.frames > 0 else { throw JukeboxError(clip.file, "holds no audio frames") }
+            let samples = Array(audio.mono().prefix(Int(seconds * Double(audio.sampleRate))))
+            if AudioFeatures.tempo(AudioFeatures.tempo(samples, sampleRate: audio.sampleRate), matches: clip.bpm) { agreeing += 1 }
+        }
+        return (agreeing, clips.count)
+    }
+
     /// Judges clips whose intended genre is known; genres the corpus lacks are an error.
     public func judge(_ clips: [(file: String, genre: String)]) throws -> Judgement {
         var matrix = ConfusionMatrix(labels: classifier.genres)
