@@ -40,6 +40,11 @@ public final class PriorTrainingData: @unchecked Sendable {
         return (perLevel[0...c.level].reduce(1, *), c.isTopLevel ? 1 : perLevel[c.level + 1])
     }
 
+    /// Genre ids cut or padded (−1, none) to the prior's max_bow_genre_size slots.
+    private static func genreSlots(_ genres: [Int], _ c: PriorConfig) -> [Int] {
+        Array((genres + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize))
+    }
+
     private init(config c: PriorConfig, hopLength: Int, upsampling: Int, songs: [Song], skipped: Int) {
         config = c
         (self.hopLength, self.upsampling) = (hopLength, upsampling)
@@ -78,7 +83,7 @@ public final class PriorTrainingData: @unchecked Sendable {
                 let above = codes[c.level + 1].map { Array($0.values[(n * $0.t)..<(n * $0.t + usable / upsampling)]) }
                 songs.append(Song(codes: Array(z.values[(n * z.t)..<(n * z.t + usable)]), above: c.isTopLevel ? nil : above,
                                   artist: labels[0],
-                                  genres: Array((Array(labels.dropFirst()) + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize)),
+                                  genres: Self.genreSlots(Array(labels.dropFirst()), c),
                                   lyrics: lyrics,
                                   totalSamples: max(Int(prompt.totalSeconds * c.sr), usable * hop)))
             }
@@ -122,7 +127,7 @@ public final class PriorTrainingData: @unchecked Sendable {
                     artist = row[0]
                     genres = Array(row.dropFirst())
                 }
-                genres = Array((genres + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize))
+                genres = Self.genreSlots(genres, c)
                 if c.labels {
                     guard artist >= 0 && artist < c.yBins[1] else { throw JukeboxError(path, "artist id \(artist) of row \(n) is outside 0..<\(c.yBins[1])") }
                     if let g = genres.first(where: { $0 >= c.yBins[0] }) { throw JukeboxError(path, "genre id \(g) of row \(n) is outside 0..<\(c.yBins[0])") }
