@@ -46,17 +46,17 @@ struct EvaluateGenre: ParsableCommand {
 
     /// Trains the judge, samples where asked, and judges every session.
     func measure() throws -> (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: GenreReport.Tempo?) {
+        let songs = try CorpusIndex.read(data)
         let renditions = try codec.map { path in
             let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
-            let songs = try CorpusIndex.read(data).count
-            let bar = Progress.Bar("the corpus through the codec (kept in \(data)/judge-cache)", total: max(songs, 1))
+            let bar = Progress.Bar("the corpus through the codec (kept in \(data)/judge-cache)", total: max(songs.count, 1))
             return try GenreEvaluation.codecRenditions(corpus: data, codecFolder: folder) { done, _ in bar.update(done, unit: "songs") }
         }
         let evaluation = try Progress.task("training the genre classifier on \(data)") {
             try GenreEvaluation.fromCorpus(data, renditions: renditions)
         }
         var sessions = self.sessions
-        if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut) }
+        if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut, corpus: songs) }
         var clips: [(file: String, genre: String)] = [], artists: [String] = []
         for path in sessions {
             let (folder, document) = try SessionFolder.open(path)
@@ -72,13 +72,12 @@ struct EvaluateGenre: ParsableCommand {
             }
         }
         guard !clips.isEmpty else { return (evaluation, nil, nil) }
-        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists))
+        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists, corpus: songs))
     }
 
     /// Whether the clips keep their artist's tempo, beside the held-out songs' first seconds as the
     /// reference; clips of artists the corpus lacks are not counted.
-    func tempo(clips: [(file: String, genre: String)], artists: [String]) throws -> GenreReport.Tempo {
-        let songs = try CorpusIndex.read(data)
+    func tempo(clips: [(file: String, genre: String)], artists: [String], corpus songs: [CorpusSong]) throws -> GenreReport.Tempo {
         let bpm = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
         let known = zip(clips, artists).compactMap { clip, artist in bpm[artist].map { (file: clip.file, bpm: $0) } }
         let heard = try GenreEvaluation.tempoAgreement(known, seconds: seconds)
@@ -115,8 +114,8 @@ struct EvaluateGenre: ParsableCommand {
 
     /// `perGenre` sessions for every genre of the corpus: its training songs in turn give the artist and
     /// the lyrics (none for an instrumental) of one clip each; the model set's own temperatures and song length.
-    func sampleSessions(into folder: String) throws -> [String] {
-        let songs = try CorpusIndex.read(data).filter { $0.split == "train" }
+    func sampleSessions(into folder: String, corpus: [CorpusSong]) throws -> [String] {
+        let songs = corpus.filter { $0.split == "train" }
         var songsByGenre: [String: [CorpusSong]] = [:]
         for song in songs { songsByGenre[song.genre, default: []].append(song) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

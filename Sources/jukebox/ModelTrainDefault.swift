@@ -72,12 +72,11 @@ struct ModelTrainDefault: ParsableCommand {
             }
             Log.note("\(stage.name): \(stage.steps) steps" + (stage.continues.map { " on from \($0)" } ?? "")
                      + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
-            if stage.member == "vqvae" {
-                let command = try TrainVQVAE.parse(args + ["--eval-every", "100", "--eval-crops", "2", "--save-every", "50"])
+            if let level = ModelSet.priorLevel(folderName: stage.member) {
+                let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
                 try command.run()
             } else {
-                let level = Int(stage.member.dropFirst("prior_level_".count))!
-                let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
+                let command = try TrainVQVAE.parse(args + ["--eval-every", "100", "--eval-crops", "2", "--save-every", "50"])
                 try command.run()
             }
             // The stage's own signal handlers ignore Ctrl-C once they are gone; between stages it should stop us.

@@ -26,8 +26,8 @@ public enum AudioFeatures {
         let flux = analyse(samples, sampleRate: rate).flux
         let framesPerSecond = Double(sampleRate) / Double(hop)
         let lags = Int((60 / 200 * framesPerSecond).rounded(.up))...Int((60 / 60 * framesPerSecond).rounded(.down))
-        let best = lags.filter { $0 < flux.count }.max { autocorrelation(flux, lag: $0) < autocorrelation(flux, lag: $1) }
-        return best.map { 60 * framesPerSecond / Double($0) } ?? 0
+        let best = lags.filter { $0 < flux.count }.map { (lag: $0, strength: autocorrelation(flux, lag: $0)) }.max { $0.strength < $1.strength }
+        return best.map { 60 * framesPerSecond / Double($0.lag) } ?? 0
     }
 
     /// Whether a measured tempo is `bpm`, or half or double it, within 6%.

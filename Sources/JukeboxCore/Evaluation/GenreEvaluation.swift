@@ -111,15 +111,21 @@ public struct GenreEvaluation: Sendable {
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: files.count) { i in
             let result = Result { () throws -> [[Float]] in
-                let audio = try AudioFile.read(files[i])
-                guard audio.frames > 0 else { throw JukeboxError(files[i], "holds no audio frames") }
-                return segments(audio.mono(), sampleRate: audio.sampleRate)
+                let clip = try monoClip(files[i])
+                return segments(clip.samples, sampleRate: clip.sampleRate)
             }
             lock.lock()
             slots.items[i] = result
             lock.unlock()
         }
         return try slots.items.map { try $0!.get() }
+    }
+
+    /// A clip to judge, mono at its own rate; an empty file is an error.
+    static func monoClip(_ file: String) throws -> (samples: [Float], sampleRate: Int) {
+        let audio = try AudioFile.read(file)
+        guard audio.frames > 0 else { throw JukeboxError(file, "holds no audio frames") }
+        return (audio.mono(), audio.sampleRate)
     }
 
     /// The clip cut into segments, each summarised by AudioFeatures.
@@ -151,9 +157,8 @@ public struct GenreEvaluation: Sendable {
     public static func tempoAgreement(_ clips: [(file: String, bpm: Double)], seconds: Double = 10) throws -> (agreeing: Int, total: Int) {
         var agreeing = 0
         for clip in clips {
-            let audio = try AudioFile.read(clip.file)
-            guard audio.frames > 0 else { throw JukeboxError(clip.file, "holds no audio frames") }
-            let samples = Array(audio.mono().prefix(Int(seconds * Double(audio.sampleRate))))
+            let audio = try monoClip(clip.file)
+            let samples = Array(audio.samples.prefix(Int(seconds * Double(audio.sampleRate))))
             if AudioFeatures.tempo(AudioFeatures.tempo(samples, sampleRate: audio.sampleRate), matches: clip.bpm) { agreeing += 1 }
         }
         return (agreeing, clips.count)

@@ -155,7 +155,7 @@ public struct DefaultModelPreset: Sendable {
     /// `stage`: which of the member's stages (its first by default) the training settings are for.
     public func priorHps(level: Int, stage name: String? = nil) throws -> HyperparameterPresets.Entries {
         let s = sizes
-        let stage = try self.stage(named: name ?? "prior_level_\(level)")
+        let stage = try self.stage(named: name ?? ModelSet.priorFolderName(level: level))
         let vq = vqArchitecture + [("restore_prior", .string(""))]
         let training: HyperparameterPresets.Entries = [("bs", .int(s.priorBatch))] + schedule(lr: stage.learningRate, steps: stage.steps)
         let labels: HyperparameterPresets.Entries = [("y_bins", Self.ints([genreBins, artistBins])), ("fp16_params", .bool(false))]
@@ -192,7 +192,7 @@ public struct DefaultModelPreset: Sendable {
     public func config(stage name: String) throws -> Data {
         let stage = try self.stage(named: name)
         if stage.member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps())) }
-        guard stage.member.hasPrefix("prior_level_"), let level = Int(stage.member.dropFirst("prior_level_".count)) else {
+        guard let level = ModelSet.priorLevel(folderName: stage.member) else {
             throw JukeboxError(name, "not a member of the default set")
         }
         return Data(try HyperparameterJSON.config(kind: .prior, hps: try priorHps(level: level, stage: name)))

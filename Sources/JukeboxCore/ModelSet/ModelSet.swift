@@ -23,6 +23,10 @@ public struct ModelSet: Sendable {
     public static let memberNames = ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"]
 
     public static func priorFolderName(level: Int) -> String { "prior_level_\(level)" }
+    /// The level a `prior_level_K` folder name stands for; nil for any other name.
+    public static func priorLevel(folderName name: String) -> Int? {
+        name.hasPrefix("prior_level_") ? Int(name.dropFirst("prior_level_".count)) : nil
+    }
 
     public var levels: Int { vqvae.levels }
     public var topLevel: Int { vqvae.levels - 1 }
@@ -66,7 +70,7 @@ public struct ModelSet: Sendable {
         let entries = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
         var present: [Int] = []
         for name in entries where name.hasPrefix("prior_level_") {
-            guard let k = Int(name.dropFirst("prior_level_".count)), k >= 0, k < levels else {
+            guard let k = priorLevel(folderName: name), k >= 0, k < levels else {
                 throw JukeboxError(path(name), "not a level of this set's VQ-VAE (levels 0 to \(levels - 1))")
             }
             present.append(k)

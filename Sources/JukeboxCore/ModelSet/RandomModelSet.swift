@@ -133,7 +133,7 @@ public enum RandomModelSet {
             try AtomicFile.write(data, to: folder + "/config.json")
             return
         }
-        guard let level = Int(member.dropFirst("prior_level_".count)) else { throw JukeboxError(member, "not a set member") }
+        guard let level = ModelSet.priorLevel(folderName: member) else { throw JukeboxError(member, "not a set member") }
         let (data, config) = try parse(.prior, try priorHps(preset, level: level), source: folder + "/config.json")
         var writer = SafetensorsWriter()
         let specs = try Prior.parameters(hps: config.hps)
