@@ -133,6 +133,33 @@ final class TrainCommandTests: XCTestCase {
                                         "--out", dir + "/wrong", "--steps", "2"]), naming: "level")
     }
 
+    func testFineTuningOnALongerWindow() throws {
+        let dir = temporaryFolder(self)
+        try writeData(dir + "/data")
+        let config = dir + "/config.json"
+        try JSONSerialization.data(withJSONObject: ["kind": "prior", "hps": Self.hps]).write(to: URL(fileURLWithPath: config))
+        let common = ["train", "prior", "--data", dir + "/data", "--level", "2", "--steps", "2", "--log-every", "1"]
+        let first = try CLI.run(common + ["--config", config, "--out", dir + "/short"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+
+        // 16 codes in 4 blocks; 64 codes keep the 4-code blocks, so 16 of them.
+        let wide = try CLI.run(common + ["--init", dir + "/short", "--n-ctx", "64", "--out", dir + "/wide"])
+        XCTAssertEqual(wide.status, 0, wide.stderr)
+        XCTAssertEqual(Set(losses(wide.stderr).keys), [1, 2], wide.stderr)
+        let hps = try ModelConfig.load(folder: dir + "/wide").hps
+        XCTAssertEqual(try hps.int("n_ctx"), 64)
+        XCTAssertEqual(try hps.int("blocks"), 16)
+        let table = try SafetensorsFile(path: dir + "/wide/weights.safetensors").tensor("prior.pos_emb.pos_emb")
+        XCTAssertEqual(table.shape, [64, 16])
+        // The sampler loads the widened prior.
+        XCTAssertEqual(try PriorModel.load(folder: dir + "/wide").nCtx, 64)
+
+        assertCleanFailure(try CLI.run(common + ["--init", dir + "/short", "--n-ctx", "18", "--out", dir + "/odd"]),
+                           naming: "--n-ctx")
+        assertCleanFailure(try CLI.run(common + ["--config", config, "--n-ctx", "64", "--out", dir + "/fresh"]),
+                           naming: "--n-ctx")
+    }
+
     func testInterruptSavesTheStepUnderWay() throws {
         let dir = temporaryFolder(self)
         try writeData(dir + "/data")

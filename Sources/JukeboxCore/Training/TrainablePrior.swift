@@ -60,7 +60,8 @@ public final class TrainablePrior: @unchecked Sendable {
     /// A model folder (config.json + weights.safetensors) read into owned copies (widened to float32).
     /// `settings` overlays training settings (bs, lr, …) on the folder's hyperparameters; the architecture
     /// stays the folder's.
-    public static func load(folder: String, settings: Hyperparameters? = nil,
+    /// `nCtx` changes the window (PriorWindow.resize) for fine-tuning on windows of another length.
+    public static func load(folder: String, settings: Hyperparameters? = nil, nCtx: Int? = nil,
                             weightsFile: String = "weights.safetensors") throws -> TrainablePrior {
         let model = try ModelConfig.load(folder: folder)
         guard model.kind == .prior else { throw JukeboxError(folder, "kind is \(model.kind.rawValue), expected prior") }
@@ -73,6 +74,7 @@ public final class TrainablePrior: @unchecked Sendable {
             for (k, v) in settings.values where trainingSettingNames.contains(k) || k.hasPrefix("lr") { values[k] = v }
             hps = Hyperparameters(values, source: hps.source)
         }
+        if let nCtx { (hps, tensors) = try PriorWindow.resize(hps: hps, tensors: tensors, to: nCtx) }
         return try TrainablePrior(hps: hps, tensors: tensors, order: file.names)
     }
 
