@@ -138,7 +138,11 @@ struct Sample: ParsableCommand {
             let kept = byLevel.sorted { $0.key > $1.key }.map { "level \($0.key): \($0.value.t) codes" }.joined(separator: ", ")
             throw Interrupted(reason: JukeboxError(folder.path, "interrupted; kept \(kept.isEmpty ? "nothing yet" : kept) — continue with --mode continue --session \(folder.path)"))
         }
-        guard let finest = byLevel.keys.min(), let codes = byLevel[finest] else {
+        // The finest level that holds the whole clip: below --levels top, a prime's or an earlier session's
+        // codes cover only their own part of it.
+        let whole = prompt.sampleLength
+        guard let finest = byLevel.filter({ $0.value.t * set.vqvae.hopLengths[$0.key] >= whole }).keys.min(),
+              let codes = byLevel[finest] else {
             throw JukeboxError(folder.path, "nothing was sampled")
         }
         let audio = try set.vqvae.decode(codes, level: finest)
@@ -164,7 +168,7 @@ struct Sample: ParsableCommand {
                 throw JukeboxError("--prime-seconds", "the prime (\(keep) samples) must be shorter than --seconds")
             }
             x = Array(x.prefix(keep))
-            return .primed(audio: Tensor(shape: [1, keep, 1], values: x))
+            return .primed(audio: Tensor(shape: [1, keep, 1], values: x), lowestLevel: lowest)
         case .continue, .upsample:
             guard let session else { throw JukeboxError("--session", "\(mode.rawValue) mode needs an earlier session's folder") }
             let (earlier, doc) = try SessionFolder.open(session)
@@ -177,7 +181,7 @@ struct Sample: ParsableCommand {
                 return .upsample(top: topCodes)
             }
             return .continuation((0..<set.vqvae.levels).map { codes[$0] ?? (try? LevelCodes(n: samples, t: 0, values: [])) }
-                .compactMap { $0 })
+                .compactMap { $0 }, lowestLevel: lowest)
         }
     }
 

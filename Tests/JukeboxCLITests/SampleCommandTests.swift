@@ -66,6 +66,29 @@ final class SampleCommandTests: XCTestCase {
         XCTAssertNil(try SessionFolder(path: out).loadCodes(samples: 2)[0])
     }
 
+    func testPrimedAndContinuedTopLevelOnlyStopAtTheTop() throws {
+        let dir = temporaryFolder(self)
+        let prime = dir + "/prime.wav"
+        try AudioFile.writeWAV(prime, samples: (0..<44100).map { Float(sin(Double($0) * 0.05)) * 0.3 }, sampleRate: 44100)
+        let r = try sample(["--seconds", "2", "--mode", "primed", "--prime", prime, "--prime-seconds", "0.5", "--levels", "top"],
+                           output: dir + "/primed")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("level 1:") || r.stderr.contains("level 0:"), "only the top level is sampled: \(r.stderr)")
+        let codes = try SessionFolder(path: dir + "/primed").loadCodes(samples: 2)
+        XCTAssertEqual(codes[2]?.t, 2 * 44100 / 128)
+        // The lower levels hold the prime's codes only, so the render is the top level's, all 2 s of it.
+        XCTAssertEqual(codes[1]?.t, 44100 / 2 / 128 * 4)
+        XCTAssertEqual(try AudioFile.read(dir + "/primed/render-level2-sample0.wav").frames, 2 * 44100 / 128 * 128)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/primed/render-level0-sample0.wav"))
+
+        let more = try sample(["--seconds", "3", "--mode", "continue", "--session", dir + "/primed", "--levels", "top"],
+                              output: dir + "/more")
+        XCTAssertEqual(more.status, 0, more.stderr)
+        XCTAssertFalse(more.stderr.contains("level 0:"), more.stderr)
+        XCTAssertEqual(try SessionFolder(path: dir + "/more").loadCodes(samples: 2)[2]?.t, 3 * 44100 / 128)
+        XCTAssertEqual(try AudioFile.read(dir + "/more/render-level2-sample1.wav").frames, 3 * 44100 / 128 * 128)
+    }
+
     func testBadRequestsFailCleanlyWithNothingWritten() throws {
         let dir = temporaryFolder(self)
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/absent", "--genre", "rock", "--artist", artist,

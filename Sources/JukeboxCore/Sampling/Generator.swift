@@ -40,10 +40,12 @@ public enum GenerationMode: Sendable {
     case ancestral(lowestLevel: Int)
     /// Given the top level's codes, fill every level below.
     case upsample(top: LevelCodes)
-    /// Extend the given codes (one entry per level, bottom first; t may be 0) at every level.
-    case continuation([LevelCodes])
-    /// Encode audio [samples or 1, T, 1] with the VQ-VAE and continue from its codes at every level.
-    case primed(audio: Tensor)
+    /// Extend the given codes (one entry per level, bottom first; t may be 0) at every level from the top
+    /// down to `lowestLevel`; the levels below it keep what they were given.
+    case continuation([LevelCodes], lowestLevel: Int = 0)
+    /// Encode audio [samples or 1, T, 1] with the VQ-VAE and continue from its codes at every level from
+    /// the top down to `lowestLevel`.
+    case primed(audio: Tensor, lowestLevel: Int = 0)
 }
 
 public struct GenerationResult: Sendable {
@@ -69,23 +71,26 @@ public final class Generator: @unchecked Sendable {
         do {
             try validate(prompt)
             let order: [Int]
+            func levels(downTo lowest: Int) throws -> [Int] {
+                guard lowest >= 0, lowest <= top else { throw JukeboxError("levels", "lowest level \(lowest) is outside 0...\(top)") }
+                return Array((lowest...top).reversed())
+            }
             switch mode {
             case .ancestral(let lowest):
-                guard lowest >= 0, lowest <= top else { throw JukeboxError("levels", "lowest level \(lowest) is outside 0...\(top)") }
-                order = Array((lowest...top).reversed())
+                order = try levels(downTo: lowest)
             case .upsample(let codes):
                 rows[top] = try Self.rows(codes, samples: n, what: "top-level codes")
                 order = Array((0..<top).reversed())
-            case .continuation(let codes):
+            case .continuation(let codes, let lowest):
                 guard codes.count == levelsCount else {
                     throw JukeboxError("codes", "\(codes.count) levels of codes; the VQ-VAE has \(levelsCount)")
                 }
                 for l in 0..<levelsCount { rows[l] = try Self.rows(codes[l], samples: n, what: "level \(l) codes") }
-                order = Array((0...top).reversed())
-            case .primed(let audio):
+                order = try levels(downTo: lowest)
+            case .primed(let audio, let lowest):
+                order = try levels(downTo: lowest)
                 let codes = try models.vqvae.encode(audio)
                 for l in 0..<levelsCount { rows[l] = try Self.rows(codes[l], samples: n, what: "primed audio") }
-                order = Array((0...top).reversed())
             }
             let emit = prompt.renderWhileSampling ? try renderingEmitter(emit, rows: rows, samples: n) : emit
             try sampleLevels(order, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
