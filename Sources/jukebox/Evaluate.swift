@@ -85,7 +85,8 @@ struct EvaluateGenre: ParsableCommand {
         let heldOut = try GenreEvaluation.tempoAgreement(songs.filter { $0.split == "test" }.map { (root.appendingPathComponent($0.file), $0.bpm) },
                                                          seconds: seconds)
         return GenreReport.Tempo(clips: heard.total, at_artist_tempo: heard.agreeing, held_out_songs: heldOut.total,
-                                 held_out_at_tempo: heldOut.agreeing)
+                                 held_out_at_tempo: heldOut.agreeing, beat_strength: heard.meanBeatStrength,
+                                 held_out_beat_strength: heldOut.meanBeatStrength)
     }
 
     func run() throws {
@@ -109,6 +110,8 @@ struct EvaluateGenre: ParsableCommand {
         if let tempo {
             print(String(format: "tempo: %d of %d clips repeat at their artist's tempo, or half or double it (held-out songs' first %g s: %d of %d)",
                          tempo.at_artist_tempo, tempo.clips, seconds, tempo.held_out_at_tempo, tempo.held_out_songs))
+            print(String(format: "beat strength (the onset envelope's autocorrelation at its tempo, 0 to 1): clips %.2f, held-out songs %.2f",
+                         tempo.beat_strength, tempo.held_out_beat_strength))
         }
     }
 
@@ -146,9 +149,11 @@ struct GenreReport: Encodable {
     let samples: Entry?
     var tempo: Tempo?
 
-    /// Clips whose onset envelope repeats at their artist's tempo, and the same for the held-out songs.
+    /// Clips whose onset envelope repeats at their artist's tempo, and the same for the held-out songs;
+    /// the mean beat strength of each (AudioFeatures.beat): whether there is a beat at all.
     struct Tempo: Encodable {
         let clips: Int, at_artist_tempo: Int, held_out_songs: Int, held_out_at_tempo: Int
+        let beat_strength: Double, held_out_beat_strength: Double
     }
 
     struct Entry: Encodable {

@@ -69,8 +69,10 @@ struct ModelTrainDefault: ParsableCommand {
                 if !FileManager.default.fileExists(atPath: config) { try AtomicFile.write(try preset.config(stage: stage.name), to: config) }
                 args += ["--config", config]
                 if let earlier = stage.continues { args += ["--init", work + "/" + earlier] }
+                if let nCtx = stage.nCtx { args += ["--n-ctx", String(nCtx)] }
             }
             Log.note("\(stage.name): \(stage.steps) steps" + (stage.continues.map { " on from \($0)" } ?? "")
+                     + (stage.nCtx.map { ", on windows of \($0) codes" } ?? "")
                      + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
             if let level = ModelSet.priorLevel(folderName: stage.member) {
                 let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
@@ -82,8 +84,10 @@ struct ModelTrainDefault: ParsableCommand {
             // The stage's own signal handlers ignore Ctrl-C once they are gone; between stages it should stop us.
             signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
             let after = RecipeProgress.step(folder)
-            try recipe.finish(stage.name, ["step": after, "planned_steps": stage.steps, "seconds": Date().timeIntervalSince(started),
-                                           "steps_per_second": Double(after - before) / max(Date().timeIntervalSince(started), 1e-9)])
+            var facts: [String: Any] = ["step": after, "planned_steps": stage.steps, "seconds": Date().timeIntervalSince(started),
+                                        "steps_per_second": Double(after - before) / max(Date().timeIntervalSince(started), 1e-9)]
+            if let nCtx = stage.nCtx { facts["n_ctx"] = nCtx }
+            try recipe.finish(stage.name, facts)
         }
         var card = try assembleSet(preset: preset, recipe: recipe)
         let judge = (clips: judgeClips ?? preset.genreJudge.clipsPerGenre, seconds: judgeSeconds ?? preset.genreJudge.seconds)

@@ -19,13 +19,21 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         for stage in ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"] {
             XCTAssertTrue(r.stderr.contains("saved \(dir)/work/\(stage) at step 3"), r.stderr)
         }
-        // The top prior's second round starts from the first one's weights and is what the set ships.
+        // Each round of the top prior starts from the last one's weights; the third moves it to a longer
+        // window, and that is what the set ships.
         XCTAssertTrue(r.stderr.contains("prior_level_2-round2: 2 steps on from prior_level_2"), r.stderr)
         XCTAssertTrue(r.stderr.contains("saved \(dir)/work/prior_level_2-round2 at step 2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("prior_level_2-round3: 2 steps on from prior_level_2-round2"), r.stderr)
         let firstRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2/weights.safetensors"))
         let secondRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2-round2/weights.safetensors"))
+        let thirdRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2-round3/weights.safetensors"))
         XCTAssertNotEqual(firstRound, secondRound)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/set/prior_level_2/weights.safetensors")), secondRound)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/set/prior_level_2/weights.safetensors")), thirdRound)
+        XCTAssertEqual(try ModelConfig.load(folder: dir + "/work/prior_level_2-round2").hps.int("n_ctx"), 128)
+        let shipped = try ModelConfig.load(folder: dir + "/set/prior_level_2").hps
+        XCTAssertEqual(try shipped.int("n_ctx"), 208)
+        XCTAssertEqual(try shipped.int("blocks"), 3)
+        XCTAssertEqual(try shipped.int("bs"), 1)
 
         // The set loads whole, with the corpus's label lists in every prior.
         let set = try ModelSet.load(dir + "/set")
@@ -62,6 +70,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let corpusFacts = try XCTUnwrap(card["corpus"] as? [String: Any])
         XCTAssertEqual(corpusFacts["build"] as? String, "jukebox dataset build --seed 1 --minutes 0.1 --artists-per-genre 1")
         XCTAssertNotNil((card["stages"] as? [String: Any])?["prior_level_2-round2"])
+        XCTAssertEqual(((card["stages"] as? [String: Any])?["prior_level_2-round3"] as? [String: Any])?["n_ctx"] as? Int, 208)
 
         // `eval prior` scores what the card holds, on the same windows.
         let evaluated = try CLI.run(["eval", "prior", "--prior", dir + "/set/prior_level_1", "--train", dir + "/work/codes-train",
@@ -178,11 +187,14 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual(rebuilt.values.compactMap { $0["count"] as? Int }, Array(repeating: heldOut, count: levels))
         XCTAssertEqual((report["samples"] as? [String: Any])?["count"] as? Int, sessions.count)
         // Whether each clip keeps its artist's tempo, beside the held-out songs.
-        let tempo = try XCTUnwrap(report["tempo"] as? [String: Int], first.stdout)
-        XCTAssertEqual(tempo["clips"], sessions.count)
-        XCTAssertEqual(tempo["held_out_songs"], heldOut)
-        XCTAssertLessThanOrEqual(tempo["at_artist_tempo"] ?? .max, sessions.count)
-        XCTAssertLessThanOrEqual(tempo["held_out_at_tempo"] ?? .max, heldOut)
+        let tempo = try XCTUnwrap(report["tempo"] as? [String: Any], first.stdout)
+        XCTAssertEqual(tempo["clips"] as? Int, sessions.count)
+        XCTAssertEqual(tempo["held_out_songs"] as? Int, heldOut)
+        XCTAssertLessThanOrEqual(tempo["at_artist_tempo"] as? Int ?? .max, sessions.count)
+        XCTAssertLessThanOrEqual(tempo["held_out_at_tempo"] as? Int ?? .max, heldOut)
+        // The corpus's songs have a steady beat: their onset envelopes repeat strongly.
+        XCTAssertGreaterThan(tempo["held_out_beat_strength"] as? Double ?? 0, 0.3, first.stdout)
+        XCTAssertTrue((-1...1).contains(tempo["beat_strength"] as? Double ?? .nan), first.stdout)
         let cache = corpus + "/judge-cache"
         let kept = try FileManager.default.contentsOfDirectory(atPath: cache)
         XCTAssertEqual(kept.count, 1, "\(kept)")
@@ -212,7 +224,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let progressPath = dir + "/work/recipe.json"
         var progress = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: progressPath))) as? [String: Any])
         var stages = try XCTUnwrap(progress["stages"] as? [String: Any])
-        for stage in ["prior_level_2", "prior_level_2-round2", "prior_level_1", "prior_level_0"] { stages[stage] = nil }
+        for stage in ["prior_level_2", "prior_level_2-round2", "prior_level_2-round3", "prior_level_1", "prior_level_0"] { stages[stage] = nil }
         progress["stages"] = stages
         try JSONSerialization.data(withJSONObject: progress).write(to: URL(fileURLWithPath: progressPath))
         let again = try CLI.run(recipe)

@@ -56,6 +56,11 @@ final class GenreEvaluationTests: XCTestCase {
             XCTAssertTrue(AudioFeatures.tempo(measured, matches: bpm), "\(bpm) bpm measured as \(measured)")
             XCTAssertFalse(AudioFeatures.tempo(measured, matches: bpm * 0.75), "\(bpm) bpm measured as \(measured)")
         }
+        // A click track has a strong beat; noise has none.
+        XCTAssertGreaterThan(AudioFeatures.beat(clicks(bpm: 90), sampleRate: rate).strength, 0.6)
+        var rng = SeededGenerator(seed: 3)
+        let noise = (0..<(10 * rate)).map { _ in Float(rng.nextNormal()) * 0.3 }
+        XCTAssertLessThan(AudioFeatures.beat(noise, sampleRate: rate).strength, 0.2)
         XCTAssertTrue(AudioFeatures.tempo(61, matches: 120) && AudioFeatures.tempo(240, matches: 120))
         XCTAssertFalse(AudioFeatures.tempo(100, matches: 120))
     }

@@ -23,11 +23,17 @@ public enum AudioFeatures {
     /// The tempo the onset envelope repeats at most strongly, in beats per minute, between 60 and 200
     /// (a beat's multiples and halves compete too, so a caller should accept half and double).
     public static func tempo(_ samples: [Float], sampleRate rate: Int) -> Double {
+        beat(samples, sampleRate: rate).bpm
+    }
+
+    /// The tempo as `tempo` finds it, and how strongly the onset envelope repeats at it: its
+    /// autocorrelation at that lag, near 1 for a steady beat, near 0 where onsets fall at random.
+    public static func beat(_ samples: [Float], sampleRate rate: Int) -> (bpm: Double, strength: Float) {
         let flux = analyse(samples, sampleRate: rate).flux
         let framesPerSecond = Double(sampleRate) / Double(hop)
         let lags = Int((60 / 200 * framesPerSecond).rounded(.up))...Int((60 / 60 * framesPerSecond).rounded(.down))
         let best = lags.filter { $0 < flux.count }.map { (lag: $0, strength: autocorrelation(flux, lag: $0)) }.max { $0.strength < $1.strength }
-        return best.map { 60 * framesPerSecond / Double($0.lag) } ?? 0
+        return best.map { (60 * framesPerSecond / Double($0.lag), $0.strength) } ?? (0, 0)
     }
 
     /// Whether a measured tempo is `bpm`, or half or double it, within 6%.

@@ -154,14 +154,17 @@ public struct GenreEvaluation: Sendable {
     /// How many clips repeat at their intended tempo (or half or double it, within 6%), over their first
     /// `seconds`. The corpus's artists each keep one tempo, so a sample that holds its artist's groove
     /// shows it here, whatever the judge makes of its timbre.
-    public static func tempoAgreement(_ clips: [(file: String, bpm: Double)], seconds: Double = 10) throws -> (agreeing: Int, total: Int) {
-        var agreeing = 0
+    public static func tempoAgreement(_ clips: [(file: String, bpm: Double)], seconds: Double = 10) throws
+        -> (agreeing: Int, total: Int, meanBeatStrength: Double) {
+        var agreeing = 0, strength = 0.0
         for clip in clips {
             let audio = try monoClip(clip.file)
             let samples = Array(audio.samples.prefix(Int(seconds * Double(audio.sampleRate))))
-            if AudioFeatures.tempo(AudioFeatures.tempo(samples, sampleRate: audio.sampleRate), matches: clip.bpm) { agreeing += 1 }
+            let beat = AudioFeatures.beat(samples, sampleRate: audio.sampleRate)
+            if AudioFeatures.tempo(beat.bpm, matches: clip.bpm) { agreeing += 1 }
+            strength += Double(beat.strength)
         }
-        return (agreeing, clips.count)
+        return (agreeing, clips.count, clips.isEmpty ? 0 : strength / Double(clips.count))
     }
 
     /// Judges clips whose intended genre is known; genres the corpus lacks are an error.

@@ -28,16 +28,20 @@ public struct DefaultModelPreset: Sendable {
         public let budgetShare: Double
         /// Rounds after the first draw their data order from the next seeds up.
         public let seedOffset: UInt64
+        /// A round that moves the prior to windows of another length (`train prior --n-ctx`), and its batch.
+        public let nCtx: Int?, batchSize: Int?
 
         init(_ member: String, steps: Int, lr: Double, share: Double) {
             (name, self.member, self.steps, learningRate, continues, budgetShare, seedOffset) = (member, member, steps, lr, nil, share, 0)
+            (nCtx, batchSize) = (nil, nil)
         }
 
-        init(_ member: String, round: Int, steps: Int, lr: Double, share: Double) {
+        init(_ member: String, round: Int, steps: Int, lr: Double, share: Double, nCtx: Int? = nil, batchSize: Int? = nil) {
             name = member + "-round\(round)"
             self.member = member
             (self.steps, learningRate, budgetShare, seedOffset) = (steps, lr, share, UInt64(round - 1))
             continues = round == 2 ? member : member + "-round\(round - 1)"
+            (self.nCtx, self.batchSize) = (nCtx, batchSize)
         }
     }
 
@@ -57,11 +61,12 @@ public struct DefaultModelPreset: Sendable {
 
     /// Sized for the project's two cores (measured 2026-11-26): the VQ-VAE at 0.65 steps/s (11 min),
     /// encoding the corpus 2 to 4 min an hour of audio, the top prior at 1.4 steps/s (48 min for its first
-    /// round, then 35, 31 and 51), the upsamplers at 8 to 10 steps/s (17 to 20 min each): about 4.5 hours
+    /// round, then 35, 31 and 51), the upsamplers at 8 to 10 steps/s (17 to 20 min each): about 6 hours
     /// on the four-hour corpus. A stage stopped early by --budget-minutes keeps a higher learning rate
     /// than planned. With a quarter of the first round's prior steps the genre was not heard; the first
     /// round took the held-out bits per token from 6.38 / 5.35 / 4.52 to 4.29 / 3.98 / 2.89 (hour-long
-    /// corpus), the top prior's next rounds to 3.80 and 3.61, and round 4, on four times the songs, to 3.23.
+    /// corpus), the top prior's next rounds to 3.80 and 3.61, round 4, on four times the songs, to 3.23,
+    /// and round 5, on windows four times as long (0.75 steps/s, 82 min), to 3.09.
     public var stages: [Stage] {
         switch scale {
         case .default:
@@ -70,11 +75,15 @@ public struct DefaultModelPreset: Sendable {
                     Stage("prior_level_2", round: 2, steps: 3000, lr: 0.0004, share: 0.12),
                     Stage("prior_level_2", round: 3, steps: 2500, lr: 0.0003, share: 0.10),
                     Stage("prior_level_2", round: 4, steps: 4500, lr: 0.0003, share: 0.18),
+                    // Four times the window (6 s) with half the batch: the same codes a step.
+                    Stage("prior_level_2", round: 5, steps: 3700, lr: 0.0002, share: 0.18, nCtx: 2048, batchSize: 2),
                     Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.13),
                     Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.13)]
         case .tiny:
             return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
                     Stage("prior_level_2", round: 2, steps: 2, lr: 0.0004, share: 0.2),
+                    // 32 lyric positions + 128 codes in 2 blocks of 80; 208 codes keep the blocks, 3 of them.
+                    Stage("prior_level_2", round: 3, steps: 2, lr: 0.0003, share: 0.2, nCtx: 208, batchSize: 1),
                     Stage("prior_level_1", steps: 3, lr: 0.001, share: 0.2), Stage("prior_level_0", steps: 3, lr: 0.001, share: 0.2)]
         }
     }
@@ -157,7 +166,7 @@ public struct DefaultModelPreset: Sendable {
         let s = sizes
         let stage = try self.stage(named: name ?? ModelSet.priorFolderName(level: level))
         let vq = vqArchitecture + [("restore_prior", .string(""))]
-        let training: HyperparameterPresets.Entries = [("bs", .int(s.priorBatch))] + schedule(lr: stage.learningRate, steps: stage.steps)
+        let training: HyperparameterPresets.Entries = [("bs", .int(stage.batchSize ?? s.priorBatch))] + schedule(lr: stage.learningRate, steps: stage.steps)
         let labels: HyperparameterPresets.Entries = [("y_bins", Self.ints([genreBins, artistBins])), ("fp16_params", .bool(false))]
         switch level {
         case 2:
