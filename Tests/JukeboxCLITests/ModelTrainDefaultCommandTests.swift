@@ -135,6 +135,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         try scoreOwnSamples(set: set, work: dir + "/work", sessions: made.map { dir + "/work/genre-judge-sessions/" + $0 })
         try judgeWithTheCodec(corpus: dir + "/corpus", set: dir + "/set", sessions: made.map { dir + "/work/genre-judge-sessions/" + $0 },
                               heldOut: songs.filter { $0.split == "test" }.count)
+        try continueHeldOutSongs(corpus: dir + "/corpus", set: dir + "/set", scratch: dir, songs: songs)
 
         // Run again: every stage is recorded as done, nothing is trained, the set is written again.
         let again = try CLI.run(recipe)
@@ -173,6 +174,57 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
                            naming: "--test")
         assertCleanFailure(try CLI.run(["eval", "prior", "--prior", set.folder + "/prior_level_2", "--train", work + "/codes-train",
                                         "--test", work + "/codes-test"] + sessions), naming: "--test")
+    }
+
+    /// `eval continuation`: each genre's first held-out song continued by the set from its first seconds,
+    /// the beat measured over the prime and stretch by stretch after it, beside the song's own.
+    func continueHeldOutSongs(corpus: String, set: String, scratch dir: String, songs: [CorpusSong]) throws {
+        let command = ["eval", "continuation", "--data", corpus, "--model", set, "--prime-seconds", "2", "--seconds", "8.5",
+                       "--stretch", "3", "--sessions-out", dir + "/continued"]
+        let r = try CLI.run(command + ["--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        let continued = try XCTUnwrap(report["songs"] as? [[String: Any]], r.stdout)
+        let heldOut = songs.filter { $0.split == "test" }
+        let expected = Set(heldOut.map(\.genre)).sorted().map { genre in heldOut.first { $0.genre == genre }! }
+        XCTAssertEqual(continued.compactMap { $0["id"] as? String }, expected.map(\.id))
+        for (entry, song) in zip(continued, expected) {
+            XCTAssertEqual(entry["bpm"] as? Double, song.bpm)
+            let prime = try XCTUnwrap(entry["prime"] as? [String: Any])
+            XCTAssertEqual([prime["start"] as? Double, prime["end"] as? Double], [0, 2])
+            // Stretches of 3 s from the prime's end; the last half second is too short to measure.
+            let after = try XCTUnwrap(entry["continuation"] as? [[String: Any]])
+            XCTAssertEqual(after.compactMap { $0["start"] as? Double }, [2, 5])
+            XCTAssertEqual(after.compactMap { $0["end"] as? Double }, [5, 8])
+            for stretch in after + [prime] {
+                XCTAssertTrue((-1...1).contains(stretch["strength"] as? Double ?? .nan), "\(stretch)")
+                XCTAssertTrue((60...200).contains(stretch["bpm"] as? Double ?? 0), "\(stretch)")
+            }
+            let own = try XCTUnwrap(entry["song"] as? [String: Any])
+            XCTAssertEqual([own["start"] as? Double, own["end"] as? Double], [2, 8.5])
+            // The session is a primed continuation of that song, with its labels.
+            let document = try SessionFolder.open(try XCTUnwrap(entry["session"] as? String)).1
+            XCTAssertEqual(document.prompt.genre, song.genre)
+            XCTAssertEqual(document.prompt.artist, song.artist)
+        }
+        // The corpus's songs keep their tempo over the continued span.
+        let summary = try XCTUnwrap(report["summary"] as? [String: Any])
+        XCTAssertEqual(summary["continuation_stretches"] as? Int, 2 * expected.count)
+        XCTAssertGreaterThan(summary["song_strength"] as? Double ?? 0, 0.3, r.stdout)
+        XCTAssertEqual(summary["song_at_tempo"] as? Int, expected.count, r.stdout)
+
+        // The sessions are kept: a second run into the same folder is refused before it samples.
+        assertCleanFailure(try CLI.run(command), naming: dir + "/continued/" + expected[0].id)
+        let table = try CLI.run(command.dropLast() + [dir + "/continued-again"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        let header = try XCTUnwrap(table.stdout.split(separator: "\n").dropFirst().first)
+        XCTAssertEqual(header.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) },
+                       ["song", "genre", "bpm", "song itself", "0-2 s (prime)", "2-5 s", "5-8 s"], table.stdout)
+        XCTAssertTrue(table.stdout.contains("beat strength: prime"), table.stdout)
+        assertCleanFailure(try CLI.run(["eval", "continuation", "--data", corpus, "--model", set, "--prime-seconds", "2",
+                                        "--seconds", "4", "--sessions-out", dir + "/x"]), naming: "--seconds")
+        assertCleanFailure(try CLI.run(["eval", "continuation", "--data", corpus, "--model", set, "--seconds", "600",
+                                        "--sessions-out", dir + "/x"]), naming: corpus)
     }
 
     /// A judge that has heard the codec: it also learns from the corpus as the set's VQ-VAE rebuilds it at

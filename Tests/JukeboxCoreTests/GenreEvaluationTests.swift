@@ -65,6 +65,26 @@ final class GenreEvaluationTests: XCTestCase {
         XCTAssertFalse(AudioFeatures.tempo(100, matches: 120))
     }
 
+    /// A beat that stops: a click track that turns to noise halfway is steady and at its tempo in the
+    /// first stretch only; stretches are cut where the audio ends, and one too short to hold a beat is dropped.
+    func testBeatTimelineHearsWhereTheBeatStops() throws {
+        let rate = 44100, bpm = 100.0
+        var rng = SeededGenerator(seed: 4)
+        var x = (0..<(11 * rate)).map { $0 < 6 * rate ? 0 : Float(rng.nextNormal()) * 0.3 }
+        let period = 60 / bpm * Double(rate)
+        for beat in stride(from: 0.0, to: 6.0 * Double(rate) - 300, by: period) { for i in 0..<300 { x[Int(beat) + i] = i % 2 == 0 ? 0.8 : -0.8 } }
+        let file = temporaryFolder(self) + "/clicks-then-noise.wav"
+        try AudioFile.writeWAV(file, samples: x, sampleRate: rate)
+        let stretches = try BeatTimeline.stretches(of: file, boundaries: [0, 6, 12, 20], bpm: bpm)
+        XCTAssertEqual(stretches.map(\.start), [0, 6])
+        XCTAssertEqual(stretches[1].end, 11, accuracy: 1e-6)
+        XCTAssertTrue(stretches[0].atTempo, "\(stretches[0])")
+        XCTAssertGreaterThan(stretches[0].strength, 0.6)
+        XCTAssertLessThan(stretches[1].strength, 0.3)
+        XCTAssertFalse(try BeatTimeline.stretches(of: file, boundaries: [0, 6], bpm: bpm * 0.75)[0].atTempo)
+        XCTAssertEqual(try BeatTimeline.stretches(of: file, boundaries: [10, 12], bpm: bpm), [], "1 s is too short")
+    }
+
     func testClassifierSeparatesClustersItHasNotSeen() {
         var rng = SeededGenerator(seed: 9)
         let centres = (0..<4).map { _ in (0..<6).map { _ in 3 * rng.nextNormal() } }

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import JukeboxCore
+
+/// `jukebox eval continuation`: does a model keep the beat of a real song it continues? A sample
+/// with no prompt but the labels can miss a beat for many reasons; a continuation has the beat in
+/// view, so losing it there says the prior cannot carry one forward.
+struct EvaluateContinuation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "continuation",
+        abstract: "Continue held-out songs from their first seconds and measure whether the beat goes on.",
+        discussion: """
+            For each genre of the corpus, its first --songs-per-genre held-out songs are continued as \
+            `jukebox sample --mode primed` continues them (their own genre, artist and lyrics, the model \
+            set's temperatures) into session folders under --sessions-out. The render of the finest level \
+            sampled is measured over the prime, as the codec rebuilds it, and over each --stretch seconds \
+            after it: the tempo its onset envelope repeats at most strongly, whether that is the song's own \
+            tempo (or half or double it), and the beat strength (that repetition's autocorrelation, near 1 \
+            for a steady beat, near 0 for onsets at random). The song itself over the continued span is \
+            measured beside them.
+            """)
+
+    @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
+    @Option(help: "Model set to sample with (default: the bundled model).") var model: String?
+    @Option(name: .customLong("songs-per-genre"), help: "Held-out songs to continue per genre.") var songsPerGenre: Int = 1
+    @Option(name: .customLong("prime-seconds"), help: "Seconds of each song to continue from.") var primeSeconds: Double = 5
+    @Option(help: "Seconds of each session in all, the prime included.") var seconds: Double = 15
+    @Option(help: "Seconds per measured stretch after the prime.") var stretch: Double = 5
+    @Option(help: "top (the top level only) or all.") var levels: String = "top"
+    @Option(help: "Seed of the first session (the next ones count up).") var seed: UInt64 = 1
+    @Option(name: .customLong("sessions-out"), help: "Folder for the sessions (kept, to listen to).") var sessionsOut: String
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func validate() throws {
+        guard songsPerGenre >= 1, songsPerGenre <= 100 else { throw JukeboxError("--songs-per-genre", "must be between 1 and 100") }
+        guard stretch >= BeatTimeline.shortestStretch else {
+            throw JukeboxError("--stretch", "must be at least \(BeatTimeline.shortestStretch) s (a slow beat has to repeat inside it)")
+        }
+        guard primeSeconds >= BeatTimeline.shortestStretch else {
+            throw JukeboxError("--prime-seconds", "must be at least \(BeatTimeline.shortestStretch) s, so the prime's own beat can be measured")
+        }
+        guard seconds >= primeSeconds + stretch else {
+            throw JukeboxError("--seconds", "must leave at least one --stretch (\(stretch) s) after the \(primeSeconds) s prime")
+        }
+    }
+
+    func run() throws {
+        let songs = try chosenSongs()
+        // Refused before anything is sampled: an earlier run's sessions are never overwritten.
+        for song in songs where FileManager.default.fileExists(atPath: sessionFolder(song) + "/session.json") {
+            throw JukeboxError(sessionFolder(song), "already holds a session; choose another --sessions-out")
+        }
+        try FileManager.default.createDirectory(atPath: sessionsOut, withIntermediateDirectories: true)
+        var report = ContinuationReport(primeSeconds: primeSeconds, stretchSeconds: stretch, levels: levels, songs: [])
+        // Each session shows its own progress; a bar over them would be drawn over.
+        for (i, song) in songs.enumerated() {
+            report.songs.append(try continueSong(song, seed: seed &+ UInt64(i)))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.table())
+        }
+    }
+
+    /// The first held-out songs of each genre, long enough to cover the whole session.
+    func chosenSongs() throws -> [CorpusSong] {
+        let heldOut = try CorpusIndex.read(data).filter { $0.split == "test" }
+        var chosen: [CorpusSong] = []
+        for genre in Set(heldOut.map(\.genre)).sorted() {
+            chosen += heldOut.filter { $0.genre == genre && $0.seconds >= seconds }.prefix(songsPerGenre)
+        }
+        guard !chosen.isEmpty else {
+            throw JukeboxError(data, "has no held-out song of \(seconds) s or more to continue")
+        }
+        return chosen
+    }
+
+    func continueSong(_ song: CorpusSong, seed: UInt64) throws -> ContinuationReport.Song {
+        let file = (data as NSString).appendingPathComponent(song.file)
+        let out = sessionFolder(song)
+        var arguments = ["--mode", "primed", "--prime", file, "--prime-seconds", String(primeSeconds),
+                         "--genre", song.genre, "--artist", song.artist, "--lyrics", song.lyrics,
+                         "--seconds", String(seconds), "--levels", levels, "--seed", String(seed), "--output", out]
+        if let model { arguments += ["--model", model] }
+        Log.note("continuing \(song.id) (\(song.genre), \(song.artist)) into \(out)")
+        try Sample.parse(arguments).run()
+        let render = try finestRender(in: out)
+        // The last stretch may be shorter than --stretch; one too short to hold a slow beat is dropped.
+        let boundaries = [0] + Array(stride(from: primeSeconds, to: seconds, by: stretch)) + [seconds]
+        let stretches = try BeatTimeline.stretches(of: render, boundaries: boundaries, bpm: song.bpm)
+        guard stretches.first?.end == primeSeconds else { throw JukeboxError(render, "is shorter than the \(primeSeconds) s prime") }
+        let original = try BeatTimeline.stretches(of: file, boundaries: [primeSeconds, seconds], bpm: song.bpm)
+        return .init(id: song.id, genre: song.genre, artist: song.artist, bpm: song.bpm, session: out,
+                     prime: stretches[0], continuation: Array(stretches.dropFirst()), song: original.first)
+    }
+
+    func sessionFolder(_ song: CorpusSong) -> String { (sessionsOut as NSString).appendingPathComponent(song.id) }
+
+    /// The first sample's WAV of the finest level the session rendered.
+    func finestRender(in folder: String) throws -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let level = names.compactMap { name -> Int? in
+            guard name.hasPrefix("render-level"), name.hasSuffix("-sample0.wav") else { return nil }
+            return Int(name.dropFirst("render-level".count).prefix { $0.isNumber })
+        }.min()
+        guard let level else { throw JukeboxError(folder, "holds no rendered WAV (render-level*-sample0.wav)") }
+        return folder + "/render-level\(level)-sample0.wav"
+    }
+}
+
+/// `eval continuation`'s findings: per song, the beat over the prime, over each stretch after it, and
+/// the song's own over the continued span.
+struct ContinuationReport: Encodable {
+    struct Song: Encodable {
+        let id, genre, artist: String
+        let bpm: Double
+        let session: String
+        let prime: BeatStretch
+        let continuation: [BeatStretch]
+        let song: BeatStretch?
+    }
+
+    let primeSeconds, stretchSeconds: Double
+    let levels: String
+    var songs: [Song]
+
+    enum CodingKeys: String, CodingKey {
+        case primeSeconds = "prime_seconds", stretchSeconds = "stretch_seconds", levels, songs, summary
+    }
+
+    struct Summary: Encodable {
+        let prime_strength, continuation_strength, song_strength: Double
+        let prime_at_tempo, continuation_at_tempo, continuation_stretches, song_at_tempo: Int
+    }
+
+    var summary: Summary {
+        let after = songs.flatMap(\.continuation), own = songs.compactMap(\.song)
+        func mean(_ x: [BeatStretch]) -> Double { x.isEmpty ? 0 : x.reduce(0) { $0 + Double($1.strength) } / Double(x.count) }
+        return Summary(prime_strength: mean(songs.map(\.prime)), continuation_strength: mean(after), song_strength: mean(own),
+                       prime_at_tempo: songs.filter(\.prime.atTempo).count, continuation_at_tempo: after.filter(\.atTempo).count,
+                       continuation_stretches: after.count, song_at_tempo: own.filter(\.atTempo).count)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(primeSeconds, forKey: .primeSeconds)
+        try c.encode(stretchSeconds, forKey: .stretchSeconds)
+        try c.encode(levels, forKey: .levels)
+        try c.encode(songs, forKey: .songs)
+        try c.encode(summary, forKey: .summary)
+    }
+
+    /// One row per song: tempo and beat strength of each stretch, a mark where the tempo is the song's.
+    func table() -> String {
+        func cell(_ s: BeatStretch) -> String { String(format: "%5.1f %4.2f", s.bpm, s.strength) + (s.atTempo ? " *" : "  ") }
+        func span(_ s: BeatStretch) -> String { String(format: "%g-%g s", s.start, s.end) }
+        let header = ["song", "genre", "bpm", "song itself"] + (songs.first.map { [span($0.prime) + " (prime)"] + $0.continuation.map(span) } ?? [])
+        var rows = [header]
+        for song in songs {
+            rows.append([song.id, song.genre, String(format: "%.0f", song.bpm), song.song.map(cell) ?? "-", cell(song.prime)]
+                        + song.continuation.map(cell))
+        }
+        let widths = (0..<header.count).map { i in rows.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
+        var lines = rows.map { row in
+            let padded = row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: " | ")
+            return String(padded.reversed().drop { $0 == " " }.reversed())
+        }
+        let s = summary
+        lines.insert("tempo (bpm) and beat strength (0 to 1) per stretch; * where the tempo is the song's, or half or double it", at: 0)
+        lines.append(String(format: "beat strength: prime %.2f (%d of %d at tempo), continuation %.2f (%d of %d stretches at tempo), the songs themselves %.2f (%d of %d)",
+                            s.prime_strength, s.prime_at_tempo, songs.count, s.continuation_strength, s.continuation_at_tempo,
+                            s.continuation_stretches, s.song_strength, s.song_at_tempo, songs.count))
+        return lines.joined(separator: "\n")
+    }
+}
