@@ -28,6 +28,11 @@ struct EvaluateContinuation: ParsableCommand {
     @Option(help: "Seconds per measured stretch after the prime.") var stretch: Double = 5
     @Option(help: "top (the top level only) or all.") var levels: String = "top"
     @Option(help: "Seed of the first session (the next ones count up).") var seed: UInt64 = 1
+    // How the sampler draws is part of whether a beat survives, so its settings pass through to `sample`.
+    @Option(name: .customLong("temp-top"), help: "Temperature at the top level (default: the model set's).") var tempTop: Double?
+    @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers (default: the model set's).") var tempRest: Double?
+    @Option(name: .customLong("top-k"), help: "Draw each code from the k likeliest only.") var topK: Int?
+    @Option(name: .customLong("top-p"), help: "Draw each code from the likeliest whose probabilities add up to p.") var topP: Double?
     @Option(name: .customLong("sessions-out"), help: "Folder for the sessions (kept, to listen to).") var sessionsOut: String
     @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -85,6 +90,10 @@ struct EvaluateContinuation: ParsableCommand {
                          "--genre", song.genre, "--artist", song.artist, "--lyrics", song.lyrics,
                          "--seconds", String(seconds), "--levels", levels, "--seed", String(seed), "--output", out]
         if let model { arguments += ["--model", model] }
+        if let tempTop { arguments += ["--temp-top", String(tempTop)] }
+        if let tempRest { arguments += ["--temp-rest", String(tempRest)] }
+        if let topK { arguments += ["--top-k", String(topK)] }
+        if let topP { arguments += ["--top-p", String(topP)] }
         Log.note("continuing \(song.id) (\(song.genre), \(song.artist)) into \(out)")
         try Sample.parse(arguments).run()
         let render = try finestRender(in: out)
@@ -156,7 +165,12 @@ struct ContinuationReport: Encodable {
     /// One row per song: tempo and beat strength of each stretch, a mark where the tempo is the song's.
     func table() -> String {
         func cell(_ s: BeatStretch) -> String { String(format: "%5.1f %4.2f", s.bpm, s.strength) + (s.atTempo ? " *" : "  ") }
-        func span(_ s: BeatStretch) -> String { String(format: "%g-%g s", s.start, s.end) }
+        // A render ends on a whole top-level hop, a few samples short of the seconds asked for.
+        func time(_ t: Double) -> String {
+            let text = String(format: "%.1f", t)
+            return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+        }
+        func span(_ s: BeatStretch) -> String { "\(time(s.start))-\(time(s.end)) s" }
         let header = ["song", "genre", "bpm", "song itself"] + (songs.first.map { [span($0.prime) + " (prime)"] + $0.continuation.map(span) } ?? [])
         var rows = [header]
         for song in songs {

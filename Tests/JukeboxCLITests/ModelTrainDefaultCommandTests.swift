@@ -215,8 +215,12 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
 
         // The sessions are kept: a second run into the same folder is refused before it samples.
         assertCleanFailure(try CLI.run(command), naming: dir + "/continued/" + expected[0].id)
-        let table = try CLI.run(command.dropLast() + [dir + "/continued-again"])
+        // The sampler's settings reach the sessions.
+        let table = try CLI.run(command.dropLast() + [dir + "/continued-again", "--temp-top", "0.5", "--top-p", "0.9"])
         XCTAssertEqual(table.status, 0, table.stderr)
+        let again = try SessionFolder.open(dir + "/continued-again/" + expected[0].id).1
+        XCTAssertEqual(again.prompt.temperatures.last, 0.5, "index = level: the top is last")
+        XCTAssertEqual(again.prompt.topP, 0.9)
         let header = try XCTUnwrap(table.stdout.split(separator: "\n").dropFirst().first)
         XCTAssertEqual(header.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) },
                        ["song", "genre", "bpm", "song itself", "0-2 s (prime)", "2-5 s", "5-8 s"], table.stdout)
