@@ -60,14 +60,9 @@ struct EvaluateGenre: ParsableCommand {
         var clips: [(file: String, genre: String)] = [], artists: [String] = []
         for path in sessions {
             let (folder, document) = try SessionFolder.open(path)
-            let renders = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            let levels = renders.compactMap { name -> Int? in
-                guard name.hasPrefix("render-level"), name.hasSuffix(".wav") else { return nil }
-                return Int(name.dropFirst("render-level".count).prefix { $0.isNumber })
-            }
-            guard let finest = levels.min() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
-            for name in renders.sorted() where name.hasPrefix("render-level\(finest)-") && name.hasSuffix(".wav") {
-                clips.append((folder.path + "/" + name, document.prompt.genre))
+            guard let renders = folder.finestRenders() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
+            for file in renders.files {
+                clips.append((file, document.prompt.genre))
                 artists.append(document.prompt.artist)
             }
         }

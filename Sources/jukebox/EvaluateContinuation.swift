@@ -110,13 +110,10 @@ struct EvaluateContinuation: ParsableCommand {
 
     /// The first sample's WAV of the finest level the session rendered.
     func finestRender(in folder: String) throws -> String {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let level = names.compactMap { name -> Int? in
-            guard name.hasPrefix("render-level"), name.hasSuffix("-sample0.wav") else { return nil }
-            return Int(name.dropFirst("render-level".count).prefix { $0.isNumber })
-        }.min()
-        guard let level else { throw JukeboxError(folder, "holds no rendered WAV (render-level*-sample0.wav)") }
-        return folder + "/render-level\(level)-sample0.wav"
+        guard let first = SessionFolder(path: folder).finestRenders()?.files.first else {
+            throw JukeboxError(folder, "holds no rendered WAV (render-level*-sample*.wav)")
+        }
+        return first
     }
 }
 

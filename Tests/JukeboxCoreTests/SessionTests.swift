@@ -3,6 +3,21 @@ import XCTest
 
 /// Session folders: round trips, atomic writes, damaged files, format versions.
 final class SessionTests: XCTestCase {
+    /// The renders a judge hears: the finest level's WAVs in sample order (sample 10 after sample 2),
+    /// other files ignored, nil where nothing is rendered.
+    func testFinestRendersAreTheLowestLevelInSampleOrder() throws {
+        let dir = temporaryFolder(self)
+        let folder = SessionFolder(path: dir)
+        XCTAssertNil(folder.finestRenders())
+        for name in ["render-level1-sample0.wav", "render-level0-sample10.wav", "render-level0-sample2.wav",
+                     "render-level0-sample0.wav", "render-levelx-sample0.wav", "render-level0-mix.wav", "notes.wav"] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + name, contents: Data()))
+        }
+        let renders = try XCTUnwrap(folder.finestRenders())
+        XCTAssertEqual(renders.level, 0)
+        XCTAssertEqual(renders.files, [0, 2, 10].map { folder.renderPath(level: 0, sample: $0) })
+    }
+
     func document(samples: Int = 2) -> SessionDocument {
         let prompt = SessionPrompt(artist: "Nova Lark", genre: "jazz", lyrics: "la la\nlaa ♪", totalSeconds: 60,
                                    sampleSeconds: 12.5, temperatures: [0.99, 0.99, 0.98], topK: 40, topP: 0.95,

@@ -19,6 +19,20 @@ public struct SessionFolder: Sendable {
 
     public init(path: String) { self.path = path }
 
+    /// The rendered WAVs of the finest level the folder holds, in sample order; nil where none is rendered.
+    public func finestRenders() -> (level: Int, files: [String])? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let renders = names.compactMap { name -> (level: Int, sample: Int)? in
+            guard name.hasPrefix("render-level"), name.hasSuffix(".wav") else { return nil }
+            let parts = name.dropFirst("render-level".count).dropLast(".wav".count).split(separator: "-")
+            guard parts.count == 2, parts[1].hasPrefix("sample"), let level = Int(parts[0]),
+                  let sample = Int(parts[1].dropFirst("sample".count)) else { return nil }
+            return (level, sample)
+        }
+        guard let finest = renders.map(\.level).min() else { return nil }
+        return (finest, renders.filter { $0.level == finest }.map(\.sample).sorted().map { renderPath(level: finest, sample: $0) })
+    }
+
     /// Makes a new session folder (creating it if needed) and writes its first session.json.
     /// Refuses a folder that already holds a session.
     public static func create(at path: String, document: SessionDocument) throws -> SessionFolder {
