@@ -52,7 +52,7 @@ struct EvaluateContinuation: ParsableCommand {
     func run() throws {
         let songs = try chosenSongs()
         // Refused before anything is sampled: an earlier run's sessions are never overwritten.
-        for song in songs where FileManager.default.fileExists(atPath: sessionFolder(song) + "/session.json") {
+        for song in songs where FileManager.default.fileExists(atPath: SessionFolder(path: sessionFolder(song)).documentPath) {
             throw JukeboxError(sessionFolder(song), "already holds a session; choose another --sessions-out")
         }
         try FileManager.default.createDirectory(atPath: sessionsOut, withIntermediateDirectories: true)
