@@ -58,9 +58,12 @@ public struct PromptFields: Sendable, Equatable {
     public var temperatures: [Double]
     public var seed: UInt64
     public var candidates: Int
+    /// The tempo a bar clock keeps (nil: the artist's in the model set's corpus).
+    public var bpm: Double?
 
     public init(genre: String, artist: String, lyrics: String, seconds: Double, totalSeconds: Double,
-                temperatures: [Double], seed: UInt64, candidates: Int) {
+                temperatures: [Double], seed: UInt64, candidates: Int, bpm: Double? = nil) {
+        self.bpm = bpm
         self.genre = genre
         self.artist = artist
         self.lyrics = lyrics

@@ -7,6 +7,8 @@ public struct StudioPrompt {
     public let prompt: GenerationPrompt
     /// The labeller and song labels that say which lyrics a top-level window sees (nil: no labels).
     public let labels: (labeller: Labeller, song: SongLabels)?
+    /// The tempo the top prior's bar clock keeps (nil: it has none).
+    public let tempo: Double?
 
     public init(fields: PromptFields, models: ModelSet) throws {
         let sr = models.vqvae.sampleRate, top = models.topLevel
@@ -25,16 +27,23 @@ public struct StudioPrompt {
             prompt = GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: totalLength,
                                       sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
             labels = nil
+            tempo = nil
             return
         }
         let topPrior = try models.prior(level: top)
-        let labeller = Labeller(vocabulary: vocabulary, layout: try LabelLayout(hps: topPrior.hps),
-                                sampleLength: topPrior.nCtx * topHop)
+        let layout = try LabelLayout(hps: topPrior.hps)
+        let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
+        tempo = layout.barClock
+            ? models.samplingDefaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(fields.artist).id), bpm: fields.bpm)
+            : nil
         let resolved = try labeller.resolve(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
-                                            totalLength: totalLength)
-        prompt = GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
-                                  lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
-                                  sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
+                                            totalLength: totalLength,
+                                            barClock: try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) })
+        var clocked = GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
+                                       lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
+                                       sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
+        clocked.barClock = resolved.song.barClock
+        prompt = clocked
         labels = (labeller, resolved.song)
     }
 
@@ -52,6 +61,6 @@ extension PromptFields {
         let temperatures = (0..<levels).map { p.temperatures.indices.contains($0) ? p.temperatures[$0] : 1 }
         let k = document.settings[SessionKeys.candidates].flatMap(Int.init) ?? 3
         self.init(genre: p.genre, artist: p.artist, lyrics: p.lyrics, seconds: p.sampleSeconds, totalSeconds: p.totalSeconds,
-                  temperatures: temperatures, seed: p.seed, candidates: min(max(1, k), 9))
+                  temperatures: temperatures, seed: p.seed, candidates: min(max(1, k), 9), bpm: p.bpm)
     }
 }

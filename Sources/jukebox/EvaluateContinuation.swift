@@ -88,7 +88,9 @@ struct EvaluateContinuation: ParsableCommand {
         let out = sessionFolder(song)
         var arguments = ["--mode", "primed", "--prime", file, "--prime-seconds", String(primeSeconds),
                          "--genre", song.genre, "--artist", song.artist, "--lyrics", song.lyrics,
-                         "--seconds", String(seconds), "--levels", levels, "--seed", String(seed), "--output", out]
+                         "--seconds", String(seconds), "--levels", levels, "--seed", String(seed), "--output", out,
+                         // The song's own tempo for a bar clock (its songs start on a downbeat, as the clock assumes).
+                         "--bpm", String(song.bpm)]
         if let model { arguments += ["--model", model] }
         if let tempTop { arguments += ["--temp-top", String(tempTop)] }
         if let tempRest { arguments += ["--temp-rest", String(tempRest)] }

@@ -70,9 +70,11 @@ struct ModelTrainDefault: ParsableCommand {
                 args += ["--config", config]
                 if let earlier = stage.continues { args += ["--init", work + "/" + earlier] }
                 if let nCtx = stage.nCtx { args += ["--n-ctx", String(nCtx)] }
+                if let bins = stage.barClockBins { args += ["--bar-clock-bins", String(bins)] }
             }
             Log.note("\(stage.name): \(stage.steps) steps" + (stage.continues.map { " on from \($0)" } ?? "")
                      + (stage.nCtx.map { ", on windows of \($0) codes" } ?? "")
+                     + (stage.barClockBins.map { ", with a bar clock of \($0) places" } ?? "")
                      + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
             if let level = ModelSet.priorLevel(folderName: stage.member) {
                 let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
@@ -87,6 +89,7 @@ struct ModelTrainDefault: ParsableCommand {
             var facts: [String: Any] = ["step": after, "planned_steps": stage.steps, "seconds": Date().timeIntervalSince(started),
                                         "steps_per_second": Double(after - before) / max(Date().timeIntervalSince(started), 1e-9)]
             if let nCtx = stage.nCtx { facts["n_ctx"] = nCtx }
+            if let bins = stage.barClockBins { facts["bar_clock_bins"] = bins }
             try recipe.finish(stage.name, facts)
         }
         var card = try assembleSet(preset: preset, recipe: recipe)
@@ -140,7 +143,10 @@ struct ModelTrainDefault: ParsableCommand {
         try AtomicFile.write(data, to: staging + "/model-card.json")
         let songs = try CorpusIndex.read(corpus)
         let meanSeconds = songs.reduce(0) { $0 + $1.seconds } / Double(max(songs.count, 1))
-        try AtomicFile.write(preset.sampling(songSeconds: meanSeconds).json, to: staging + "/" + SamplingDefaults.fileName)
+        // One tempo per artist: the corpus gives each artist's songs the same one.
+        let tempos = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
+        try AtomicFile.write(preset.sampling(songSeconds: meanSeconds, artistTempos: tempos).json,
+                             to: staging + "/" + SamplingDefaults.fileName)
         if fm.fileExists(atPath: output) {
             let contents = (try? fm.contentsOfDirectory(atPath: output)) ?? []
             guard contents.isEmpty || contents.contains("model-card.json") else {

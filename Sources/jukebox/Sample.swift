@@ -28,6 +28,8 @@ struct Sample: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Draw each code from the k likeliest only (0: from all).") var topK: Int = 0
     @Option(name: .customLong("top-p"), help: "Draw each code from the likeliest whose probabilities add up to p (0: from all).")
     var topP: Double = 0
+    @Option(help: "Tempo for a top prior with a bar clock, beats a minute (default: the artist's in the model set's corpus).")
+    var bpm: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 
     func run() throws {
@@ -53,19 +55,28 @@ struct Sample: ParsableCommand {
         // Labels: names to ids (unknown names warn and suggest), lyrics cleaned to the model's vocabulary.
         let topPrior = try set.prior(level: top)
         var prompt: GenerationPrompt
+        var tempo: Double? = nil
         let settings = (0...top).map {
             SamplingSettings(temperature: $0 == top ? tempTop ?? defaults.top : tempRest ?? defaults.upsamplers, topK: topK, topP: topP)
         }
         for s in settings { try s.validate() }
         if let vocabulary = set.vocabularies[top] {
-            let labeller = Labeller(vocabulary: vocabulary, layout: try LabelLayout(hps: topPrior.hps),
-                                    sampleLength: topPrior.nCtx * topHop)
-            let resolved = try labeller.resolve(artist: artist, genre: genre, lyrics: lyricText, totalLength: Int(total * Double(sr)))
+            let layout = try LabelLayout(hps: topPrior.hps)
+            let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
+            if layout.barClock {
+                tempo = defaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(artist).id), bpm: bpm)
+            } else if bpm != nil {
+                Log.note("note: this model's top prior has no bar clock, so --bpm changes nothing")
+            }
+            let clock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) }
+            let resolved = try labeller.resolve(artist: artist, genre: genre, lyrics: lyricText, totalLength: Int(total * Double(sr)),
+                                                barClock: clock)
             for w in resolved.warnings { Log.note("warning: \(w)") }
             if !resolved.lyrics.dropped.isEmpty { Log.note("note: the model cannot see \(resolved.lyrics.droppedSummary)") }
             prompt = GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
                                       lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
                                       sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
+            prompt.barClock = clock
         } else {
             prompt = GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: Int(total * Double(sr)),
                                       sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
@@ -83,7 +94,7 @@ struct Sample: ParsableCommand {
         let document = SessionDocument(
             prompt: SessionPrompt(artist: artist, genre: genre, lyrics: lyricText, totalSeconds: total, sampleSeconds: seconds,
                                   temperatures: settings.map(\.temperature), topK: topK == 0 ? nil : topK,
-                                  topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode),
+                                  topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode, bpm: tempo),
             modelSet: (model as NSString).standardizingPath, settings: ["levels": levels],
             seeds: (0..<samples).map { seed &+ UInt64($0) }, rngStates: Array(repeating: [seed], count: samples))
         let existed = FileManager.default.fileExists(atPath: output)

@@ -28,6 +28,7 @@ struct TrainPrior: ParsableCommand {
     @Option(help: "Hyperparameters (JSON); not needed with --resume. With --init, only its training settings count.") var config: String?
     @Option(name: .customLong("init"), help: "Start from this prior model folder's weights and architecture (fine-tuning).") var initFrom: String?
     @Option(name: .customLong("n-ctx"), help: "With --init: fine-tune on windows of this many codes instead of the prior's own (the block length stays; new positions start as repeats of the learned ones).") var nCtx: Int?
+    @Option(name: .customLong("bar-clock-bins"), help: "With --init: give the top prior a bar clock of this many positions per bar (starting at zero) and fine-tune it with the code files' bar_clock.") var barClockBins: Int?
     @Option(help: "Checkpoint folder to write (and to resume from).") var out: String
     @Option(help: "Optimizer steps to reach in all.") var steps: Int = 1000
     @Option(name: .customLong("save-every"), help: "Save a checkpoint every this many steps.") var saveEvery: Int = 100
@@ -41,6 +42,9 @@ struct TrainPrior: ParsableCommand {
         if let minutes, !(minutes > 0) { throw JukeboxError("--minutes", "must be positive, got \(minutes)") }
         if nCtx != nil && initFrom == nil {
             throw JukeboxError("--n-ctx", "changes the window of an existing prior, so it needs --init (a new run takes n_ctx from --config)")
+        }
+        if barClockBins != nil && initFrom == nil {
+            throw JukeboxError("--bar-clock-bins", "adds a bar clock to an existing prior, so it needs --init (a new run takes bar_clock_bins from --config)")
         }
         let trainer: PriorTrainer
         var firstBatch = 0, dataSeed = seed
@@ -60,7 +64,8 @@ struct TrainPrior: ParsableCommand {
             }
             let model: TrainablePrior
             if let initFrom {
-                model = try TrainablePrior.load(folder: initFrom, settings: try config.map(Self.readHps), nCtx: nCtx)
+                model = try TrainablePrior.load(folder: initFrom, settings: try config.map(Self.readHps), nCtx: nCtx,
+                                               barClockBins: barClockBins)
                 guard model.config.level == level else {
                     throw JukeboxError(initFrom, "holds a level-\(model.config.level) prior, not level \(level)")
                 }

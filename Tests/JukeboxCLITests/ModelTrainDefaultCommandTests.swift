@@ -20,20 +20,28 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("saved \(dir)/work/\(stage) at step 3"), r.stderr)
         }
         // Each round of the top prior starts from the last one's weights; the third moves it to a longer
-        // window, and that is what the set ships.
+        // window, the fourth gives it a bar clock, and that is what the set ships.
         XCTAssertTrue(r.stderr.contains("prior_level_2-round2: 2 steps on from prior_level_2"), r.stderr)
         XCTAssertTrue(r.stderr.contains("saved \(dir)/work/prior_level_2-round2 at step 2"), r.stderr)
         XCTAssertTrue(r.stderr.contains("prior_level_2-round3: 2 steps on from prior_level_2-round2"), r.stderr)
         let firstRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2/weights.safetensors"))
         let secondRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2-round2/weights.safetensors"))
-        let thirdRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2-round3/weights.safetensors"))
+        XCTAssertTrue(r.stderr.contains("prior_level_2-round4: 2 steps on from prior_level_2-round3, with a bar clock of 16 places"), r.stderr)
+        let fourthRound = try Data(contentsOf: URL(fileURLWithPath: dir + "/work/prior_level_2-round4/weights.safetensors"))
         XCTAssertNotEqual(firstRound, secondRound)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/set/prior_level_2/weights.safetensors")), thirdRound)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/set/prior_level_2/weights.safetensors")), fourthRound)
         XCTAssertEqual(try ModelConfig.load(folder: dir + "/work/prior_level_2-round2").hps.int("n_ctx"), 128)
         let shipped = try ModelConfig.load(folder: dir + "/set/prior_level_2").hps
         XCTAssertEqual(try shipped.int("n_ctx"), 208)
         XCTAssertEqual(try shipped.int("blocks"), 3)
         XCTAssertEqual(try shipped.int("bs"), 1)
+        XCTAssertEqual(try shipped.int("bar_clock_bins"), 16)
+        // The clock's table learnt from the code files' bar clocks: it left zero in its two steps.
+        let clockTable = try SafetensorsFile(path: dir + "/set/prior_level_2/weights.safetensors").tensor(PriorBarClock.tableKey).toArray()
+        XCTAssertEqual(clockTable.count, 16 * 64)
+        XCTAssertTrue(clockTable.contains { $0 != 0 })
+        let codeFile = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: dir + "/work/codes-train").sorted().first)
+        XCTAssertEqual(try CodesFile.read(dir + "/work/codes-train/" + codeFile, "bar_clock").t, 2)
 
         // The set loads whole, with the corpus's label lists in every prior.
         let set = try ModelSet.load(dir + "/set")
@@ -114,6 +122,16 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let document = try SessionFolder.open(dir + "/session").1
         XCTAssertEqual(document.prompt.temperatures, set.defaultTemperatures)
         XCTAssertEqual(document.prompt.totalSeconds, max(meanSeconds.rounded(), 1))
+        // The bar clock keeps the artist's tempo from the corpus unless told another (that another tempo
+        // draws other codes is SamplingGeneratorTests' to show: two steps leave this table near zero).
+        XCTAssertEqual(defaults.artistTempos[song.artist], song.bpm)
+        XCTAssertEqual(document.prompt.bpm, song.bpm)
+        let faster = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                  "--seconds", "1", "--levels", "top", "--bpm", "173", "-o", dir + "/faster"])
+        XCTAssertEqual(faster.status, 0, faster.stderr)
+        XCTAssertEqual(try SessionFolder.open(dir + "/faster").1.prompt.bpm, 173)
+        assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                        "--seconds", "1", "--bpm", "0", "-o", dir + "/nobeat"]), naming: "bpm")
 
         // The card's genre judge: one clip per training genre sampled with the finished set (its sessions kept
         // in WORK), judged by the classifier that has heard the corpus through the set's VQ-VAE.

@@ -39,6 +39,8 @@ final class PriorGradCheckTests: XCTestCase {
                 let total = 44100 * (20 + 3 * i)
                 v += [total, (i * 7919) % (total / 2), c.nCtx * 128, Int(rng.next() % UInt64(c.yBins[1]))]
                 for g in 0..<c.maxBowGenreSize { v.append(g == 1 && i == 0 ? -1 : Int(rng.next() % UInt64(c.yBins[0]))) }
+                // Bar clocks of different bars and downbeats; every third item has none ([0, 0]).
+                if c.barClockBins > 0 { v += i % 3 == 2 ? [0, 0] : [44100 + 9973 * i, 311 * i] }
                 for _ in 0..<c.nTokens { v.append(Int(rng.next() % UInt64(c.nVocab))) }
             }
             y = v
@@ -112,6 +114,11 @@ final class PriorGradCheckTests: XCTestCase {
         try check(["attn_order": 12, "prior_depth": 16, "n_tokens": 6, "n_vocab": 9, "use_tokens": true,
                    "single_enc_dec": true, "max_bow_genre_size": 1, "labels_v3": true, "n_ctx": 14, "blocks": 4,
                    "prior_width": 8], batchSize: 1)
+    }
+    func test1bLyricsLayoutWithBarClock() throws {
+        try check(["attn_order": 12, "prior_depth": 4, "n_tokens": 6, "n_vocab": 9, "use_tokens": true,
+                   "single_enc_dec": true, "max_bow_genre_size": 1, "labels_v3": true, "n_ctx": 14, "blocks": 4,
+                   "prior_width": 8, "bar_clock_bins": 5], batchSize: 3)
     }
     func testUpsamplerWithResidualScaling() throws {
         try check(["level": 1, "attn_order": 2, "cond_res_scale": true, "cond_dilation_cycle": 2, "cond_depth": 3])

@@ -69,9 +69,10 @@ final class SamplingGeneratorTests: XCTestCase {
         var rows = [[Int]](repeating: [], count: p.samples)
         var sampler = TokenSampler()
         for w in plan.windows {
-            let song = SongLabels(artistID: p.artistID, genreIDs: p.genreIDs, fullTokens: p.lyricTokens, totalLength: p.totalLength)
+            let song = SongLabels(artistID: p.artistID, genreIDs: p.genreIDs, fullTokens: p.lyricTokens, totalLength: p.totalLength,
+                                  barClock: p.barClock)
             let y = try LabelVector.forWindow(song, start: w.start, rawToTokens: hop, sampleLength: nCtx * hop,
-                                              layout: LabelLayout(maxBowGenreSize: c.maxBowGenreSize, nTokens: c.nTokens)).y
+                                              layout: c.labelLayout).y
             for pos in w.existing..<w.length {
                 for s in 0..<p.samples {
                     var xCond: Tensor? = nil
@@ -88,6 +89,23 @@ final class SamplingGeneratorTests: XCTestCase {
             }
         }
         return Array(rows.joined())
+    }
+
+    /// A top prior with a bar clock samples each window with the prompt's clock, as the full forward over
+    /// that window's labels does; another tempo draws other codes from the same seed.
+    func testTheBarClockReachesEveryWindow() throws {
+        let model = try Self.model(level: 1, ["bar_clock_bins": 8], seed: 40)
+        let models = try Self.set(Self.vqvae(), [1: model])
+        var p = prompt(samples: 2)
+        p.sampleLength = 4 * (model.nCtx + 10)   // two windows
+        p.barClock = BarClock(barLength: 4 * 12, downbeat: 8)
+        let clocked = try Generator(models: models).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1]
+        XCTAssertEqual(clocked.values, try naiveLevel(model, prompt: p, tokens: clocked.t))
+        var other = p
+        other.barClock = BarClock(barLength: 4 * 7, downbeat: 0)
+        let faster = try Generator(models: models).generate(other, mode: .ancestral(lowestLevel: 1)).codes[1]
+        XCTAssertEqual(faster.values, try naiveLevel(model, prompt: other, tokens: faster.t))
+        XCTAssertNotEqual(faster.values, clocked.values)
     }
 
     func testCachedUpsamplingEqualsRecomputingTheFullForward() throws {

@@ -63,6 +63,7 @@ public struct ModelSummary {
                 : (hps.values["use_tokens"] as? Bool == true) ? "separate lyrics encoder" : "none"
             details.append(("lyrics", lyrics))
             add("y_bins (genres, artists)", ["y_bins"])
+            add("bar clock (places per bar)", ["bar_clock_bins"])
         }
         for name in [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName] {
             if let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Turns a corpus into training data for the priors: each song encoded by a VQ-VAE into codes of every
-/// level, with its labels and lyric tokens, one codes file per song (what `train prior --data` reads).
+/// level, with its labels, lyric tokens and bar clock (the corpus's songs are in 4/4 and start on a
+/// downbeat), one codes file per song (what `train prior --data` reads).
 public enum CorpusEncoder {
     /// Encodes the songs of `split` ("train", "test" or nil for all) of the corpus at `corpus` into
     /// `output` (created if needed; files of the same song are replaced). Returns the files written.
@@ -25,7 +26,9 @@ public enum CorpusEncoder {
                                             lyrics: song.lyrics, genreSlots: 1)
             if let problem = labels.warnings.first { throw JukeboxError(source, "labels: \(problem)") }
             let path = (output as NSString).appendingPathComponent(song.id + ".safetensors")
-            try CodesFile.write(codes.enumerated().map { ("z\($0.offset)", $0.element) } + labels.matrices, to: path,
+            let clock = try BarClock(bpm: song.bpm, sampleRate: Double(vqvae.sampleRate))
+            let clockMatrix = ("bar_clock", try LevelCodes(n: 1, t: 2, values: [clock.barLength, clock.downbeat]))
+            try CodesFile.write(codes.enumerated().map { ("z\($0.offset)", $0.element) } + labels.matrices + [clockMatrix], to: path,
                                 metadata: ["source": source, "sample_rate": "\(vqvae.sampleRate)", "split": song.split])
             written.append(path)
             progress(i + 1, songs.count)

@@ -22,7 +22,8 @@ public struct Labeller: Sendable {
         public let lyrics: CleanedLyrics
     }
 
-    public func resolve(artist: String, genre: String, lyrics: String, totalLength: Int, offset: Int = 0) throws -> Resolved {
+    public func resolve(artist: String, genre: String, lyrics: String, totalLength: Int, offset: Int = 0,
+                        barClock: BarClock? = nil) throws -> Resolved {
         guard totalLength > 0, offset >= 0, offset < totalLength else {
             throw JukeboxError("total_length", "offset \(offset) must lie inside the song of \(totalLength) samples")
         }
@@ -30,7 +31,8 @@ public struct Labeller: Sendable {
         let genres = try vocabulary.genreIDs(genre, maxBowGenreSize: layout.maxBowGenreSize)
         let cleaned = text.inspect(lyrics)
         let song = SongLabels(artistID: artistID, genreIDs: genres.ids.filter { $0 >= 0 },
-                              fullTokens: text.tokenise(cleaned.text), totalLength: totalLength, offset: offset)
+                              fullTokens: text.tokenise(cleaned.text), totalLength: totalLength, offset: offset,
+                              barClock: layout.barClock ? barClock : nil)
         return Resolved(song: song, warnings: (artistWarning.map { [$0] } ?? []) + genres.warnings, lyrics: cleaned)
     }
 
@@ -44,7 +46,7 @@ public struct Labeller: Sendable {
         guard y.count == layout.count else {
             throw JukeboxError("y", "label vector has \(y.count) entries; expected \(layout.count)")
         }
-        return (vocabulary.artistName(id: y[3]), vocabulary.genreName(ids: Array(y[4..<layout.lyricStart])),
+        return (vocabulary.artistName(id: y[3]), vocabulary.genreName(ids: Array(y[layout.genres])),
                 text.textise(Array(y[layout.lyricStart...])))
     }
 }

@@ -30,13 +30,17 @@ public struct DefaultModelPreset: Sendable {
         public let seedOffset: UInt64
         /// A round that moves the prior to windows of another length (`train prior --n-ctx`), and its batch.
         public let nCtx: Int?, batchSize: Int?
+        /// A round that gives the top prior a bar clock of this many bins (`train prior --bar-clock-bins`).
+        public let barClockBins: Int?
 
         init(_ member: String, steps: Int, lr: Double, share: Double) {
             (name, self.member, self.steps, learningRate, continues, budgetShare, seedOffset) = (member, member, steps, lr, nil, share, 0)
-            (nCtx, batchSize) = (nil, nil)
+            (nCtx, batchSize, barClockBins) = (nil, nil, nil)
         }
 
-        init(_ member: String, round: Int, steps: Int, lr: Double, share: Double, nCtx: Int? = nil, batchSize: Int? = nil) {
+        init(_ member: String, round: Int, steps: Int, lr: Double, share: Double, nCtx: Int? = nil, batchSize: Int? = nil,
+             barClockBins: Int? = nil) {
+            self.barClockBins = barClockBins
             name = member + "-round\(round)"
             self.member = member
             (self.steps, learningRate, budgetShare, seedOffset) = (steps, lr, share, UInt64(round - 1))
@@ -77,6 +81,8 @@ public struct DefaultModelPreset: Sendable {
                     Stage("prior_level_2", round: 4, steps: 4500, lr: 0.0003, share: 0.18),
                     // Four times the window (6 s) with half the batch: the same codes a step.
                     Stage("prior_level_2", round: 5, steps: 3700, lr: 0.0002, share: 0.18, nCtx: 2048, batchSize: 2),
+                    // A bar clock of 192 places per bar (about 10 ms at the corpus's tempos), learnt from zero.
+                    Stage("prior_level_2", round: 6, steps: 2700, lr: 0.0002, share: 0.14, batchSize: 2, barClockBins: 192),
                     Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.13),
                     Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.13)]
         case .tiny:
@@ -84,6 +90,7 @@ public struct DefaultModelPreset: Sendable {
                     Stage("prior_level_2", round: 2, steps: 2, lr: 0.0004, share: 0.2),
                     // 32 lyric positions + 128 codes in 2 blocks of 80; 208 codes keep the blocks, 3 of them.
                     Stage("prior_level_2", round: 3, steps: 2, lr: 0.0003, share: 0.2, nCtx: 208, batchSize: 1),
+                    Stage("prior_level_2", round: 4, steps: 2, lr: 0.0002, share: 0.2, batchSize: 1, barClockBins: 16),
                     Stage("prior_level_1", steps: 3, lr: 0.001, share: 0.2), Stage("prior_level_0", steps: 3, lr: 0.001, share: 0.2)]
         }
     }
@@ -95,9 +102,9 @@ public struct DefaultModelPreset: Sendable {
 
     /// The temperatures the set samples with by default (SET/sampling.json), chosen by judging samples
     /// with `jukebox eval genre`: lower than the reference's, where this small set's samples are cleaner.
-    /// `songSeconds`: the corpus's mean song length.
-    public func sampling(songSeconds: Double) -> SamplingDefaults {
-        SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded())
+    /// `songSeconds`: the corpus's mean song length; `artistTempos`: each artist's tempo, for the bar clock.
+    public func sampling(songSeconds: Double, artistTempos: [String: Double]) -> SamplingDefaults {
+        SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded(), artistTempos: artistTempos)
     }
 
     /// The model card's genre judge: clips sampled per genre, and seconds per clip.

@@ -46,7 +46,7 @@ public struct PriorHeldOut: Sendable, Equatable {
         var counts = [Double](repeating: 1, count: config.lBins)
         for song in trainData.songs { for code in song.codes { counts[code] += 1 } }
         let total = counts.reduce(0, +)
-        let labelSpan = LabelLayout(maxBowGenreSize: config.maxBowGenreSize, nTokens: config.nTokens).artistAndGenres
+        let labelSpan = config.labelLayout.artistAndGenres
         var modelBits = 0.0, unigramBits = 0.0, otherAboveBits = 0.0, otherLabelsBits = 0.0, tokens = 0
         func bits(_ z: [Int], _ zCond: [Int]?, _ y: [Int]?) throws -> Double {
             let scored = try prior.bitsPerToken(z: LevelCodes(n: 1, t: z.count, values: z),

@@ -15,11 +15,24 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// The length of the songs the set was trained on. Its top prior only learned the timing embeddings
     /// of such lengths, so a song length far outside them conditions it on untrained vectors.
     public var songSeconds: Double?
+    /// Each artist's tempo in the training corpus, beats a minute, by the name in the set's artist list:
+    /// what a top prior with a bar clock keeps when the user names no tempo.
+    public var artistTempos: [String: Double]
 
-    public init(top: Double, upsamplers: Double, songSeconds: Double? = nil) {
+    public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:]) {
         self.top = top
         self.upsamplers = upsamplers
         self.songSeconds = songSeconds
+        self.artistTempos = artistTempos
+    }
+
+    /// The tempo a bar clock keeps: `bpm` when the user names one, else the artist's, else the middle of
+    /// the set's artists' tempos (an artist it does not know); nil when the set knows no tempos.
+    public func tempo(artist: String?, bpm: Double?) -> Double? {
+        if let bpm { return bpm }
+        if let artist, let known = artistTempos[artist] { return known }
+        let all = artistTempos.values.sorted()
+        return all.isEmpty ? nil : all[all.count / 2]
     }
 
     /// The song length to condition on when the user names none: the set's own (at least the sampled
@@ -55,13 +68,24 @@ public struct SamplingDefaults: Sendable, Equatable {
             }
             song = seconds
         }
+        var tempos: [String: Double] = [:]
+        if let value = object["artist_bpm"] {
+            guard let table = value as? [String: Any] else { throw JukeboxError(path, "artist_bpm should map artist names to beats a minute") }
+            for (artist, bpm) in table {
+                guard let bpm = bpm as? Double, bpm.isFinite, bpm >= 20, bpm <= 400 else {
+                    throw JukeboxError(path, "artist_bpm of \(artist) should be a tempo between 20 and 400 beats a minute")
+                }
+                tempos[artist] = bpm
+            }
+        }
         return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
-                                songSeconds: song)
+                                songSeconds: song, artistTempos: tempos)
     }
 
     public var json: Data {
         var object: [String: Any] = ["temperature_top": top, "temperature_upsamplers": upsamplers]
         if let songSeconds { object["song_seconds"] = songSeconds }
+        if !artistTempos.isEmpty { object["artist_bpm"] = artistTempos }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }

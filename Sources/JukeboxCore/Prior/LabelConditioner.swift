@@ -9,9 +9,13 @@ public struct LabelConditioner: Sendable {
     public let totalLengthEmb: Tensor?    // [t_bins, width]
     public let absolutePosEmb: Tensor?    // [t_bins, width]
     public let relativePosEmb: Tensor?    // [t_bins, width]
+    /// The bar clock's position-in-bar embedding [bar_clock_bins, width] (our extension; nil in the reference's priors).
+    public let barPosEmb: Tensor?
     public let maxBowGenreSize: Int
     public let nTime: Int
     public let tBins: Int
+    /// Where the bar clock sits in y (empty without one).
+    let clockEntries: Range<Int>
     /// Sample ranges of the three RangeEmbeddings (as the reference computes them, in double precision).
     let totalLengthRange: (Double, Double)
     let absolutePosRange: (Double, Double)
@@ -26,6 +30,7 @@ public struct LabelConditioner: Sendable {
             p.add("absolute_pos_emb.emb.weight", [c.tBins, c.width], .normal(std: std))
             p.add("relative_pos_emb.emb.weight", [c.tBins, c.width], .normal(std: std))
         }
+        if c.barClockBins > 0 { p.add(barPosKey, [c.barClockBins, c.width], .normal(std: std)) }
         return p
     }
 
@@ -40,6 +45,8 @@ public struct LabelConditioner: Sendable {
         } else {
             totalLengthEmb = nil; absolutePosEmb = nil; relativePosEmb = nil
         }
+        barPosEmb = c.barClockBins > 0 ? try read(Self.barPosKey) : nil
+        clockEntries = c.labelLayout.clock
         maxBowGenreSize = c.maxBowGenreSize
         // The timing signal spans the window's codes (n_time = z_shape[0] = n_ctx of this level).
         nTime = c.nCtx
@@ -48,10 +55,14 @@ public struct LabelConditioner: Sendable {
         absolutePosRange = (0, c.maxDuration * c.sr)
     }
 
+    /// The bar clock's table, under y_emb beside the reference's timing tables.
+    static let barPosKey = "bar_pos_emb.emb.weight"
+
     public var width: Int { artistEmb.shape[1] }
     public var includesTimeSignal: Bool { totalLengthEmb != nil }
-    /// Entries of y it reads: [total_length, offset, sample_length, artist, genre ids…].
-    public var labelCount: Int { 4 + maxBowGenreSize }
+    /// Entries of y it reads: [total_length, offset, sample_length, artist, genre ids…(, bar_length, downbeat)].
+    public var labelCount: Int { 4 + maxBowGenreSize + clockEntries.count }
+    var genreEntries: Range<Int> { 4..<(4 + maxBowGenreSize) }
 
     /// y: batch rows of at least `labelCount` entries (row stride `stride`). Returns the start embedding
     /// [batch, 1, width] and, at the top level, the timing signal [batch, nTime, width].
@@ -66,7 +77,7 @@ public struct LabelConditioner: Sendable {
             let row = Array(y[(n * stride)..<(n * stride + labelCount)])
             let dst = start.data + n * w
             // Empty genre slots are -1 and contribute nothing; the genre sum comes first, then the artist.
-            for g in row[4...] where g >= 0 {
+            for g in row[genreEntries] where g >= 0 {
                 guard g < bowGenreEmb.shape[0] else {
                     throw JukeboxError("labels", "genre id \(g) of item \(n) is outside 0..<\(bowGenreEmb.shape[0])")
                 }
@@ -90,8 +101,25 @@ public struct LabelConditioner: Sendable {
                 let c = relativePosEmb.data + relBins[t] * w
                 for j in 0..<w { dst[j] = (a[j] + b[j]) + c[j] }
             }
+            if let barPosEmb, let barBins = try barClockBins(y, item: n, stride: stride) {
+                for t in 0..<nTime {
+                    Ops.addInPlace(timing.data + (n * nTime + t) * w, barPosEmb.data + barBins[t] * w, w)
+                }
+            }
         }
         return (start, timing)
+    }
+
+    /// The bar clock's bin for each step of item `n`'s window: the step's first audio sample, placed in
+    /// its bar. Nil when the prior has no clock or the row's bar length is 0 (no clock given: nothing added).
+    func barClockBins(_ y: [Int], item n: Int, stride: Int) throws -> [Int]? {
+        guard let barPosEmb, !clockEntries.isEmpty else { return nil }
+        let barLength = y[n * stride + clockEntries.lowerBound], downbeat = y[n * stride + clockEntries.lowerBound + 1]
+        guard barLength != 0 else { return nil }
+        guard barLength > 0 else { throw JukeboxError("labels", "bar length \(barLength) of item \(n) is negative") }
+        let offset = y[n * stride + 1], length = y[n * stride + 2]
+        let clock = BarClock(barLength: barLength, downbeat: downbeat)
+        return (0..<nTime).map { t in clock.bin(atSample: offset + t * length / nTime, bins: barPosEmb.shape[0]) }
     }
 
     /// The bins of item `n`'s three timing embeddings (total length; absolute and relative position per

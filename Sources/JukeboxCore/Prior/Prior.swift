@@ -104,11 +104,11 @@ public final class Prior: Sendable {
         if let labelConditioner {
             guard let y else { throw JukeboxError("labels", "this prior needs label vectors y") }
             guard y.count == batch * c.labelLength else {
-                throw JukeboxError("labels", "expected \(batch) rows of \(c.labelLength) entries (4 + \(c.maxBowGenreSize) genres + \(c.nTokens) lyric tokens), got \(y.count) values")
+                throw JukeboxError("labels", "expected \(batch) rows of \(c.labelLength) entries (4 + \(c.maxBowGenreSize) genres\(c.barClockBins > 0 ? " + 2 for the bar clock" : "") + \(c.nTokens) lyric tokens), got \(y.count) values")
             }
             (yCond, timing) = try labelConditioner(y, batch: batch, stride: c.labelLength)
             if c.hasLyrics {
-                let first = 4 + c.maxBowGenreSize
+                let first = c.lyricStart
                 var l: [Int] = []
                 l.reserveCapacity(batch * c.nTokens)
                 for n in 0..<batch { l += y[(n * c.labelLength + first)..<((n + 1) * c.labelLength)] }

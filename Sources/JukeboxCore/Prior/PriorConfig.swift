@@ -20,6 +20,8 @@ public struct PriorConfig: Sendable {
     public let sr: Double
     public let minDuration: Double
     public let maxDuration: Double
+    /// Bins of the bar clock's position embedding (`bar_clock_bins`, our extension; 0 without one).
+    public let barClockBins: Int
 
     // Lyrics.
     public let nTokens: Int
@@ -59,6 +61,10 @@ public struct PriorConfig: Sendable {
         let timing = labels && level == levels - 1
         minDuration = timing || h.has("min_duration") ? try h.double("min_duration") : 0
         maxDuration = timing || h.has("max_duration") ? try h.double("max_duration") : 0
+        barClockBins = h.has("bar_clock_bins") ? try h.int("bar_clock_bins") : 0
+        guard barClockBins >= 0, barClockBins == 0 || timing else {
+            throw JukeboxError(h.source, "hyperparameter bar_clock_bins (\(barClockBins)) needs a labelled top-level prior and must not be negative")
+        }
         nTokens = try h.int("n_tokens")
         nVocab = try h.int("n_vocab")
         useTokens = try h.bool("use_tokens")
@@ -140,8 +146,15 @@ public struct PriorConfig: Sendable {
     public var includeTimeSignal: Bool { labels && isTopLevel }
     /// Lyric tokens taken from the end of the label vector (n_tokens, when lyrics are used).
     public var hasLyrics: Bool { nTokens > 0 && (singleEncDec || useTokens) }
-    /// Length of the label vector y: [total_length, offset, sample_length, artist, genres…, lyric tokens…].
-    public var labelLength: Int { labels ? 4 + maxBowGenreSize + nTokens : 0 }
+    /// Length of the label vector y: [total_length, offset, sample_length, artist, genres…, (bar_length,
+    /// downbeat,) lyric tokens…].
+    public var labelLength: Int { labels ? lyricStart + nTokens : 0 }
+    /// The label vector's layout (labelled priors).
+    public var labelLayout: LabelLayout {
+        LabelLayout(maxBowGenreSize: maxBowGenreSize, nTokens: nTokens, barClock: barClockBins > 0)
+    }
+    /// Where the lyric tokens start in y.
+    public var lyricStart: Int { 4 + maxBowGenreSize + (barClockBins > 0 ? 2 : 0) }
     /// Lyric positions before the codes in the single encoder-decoder's sequence.
     public var prefixLength: Int { singleEncDec ? nTokens : 0 }
     /// Where the codes' logits start in the output vocabulary (n_vocab for the single encoder-decoder).

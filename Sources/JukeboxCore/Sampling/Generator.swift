@@ -12,6 +12,8 @@ public struct GenerationPrompt: Sendable {
     public var sampleLength: Int
     /// Where the generated audio sits in the song (the labels' offset before windows), in samples.
     public var offset: Int = 0
+    /// Where the bars fall, for a top prior with a bar clock (nil: none given, the clock adds nothing).
+    public var barClock: BarClock? = nil
     /// Per level (0 = bottom); the last entry is reused for missing levels.
     public var settings: [SamplingSettings]
     public var hopFraction: [Double] = WindowPlan.defaultHopFraction

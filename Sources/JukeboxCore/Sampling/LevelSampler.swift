@@ -33,9 +33,9 @@ extension Generator {
     func labels(_ model: PriorModel, prompt: GenerationPrompt, window: WindowPlan.Window, rawToTokens: Int) throws -> [Int]? {
         let c = model.prior.config
         guard c.labels else { return nil }
-        let layout = LabelLayout(maxBowGenreSize: c.maxBowGenreSize, nTokens: c.nTokens)
+        let layout = c.labelLayout
         let song = SongLabels(artistID: prompt.artistID, genreIDs: prompt.genreIDs, fullTokens: prompt.lyricTokens,
-                              totalLength: prompt.totalLength, offset: prompt.offset)
+                              totalLength: prompt.totalLength, offset: prompt.offset, barClock: prompt.barClock)
         let y = try LabelVector.forWindow(song, start: window.start, rawToTokens: rawToTokens,
                                           sampleLength: c.nCtx * rawToTokens, layout: layout).y
         try LabelVector.validate(y, layout: layout, artistBins: c.yBins[1], genreBins: c.yBins[0],

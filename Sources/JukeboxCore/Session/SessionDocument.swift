@@ -90,10 +90,13 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
     /// Number of samples drawn side by side (the batch).
     public var samples: Int
     public var mode: SessionMode
+    /// The tempo the bar clock kept, in beats a minute (top priors with a bar clock; nil: none).
+    public var bpm: Double?
 
     public init(artist: String, genre: String, lyrics: String, totalSeconds: Double, sampleSeconds: Double,
                 temperatures: [Double], topK: Int? = nil, topP: Double? = nil, seed: UInt64, samples: Int,
-                mode: SessionMode = .ancestral) {
+                mode: SessionMode = .ancestral, bpm: Double? = nil) {
+        self.bpm = bpm
         self.artist = artist
         self.genre = genre
         self.lyrics = lyrics

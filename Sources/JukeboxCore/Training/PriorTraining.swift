@@ -22,7 +22,7 @@ extension Prior {
             }
             (yCond, timing) = try labelConditioner(y, batch: batch, stride: c.labelLength)
             if c.hasLyrics {
-                let first = 4 + c.maxBowGenreSize
+                let first = c.lyricStart
                 lyrics = (0..<batch).flatMap { n in y[(n * c.labelLength + first)..<((n + 1) * c.labelLength)] }
             }
         }

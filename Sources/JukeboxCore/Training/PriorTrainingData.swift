@@ -5,7 +5,8 @@ import Foundation
 /// Each `*.safetensors` file holds int64 matrices as `jukebox encode` writes them — `z0`, `z1`, `z2`
 /// (N×T codes of each level, one row per song) — and optionally `labels` (N×(1 + max_bow_genre_size):
 /// artist id, then genre ids, −1 for none) and `lyrics` (N×M lyric tokens of the whole song, −1 padding at
-/// the end). A window is n_ctx codes of the prior's level at a start that is a whole code of the level above
+/// the end), and for priors with a bar clock `bar_clock` (N×2: bar length and a downbeat, in audio samples;
+/// a song without one trains with the clock left out). A window is n_ctx codes of the prior's level at a start that is a whole code of the level above
 /// (for upsamplers, whose z_cond0 is the matching span of that level); its label vector is built as the
 /// reference's labeller does: total length, offset and window length in audio samples, artist, genres,
 /// and the lyric tokens around the window (get_relevant_lyric_tokens).
@@ -18,6 +19,7 @@ public final class PriorTrainingData: @unchecked Sendable {
         let lyrics: [Int]
         /// Audio samples of the whole song the codes begin (a session's planned length), or nil: the codes are the whole song.
         var totalSamples: Int? = nil
+        var barClock: BarClock? = nil
         var length: Int { codes.count }
     }
 
@@ -85,7 +87,8 @@ public final class PriorTrainingData: @unchecked Sendable {
                                   artist: labels[0],
                                   genres: Self.genreSlots(Array(labels.dropFirst()), c),
                                   lyrics: lyrics,
-                                  totalSamples: max(Int(prompt.totalSeconds * c.sr), usable * hop)))
+                                  totalSamples: max(Int(prompt.totalSeconds * c.sr), usable * hop),
+                                  barClock: try prompt.bpm.map { try BarClock(bpm: $0, sampleRate: c.sr) }))
             }
         }
         guard !songs.isEmpty else { throw JukeboxError("sessions", "none holds a window of n_ctx = \(c.nCtx) codes at level \(c.level)") }
@@ -105,6 +108,10 @@ public final class PriorTrainingData: @unchecked Sendable {
             let above = c.isTopLevel ? nil : try CodesFile.read(file, "z\(c.level + 1)")
             let labels = file.entries["labels"] == nil ? nil : try CodesFile.read(file, "labels")
             let lyrics = file.entries["lyrics"] == nil ? nil : try CodesFile.read(file, "lyrics")
+            let clocks = file.entries["bar_clock"] == nil ? nil : try CodesFile.read(file, "bar_clock")
+            if let clocks, clocks.n != z.n || clocks.t != 2 {
+                throw JukeboxError(path, "bar_clock has \(clocks.n)×\(clocks.t) entries; expected \(z.n) rows of bar length and downbeat")
+            }
             if let above, above.n != z.n || above.t * upsampling != z.t {
                 throw JukeboxError(path, "z\(c.level + 1) (\(above.n)×\(above.t)) does not cover z\(c.level) (\(z.n)×\(z.t))")
             }
@@ -136,9 +143,14 @@ public final class PriorTrainingData: @unchecked Sendable {
                 if let bad = words.first(where: { $0 >= max(c.nVocab, 1) }), c.hasLyrics {
                     throw JukeboxError(path, "lyric token \(bad) of row \(n) is outside 0..<\(c.nVocab)")
                 }
+                var clock: BarClock? = nil
+                if let clocks, clocks.values[2 * n] != 0 {
+                    guard clocks.values[2 * n] > 0 else { throw JukeboxError(path, "bar_clock of row \(n) has a negative bar length") }
+                    clock = BarClock(barLength: clocks.values[2 * n], downbeat: clocks.values[2 * n + 1])
+                }
                 songs.append(Song(codes: Array(z.values[(n * z.t)..<((n + 1) * z.t)]),
                                   above: above.map { Array($0.values[(n * $0.t)..<((n + 1) * $0.t)]) },
-                                  artist: artist, genres: genres, lyrics: words))
+                                  artist: artist, genres: genres, lyrics: words, barClock: clock))
             }
         }
         guard !songs.isEmpty else {
@@ -175,6 +187,7 @@ public final class PriorTrainingData: @unchecked Sendable {
             guard c.labels else { continue }
             let total = song.totalSamples ?? song.length * hopLength, offset = start * hopLength, duration = c.nCtx * hopLength
             y += [total, offset, duration, song.artist] + song.genres
+            if c.barClockBins > 0 { y += song.barClock.map { [$0.barLength, $0.downbeat] } ?? [0, 0] }
             if c.hasLyrics {
                 y += try LyricWindow.relevantTokens(song.lyrics, nTokens: c.nTokens, totalLength: total, offset: offset,
                                                     duration: duration, arithmetic: .float64).tokens

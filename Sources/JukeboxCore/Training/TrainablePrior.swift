@@ -61,7 +61,7 @@ public final class TrainablePrior: @unchecked Sendable {
     /// `settings` overlays training settings (bs, lr, …) on the folder's hyperparameters; the architecture
     /// stays the folder's.
     /// `nCtx` changes the window (PriorWindow.resize) for fine-tuning on windows of another length.
-    public static func load(folder: String, settings: Hyperparameters? = nil, nCtx: Int? = nil,
+    public static func load(folder: String, settings: Hyperparameters? = nil, nCtx: Int? = nil, barClockBins: Int? = nil,
                             weightsFile: String = "weights.safetensors") throws -> TrainablePrior {
         let model = try ModelConfig.load(folder: folder)
         guard model.kind == .prior else { throw JukeboxError(folder, "kind is \(model.kind.rawValue), expected prior") }
@@ -75,6 +75,7 @@ public final class TrainablePrior: @unchecked Sendable {
             hps = Hyperparameters(values, source: hps.source)
         }
         if let nCtx { (hps, tensors) = try PriorWindow.resize(hps: hps, tensors: tensors, to: nCtx) }
+        if let barClockBins { (hps, tensors) = try PriorBarClock.add(hps: hps, tensors: tensors, bins: barClockBins) }
         return try TrainablePrior(hps: hps, tensors: tensors, order: file.names)
     }
 

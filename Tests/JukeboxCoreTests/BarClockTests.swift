@@ -1,0 +1,145 @@
+import XCTest
+@testable import JukeboxCore
+
+/// The bar clock: where each code falls in its bar, carried in the label vector, looked up in the top
+/// prior's bar table and added to the timing signal; read from code files for training, added to a
+/// trained prior at zero, and taken from the set's artist tempos when sampling.
+final class BarClockTests: XCTestCase {
+    static let clockHps: [String: Any] = ["attn_order": 12, "prior_depth": 2, "n_tokens": 6, "n_vocab": 9, "use_tokens": true,
+                                          "single_enc_dec": true, "max_bow_genre_size": 1, "labels_v3": true, "n_ctx": 14,
+                                          "blocks": 4, "prior_width": 8, "bar_clock_bins": 6]
+
+    func testBinsFollowTheBarFromTheDownbeat() throws {
+        let clock = BarClock(barLength: 1200, downbeat: 300)
+        XCTAssertEqual(clock.bin(atSample: 300, bins: 6), 0)
+        XCTAssertEqual(clock.bin(atSample: 499, bins: 6), 0)
+        XCTAssertEqual(clock.bin(atSample: 500, bins: 6), 1)
+        XCTAssertEqual(clock.bin(atSample: 300 + 600, bins: 6), 3)
+        XCTAssertEqual(clock.bin(atSample: 299, bins: 6), 5, "before the downbeat is the end of the bar before")
+        XCTAssertEqual(clock.bin(atSample: 300 + 7 * 1200 + 1000, bins: 6), 5)
+        XCTAssertEqual(try BarClock(bpm: 120).barLength, 88200, "4 beats of half a second at 44.1 kHz")
+        XCTAssertEqual(try BarClock(bpm: 90, sampleRate: 48000).barLength, 128000)
+        XCTAssertThrowsError(try BarClock(bpm: 0))
+        XCTAssertThrowsError(try BarClock(bpm: .nan))
+    }
+
+    func testLabelVectorCarriesTheClockBetweenGenresAndLyrics() throws {
+        let layout = LabelLayout(maxBowGenreSize: 2, nTokens: 3, barClock: true)
+        XCTAssertEqual(layout.genres, 4..<6)
+        XCTAssertEqual(layout.clock, 6..<8)
+        XCTAssertEqual(layout.lyricStart, 8)
+        XCTAssertEqual(layout.count, 11)
+        XCTAssertEqual(layout.artistAndGenres, 3..<6, "swapping artist and genres leaves the clock alone")
+        let y = try LabelVector.make(totalLength: 1000, offset: 10, sampleLength: 100, artistID: 2, genreIDs: [1],
+                                     lyricTokens: [4, 5, 6], layout: layout, barClock: BarClock(barLength: 640, downbeat: 5))
+        XCTAssertEqual(y, [1000, 10, 100, 2, 1, -1, 640, 5, 4, 5, 6])
+        let none = try LabelVector.make(totalLength: 1000, offset: 10, sampleLength: 100, artistID: 2, genreIDs: [1],
+                                        lyricTokens: [4, 5, 6], layout: layout)
+        XCTAssertEqual(Array(none[6..<8]), [0, 0], "no clock is a bar length of 0")
+        XCTAssertNoThrow(try LabelVector.validate(y, layout: layout, artistBins: 3, genreBins: 2, nVocab: 7))
+        var negative = y
+        negative[6] = -1
+        XCTAssertThrowsError(try LabelVector.validate(negative, layout: layout, artistBins: 3, genreBins: 2, nVocab: 7))
+        // The reference's layout is unchanged without a clock.
+        let plain = LabelLayout(maxBowGenreSize: 2, nTokens: 3)
+        XCTAssertEqual(plain.count, 9)
+        XCTAssertEqual(try LabelVector.make(totalLength: 1000, offset: 10, sampleLength: 100, artistID: 2, genreIDs: [1],
+                                            lyricTokens: [4, 5, 6], layout: plain, barClock: BarClock(barLength: 640)),
+                       [1000, 10, 100, 2, 1, -1, 4, 5, 6])
+        XCTAssertTrue(try LabelLayout(hps: PriorGradCheckTests.hps(Self.clockHps)).barClock)
+        XCTAssertFalse(try LabelLayout(hps: PriorGradCheckTests.hps([:])).barClock)
+    }
+
+    func testTheTableRowOfEachCodesPlaceInTheBarIsAdded() throws {
+        let hps = PriorGradCheckTests.hps(Self.clockHps)
+        let prior = try Prior.randomWeights(hps: hps, seed: 3)
+        let c = prior.config
+        XCTAssertEqual(c.labelLength, 4 + 1 + 2 + 6)
+        let conditioner = try XCTUnwrap(prior.labelConditioner)
+        let table = try XCTUnwrap(conditioner.barPosEmb)
+        XCTAssertEqual(table.shape, [6, 8])
+        let hop = 128, offset = 5 * 44100
+        func y(_ clock: [Int]) -> [Int] { [44100 * 30, offset, c.nCtx * hop, 1, 0] + clock + [1, 2, 3, 4, 5, 6] }
+        let clock = BarClock(barLength: 7 * hop + 50, downbeat: 1000)
+        let with = try XCTUnwrap(conditioner(y([clock.barLength, clock.downbeat]), batch: 1, stride: c.labelLength).timing)
+        let without = try XCTUnwrap(conditioner(y([0, 0]), batch: 1, stride: c.labelLength).timing)
+        var binsSeen = Set<Int>()
+        for t in 0..<c.nCtx {
+            let bin = clock.bin(atSample: offset + t * hop, bins: 6)
+            binsSeen.insert(bin)
+            for j in 0..<8 {
+                XCTAssertEqual(with.data[t * 8 + j] - without.data[t * 8 + j], table.data[bin * 8 + j], accuracy: 1e-6)
+            }
+        }
+        XCTAssertEqual(binsSeen.count, 6, "a window of two bars passes every bin")
+        XCTAssertThrowsError(try conditioner(y([-5, 0]), batch: 1, stride: c.labelLength))
+    }
+
+    func testAddingAClockAtZeroKeepsThePriorsLoss() throws {
+        var plain = Self.clockHps
+        plain["bar_clock_bins"] = nil
+        let hps = PriorGradCheckTests.hps(plain)
+        let tensors = try Prior.randomTensors(hps: hps, seed: 4)
+        let (clockedHps, clockedTensors) = try PriorBarClock.add(hps: hps, tensors: tensors, bins: 12)
+        XCTAssertEqual(clockedTensors[PriorBarClock.tableKey]?.shape, [12, 8])
+        let before = try Prior(config: PriorConfig(hps: hps), source: .dictionary(tensors))
+        let after = try Prior(config: PriorConfig(hps: clockedHps), source: .dictionary(clockedTensors))
+        var rng = SeededGenerator(seed: 2)
+        let z = (0..<14).map { _ in Int(rng.next() % 13) }
+        let y = [44100 * 30, 44100, 14 * 128, 1, 0]
+        let lyrics = [1, 2, 3, 4, 5, 6]
+        let lossBefore = try before.trainLoss(z: z, batch: 1, y: y + lyrics).total
+        let lossAfter = try after.trainLoss(z: z, batch: 1, y: y + [88200, 0] + lyrics).total
+        XCTAssertEqual(lossAfter, lossBefore, accuracy: 1e-6)
+        XCTAssertThrowsError(try PriorBarClock.add(hps: clockedHps, tensors: clockedTensors, bins: 12), "already has one")
+        XCTAssertThrowsError(try PriorBarClock.add(hps: PriorGradCheckTests.hps(["level": 1]), tensors: [:], bins: 12),
+                             "an upsampler has no timing signal")
+        XCTAssertThrowsError(try PriorConfig(hps: PriorGradCheckTests.hps(["level": 1, "bar_clock_bins": 4])))
+    }
+
+    func testTrainingWindowsReadTheCodeFilesClock() throws {
+        let folder = temporaryFolder(self) + "/data"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let t = 200
+        try CodesFile.write([("z2", try LevelCodes(n: 2, t: t, values: (0..<(2 * t)).map { $0 % 13 })),
+                             ("labels", try LevelCodes(n: 2, t: 2, values: [1, 0, 2, 0])),
+                             ("lyrics", try LevelCodes(n: 2, t: 3, values: [1, 2, 3, 4, 5, -1])),
+                             ("bar_clock", try LevelCodes(n: 2, t: 2, values: [88200, 0, 0, 0]))],
+                            to: folder + "/a.safetensors")
+        var hps = Self.clockHps
+        hps["min_duration"] = 0.1
+        let data = try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps(hps))
+        let b = try data.batch(index: 0, size: 40, seed: 1)
+        let y = try XCTUnwrap(b.y)
+        var rows: Set<[Int]> = []
+        for i in 0..<40 {
+            let row = Array(y[(i * 13)..<(i * 13 + 13)])
+            rows.insert([row[3]] + row[5..<7])
+        }
+        XCTAssertEqual(rows, [[1, 88200, 0], [2, 0, 0]], "song 1 keeps its clock, song 2 has none")
+
+        try CodesFile.write([("z2", try LevelCodes(n: 1, t: t, values: Array(repeating: 0, count: t))),
+                             ("bar_clock", try LevelCodes(n: 1, t: 1, values: [88200]))], to: folder + "/a.safetensors")
+        XCTAssertThrowsError(try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps(hps))) { error in
+            XCTAssertTrue("\(error)".contains("bar_clock"), "\(error)")
+        }
+    }
+
+    func testSamplingDefaultsKeepTheArtistsTempos() throws {
+        let folder = temporaryFolder(self)
+        let defaults = SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: 40,
+                                        artistTempos: ["a b": 90, "c d": 120, "e f": 140])
+        try defaults.json.write(to: URL(fileURLWithPath: folder + "/sampling.json"))
+        let read = try XCTUnwrap(SamplingDefaults.load(setFolder: folder))
+        XCTAssertEqual(read, defaults)
+        XCTAssertEqual(read.tempo(artist: "a b", bpm: nil), 90)
+        XCTAssertEqual(read.tempo(artist: "a b", bpm: 100), 100, "the user's tempo wins")
+        XCTAssertEqual(read.tempo(artist: "unknown", bpm: nil), 120, "an artist it does not know gets the middle tempo")
+        XCTAssertNil(SamplingDefaults(top: 1, upsamplers: 1).tempo(artist: "a b", bpm: nil))
+        try Data(#"{"temperature_top": 0.9, "temperature_upsamplers": 0.8, "artist_bpm": {"a b": "fast"}}"#.utf8)
+            .write(to: URL(fileURLWithPath: folder + "/sampling.json"))
+        XCTAssertThrowsError(try SamplingDefaults.load(setFolder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("artist_bpm of a b"), "\(error)")
+        }
+    }
+}
