@@ -143,3 +143,28 @@ final class BarClockTests: XCTestCase {
         }
     }
 }
+
+extension BarClockTests {
+    /// bar_clock_lr_scale speeds up the clock's table alone: from the same gradient, Adam's first step
+    /// moves it that many times as far as any other parameter.
+    func testTheClocksTableLearnsAtItsOwnRate() throws {
+        var settings = try AdamSettings(hps: Hyperparameters(["lr": 0.01, "lr_warmup": 0.0, "bar_clock_lr_scale": 10.0], source: "test"))
+        XCTAssertEqual(settings.barClockLrScale, 10)
+        let optimizer = AdamOptimizer(settings: settings)
+        let clock = Tensor(zeros: [2, 3]), other = Tensor(zeros: [2, 3])
+        let gradient = Tensor(shape: [2, 3], values: [1, -2, 3, -4, 5, -6])
+        optimizer.update([(PriorBarClock.tableKey, clock), ("y_emb.artist_emb.emb.weight", other)],
+                         grads: [PriorBarClock.tableKey: gradient, "y_emb.artist_emb.emb.weight": gradient])
+        for i in 0..<6 {
+            XCTAssertNotEqual(other.data[i], 0)
+            XCTAssertEqual(clock.data[i], 10 * other.data[i], accuracy: 1e-6)
+        }
+        settings.barClockLrScale = nil
+        XCTAssertEqual(settings.learningRate(0.5, of: PriorBarClock.tableKey), 0.5)
+        XCTAssertThrowsError(try AdamSettings(hps: Hyperparameters(["bar_clock_lr_scale": 0.0], source: "test")))
+        // Saved in training.json and read back, so a resumed run keeps it.
+        let json = try JSONEncoder().encode(try AdamSettings(hps: Hyperparameters(["bar_clock_lr_scale": 4.0], source: "test")))
+        XCTAssertEqual(try JSONDecoder().decode(AdamSettings.self, from: json).barClockLrScale, 4)
+        XCTAssertNil(try JSONDecoder().decode(AdamSettings.self, from: JSONEncoder().encode(AdamSettings())).barClockLrScale)
+    }
+}

@@ -46,7 +46,7 @@ public final class AdamOptimizer: @unchecked Sendable {
             var state = moments[key] ?? (Tensor(zeros: p.shape), Tensor(zeros: p.shape), 0)
             state.t += 1
             let c1 = 1 - powf(b1, Float(state.t)), c2 = 1 - powf(b2, Float(state.t))
-            let stepSize = Float(lr) * c2.squareRoot() / c1
+            let stepSize = Float(s.learningRate(lr, of: key)) * c2.squareRoot() / c1
             let m = state.m.data, v = state.v.data, w = p.data, gd = g.data
             parallelFor(p.count, minChunk: 1 << 14) { range in
                 for i in range {

@@ -22,6 +22,11 @@ public struct AdamSettings: Codable, Sendable, Equatable {
     /// Not in the reference's scheduler (its flag is unused there): half a cosine from 1 to 0 over
     /// lr_decay steps after lr_start_linear_decay, after the same warm-up.
     public var lrUseCosineDecay = false
+    /// Ours: the bar clock's table learns at this multiple of the rate (nil: 1). Added at zero to a
+    /// trained prior, it has further to go than weights already in place, and each of its rows hears
+    /// only the codes at its own place in the bar, so its gradient is noisy and Adam's steps on it
+    /// mostly cancel at the prior's own rate.
+    public var barClockLrScale: Double? = nil
 
     public init() {}
 
@@ -34,6 +39,11 @@ public struct AdamSettings: Codable, Sendable, Equatable {
         try d("lr_warmup", &lrWarmup); try d("lr_decay", &lrDecay); try d("lr_gamma", &lrGamma); try d("lr_scale", &lrScale)
         try b("lr_use_linear_decay", &lrUseLinearDecay); try b("lr_use_cosine_decay", &lrUseCosineDecay)
         if h.has("lr_start_linear_decay") { lrStartLinearDecay = try h.int("lr_start_linear_decay") }
+        if h.has("bar_clock_lr_scale") {
+            let scale = try h.double("bar_clock_lr_scale")
+            guard scale > 0, scale.isFinite else { throw JukeboxError(h.source, "bar_clock_lr_scale must be positive (got \(scale))") }
+            barClockLrScale = scale
+        }
         guard lr >= 0, beta1 >= 0, beta1 < 1, beta2 >= 0, beta2 < 1, eps > 0, lrDecay > 0 else {
             throw JukeboxError(h.source, "optimizer settings out of range (lr ≥ 0, 0 ≤ beta < 1, eps > 0, lr_decay > 0)")
         }
@@ -61,5 +71,11 @@ public struct AdamSettings: Codable, Sendable, Equatable {
         case lrWarmup = "lr_warmup", lrDecay = "lr_decay", lrGamma = "lr_gamma", lrScale = "lr_scale"
         case lrUseLinearDecay = "lr_use_linear_decay", lrStartLinearDecay = "lr_start_linear_decay"
         case lrUseCosineDecay = "lr_use_cosine_decay"
+        case barClockLrScale = "bar_clock_lr_scale"
+    }
+
+    /// The rate of parameter `key` at a step whose scheduled rate is `lr`.
+    func learningRate(_ lr: Double, of key: String) -> Double {
+        key == PriorBarClock.tableKey ? lr * (barClockLrScale ?? 1) : lr
     }
 }

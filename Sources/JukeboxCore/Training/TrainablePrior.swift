@@ -80,7 +80,7 @@ public final class TrainablePrior: @unchecked Sendable {
     }
 
     /// Hyperparameters that steer training, not the architecture.
-    public static let trainingSettingNames: Set<String> = ["bs", "clip", "beta1", "beta2", "eps", "weight_decay",
+    public static let trainingSettingNames: Set<String> = ["bs", "clip", "beta1", "beta2", "eps", "weight_decay", "bar_clock_lr_scale",
                                                            "ignore_grad_norm"]
 
     /// Random weights with the reference's init scales (the conditioner's as torch's defaults).
