@@ -23,7 +23,8 @@ func renderComposer(_ state: StudioState, into grid: inout CellGrid) {
     label("Genre", 2, .genre)
     _ = value(state.genre, 2, .genre)
     label("Artist", 3, .artist)
-    _ = value(state.artist, 3, .artist)
+    let a = value(state.artist, 3, .artist)
+    if let tempo = state.tempoHint { grid.put("  bar clock at \(tempo)", x: a + 1, y: 3, role: .dim) }
     label("Sample", 4, .seconds)
     let s = value(format(state.seconds), 4, .seconds)
     grid.put(" s", x: s + (state.focus == .seconds ? 1 : 0), y: 4, role: .dim)

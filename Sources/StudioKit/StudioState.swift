@@ -109,6 +109,8 @@ public struct StudioState: Sendable {
     /// The model's label lists and lyric vocabulary (nil: free text, no suggestions).
     public var vocabulary: LabelVocabulary?
     public var textProcessor: TextProcessor
+    /// The set's tempos when its top prior keeps a bar clock (nil: it keeps none, nothing to show).
+    public var barClockTempos: SamplingDefaults? = nil
 
     public init(width: Int = 80, height: Int = 24, levels: Int = 3, bins: [Int]? = nil,
                 vocabulary: LabelVocabulary? = nil, textProcessor: TextProcessor = TextProcessor(v3: false)) {
@@ -128,6 +130,13 @@ public struct StudioState: Sendable {
         [.genre, .artist, .seconds, .totalSeconds]
             + (0..<lanes.count).reversed().map { ComposerField.temperature(level: $0) }
             + [.seed, .candidates, .lyrics]
+    }
+
+    /// The tempo the bar clock will keep for the artist as typed, e.g. "124 bpm" (nil without a clock).
+    public var tempoHint: String? {
+        guard let tempos = barClockTempos else { return nil }
+        let name = vocabulary.flatMap { $0.artistName(id: $0.artistID(artist).id) } ?? artist
+        return tempos.tempo(artist: name, bpm: nil).map { String(format: "%.0f bpm", $0) }
     }
 
     /// The lyrics as the model will see them, and what it drops.

@@ -12,6 +12,20 @@ final class StudioSnapshotTests: XCTestCase {
         assertSnapshot(render(s), "composer")
     }
 
+    /// With a set whose top prior keeps a bar clock, the artist line says the tempo it will keep: the
+    /// artist's from the set's corpus, the middle one for an artist the set does not know.
+    func testComposerShowsTheBarClocksTempo() throws {
+        var s = try studio()
+        XCTAssertNil(s.tempoHint, "no clock, no tempo")
+        s.barClockTempos = SamplingDefaults(top: 0.9, upsamplers: 0.8, artistTempos: ["the_beatles": 124, "the_doors": 97, "bob_dylan": 80])
+        send(&s, [.key(.tab)] + type("The Beatles"))
+        var artistLine = render(s).text.split(separator: "\n", omittingEmptySubsequences: false)[3]
+        XCTAssertTrue(artistLine.contains("The Beatles") && artistLine.contains("bar clock at 124 bpm"), String(artistLine))
+        send(&s, Array(repeating: StudioMessage.key(.backspace), count: 11) + type("Nobody"))
+        artistLine = render(s).text.split(separator: "\n", omittingEmptySubsequences: false)[3]
+        XCTAssertTrue(artistLine.contains("bar clock at 97 bpm"), String(artistLine))
+    }
+
     func testComposerPicker() throws {
         var s = try studio()
         send(&s, type("be") + [.key(.tab)] + type("beat"))
