@@ -264,6 +264,7 @@ struct EvaluatePrior: ParsableCommand {
         row("as given", scored.bitsPerToken)
         row("another window's level above", scored.bitsWithOtherAbove)
         row("another window's artist, genres", scored.bitsWithOtherLabels)
+        row("the bar clock half a bar off", scored.bitsWithClockHalfABarOff)
         row("unigram of the training codes", scored.unigramBitsPerToken)
         row("uniform", scored.uniformBitsPerToken)
     }

@@ -48,5 +48,21 @@ final class PriorHeldOutTests: XCTestCase {
         XCTAssertNil(scored.bitsWithOtherAbove)
         XCTAssertNil(scored.json["bits_with_other_above"])
         XCTAssertNotNil(scored.json["bits_with_other_labels"])
+        XCTAssertNil(scored.bitsWithClockHalfABarOff, "no bar clock, nothing to move")
+    }
+
+    /// A prior with a bar clock is scored again with every downbeat moved by half a bar.
+    func testTheBarClockHalfABarOffCostsAClockedPriorBits() throws {
+        let model = try SamplingGeneratorTests.model(level: 1, ["min_duration": 0.0, "bar_clock_bins": 8], seed: 5)
+        let dir = temporaryFolder(self)
+        try writeCodes(dir + "/train", songs: 3, seed: 1, length: 32)
+        try CodesFile.write([("z1", try CodesFile.read(dir + "/train/codes.safetensors", "z1")),
+                             ("labels", try CodesFile.read(dir + "/train/codes.safetensors", "labels")),
+                             ("bar_clock", try LevelCodes(n: 3, t: 2, values: [40, 0, 48, 8, 56, 0]))],
+                            to: dir + "/train/codes.safetensors")
+        let scored = try PriorHeldOut.evaluate(prior: model, train: dir + "/train", test: dir + "/train", windows: 4)
+        let off = try XCTUnwrap(scored.bitsWithClockHalfABarOff)
+        XCTAssertGreaterThan(abs(off - scored.bitsPerToken), 1e-4)
+        XCTAssertEqual(scored.json["bits_with_clock_half_a_bar_off"] as? Double, off)
     }
 }

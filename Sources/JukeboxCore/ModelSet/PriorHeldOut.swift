@@ -8,7 +8,8 @@ import Foundation
 /// What a prior takes from its conditions is measured by scoring the same windows again with a condition
 /// borrowed from another window (most likely another song): the level above (upsamplers) or the artist and
 /// genres. The bits it then loses are what that condition was worth to it; near zero means the prior
-/// ignores it, and its samples cannot follow it either.
+/// ignores it, and its samples cannot follow it either. A prior with a bar clock is also scored with its
+/// clock half a bar off: the same tempo, the beats in the wrong places.
 public struct PriorHeldOut: Sendable, Equatable {
     public let level: Int
     public let windows: Int
@@ -20,6 +21,8 @@ public struct PriorHeldOut: Sendable, Equatable {
     public let bitsWithOtherAbove: Double?
     /// Bits per token with another window's artist and genres (nil for a prior without labels).
     public let bitsWithOtherLabels: Double?
+    /// Bits per token with the bar clock's downbeat moved by half a bar (nil without a clock).
+    public var bitsWithClockHalfABarOff: Double? = nil
 
     public var json: [String: Any] {
         var json: [String: Any] = [
@@ -27,6 +30,7 @@ public struct PriorHeldOut: Sendable, Equatable {
             "unigram_bits_per_token": unigramBitsPerToken, "uniform_bits_per_token": uniformBitsPerToken]
         json["bits_with_other_above"] = bitsWithOtherAbove
         json["bits_with_other_labels"] = bitsWithOtherLabels
+        json["bits_with_clock_half_a_bar_off"] = bitsWithClockHalfABarOff
         return json
     }
 
@@ -47,7 +51,8 @@ public struct PriorHeldOut: Sendable, Equatable {
         for song in trainData.songs { for code in song.codes { counts[code] += 1 } }
         let total = counts.reduce(0, +)
         let labelSpan = config.labelLayout.artistAndGenres
-        var modelBits = 0.0, unigramBits = 0.0, otherAboveBits = 0.0, otherLabelsBits = 0.0, tokens = 0
+        let clock = config.labelLayout.clock
+        var modelBits = 0.0, unigramBits = 0.0, otherAboveBits = 0.0, otherLabelsBits = 0.0, offClockBits = 0.0, tokens = 0
         func bits(_ z: [Int], _ zCond: [Int]?, _ y: [Int]?) throws -> Double {
             let scored = try prior.bitsPerToken(z: LevelCodes(n: 1, t: z.count, values: z),
                                                 zCond: zCond.map { try LevelCodes(n: 1, t: $0.count, values: $0) },
@@ -65,13 +70,19 @@ public struct PriorHeldOut: Sendable, Equatable {
                 y.replaceSubrange(labelSpan, with: otherY[labelSpan])
                 otherLabelsBits += try bits(batch.z, batch.zCond, y)
             }
+            if var y = batch.y, !clock.isEmpty {
+                y[clock.lowerBound + 1] += y[clock.lowerBound] / 2
+                offClockBits += try bits(batch.z, batch.zCond, y)
+            }
             for code in batch.z { unigramBits -= log2(counts[code] / total) }
             tokens += batch.z.count
         }
         let n = Double(max(tokens, 1))
-        return PriorHeldOut(level: config.level, windows: count, tokens: tokens, bitsPerToken: modelBits / n,
-                            unigramBitsPerToken: unigramBits / n, uniformBitsPerToken: log2(Double(config.lBins)),
-                            bitsWithOtherAbove: config.isTopLevel ? nil : otherAboveBits / n,
-                            bitsWithOtherLabels: config.labels ? otherLabelsBits / n : nil)
+        var scored = PriorHeldOut(level: config.level, windows: count, tokens: tokens, bitsPerToken: modelBits / n,
+                                  unigramBitsPerToken: unigramBits / n, uniformBitsPerToken: log2(Double(config.lBins)),
+                                  bitsWithOtherAbove: config.isTopLevel ? nil : otherAboveBits / n,
+                                  bitsWithOtherLabels: config.labels ? otherLabelsBits / n : nil)
+        if !clock.isEmpty { scored.bitsWithClockHalfABarOff = offClockBits / n }
+        return scored
     }
 }
