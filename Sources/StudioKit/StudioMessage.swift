@@ -60,10 +60,13 @@ public struct PromptFields: Sendable, Equatable {
     public var candidates: Int
     /// The tempo a bar clock keeps (nil: the artist's in the model set's corpus).
     public var bpm: Double?
+    /// How strongly the set's bar guide steers the top level (nil: the set's default).
+    public var barGuidance: Double?
 
     public init(genre: String, artist: String, lyrics: String, seconds: Double, totalSeconds: Double,
-                temperatures: [Double], seed: UInt64, candidates: Int, bpm: Double? = nil) {
+                temperatures: [Double], seed: UInt64, candidates: Int, bpm: Double? = nil, barGuidance: Double? = nil) {
         self.bpm = bpm
+        self.barGuidance = barGuidance
         self.genre = genre
         self.artist = artist
         self.lyrics = lyrics

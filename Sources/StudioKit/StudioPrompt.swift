@@ -33,7 +33,7 @@ public struct StudioPrompt {
         let topPrior = try models.prior(level: top)
         let layout = try LabelLayout(hps: topPrior.hps)
         let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
-        tempo = layout.barClock
+        tempo = layout.barClock || models.barGuide != nil
             ? models.samplingDefaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(fields.artist).id), bpm: fields.bpm)
             : nil
         let resolved = try labeller.resolve(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
@@ -42,7 +42,9 @@ public struct StudioPrompt {
         var clocked = GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
                                        lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
                                        sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
-        clocked.barClock = resolved.song.barClock
+        // The song's labels carry the clock only for a clocked prior; the guide needs it either way.
+        clocked.barClock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) }
+        if models.barGuide != nil { clocked.barGuidance = fields.barGuidance ?? models.samplingDefaults.barGuidance }
         prompt = clocked
         labels = (labeller, resolved.song)
     }
@@ -61,6 +63,7 @@ extension PromptFields {
         let temperatures = (0..<levels).map { p.temperatures.indices.contains($0) ? p.temperatures[$0] : 1 }
         let k = document.settings[SessionKeys.candidates].flatMap(Int.init) ?? 3
         self.init(genre: p.genre, artist: p.artist, lyrics: p.lyrics, seconds: p.sampleSeconds, totalSeconds: p.totalSeconds,
-                  temperatures: temperatures, seed: p.seed, candidates: min(max(1, k), 9), bpm: p.bpm)
+                  temperatures: temperatures, seed: p.seed, candidates: min(max(1, k), 9), bpm: p.bpm,
+                  barGuidance: p.barGuidance ?? (p.bpm == nil ? nil : 0))
     }
 }

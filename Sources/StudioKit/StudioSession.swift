@@ -36,7 +36,8 @@ public final class StudioSession {
             prompt: SessionPrompt(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
                                   totalSeconds: fields.totalSeconds, sampleSeconds: fields.seconds,
                                   temperatures: prompt.prompt.settings.map(\.temperature), seed: fields.seed, samples: 1,
-                                  mode: .ancestral, bpm: prompt.tempo),
+                                  mode: .ancestral, bpm: prompt.tempo,
+                                  barGuidance: prompt.prompt.barGuidance > 0 ? prompt.prompt.barGuidance : nil),
             modelSet: (modelPath as NSString).standardizingPath, settings: settings,
             seeds: [fields.seed], rngStates: [[fields.seed]])
         let folder = try SessionFolder.create(at: path, document: document)

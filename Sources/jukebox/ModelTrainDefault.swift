@@ -136,6 +136,10 @@ struct ModelTrainDefault: ParsableCommand {
                 for file in files { try fm.copyItem(atPath: corpus + "/" + file, toPath: staging + "/\(member)/\(file)") }
             }
         }
+        let topFolder = staging + "/" + ModelSet.priorFolderName(level: 2)
+        let guide = try BarGuide.count(try PriorTrainingData(folder: work + "/codes-train", hps: try ModelConfig.load(folder: topFolder).hps),
+                                       bins: preset.barGuide.bins)
+        try guide.write(to: staging + "/" + BarGuide.fileName)
         let set = try Progress.task("loading the set") { try ModelSet.load(staging) }
         var card = try RecipeModelCard.make(set: set, preset: preset, corpus: corpus, work: work, recipe: recipe.entries)
         card["seed"] = Int(seed)

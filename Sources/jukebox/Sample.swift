@@ -30,6 +30,8 @@ struct Sample: ParsableCommand {
     var topP: Double = 0
     @Option(help: "Tempo for a top prior with a bar clock, beats a minute (default: the artist's in the model set's corpus).")
     var bpm: Double?
+    @Option(name: .customLong("bar-guidance"), help: "How strongly the model set's bar guide keeps the top level's codes on the bar (0: off; default: the set's).")
+    var barGuidance: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 
     func run() throws {
@@ -39,6 +41,9 @@ struct Sample: ParsableCommand {
         guard levels == "top" || levels == "all" else { throw JukeboxError("--levels", "is \(levels); use top or all") }
         guard seconds > 0, seconds.isFinite else { throw JukeboxError("--seconds", "must be positive") }
         guard samples >= 1, samples <= 64 else { throw JukeboxError("--samples", "must be between 1 and 64") }
+        if let barGuidance, !(barGuidance >= 0 && barGuidance <= 10) {
+            throw JukeboxError("--bar-guidance", "must be between 0 and 10, got \(barGuidance)")
+        }
         let lyricText = try Self.lyricsText(lyrics)
         // No --model: the set of the session being continued, else the bundled one.
         let sessionSet = self.model == nil ? session.flatMap { try? SessionFolder.open($0).1.modelSet } : nil
@@ -63,10 +68,10 @@ struct Sample: ParsableCommand {
         if let vocabulary = set.vocabularies[top] {
             let layout = try LabelLayout(hps: topPrior.hps)
             let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
-            if layout.barClock {
+            if layout.barClock || set.barGuide != nil {
                 tempo = defaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(artist).id), bpm: bpm)
             } else if bpm != nil {
-                Log.note("note: this model's top prior has no bar clock, so --bpm changes nothing")
+                Log.note("note: this model set has neither a bar clock nor a bar guide, so --bpm changes nothing")
             }
             let clock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) }
             let resolved = try labeller.resolve(artist: artist, genre: genre, lyrics: lyricText, totalLength: Int(total * Double(sr)),
@@ -77,6 +82,7 @@ struct Sample: ParsableCommand {
                                       lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
                                       sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
             prompt.barClock = clock
+            if set.barGuide != nil { prompt.barGuidance = barGuidance ?? defaults.barGuidance }
         } else {
             prompt = GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: Int(total * Double(sr)),
                                       sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
@@ -94,7 +100,8 @@ struct Sample: ParsableCommand {
         let document = SessionDocument(
             prompt: SessionPrompt(artist: artist, genre: genre, lyrics: lyricText, totalSeconds: total, sampleSeconds: seconds,
                                   temperatures: settings.map(\.temperature), topK: topK == 0 ? nil : topK,
-                                  topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode, bpm: tempo),
+                                  topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode, bpm: tempo,
+                                  barGuidance: prompt.barGuidance > 0 ? prompt.barGuidance : nil),
             modelSet: (model as NSString).standardizingPath, settings: ["levels": levels],
             seeds: (0..<samples).map { seed &+ UInt64($0) }, rngStates: Array(repeating: [seed], count: samples))
         let existed = FileManager.default.fileExists(atPath: output)

@@ -5,7 +5,7 @@ import JukeboxCore
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train models: priors on code files, the VQ-VAE on a corpus folder.",
-        subcommands: [TrainPrior.self, TrainLabel.self, TrainVQVAE.self])
+        subcommands: [TrainPrior.self, TrainLabel.self, TrainVQVAE.self, TrainBarGuide.self])
 }
 
 struct TrainPrior: ParsableCommand {

@@ -130,6 +130,23 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
                                   "--seconds", "1", "--levels", "top", "--bpm", "173", "-o", dir + "/faster"])
         XCTAssertEqual(faster.status, 0, faster.stderr)
         XCTAssertEqual(try SessionFolder.open(dir + "/faster").1.prompt.bpm, 173)
+        // The set's bar guide, counted from the training codes, steers sampling by default at the recipe's
+        // strength; --bar-guidance 0 turns it off, and the session says which.
+        let guide = try XCTUnwrap(set.barGuide)
+        XCTAssertEqual([guide.artists, guide.bins, guide.codes], [set.priors[2]!.prior.config.yBins[1], 16, 64])
+        XCTAssertEqual(defaults.barGuidance, 1)
+        XCTAssertEqual(document.prompt.barGuidance, 1)
+        let unguided = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                    "--seconds", "1", "--levels", "top", "--bar-guidance", "0", "-o", dir + "/unguided"])
+        XCTAssertEqual(unguided.status, 0, unguided.stderr)
+        XCTAssertNil(try SessionFolder.open(dir + "/unguided").1.prompt.barGuidance)
+        assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                        "--seconds", "1", "--bar-guidance", "-1", "-o", dir + "/backwards"]), naming: "--bar-guidance")
+        let counted = try CLI.run(["train", "bar-guide", "--data", dir + "/work/codes-train", "--prior", dir + "/set/prior_level_2",
+                                   "--bins", "16", "-o", dir + "/guide.safetensors"])
+        XCTAssertEqual(counted.status, 0, counted.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/guide.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/set/" + BarGuide.fileName)), "the command counts what the recipe ships")
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--bpm", "0", "-o", dir + "/nobeat"]), naming: "bpm")
 

@@ -168,3 +168,71 @@ extension BarClockTests {
         XCTAssertNil(try JSONDecoder().decode(AdamSettings.self, from: JSONEncoder().encode(AdamSettings())).barClockLrScale)
     }
 }
+
+/// The bar guide: counts of where each artist's codes fall in the bar, and sampling tilted by them.
+final class BarGuideTests: XCTestCase {
+    /// Two songs of artist 1 whose code is 5 on every downbeat place and 1 elsewhere; one song of artist 2
+    /// without a clock (left out).
+    func writeCodes(_ folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let t = 400, barCodes = 20, hop = 128
+        let onBeat = (0..<t).map { $0 % barCodes < 5 ? 5 : 1 }
+        try CodesFile.write([("z2", try LevelCodes(n: 3, t: t, values: onBeat + onBeat + Array(repeating: 7, count: t))),
+                             ("labels", try LevelCodes(n: 3, t: 2, values: [1, 0, 1, 0, 2, 0])),
+                             ("bar_clock", try LevelCodes(n: 3, t: 2, values: [barCodes * hop, 0, barCodes * hop, 0, 0, 0]))],
+                            to: folder + "/a.safetensors")
+    }
+
+    func hps() -> Hyperparameters {
+        var h = BarClockTests.clockHps
+        h["min_duration"] = 0.1
+        return PriorGradCheckTests.hps(h)
+    }
+
+    func testCountsSayWhereTheArtistsCodesFall() throws {
+        let folder = temporaryFolder(self) + "/codes"
+        try writeCodes(folder)
+        let guide = try BarGuide.count(try PriorTrainingData(folder: folder, hps: hps()), bins: 4)
+        XCTAssertEqual([guide.artists, guide.bins, guide.codes], [7, 4, 13])
+        let first = try XCTUnwrap(guide.row(artist: 1, bin: 0)), later = try XCTUnwrap(guide.row(artist: 1, bin: 2))
+        // Code 5 fills the first quarter of every bar: far likelier there than overall, unlikelier later.
+        XCTAssertGreaterThan(first[first.startIndex + 5], 1)
+        XCTAssertLessThan(first[first.startIndex + 1], -1)
+        XCTAssertLessThan(later[later.startIndex + 5], -1)
+        XCTAssertGreaterThan(later[later.startIndex + 1], 0.2)
+        XCTAssertTrue(try XCTUnwrap(guide.row(artist: 2, bin: 0)).allSatisfy { $0 == 0 }, "no clock, no counts: no guidance")
+        XCTAssertNil(guide.row(artist: 9, bin: 0))
+
+        // Written and read back whole; a broken file is refused naming it.
+        let path = temporaryFolder(self) + "/" + BarGuide.fileName
+        try guide.write(to: path)
+        let read = try BarGuide.load(path)
+        XCTAssertEqual(Array(try XCTUnwrap(read.row(artist: 1, bin: 0))), Array(first))
+        try Data("not a guide".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try BarGuide.load(path)) { XCTAssertTrue("\($0)".contains(path), "\($0)") }
+        XCTAssertThrowsError(try BarGuide(artists: 2, bins: 2, codes: 2, logRatio: [0, 0, 0]))
+    }
+
+    /// A guide that makes code 4 overwhelmingly likely in the first half of each bar: sampled with it, the
+    /// top level plays code 4 there and rarely elsewhere; with strength 0 the same seed ignores it.
+    func testGuidanceTiltsTheTopLevelTowardTheBar() throws {
+        let model = try SamplingGeneratorTests.model(level: 1, seed: 40)
+        let lBins = SamplingGeneratorTests.lBins, bins = 2
+        var ratio = [Float](repeating: 0, count: 11 * bins * lBins)
+        for a in 0..<11 { ratio[(a * bins + 0) * lBins + 4] = 30 }
+        var set = try SamplingGeneratorTests.set(SamplingGeneratorTests.vqvae(), [1: model])
+        set.barGuide = try BarGuide(artists: 11, bins: bins, codes: lBins, logRatio: ratio)
+        var p = GenerationPrompt(artistID: 3, genreIDs: [1], lyricTokens: [], totalLength: 44100, sampleLength: 4 * 40,
+                                 settings: [SamplingSettings(temperature: 1)], seed: 7, samples: 2)
+        p.barClock = BarClock(barLength: 4 * 10)   // 10 codes a bar: codes 0-4 in its first half
+        p.barGuidance = 1
+        let guided = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1]
+        for s in 0..<2 {
+            for t in 0..<guided.t where t % 10 < 5 { XCTAssertEqual(guided.values[s * guided.t + t], 4, "sample \(s) code \(t)") }
+        }
+        XCTAssertLessThan((0..<guided.t).filter { $0 % 10 >= 5 && guided.values[$0] == 4 }.count, 5)
+        p.barGuidance = 0
+        let free = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1]
+        XCTAssertLessThan((0..<free.t).filter { $0 % 10 < 5 && free.values[$0] == 4 }.count, 10)
+    }
+}

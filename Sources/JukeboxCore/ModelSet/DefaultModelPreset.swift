@@ -104,8 +104,14 @@ public struct DefaultModelPreset: Sendable {
     /// with `jukebox eval genre`: lower than the reference's, where this small set's samples are cleaner.
     /// `songSeconds`: the corpus's mean song length; `artistTempos`: each artist's tempo, for the bar clock.
     public func sampling(songSeconds: Double, artistTempos: [String: Double]) -> SamplingDefaults {
-        SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded(), artistTempos: artistTempos)
+        SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded(), artistTempos: artistTempos,
+                         barGuidance: barGuide.strength)
     }
+
+    /// The set's bar guide (BarGuide, counted from the training codes when the set is assembled): places
+    /// per bar, and how strongly it steers the top level by default.
+    public var barGuide: (bins: Int, strength: Double) { scale == .tiny ? (16, 1) : (96, Self.barGuidance) }
+    static let barGuidance = 2.0
 
     /// The model card's genre judge: clips sampled per genre, and seconds per clip.
     public var genreJudge: (clipsPerGenre: Int, seconds: Double) { scale == .tiny ? (1, 1) : (5, 10) }

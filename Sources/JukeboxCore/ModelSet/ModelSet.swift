@@ -13,6 +13,8 @@ public struct ModelSet: Sendable {
     public let vocabularies: [Int: LabelVocabulary]
     /// The set's own sampling temperatures (sampling.json), nil for the reference's.
     public var sampling: SamplingDefaults? = nil
+    /// Where each artist's codes fall in the bar (bar_guide.safetensors), for `--bar-guidance`; nil without one.
+    public var barGuide: BarGuide? = nil
 
     /// What to sample with where the user names nothing: the set's own, else the reference's.
     public var samplingDefaults: SamplingDefaults { sampling ?? .reference }
@@ -164,6 +166,12 @@ public struct ModelSet: Sendable {
         }
         var set = ModelSet(folder: folder, vqvae: vqvae, priors: priors, vocabularies: vocabularies)
         set.sampling = try SamplingDefaults.load(setFolder: folder)
+        set.barGuide = try BarGuide.load(setFolder: folder)
+        if let guide = set.barGuide, let top = set.priors[set.topLevel]?.prior.config,
+           guide.codes != top.lBins || (top.labels && guide.artists != top.yBins[1]) {
+            throw JukeboxError((folder as NSString).appendingPathComponent(BarGuide.fileName),
+                               "covers \(guide.artists) artists and \(guide.codes) codes, but the top prior has \(top.labels ? top.yBins[1] : 0) and \(top.lBins)")
+        }
         return set
     }
 }

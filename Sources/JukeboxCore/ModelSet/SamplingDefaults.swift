@@ -18,12 +18,16 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// Each artist's tempo in the training corpus, beats a minute, by the name in the set's artist list:
     /// what a top prior with a bar clock keeps when the user names no tempo.
     public var artistTempos: [String: Double]
+    /// How strongly the set's bar guide steers the top level when the user names no `--bar-guidance` (0: off).
+    public var barGuidance: Double
 
-    public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:]) {
+    public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
+                barGuidance: Double = 0) {
         self.top = top
         self.upsamplers = upsamplers
         self.songSeconds = songSeconds
         self.artistTempos = artistTempos
+        self.barGuidance = barGuidance
     }
 
     /// The tempo a bar clock keeps: `bpm` when the user names one, else the artist's, else the middle of
@@ -78,14 +82,22 @@ public struct SamplingDefaults: Sendable, Equatable {
                 tempos[artist] = bpm
             }
         }
+        var guidance = 0.0
+        if let value = object["bar_guidance"] {
+            guard let strength = value as? Double, strength.isFinite, strength >= 0, strength <= 10 else {
+                throw JukeboxError(path, "bar_guidance should be a strength between 0 and 10")
+            }
+            guidance = strength
+        }
         return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
-                                songSeconds: song, artistTempos: tempos)
+                                songSeconds: song, artistTempos: tempos, barGuidance: guidance)
     }
 
     public var json: Data {
         var object: [String: Any] = ["temperature_top": top, "temperature_upsamplers": upsamplers]
         if let songSeconds { object["song_seconds"] = songSeconds }
         if !artistTempos.isEmpty { object["artist_bpm"] = artistTempos }
+        if barGuidance > 0 { object["bar_guidance"] = barGuidance }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }

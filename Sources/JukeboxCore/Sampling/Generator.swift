@@ -14,6 +14,9 @@ public struct GenerationPrompt: Sendable {
     public var offset: Int = 0
     /// Where the bars fall, for a top prior with a bar clock (nil: none given, the clock adds nothing).
     public var barClock: BarClock? = nil
+    /// How strongly the set's bar guide pulls the top level's codes toward the artist's places in the bar
+    /// (0: not at all; needs `barClock` and a set with a guide).
+    public var barGuidance: Double = 0
     /// Per level (0 = bottom); the last entry is reused for missing levels.
     public var settings: [SamplingSettings]
     public var hopFraction: [Double] = WindowPlan.defaultHopFraction

@@ -76,6 +76,10 @@ extension Generator {
 
         let settings = prompt.settings(level: level)
         let bins = prior.prior.bins, offset = c.codeOffset
+        let hop = models.vqvae.hopLengths[level]
+        // The bar guide tilts the top level's codes toward where the artist's fall in the bar.
+        let guide = prompt.barGuidance > 0 && c.isTopLevel ? models.barGuide.flatMap { g in prompt.barClock.map { (g, $0) } } : nil
+        let strength = Float(prompt.barGuidance)
         var sampler = TokenSampler()
         var previous = [Int](repeating: 0, count: n)
         var values = [Int](repeating: 0, count: n)
@@ -89,7 +93,13 @@ extension Generator {
                 // Only code tokens: for the single encoder-decoder the lyric vocabulary sits below codeOffset.
                 var rng = SampleStreams.generator(seed: prompt.seed, level: level, sample: prompt.firstSampleIndex + s,
                                                   position: start + p)
-                values[s] = sampler.draw(logits.data + s * bins + offset, count: c.lBins, settings: settings, rng: &rng)
+                let row = logits.data + s * bins + offset
+                if let (g, clock) = guide,
+                   let tilt = g.row(artist: prompt.artistID, bin: clock.bin(atSample: prompt.offset + (start + p) * hop, bins: g.bins)),
+                   tilt.count == c.lBins {
+                    for (k, r) in zip(0..<c.lBins, tilt) { row[k] += strength * r }
+                }
+                values[s] = sampler.draw(row, count: c.lBins, settings: settings, rng: &rng)
                 rows[level][s].append(values[s])
             }
             emit(.tokensSampled(level: level, samples: 0..<n, positions: (start + p)..<(start + p + 1), values: values))

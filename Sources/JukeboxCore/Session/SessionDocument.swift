@@ -92,11 +92,14 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
     public var mode: SessionMode
     /// The tempo the bar clock kept, in beats a minute (top priors with a bar clock; nil: none).
     public var bpm: Double?
+    /// How strongly the set's bar guide steered the top level (nil: not at all).
+    public var barGuidance: Double?
 
     public init(artist: String, genre: String, lyrics: String, totalSeconds: Double, sampleSeconds: Double,
                 temperatures: [Double], topK: Int? = nil, topP: Double? = nil, seed: UInt64, samples: Int,
-                mode: SessionMode = .ancestral, bpm: Double? = nil) {
+                mode: SessionMode = .ancestral, bpm: Double? = nil, barGuidance: Double? = nil) {
         self.bpm = bpm
+        self.barGuidance = barGuidance
         self.artist = artist
         self.genre = genre
         self.lyrics = lyrics
