@@ -109,7 +109,7 @@ public struct StudioState: Sendable {
     /// The model's label lists and lyric vocabulary (nil: free text, no suggestions).
     public var vocabulary: LabelVocabulary?
     public var textProcessor: TextProcessor
-    /// The set's tempos when its top prior keeps a bar clock (nil: it keeps none, nothing to show).
+    /// The set's tempos when its top prior keeps a bar clock or it has a bar guide (nil: neither, nothing to show).
     public var barClockTempos: SamplingDefaults? = nil
 
     public init(width: Int = 80, height: Int = 24, levels: Int = 3, bins: [Int]? = nil,

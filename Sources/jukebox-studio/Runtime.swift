@@ -42,7 +42,7 @@ final class Runtime {
                                 vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
         state.temperatures = set.defaultTemperatures
         if let song = set.sampling?.songSeconds { state.totalSeconds = song }
-        if let top = try? set.prior(level: set.topLevel), (try? LabelLayout(hps: top.hps))?.barClock == true {
+        if let top = try? set.prior(level: set.topLevel), (try? LabelLayout(hps: top.hps))?.barClock == true || set.barGuide != nil {
             state.barClockTempos = set.samplingDefaults
         }
         return state

@@ -141,7 +141,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual(unguided.status, 0, unguided.stderr)
         XCTAssertNil(try SessionFolder.open(dir + "/unguided").1.prompt.barGuidance)
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
-                                        "--seconds", "1", "--bar-guidance", "-1", "-o", dir + "/backwards"]), naming: "--bar-guidance")
+                                        "--seconds", "1", "--bar-guidance", "11", "-o", dir + "/overdone"]), naming: "--bar-guidance")
         let counted = try CLI.run(["train", "bar-guide", "--data", dir + "/work/codes-train", "--prior", dir + "/set/prior_level_2",
                                    "--bins", "16", "-o", dir + "/guide.safetensors"])
         XCTAssertEqual(counted.status, 0, counted.stderr)
