@@ -172,6 +172,18 @@ final class ModelSetTests: XCTestCase {
         try fm.removeItem(atPath: path + "/prior_level_1/weights.safetensors")
         try fm.copyItem(atPath: path + "/prior_level_2/weights.safetensors", toPath: path + "/prior_level_1/weights.safetensors")
         assertLoadFails(path, naming: "prior_level_1/weights.safetensors", "tensor")
+
+        // A bar guide that does not fit the top prior, or is not a guide at all.
+        path = try writeSet()
+        let top = try ModelSet.load(path).priors[2]!.prior.config
+        try BarGuide(artists: top.yBins[1], bins: 4, codes: top.lBins + 1, logRatio: Array(repeating: 0, count: top.yBins[1] * 4 * (top.lBins + 1)))
+            .write(to: path + "/" + BarGuide.fileName)
+        assertLoadFails(path, naming: BarGuide.fileName, "codes")
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: path + "/" + BarGuide.fileName))
+        assertLoadFails(path, naming: BarGuide.fileName, "not a safetensors file")
+        try BarGuide(artists: top.yBins[1], bins: 4, codes: top.lBins, logRatio: Array(repeating: 0.5, count: top.yBins[1] * 4 * top.lBins))
+            .write(to: path + "/" + BarGuide.fileName)
+        XCTAssertEqual(try ModelSet.load(path).barGuide?.bins, 4)
     }
 
     func testWriteRefusesANonEmptyFolderAndLeavesNoTrace() throws {
