@@ -90,7 +90,7 @@ struct EvaluateContinuation: ParsableCommand {
                          "--genre", song.genre, "--artist", song.artist, "--lyrics", song.lyrics,
                          "--seconds", String(seconds), "--levels", levels, "--seed", String(seed), "--output", out,
                          // The song's own tempo for a bar clock (its songs start on a downbeat, as the clock assumes).
-                         "--bpm", String(song.bpm)]
+                         "--bpm", String(song.bpm), "--downbeat", "0"]
         if let model { arguments += ["--model", model] }
         if let tempTop { arguments += ["--temp-top", String(tempTop)] }
         if let tempRest { arguments += ["--temp-rest", String(tempRest)] }

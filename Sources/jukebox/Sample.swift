@@ -30,6 +30,8 @@ struct Sample: ParsableCommand {
     var topP: Double = 0
     @Option(help: "Tempo for a top prior with a bar clock, beats a minute (default: the artist's in the model set's corpus).")
     var bpm: Double?
+    @Option(help: "Where a bar starts, in seconds from the song's start (default: 0, or with --prime the first beat heard in it).")
+    var downbeat: Double?
     @Option(name: .customLong("bar-guidance"), help: "How strongly the model set's bar guide keeps the top level's codes on the bar (0: off; default: the set's).")
     var barGuidance: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
@@ -41,6 +43,7 @@ struct Sample: ParsableCommand {
         guard levels == "top" || levels == "all" else { throw JukeboxError("--levels", "is \(levels); use top or all") }
         guard seconds > 0, seconds.isFinite else { throw JukeboxError("--seconds", "must be positive") }
         guard samples >= 1, samples <= 64 else { throw JukeboxError("--samples", "must be between 1 and 64") }
+        if let downbeat, !(downbeat >= 0 && downbeat.isFinite) { throw JukeboxError("--downbeat", "must be a time in seconds, 0 or more") }
         if let barGuidance, !(barGuidance >= 0 && barGuidance <= 10) {
             throw JukeboxError("--bar-guidance", "must be between 0 and 10, got \(barGuidance)")
         }
@@ -73,7 +76,11 @@ struct Sample: ParsableCommand {
             } else if bpm != nil {
                 Log.note("note: this model set has neither a bar clock nor a bar guide, so --bpm changes nothing")
             }
-            let clock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) }
+            var clock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr), downbeat: Int(((downbeat ?? 0) * Double(sr)).rounded())) }
+            if sessionMode == .primed, tempo != nil, downbeat == nil, let prime {
+                // The bars must go on where the prime's beats are, not where the artist's songs start.
+                (tempo, clock) = try Self.primeBeat(prime, sampleRate: sr, seconds: primeSeconds, bpm: bpm, artistTempo: tempo!)
+            }
             let resolved = try labeller.resolve(artist: artist, genre: genre, lyrics: lyricText, totalLength: Int(total * Double(sr)),
                                                 barClock: clock)
             for w in resolved.warnings { Log.note("warning: \(w)") }
@@ -201,6 +208,24 @@ struct Sample: ParsableCommand {
             return .continuation((0..<set.vqvae.levels).map { codes[$0] ?? (try? LevelCodes(n: samples, t: 0, values: [])) }
                 .compactMap { $0 }, lowestLevel: lowest)
         }
+    }
+
+    /// The tempo and bars to continue a prime with: the tempo heard in it (or `bpm` when given; the artist's
+    /// when the heard one is it, or half or double it, as a frame-sized estimate is a little off), and its
+    /// first beat as a downbeat (a guess: only the beats are heard, not which of them starts a bar).
+    static func primeBeat(_ path: String, sampleRate sr: Int, seconds: Double, bpm: Double?, artistTempo: Double) throws
+        -> (Double, BarClock) {
+        let audio = Array(try AudioFile.readMono(path, sampleRate: sr).prefix(Int(seconds * Double(sr))))
+        var tempo = bpm ?? artistTempo
+        if bpm == nil {
+            let heard = AudioFeatures.beat(audio, sampleRate: sr)
+            if heard.strength >= 0.2 {
+                tempo = AudioFeatures.tempo(heard.bpm, matches: artistTempo) ? artistTempo : heard.bpm
+            }
+        }
+        let first = AudioFeatures.firstBeat(audio, sampleRate: sr, bpm: tempo)
+        Log.note(String(format: "note: continuing the prime at %.1f bpm, bars from its beat at %.2f s", tempo, first))
+        return (tempo, try BarClock(bpm: tempo, sampleRate: Double(sr), downbeat: Int((first * Double(sr)).rounded())))
     }
 
     static func lyricsText(_ value: String) throws -> String {

@@ -142,6 +142,21 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertNil(try SessionFolder.open(dir + "/unguided").1.prompt.barGuidance)
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--bar-guidance", "11", "-o", dir + "/overdone"]), naming: "--bar-guidance")
+        // Continuing a prime, the bars follow the beat heard in it: a click track at 100 bpm from 0.25 s.
+        var clicks = [Float](repeating: 0, count: 3 * 44100)
+        for beat in stride(from: 0.25 * 44100, to: Double(clicks.count - 300), by: 0.6 * 44100) {
+            for i in 0..<300 { clicks[Int(beat) + i] = i % 2 == 0 ? 0.8 : -0.8 }
+        }
+        try AudioFile.writeWAV(dir + "/clicks.wav", samples: clicks, sampleRate: 44100)
+        let primed = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist, "--mode", "primed",
+                                  "--prime", dir + "/clicks.wav", "--prime-seconds", "2.5", "--seconds", "3", "--levels", "top",
+                                  "-o", dir + "/primed"])
+        XCTAssertEqual(primed.status, 0, primed.stderr)
+        XCTAssertTrue(primed.stderr.contains("bars from its beat at 0.2"), primed.stderr)
+        let primedTempo = try XCTUnwrap(try SessionFolder.open(dir + "/primed").1.prompt.bpm)
+        XCTAssertTrue(AudioFeatures.tempo(primedTempo, matches: 100), "\(primedTempo)")
+        assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                        "--seconds", "1", "--downbeat=-1", "-o", dir + "/early"]), naming: "--downbeat")
         let counted = try CLI.run(["train", "bar-guide", "--data", dir + "/work/codes-train", "--prior", dir + "/set/prior_level_2",
                                    "--bins", "16", "-o", dir + "/guide.safetensors"])
         XCTAssertEqual(counted.status, 0, counted.stderr)

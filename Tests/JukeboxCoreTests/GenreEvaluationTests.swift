@@ -65,6 +65,18 @@ final class GenreEvaluationTests: XCTestCase {
         XCTAssertFalse(AudioFeatures.tempo(100, matches: 120))
     }
 
+    /// Where the beats fall: a click track starting 0.3 s or 0.55 s in is placed to within a frame or two.
+    func testFirstBeatOfAClickTrack() {
+        let rate = 44100, bpm = 100.0
+        for start in [0.3, 0.55] {
+            var x = [Float](repeating: 0, count: 6 * rate)
+            for beat in stride(from: start * Double(rate), to: Double(x.count - 300), by: 60 / bpm * Double(rate)) {
+                for i in 0..<300 { x[Int(beat) + i] = i % 2 == 0 ? 0.8 : -0.8 }
+            }
+            XCTAssertEqual(AudioFeatures.firstBeat(x, sampleRate: rate, bpm: bpm), start, accuracy: 0.035, "clicks from \(start) s")
+        }
+    }
+
     /// A beat that stops: a click track that turns to noise halfway is steady and at its tempo in the
     /// first stretch only; stretches are cut where the audio ends, and one too short to hold a beat is dropped.
     func testBeatTimelineHearsWhereTheBeatStops() throws {

@@ -36,6 +36,32 @@ public enum AudioFeatures {
         return best.map { (60 * framesPerSecond / Double($0.lag), $0.strength) } ?? (0, 0)
     }
 
+    /// Where the beats of `bpm` fall in `samples`: the time of the first one, in seconds (below one beat),
+    /// at the offset whose beat grid gathers the most onset flux. Frames are 23 ms apart, so the answer is
+    /// good to about that.
+    public static func firstBeat(_ samples: [Float], sampleRate rate: Int, bpm: Double) -> Double {
+        let flux = analyse(samples, sampleRate: rate).flux
+        let framesPerSecond = Double(sampleRate) / Double(hop)
+        let period = 60 / bpm * framesPerSecond
+        guard period >= 1, !flux.isEmpty else { return 0 }
+        var best = (offset: 0, sum: -Float.infinity)
+        for offset in 0..<Int(period.rounded(.up)) {
+            var sum: Float = 0
+            var k = 0.0
+            while true {
+                let frame = Int((Double(offset) + k * period).rounded())
+                guard frame < flux.count else { break }
+                sum += flux[frame]
+                k += 1
+            }
+            if sum > best.sum { best = (offset, sum) }
+        }
+        // An onset shows in the flux of the frame whose window it reaches the middle of; that can pass a
+        // whole beat, which is the same place in the grid.
+        let seconds = (Double(best.offset * hop) + Double(frameSize) / 2) / Double(sampleRate)
+        return seconds.truncatingRemainder(dividingBy: 60 / bpm)
+    }
+
     /// Whether a measured tempo is `bpm`, or half or double it, within 6%.
     public static func tempo(_ measured: Double, matches bpm: Double) -> Bool {
         [0.5, 1, 2].contains { abs(measured / (bpm * $0) - 1) < 0.06 }
