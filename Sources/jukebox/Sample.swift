@@ -63,7 +63,7 @@ struct Sample: ParsableCommand {
         // Labels: names to ids (unknown names warn and suggest), lyrics cleaned to the model's vocabulary.
         let topPrior = try set.prior(level: top)
         var prompt: GenerationPrompt
-        var tempo: Double? = nil
+        var tempo: Double? = nil, barStart: Double? = nil
         let settings = (0...top).map {
             SamplingSettings(temperature: $0 == top ? tempTop ?? defaults.top : tempRest ?? defaults.upsamplers, topK: topK, topP: topP)
         }
@@ -71,8 +71,11 @@ struct Sample: ParsableCommand {
         if let vocabulary = set.vocabularies[top] {
             let layout = try LabelLayout(hps: topPrior.hps)
             let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
+            // Continuing a session keeps its bars unless told otherwise.
+            let earlier = sessionMode == .continue || sessionMode == .upsample ? session.flatMap { try? SessionFolder.open($0).1.prompt } : nil
+            let downbeat = self.downbeat ?? earlier?.downbeat
             if layout.barClock || set.barGuide != nil {
-                tempo = defaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(artist).id), bpm: bpm)
+                tempo = defaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(artist).id), bpm: bpm ?? earlier?.bpm)
             } else if bpm != nil {
                 Log.note("note: this model set has neither a bar clock nor a bar guide, so --bpm changes nothing")
             }
@@ -89,6 +92,7 @@ struct Sample: ParsableCommand {
                                       lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
                                       sampleLength: sampleLength, settings: settings, seed: seed, samples: samples)
             prompt.barClock = clock
+            barStart = clock.map { Double($0.downbeat) / Double(sr) }
             if set.barGuide != nil { prompt.barGuidance = barGuidance ?? defaults.barGuidance }
         } else {
             prompt = GenerationPrompt(artistID: 0, genreIDs: [], lyricTokens: [], totalLength: Int(total * Double(sr)),
@@ -104,13 +108,14 @@ struct Sample: ParsableCommand {
         }
 
         // The session folder exists before any sampling, so a refusing disk fails in seconds, not after.
-        let document = SessionDocument(
+        var document = SessionDocument(
             prompt: SessionPrompt(artist: artist, genre: genre, lyrics: lyricText, totalSeconds: total, sampleSeconds: seconds,
                                   temperatures: settings.map(\.temperature), topK: topK == 0 ? nil : topK,
                                   topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode, bpm: tempo,
                                   barGuidance: prompt.barGuidance > 0 ? prompt.barGuidance : nil),
             modelSet: (model as NSString).standardizingPath, settings: ["levels": levels],
             seeds: (0..<samples).map { seed &+ UInt64($0) }, rngStates: Array(repeating: [seed], count: samples))
+        document.prompt.downbeat = barStart.flatMap { $0 > 0 ? $0 : nil }
         let existed = FileManager.default.fileExists(atPath: output)
         let folder = try SessionFolder.create(at: output, document: document)
         do {

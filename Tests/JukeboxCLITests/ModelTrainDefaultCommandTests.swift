@@ -155,6 +155,15 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertTrue(primed.stderr.contains("bars from its beat at 0.2"), primed.stderr)
         let primedTempo = try XCTUnwrap(try SessionFolder.open(dir + "/primed").1.prompt.bpm)
         XCTAssertTrue(AudioFeatures.tempo(primedTempo, matches: 100), "\(primedTempo)")
+        let primedBar = try XCTUnwrap(try SessionFolder.open(dir + "/primed").1.prompt.downbeat)
+        XCTAssertEqual(primedBar, 0.25, accuracy: 0.035)
+        // Continuing that session keeps its tempo and bars.
+        let further = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist, "--mode", "continue",
+                                   "--session", dir + "/primed", "--seconds", "4", "--levels", "top", "-o", dir + "/further"])
+        XCTAssertEqual(further.status, 0, further.stderr)
+        let continued = try SessionFolder.open(dir + "/further").1.prompt
+        XCTAssertEqual(continued.bpm, primedTempo)
+        XCTAssertEqual(continued.downbeat, primedBar)
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--downbeat=-1", "-o", dir + "/early"]), naming: "--downbeat")
         let counted = try CLI.run(["train", "bar-guide", "--data", dir + "/work/codes-train", "--prior", dir + "/set/prior_level_2",

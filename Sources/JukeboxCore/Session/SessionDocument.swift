@@ -92,6 +92,8 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
     public var mode: SessionMode
     /// The tempo the bar clock kept, in beats a minute (top priors with a bar clock; nil: none).
     public var bpm: Double?
+    /// Where a bar of the bar clock starts, in seconds from the song's start (nil: at its start).
+    public var downbeat: Double?
     /// How strongly the set's bar guide steered the top level (nil: not at all).
     public var barGuidance: Double?
 
