@@ -34,16 +34,16 @@ public struct StudioPrompt {
         let layout = try LabelLayout(hps: topPrior.hps)
         let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
         tempo = layout.barClock || models.barGuide != nil
-            ? models.samplingDefaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(fields.artist).id), bpm: fields.bpm)
+            ? models.samplingDefaults.tempo(typed: fields.artist, vocabulary: vocabulary, bpm: fields.bpm)
             : nil
+        let clock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) }
         let resolved = try labeller.resolve(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
-                                            totalLength: totalLength,
-                                            barClock: try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) })
+                                            totalLength: totalLength, barClock: clock)
         var clocked = GenerationPrompt(artistID: resolved.song.artistID, genreIDs: resolved.song.genreIDs,
                                        lyricTokens: resolved.song.fullTokens, totalLength: resolved.song.totalLength,
                                        sampleLength: sampleLength, settings: settings, seed: fields.seed, samples: 1)
         // The song's labels carry the clock only for a clocked prior; the guide needs it either way.
-        clocked.barClock = try tempo.map { try BarClock(bpm: $0, sampleRate: Double(sr)) }
+        clocked.barClock = clock
         if models.barGuide != nil { clocked.barGuidance = fields.barGuidance ?? models.samplingDefaults.barGuidance }
         prompt = clocked
         labels = (labeller, resolved.song)

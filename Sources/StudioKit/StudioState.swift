@@ -134,9 +134,7 @@ public struct StudioState: Sendable {
 
     /// The tempo the bar clock will keep for the artist as typed, e.g. "124 bpm" (nil without a clock).
     public var tempoHint: String? {
-        guard let tempos = barClockTempos else { return nil }
-        let name = vocabulary.flatMap { $0.artistName(id: $0.artistID(artist).id) } ?? artist
-        return tempos.tempo(artist: name, bpm: nil).map { String(format: "%.0f bpm", $0) }
+        barClockTempos?.tempo(typed: artist, vocabulary: vocabulary, bpm: nil).map { String(format: "%.0f bpm", $0) }
     }
 
     /// The lyrics as the model will see them, and what it drops.

@@ -75,7 +75,7 @@ struct Sample: ParsableCommand {
             let earlier = sessionMode == .continue || sessionMode == .upsample ? session.flatMap { try? SessionFolder.open($0).1.prompt } : nil
             let downbeat = self.downbeat ?? earlier?.downbeat
             if layout.barClock || set.barGuide != nil {
-                tempo = defaults.tempo(artist: vocabulary.artistName(id: vocabulary.artistID(artist).id), bpm: bpm ?? earlier?.bpm)
+                tempo = defaults.tempo(typed: artist, vocabulary: vocabulary, bpm: bpm ?? earlier?.bpm)
             } else if bpm != nil {
                 Log.note("note: this model set has neither a bar clock nor a bar guide, so --bpm changes nothing")
             }
@@ -108,14 +108,14 @@ struct Sample: ParsableCommand {
         }
 
         // The session folder exists before any sampling, so a refusing disk fails in seconds, not after.
-        var document = SessionDocument(
+        let document = SessionDocument(
             prompt: SessionPrompt(artist: artist, genre: genre, lyrics: lyricText, totalSeconds: total, sampleSeconds: seconds,
                                   temperatures: settings.map(\.temperature), topK: topK == 0 ? nil : topK,
                                   topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode, bpm: tempo,
+                                  downbeat: barStart.flatMap { $0 > 0 ? $0 : nil },
                                   barGuidance: prompt.barGuidance > 0 ? prompt.barGuidance : nil),
             modelSet: (model as NSString).standardizingPath, settings: ["levels": levels],
             seeds: (0..<samples).map { seed &+ UInt64($0) }, rngStates: Array(repeating: [seed], count: samples))
-        document.prompt.downbeat = barStart.flatMap { $0 > 0 ? $0 : nil }
         let existed = FileManager.default.fileExists(atPath: output)
         let folder = try SessionFolder.create(at: output, document: document)
         do {

@@ -39,6 +39,12 @@ public struct SamplingDefaults: Sendable, Equatable {
         return all.isEmpty ? nil : all[all.count / 2]
     }
 
+    /// The same for an artist as the user typed it: the tempo table is keyed by the names of the set's
+    /// artist list, so the name is looked up there first (as sampling looks up the artist's id).
+    public func tempo(typed artist: String, vocabulary: LabelVocabulary?, bpm: Double?) -> Double? {
+        tempo(artist: vocabulary.flatMap { $0.artistName(id: $0.artistID(artist).id) } ?? artist, bpm: bpm)
+    }
+
     /// The song length to condition on when the user names none: the set's own (at least the sampled
     /// length), else the reference habit of twice the sampled length, at least a minute.
     public func totalSeconds(sampling seconds: Double) -> Double {

@@ -14,8 +14,8 @@ public struct LabelConditioner: Sendable {
     public let maxBowGenreSize: Int
     public let nTime: Int
     public let tBins: Int
-    /// Where the bar clock sits in y (empty without one).
-    let clockEntries: Range<Int>
+    /// Where the genres and the bar clock sit in y.
+    let layout: LabelLayout
     /// Sample ranges of the three RangeEmbeddings (as the reference computes them, in double precision).
     let totalLengthRange: (Double, Double)
     let absolutePosRange: (Double, Double)
@@ -46,7 +46,7 @@ public struct LabelConditioner: Sendable {
             totalLengthEmb = nil; absolutePosEmb = nil; relativePosEmb = nil
         }
         barPosEmb = c.barClockBins > 0 ? try read(Self.barPosKey) : nil
-        clockEntries = c.labelLayout.clock
+        layout = c.labelLayout
         maxBowGenreSize = c.maxBowGenreSize
         // The timing signal spans the window's codes (n_time = z_shape[0] = n_ctx of this level).
         nTime = c.nCtx
@@ -61,8 +61,7 @@ public struct LabelConditioner: Sendable {
     public var width: Int { artistEmb.shape[1] }
     public var includesTimeSignal: Bool { totalLengthEmb != nil }
     /// Entries of y it reads: [total_length, offset, sample_length, artist, genre ids…(, bar_length, downbeat)].
-    public var labelCount: Int { 4 + maxBowGenreSize + clockEntries.count }
-    var genreEntries: Range<Int> { 4..<(4 + maxBowGenreSize) }
+    public var labelCount: Int { layout.lyricStart }
 
     /// y: batch rows of at least `labelCount` entries (row stride `stride`). Returns the start embedding
     /// [batch, 1, width] and, at the top level, the timing signal [batch, nTime, width].
@@ -77,7 +76,7 @@ public struct LabelConditioner: Sendable {
             let row = Array(y[(n * stride)..<(n * stride + labelCount)])
             let dst = start.data + n * w
             // Empty genre slots are -1 and contribute nothing; the genre sum comes first, then the artist.
-            for g in row[genreEntries] where g >= 0 {
+            for g in row[layout.genres] where g >= 0 {
                 guard g < bowGenreEmb.shape[0] else {
                     throw JukeboxError("labels", "genre id \(g) of item \(n) is outside 0..<\(bowGenreEmb.shape[0])")
                 }
@@ -113,8 +112,8 @@ public struct LabelConditioner: Sendable {
     /// The bar clock's bin for each step of item `n`'s window: the step's first audio sample, placed in
     /// its bar. Nil when the prior has no clock or the row's bar length is 0 (no clock given: nothing added).
     func barClockBins(_ y: [Int], item n: Int, stride: Int) throws -> [Int]? {
-        guard let barPosEmb, !clockEntries.isEmpty else { return nil }
-        let barLength = y[n * stride + clockEntries.lowerBound], downbeat = y[n * stride + clockEntries.lowerBound + 1]
+        guard let barPosEmb else { return nil }
+        let barLength = y[n * stride + layout.clock.lowerBound], downbeat = y[n * stride + layout.clock.lowerBound + 1]
         guard barLength != 0 else { return nil }
         guard barLength > 0 else { throw JukeboxError("labels", "bar length \(barLength) of item \(n) is negative") }
         let offset = y[n * stride + 1], length = y[n * stride + 2]

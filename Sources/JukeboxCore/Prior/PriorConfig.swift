@@ -148,13 +148,13 @@ public struct PriorConfig: Sendable {
     public var hasLyrics: Bool { nTokens > 0 && (singleEncDec || useTokens) }
     /// Length of the label vector y: [total_length, offset, sample_length, artist, genres…, (bar_length,
     /// downbeat,) lyric tokens…].
-    public var labelLength: Int { labels ? lyricStart + nTokens : 0 }
+    public var labelLength: Int { labels ? labelLayout.count : 0 }
     /// The label vector's layout (labelled priors).
     public var labelLayout: LabelLayout {
         LabelLayout(maxBowGenreSize: maxBowGenreSize, nTokens: nTokens, barClock: barClockBins > 0)
     }
     /// Where the lyric tokens start in y.
-    public var lyricStart: Int { 4 + maxBowGenreSize + (barClockBins > 0 ? 2 : 0) }
+    public var lyricStart: Int { labelLayout.lyricStart }
     /// Lyric positions before the codes in the single encoder-decoder's sequence.
     public var prefixLength: Int { singleEncDec ? nTokens : 0 }
     /// Where the codes' logits start in the output vocabulary (n_vocab for the single encoder-decoder).

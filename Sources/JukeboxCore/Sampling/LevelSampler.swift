@@ -89,16 +89,16 @@ extension Generator {
             guard let logits = try prior.forward(state, previousCodes: previous, count: 1, output: .lastLogits) else {
                 throw JukeboxError("prior", "returned no logits")
             }
+            // Every sample of the batch is at the same place in the bar.
+            let tilt = guide.flatMap { g, clock in
+                g.row(artist: prompt.artistID, bin: clock.bin(atSample: prompt.offset + (start + p) * hop, bins: g.bins))
+            }.flatMap { $0.count == c.lBins ? $0 : nil }
             for s in 0..<n {
                 // Only code tokens: for the single encoder-decoder the lyric vocabulary sits below codeOffset.
                 var rng = SampleStreams.generator(seed: prompt.seed, level: level, sample: prompt.firstSampleIndex + s,
                                                   position: start + p)
                 let row = logits.data + s * bins + offset
-                if let (g, clock) = guide,
-                   let tilt = g.row(artist: prompt.artistID, bin: clock.bin(atSample: prompt.offset + (start + p) * hop, bins: g.bins)),
-                   tilt.count == c.lBins {
-                    for (k, r) in zip(0..<c.lBins, tilt) { row[k] += strength * r }
-                }
+                if let tilt { for (k, r) in zip(0..<c.lBins, tilt) { row[k] += strength * r } }
                 values[s] = sampler.draw(row, count: c.lBins, settings: settings, rng: &rng)
                 rows[level][s].append(values[s])
             }

@@ -99,8 +99,9 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
 
     public init(artist: String, genre: String, lyrics: String, totalSeconds: Double, sampleSeconds: Double,
                 temperatures: [Double], topK: Int? = nil, topP: Double? = nil, seed: UInt64, samples: Int,
-                mode: SessionMode = .ancestral, bpm: Double? = nil, barGuidance: Double? = nil) {
+                mode: SessionMode = .ancestral, bpm: Double? = nil, downbeat: Double? = nil, barGuidance: Double? = nil) {
         self.bpm = bpm
+        self.downbeat = downbeat
         self.barGuidance = barGuidance
         self.artist = artist
         self.genre = genre

@@ -11,7 +11,7 @@ extension LabelConditioner {
         for n in 0..<batch {
             let row = Array(y[(n * stride)..<(n * stride + labelCount)])
             let d = dYCond + n * w
-            for g in row[genreEntries] where g >= 0 { Ops.addInPlace(dGenre + g * w, d, w) }
+            for g in row[layout.genres] where g >= 0 { Ops.addInPlace(dGenre + g * w, d, w) }
             Ops.addInPlace(dArtist + y[n * stride + 3] * w, d, w)
         }
         guard let dTiming, let totalLengthEmb, let absolutePosEmb, let relativePosEmb else { return }
