@@ -23,6 +23,17 @@ final class BarClockTests: XCTestCase {
         XCTAssertThrowsError(try BarClock(bpm: .nan))
     }
 
+    /// A session's bars: its tempo, and its downbeat in seconds when it recorded one (a primed session).
+    func testASessionsBarsComeFromItsTempoAndDownbeat() throws {
+        var prompt = SessionPrompt(artist: "a", genre: "g", lyrics: "", totalSeconds: 40, sampleSeconds: 10, temperatures: [1],
+                                   seed: 0, samples: 1)
+        XCTAssertNil(try prompt.barClock(sampleRate: 44100), "no tempo kept, no bars")
+        prompt.bpm = 120
+        XCTAssertEqual(try prompt.barClock(sampleRate: 44100), BarClock(barLength: 88200, downbeat: 0))
+        prompt.downbeat = 0.25
+        XCTAssertEqual(try prompt.barClock(sampleRate: 44100), BarClock(barLength: 88200, downbeat: 11025))
+    }
+
     func testLabelVectorCarriesTheClockBetweenGenresAndLyrics() throws {
         let layout = LabelLayout(maxBowGenreSize: 2, nTokens: 3, barClock: true)
         XCTAssertEqual(layout.genres, 4..<6)

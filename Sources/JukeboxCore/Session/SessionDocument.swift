@@ -97,6 +97,11 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
     /// How strongly the set's bar guide steered the top level (nil: not at all).
     public var barGuidance: Double?
 
+    /// The bars the session was sampled with, audio at `sampleRate` (nil: it kept no tempo).
+    public func barClock(sampleRate: Double) throws -> BarClock? {
+        try bpm.map { try BarClock(bpm: $0, sampleRate: sampleRate, downbeat: Int(((downbeat ?? 0) * sampleRate).rounded())) }
+    }
+
     public init(artist: String, genre: String, lyrics: String, totalSeconds: Double, sampleSeconds: Double,
                 temperatures: [Double], topK: Int? = nil, topP: Double? = nil, seed: UInt64, samples: Int,
                 mode: SessionMode = .ancestral, bpm: Double? = nil, downbeat: Double? = nil, barGuidance: Double? = nil) {

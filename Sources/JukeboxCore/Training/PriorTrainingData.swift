@@ -88,7 +88,7 @@ public final class PriorTrainingData: @unchecked Sendable {
                                   genres: Self.genreSlots(Array(labels.dropFirst()), c),
                                   lyrics: lyrics,
                                   totalSamples: max(Int(prompt.totalSeconds * c.sr), usable * hop),
-                                  barClock: try prompt.bpm.map { try BarClock(bpm: $0, sampleRate: c.sr) }))
+                                  barClock: try prompt.barClock(sampleRate: c.sr)))
             }
         }
         guard !songs.isEmpty else { throw JukeboxError("sessions", "none holds a window of n_ctx = \(c.nCtx) codes at level \(c.level)") }
