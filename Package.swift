@@ -24,9 +24,12 @@ let package = Package(
         .target(name: "CALSAShim", dependencies: ["CALSA"], linkerSettings: [.linkedLibrary("asound")]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
+        // Weight-streaming kernels per weight format (AVX-512, AVX2 or portable, chosen at run time)
+        // and the thread pool they run on.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "JukeboxCore",
-            dependencies: ["CBLAS", "CSndfile", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CBLAS", "CSndfile", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // The bundled model set: data found at run time beside the sources (BundledModel), not compiled in.
             exclude: ["DefaultModel"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]

@@ -36,19 +36,30 @@ struct BenchVQVAE: ParsableCommand {
 struct BenchPrior: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prior",
-        abstract: "Sample tokens from a random labelled top-level prior with the key/value cache; report tokens/s.")
+        abstract: "Sample tokens from a random prior with the key/value cache; report tokens/s.",
+        discussion: """
+            With --preset, the prior has exactly a published architecture (upsampler, 1b_lyrics, 5b, 5b_lyrics) \
+            with its matrices in --format, and the memory bandwidth measured in the same run is printed beside \
+            the result as a roofline. Without it, a labelled top prior of the shape given by --width and the rest.
+            """)
 
+    @Option(help: "A published architecture: \(PublishedPriorBenchmark.Preset.names).") var preset: String?
+    @Option(help: "Weight format with --preset: \(WeightFormat.names).") var format: String = "f32"
+    @Option(help: "With --preset: positions put in the key/value cache before timing (a long window's speed).")
+    var context: Int = 0
     @Option var width: Int = 512
     @Option var depth: Int = 8
     @Option var heads: Int = 2
     @Option(name: .customLong("n-ctx")) var nCtx: Int = 2048
     @Option(name: .customLong("attn-order")) var attnOrder: Int = 2
     @Option(help: "blocks (0 for none).") var blocks: Int = 16
-    @Option(help: "Tokens to sample per item (at most n_ctx).") var tokens: Int = 256
+    @Option(help: "Tokens to sample per item (at most n_ctx; with --preset default 64).") var tokens: Int?
     @Option var batch: Int = 1
-    @Flag(help: "Print {\"tokens_per_second\": x} as JSON.") var json = false
+    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
+        if let preset { return try runPreset(preset) }
+        let tokens = self.tokens ?? 256
         guard width > 0, depth > 0, heads > 0, nCtx > 0, tokens > 0, batch > 0 else {
             throw JukeboxError("bench prior", "sizes must be positive")
         }
@@ -60,6 +71,18 @@ struct BenchPrior: ParsableCommand {
         } else {
             print(r.description)
         }
+    }
+
+    private func runPreset(_ name: String) throws {
+        guard let preset = PublishedPriorBenchmark.Preset(rawValue: name) else {
+            throw JukeboxError("--preset", "unknown preset \(name) (known: \(PublishedPriorBenchmark.Preset.names))")
+        }
+        guard let format = WeightFormat(rawValue: format) else {
+            throw JukeboxError("--format", "unknown format \(self.format) (known: \(WeightFormat.names))")
+        }
+        let r = try PublishedPriorBenchmark.run(preset: preset, format: format, batch: batch, context: context,
+                                                tokens: tokens ?? 64, progress: { if Progress.isTerminal { Log.note($0 + "…") } })
+        if json { try printJSON(r.json) } else { print(r.description) }
     }
 }
 

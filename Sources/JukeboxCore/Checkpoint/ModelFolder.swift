@@ -8,10 +8,13 @@ public enum ModelKind: String, Sendable {
 public struct ModelConfig: @unchecked Sendable {
     public let kind: ModelKind
     public let hps: Hyperparameters
+    /// The format the transformer matrices are stored in (`weight_format`, written by `quantize`; f32 when absent).
+    public let weightFormat: WeightFormat
 
-    public init(kind: ModelKind, hps: Hyperparameters) {
+    public init(kind: ModelKind, hps: Hyperparameters, weightFormat: WeightFormat = .f32) {
         self.kind = kind
         self.hps = hps
+        self.weightFormat = weightFormat
     }
 
     public static func load(folder: String) throws -> ModelConfig {
@@ -30,12 +33,20 @@ public struct ModelConfig: @unchecked Sendable {
             throw JukeboxError(source, "field kind is \(kindName), expected vqvae or prior")
         }
         guard let hps = dict["hps"] as? [String: Any] else { throw JukeboxError(source, "field hps is missing or not an object") }
-        return ModelConfig(kind: kind, hps: Hyperparameters(hps, source: source))
+        var format = WeightFormat.f32
+        if let value = dict["weight_format"] {
+            guard let name = value as? String, let f = WeightFormat(rawValue: name) else {
+                throw JukeboxError(source, "field weight_format is \(value), expected one of \(WeightFormat.names)")
+            }
+            format = f
+        }
+        return ModelConfig(kind: kind, hps: Hyperparameters(hps, source: source), weightFormat: format)
     }
 
     public func jsonData() throws -> Data {
-        try JSONSerialization.data(withJSONObject: ["kind": kind.rawValue, "hps": hps.values],
-                                   options: [.prettyPrinted, .sortedKeys])
+        var object: [String: Any] = ["kind": kind.rawValue, "hps": hps.values]
+        if weightFormat != .f32 { object["weight_format"] = weightFormat.rawValue }
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
     public func write(folder: String) throws {
@@ -59,6 +70,9 @@ public final class WeightStore: @unchecked Sendable {
     }
 
     public func has(_ key: String) -> Bool { file.entries[key] != nil }
+
+    /// Records that the model used `key` (for tensors read other than through take).
+    func markTaken(_ key: String) { taken.insert(key) }
 
     public func take(_ key: String, _ shape: [Int]) throws -> Tensor {
         guard let e = file.entries[key] else {

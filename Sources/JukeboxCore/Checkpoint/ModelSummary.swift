@@ -34,12 +34,18 @@ public struct ModelSummary {
         var parameters = 0
         var dtypes: [String: Int] = [:]
         for e in file.entries.values {
-            parameters += e.count
-            dtypes[e.dtype.rawValue, default: 0] += e.count
+            // Packed matrices count their weights (two to a q4 byte), not their bytes or scales.
+            if e.name.hasSuffix(".scales") { continue }
+            let count = e.name.hasSuffix("." + WeightFormat.q4.rawValue) && e.dtype == .u8 ? 2 * e.count : e.count
+            parameters += count
+            dtypes[e.dtype.rawValue, default: 0] += count
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? 0
         let hps = config.hps
         var details: [(String, String)] = []
+        if config.weightFormat != .f32 {
+            details.append(("weight format", "\(config.weightFormat.rawValue) (transformer matrices, \(config.weightFormat.bitsPerWeight) bits a weight)"))
+        }
         func add(_ label: String, _ keys: [String]) {
             let parts = keys.compactMap { k -> String? in
                 guard let v = hps.values[k], !(v is NSNull) else { return nil }

@@ -2,13 +2,14 @@ import Foundation
 
 /// Element types a safetensors file may hold that the engine reads.
 public enum SafetensorsDType: String, Sendable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32"
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32", i8 = "I8", u8 = "U8"
 
     public var byteSize: Int {
         switch self {
         case .f32, .i32: 4
         case .f16, .bf16: 2
         case .i64: 8
+        case .i8, .u8: 1
         }
     }
 }
@@ -135,7 +136,20 @@ public final class SafetensorsFile: @unchecked Sendable {
         case .i64, .i32:
             let ints = try int64s(name)
             return Tensor(shape: e.shape, values: ints.map { Float($0) })
+        case .i8, .u8:
+            throw JukeboxError(path, "tensor \(name) holds packed \(e.dtype.rawValue) weights, not floats")
         }
+    }
+
+    /// A tensor's stored bytes, as they are (for copying it into another file).
+    func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
+        let e = try entry(name)
+        return UnsafeRawBufferPointer(start: raw(e), count: e.end - e.begin)
+    }
+
+    /// An entry's bytes in the mapping, alive as long as the returned owner.
+    func bytes(_ e: SafetensorsEntry) -> (pointer: UnsafeRawPointer, owner: AnyObject) {
+        (UnsafeRawPointer(raw(e)), region)
     }
 
     /// Integer data (I64 or I32) as Int.

@@ -22,6 +22,10 @@ final class LayerCache {
     var record: UnsafeMutablePointer<Float>? = nil
     var recordPositions = 0
 
+    /// Key rows (each with its value row) attention has read so far, over the batch: the cache's share of
+    /// what a step streams from memory, for the benchmark's roofline.
+    var rowsRead = 0
+
     // Layout constants.
     let blockCtx: Int, blocks: Int, spread: Int, primeKeys: Int
 

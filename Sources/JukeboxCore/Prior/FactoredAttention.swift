@@ -119,6 +119,7 @@ enum FactoredAttention {
         let kind = cache.kind
         let batch = cache.batch
         let tasks = batch * heads
+        cache.rowsRead += batch * g.count * g.keys
         let useGemm = g.count >= 8 && g.keys >= 8
         let first = g.first, stride = g.stride
         let run = { (task: Int, sc: UnsafeMutablePointer<Float>) in

@@ -1,29 +1,80 @@
 import CBLAS
 
-/// A reference Conv1D (y = x·w + b, w [n_in, n_out]) used in place: `w` is the checkpoint's tensor,
-/// memory-mapped, never copied or transposed. A sampling step's single row goes through OpenBLAS's
-/// threaded matrix-vector kernel, which streams the weight once at close to memory bandwidth; several
-/// rows (batched samples, priming, full forwards) through sgemm.
+/// A reference Conv1D (y = x·w + b, w [n_in, n_out]). A float32 `w` is the checkpoint's tensor, memory-mapped,
+/// never copied or transposed: a sampling step's single row goes through OpenBLAS's threaded matrix-vector
+/// kernel, several rows through sgemm. A packed weight (f16, bf16, q8, q4) is computed from as it is stored,
+/// its bytes streamed once per step for every row of the batch.
 public struct LinearWeight: @unchecked Sendable {
-    public let w: Tensor       // [nIn, nOut]
-    public let b: Tensor?      // [nOut]
-
-    public init(w: Tensor, b: Tensor?) {
-        self.w = w
-        self.b = b
+    public enum Storage: @unchecked Sendable {
+        case dense(Tensor)            // [nIn, nOut]
+        case packed(PackedMatrix)
     }
 
-    public var nIn: Int { w.shape[0] }
-    public var nOut: Int { w.shape[1] }
+    public let storage: Storage
+    public let b: Tensor?      // [nOut]
+    public let nIn: Int
+    public let nOut: Int
+
+    public init(w: Tensor, b: Tensor?) {
+        storage = .dense(w)
+        self.b = b
+        nIn = w.shape[0]
+        nOut = w.shape[1]
+    }
+
+    public init(packed: PackedMatrix, b: Tensor?) {
+        storage = .packed(packed)
+        self.b = b
+        nIn = packed.nIn
+        nOut = packed.nOut
+    }
+
+    /// The float32 weight, when it is kept as one.
+    public var w: Tensor? {
+        if case .dense(let t) = storage { return t }
+        return nil
+    }
+
+    /// The float32 weight training reads and updates (trainable models are always built from float32).
+    var trainable: Tensor {
+        guard case .dense(let t) = storage else { fatalError("training reached a packed \(format.rawValue) weight") }
+        return t
+    }
+
+    /// The weight as float32 [nIn, nOut], unpacking a packed one.
+    public var floatWeight: Tensor {
+        switch storage {
+        case .dense(let t): t
+        case .packed(let p): p.unpacked()
+        }
+    }
+
+    public var format: WeightFormat {
+        if case .packed(let p) = storage { return p.format }
+        return .f32
+    }
+
+    /// Bytes a sampling step reads for this layer's weight.
+    public var weightBytes: Int {
+        switch storage {
+        case .dense(let t): 4 * t.count
+        case .packed(let p): p.bytes
+        }
+    }
 
     /// out[rows, nOut] = x[rows, nIn]·w + b.
     func apply(_ x: UnsafePointer<Float>, rows: Int, _ out: UnsafeMutablePointer<Float>) {
-        if let b { for r in 0..<rows { (out + r * nOut).update(from: b.data, count: nOut) } }
-        let beta: Float = b == nil ? 0 : 1
-        if rows == 1 {
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(nIn), Int32(nOut), 1, w.data, Int32(nOut), x, 1, beta, out, 1)
-        } else {
-            BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, beta: beta)
+        switch storage {
+        case .packed(let p):
+            p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out)
+        case .dense(let w):
+            if let b { for r in 0..<rows { (out + r * nOut).update(from: b.data, count: nOut) } }
+            let beta: Float = b == nil ? 0 : 1
+            if rows == 1 {
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(nIn), Int32(nOut), 1, w.data, Int32(nOut), x, 1, beta, out, 1)
+            } else {
+                BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, beta: beta)
+            }
         }
     }
 }

@@ -56,21 +56,31 @@ struct ParameterList {
 /// Tensors by reference key, from a checkpoint (strict, shape-checked) or from random init.
 public struct TensorLookup {
     let lookup: (ParameterSpec) throws -> Tensor
+    /// A Conv1D weight (spec [nIn, nOut]) in a sampling format, when the source keeps it packed; nil for float32.
+    var packed: (ParameterSpec) throws -> PackedMatrix? = { _ in nil }
 
-    /// Strict loading: each spec must exist in the store with its shape (WeightStore.take).
+    init(lookup: @escaping (ParameterSpec) throws -> Tensor,
+         packed: @escaping (ParameterSpec) throws -> PackedMatrix? = { _ in nil }) {
+        self.lookup = lookup
+        self.packed = packed
+    }
+
+    /// Strict loading: each spec must exist in the store with its shape (WeightStore.take); a transformer
+    /// matrix may instead be stored packed or as 16-bit floats (WeightStore.takePacked).
     public static func store(_ store: WeightStore) -> TensorLookup {
-        TensorLookup { try store.take($0.key, $0.shape) }
+        TensorLookup(lookup: { try store.take($0.key, $0.shape) },
+                     packed: { try store.takePacked($0.key, nIn: $0.shape[0], nOut: $0.shape[1]) })
     }
 
     /// Tensors held in a dictionary (e.g. random weights); a missing key is an error.
     public static func dictionary(_ tensors: [String: Tensor], source: String = "weights") -> TensorLookup {
-        TensorLookup { spec in
+        TensorLookup(lookup: { spec in
             guard let t = tensors[spec.key] else { throw JukeboxError(source, "missing tensor \(spec.key)") }
             guard t.shape == spec.shape else {
                 throw JukeboxError(source, "tensor \(spec.key) has shape \(t.shape) but the model expects \(spec.shape)")
             }
             return t
-        }
+        })
     }
 
     func callAsFunction(_ spec: ParameterSpec) throws -> Tensor { try lookup(spec) }
@@ -94,6 +104,15 @@ struct ParameterReader {
         let key = prefix.isEmpty ? name : prefix + "." + name
         guard let spec = specs[key] else { throw JukeboxError("parameter table", "no spec for \(key)") }
         return try source(spec)
+    }
+
+    /// The Conv1D layer `name` (its `.w` and `.b`), packed when the source keeps its weight packed.
+    func linear(_ name: String) throws -> LinearWeight {
+        let key = prefix.isEmpty ? name + ".w" : prefix + "." + name + ".w"
+        guard let spec = specs[key] else { throw JukeboxError("parameter table", "no spec for \(key)") }
+        let b = try self(name + ".b")
+        if let packed = try source.packed(spec) { return LinearWeight(packed: packed, b: b) }
+        return LinearWeight(w: try source(spec), b: b)
     }
 }
 

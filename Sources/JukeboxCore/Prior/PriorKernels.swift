@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 /// Small kernels the priors need beyond the shared ones: SIMD dot/axpy for one query's attention, and
 /// x_out (an nn.Linear weight [n_out, n_in], already in dot-product layout).
 enum PriorKernels {
@@ -43,8 +44,11 @@ enum PriorKernels {
     @inline(__always)
     static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>) {
         let nOut = w.shape[0], nIn = w.shape[1]
-        if rows == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nOut), Int32(nIn), 1, w.data, Int32(nIn), x, 1, 0, out, 1)
+        if rows <= PackedMatrix.streamingRows {
+            // Already output-major: the streaming kernel reads it in place, on the same threads as the
+            // packed layers (OpenBLAS's threads would spin against them between calls).
+            var m = jk_matrix(format: WeightFormat.f32.code, n_out: Int32(nOut), n_in: Int32(nIn), data: w.data, scales: nil)
+            jk_matvec_parallel(&m, x, Int32(nIn), Int32(rows), nil, out, Int32(nOut))
         } else {
             BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, transB: true)
         }

@@ -15,6 +15,9 @@ public final class TransformerState: @unchecked Sendable {
 
     /// Memory the caches hold.
     public var cacheBytes: Int { caches.reduce(0) { $0 + $1.bytes } }
+
+    /// Bytes of keys and values attention has read from the caches so far.
+    public var cacheBytesRead: Int { caches.reduce(0) { $0 + $1.rowsRead * 2 * $1.nState * MemoryLayout<Float>.size } }
 }
 
 extension TransformerWeights {

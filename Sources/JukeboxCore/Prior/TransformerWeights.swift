@@ -9,6 +9,9 @@ public struct ResAttnBlockWeights: Sendable {
     public let proj: LinearWeight      // mlp.c_proj [mlpWidth, width]
     public let ln1W: Tensor, ln1B: Tensor      // [width]
 
+    /// The block's Conv1D layers: the matrices a sampling format packs (their keys end in `<name>.w`).
+    public static let linearNames = ["attn.c_attn", "attn.c_enc_kv", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
+
     static func parameters(_ p: ParameterList, kind: AttentionKind, config c: TransformerConfig,
                            initScale: Double) -> ParameterList {
         var p = p
@@ -31,12 +34,12 @@ public struct ResAttnBlockWeights: Sendable {
 
     init(kind: AttentionKind, read: ParameterReader) throws {
         self.kind = kind
-        cAttn = LinearWeight(w: try read("attn.c_attn.w"), b: try read("attn.c_attn.b"))
-        cEncKv = kind == .decode ? LinearWeight(w: try read("attn.c_enc_kv.w"), b: try read("attn.c_enc_kv.b")) : nil
-        cProj = LinearWeight(w: try read("attn.c_proj.w"), b: try read("attn.c_proj.b"))
+        cAttn = try read.linear("attn.c_attn")
+        cEncKv = kind == .decode ? try read.linear("attn.c_enc_kv") : nil
+        cProj = try read.linear("attn.c_proj")
         ln0W = try read("ln_0.weight"); ln0B = try read("ln_0.bias")
-        fc = LinearWeight(w: try read("mlp.c_fc.w"), b: try read("mlp.c_fc.b"))
-        proj = LinearWeight(w: try read("mlp.c_proj.w"), b: try read("mlp.c_proj.b"))
+        fc = try read.linear("mlp.c_fc")
+        proj = try read.linear("mlp.c_proj")
         ln1W = try read("ln_1.weight"); ln1B = try read("ln_1.bias")
     }
 }
@@ -50,6 +53,13 @@ public struct TransformerWeights: Sendable {
         (0..<c.depth).map { d in
             ResAttnBlockWeights.parameters(ParameterList(prefix: prefix + "._attn_mods.\(d)"), kind: c.kinds[d],
                                            config: c, initScale: initScale)
+        }
+    }
+
+    /// Bytes a sampling step reads for the blocks' matrices.
+    public var matrixBytes: Int {
+        layers.reduce(0) { total, l in
+            total + [l.cAttn, l.cProj, l.fc, l.proj].reduce(0) { $0 + $1.weightBytes } + (l.cEncKv?.weightBytes ?? 0)
         }
     }
 

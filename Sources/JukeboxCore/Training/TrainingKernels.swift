@@ -8,13 +8,13 @@ enum Backward {
     static func linear(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, rows: Int, _ weight: LinearWeight,
                        grads: Gradients, dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
         let nIn = weight.nIn, nOut = weight.nOut
-        BLAS.gemm(x, dy, grads.of(weight.w), m: nIn, n: nOut, k: rows, transA: true, beta: 1)
+        BLAS.gemm(x, dy, grads.of(weight.trainable), m: nIn, n: nOut, k: rows, transA: true, beta: 1)
         if let b = weight.b {
             let db = grads.of(b)
             for r in 0..<rows { Ops.addInPlace(db, dy + r * nOut, nOut) }
         }
         if let dx {
-            BLAS.gemm(dy, weight.w.data, dx, m: rows, n: nIn, k: nOut, transB: true, beta: accumulate ? 1 : 0)
+            BLAS.gemm(dy, weight.trainable.data, dx, m: rows, n: nIn, k: nOut, transB: true, beta: accumulate ? 1 : 0)
         }
     }
 

@@ -1,0 +1,64 @@
+// Weight-streaming kernels for sampling: one matrix-vector kernel per weight format, run on a small
+// persistent thread pool so that a token's few hundred products do not each pay a thread wake-up.
+#ifndef JK_KERNELS_H
+#define JK_KERNELS_H
+#include <stdint.h>
+#include <stddef.h>
+
+/// Weight formats, in the order of WeightFormat's raw values on the Swift side.
+enum { JK_F32 = 0, JK_F16 = 1, JK_BF16 = 2, JK_Q8 = 3, JK_Q4 = 4 };
+
+/// Values per scale in the quantized formats.
+#define JK_GROUP 32
+/// The most inputs a quantized matrix may have (the kernels keep a row's scales on the stack).
+#define JK_MAX_INPUTS 65536
+
+/// A weight matrix stored output-major: row j (n_in values) gives output j.
+///   F32/F16/BF16  data: n_out × n_in elements
+///   Q8            data: n_out × n_in int8;            scales: n_out × n_in/32 binary16, w = q·s
+///   Q4            data: n_out × n_in/2 bytes;         scales as Q8, w = (q − 8)·s, where byte k of a
+///                 group holds element k in its low nibble and element k+16 in its high nibble
+typedef struct {
+    int format;
+    int n_out, n_in;
+    const void *data;
+    const uint16_t *scales;
+} jk_matrix;
+
+/// y[b·ldy + j] = bias[j] + Σ_i W[j,i]·x[b·ldx + i] for b < batch, j in [j0, j1). Bias may be NULL.
+void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+               float *y, int ldy, int j0, int j1);
+
+/// The same product for all outputs, split over the pool's threads.
+void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+                        float *y, int ldy);
+
+/// Rows [j0, j1) of W as float32, out[(j − j0)·n_in + i] (for products of many rows through sgemm).
+void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);
+
+/// Packs w (float32, n_in × n_out: the reference's Conv1D layout) into `format`, output-major.
+/// data and scales must hold jk_packed_bytes / jk_scale_count entries. Runs on the pool.
+void jk_pack(const float *w, int n_in, int n_out, int format, void *data, uint16_t *scales);
+/// Random weights of standard deviation `std` already packed (benchmarks of shapes too large to pack).
+void jk_random_packed(int format, int n_out, int n_in, float std, uint64_t seed, void *data, uint16_t *scales);
+size_t jk_packed_bytes(int format, int n_out, int n_in);
+size_t jk_scale_count(int format, int n_out, int n_in);
+
+/// binary16 conversions (round to nearest even).
+uint16_t jk_f32_to_f16(float f);
+float jk_f16_to_f32(uint16_t h);
+
+/// The pool: `fn(ctx, part, parts)` runs once for each part on its own thread (part 0 on the caller).
+typedef void (*jk_task)(void *ctx, int part, int parts);
+void jk_parallel(jk_task fn, void *ctx);
+int jk_threads(void);
+/// Threads the pool uses from now on (1 … cores); 0 restores the default (all cores).
+void jk_set_threads(int n);
+
+/// Bytes per second of reading `bytes` bytes at `buffer`, on all of the pool's threads, best of `passes`.
+double jk_read_bandwidth(const void *buffer, size_t bytes, int passes);
+
+/// Which instruction set the kernels dispatched to ("avx512", "avx2", "generic").
+const char *jk_kernel_isa(void);
+
+#endif

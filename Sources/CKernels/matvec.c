@@ -1,0 +1,251 @@
+// Dispatch of the matrix-vector kernels (matvec_body.h) to the best instruction set this CPU has,
+// their parallel split, and the bandwidth probe the benchmark prints beside them.
+#include "jk_kernels.h"
+#include "q4_vnni.h"
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+typedef float v16f __attribute__((ext_vector_type(16)));
+typedef float v8f __attribute__((ext_vector_type(8)));
+typedef int32_t v16i __attribute__((ext_vector_type(16)));
+typedef uint32_t v16u __attribute__((ext_vector_type(16)));
+typedef int8_t v16c __attribute__((ext_vector_type(16)));
+typedef uint8_t v16uc __attribute__((ext_vector_type(16)));
+typedef uint16_t v16h __attribute__((ext_vector_type(16)));
+
+// Unaligned loads as macros: vector-valued helper functions would cross the targets' ABIs.
+#define ld_f32(p) ({ v16f v_; memcpy(&v_, (p), 64); v_; })
+#define ld_h(p) ({ v16h v_; memcpy(&v_, (p), 32); v_; })
+#define ld_c(p) ({ v16c v_; memcpy(&v_, (p), 16); v_; })
+#define ld_uc(p) ({ v16uc v_; memcpy(&v_, (p), 16); v_; })
+
+#define hsum(v) ({ v16f s_ = (v); v8f a_ = s_.lo + s_.hi; \
+    ((a_[0] + a_[4]) + (a_[1] + a_[5])) + ((a_[2] + a_[6]) + (a_[3] + a_[7])); })
+
+// binary16 → float32 without F16C: move the exponent and mantissa into place and rebias by 2^112,
+// which also gives subnormals and zero (infinities and NaN do not occur in weights).
+#define cvt_f16_bits(h) ({ v16u u_ = __builtin_convertvector((h), v16u); \
+    v16f mag_ = (v16f)((u_ & 0x7fffu) << 13) * 0x1p112f; \
+    (v16f)((v16u)mag_ | ((u_ & 0x8000u) << 16)); })
+
+// Scalar binary16 → float32 for the per-group scales (finite values), inlined into the kernels.
+static inline __attribute__((always_inline)) float scale_f16(uint16_t h) {
+    uint32_t m = (uint32_t)(h & 0x7fff) << 13, sign = (uint32_t)(h & 0x8000) << 16;
+    float f;
+    memcpy(&f, &m, 4);
+    f *= 0x1p112f;
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    bits |= sign;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+float jk_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+    if (exp == 31) bits = sign | 0x7f800000u | (mant << 13);
+    else {
+        uint32_t m = (uint32_t)(h & 0x7fff) << 13;
+        float f;
+        memcpy(&f, &m, 4);
+        f *= 0x1p112f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float out;
+    memcpy(&out, &bits, 4);
+    return out;
+}
+
+uint16_t jk_f32_to_f16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    uint16_t sign = (uint16_t)((bits >> 16) & 0x8000);
+    int exp = (int)((bits >> 23) & 0xff) - 127 + 15;
+    uint32_t mant = bits & 0x7fffff;
+    if (((bits >> 23) & 0xff) == 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+    if (exp >= 31) return sign | 0x7c00;
+    if (exp <= 0) {
+        if (exp < -10) return sign;
+        mant |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exp), half = mant >> shift;
+        uint32_t rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rem > halfway || (rem == halfway && (half & 1))) half++;
+        return sign | (uint16_t)half;
+    }
+    uint32_t out = (uint32_t)exp << 10 | (mant >> 13), rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (out & 1))) out++;
+    return sign | (uint16_t)out;
+}
+
+// How far ahead the kernels ask for weights: the hardware prefetchers alone leave the dequantizing
+// kernels at a third of the bandwidth (measured), waiting on loads.
+#define PREFETCH_BYTES 8192
+#define PREFETCH_ROWS 4
+
+
+#define V(name) name##_generic
+#define ATTR
+#define CVT_F16(h) cvt_f16_bits(h)
+#include "matvec_body.h"
+#undef V
+#undef ATTR
+#undef CVT_F16
+
+#if defined(__x86_64__)
+#define V(name) name##_avx2
+#define ATTR __attribute__((target("avx2,fma,f16c")))
+#define CVT_F16(h) ({ v16h h_ = (h); v16f o_; \
+    __m256 lo_ = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)&h_)); \
+    __m256 hi_ = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)&h_ + 1)); \
+    memcpy(&o_, &lo_, 32); memcpy((char *)&o_ + 32, &hi_, 32); o_; })
+#include "matvec_body.h"
+#undef V
+#undef ATTR
+#undef CVT_F16
+
+#define V(name) name##_avx512
+#define ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#define CVT_F16(h) ((v16f)_mm512_cvtph_ps((__m256i)(h)))
+#include "matvec_body.h"
+#undef V
+#undef ATTR
+#undef CVT_F16
+#endif
+
+typedef void (*matvec_fn)(const jk_matrix *, const float *, int, int, const float *, float *, int, int, int);
+typedef void (*dequantize_fn)(const jk_matrix *, int, int, float *);
+typedef double (*read_fn)(const float *, size_t);
+
+static matvec_fn chosen_matvec;
+static dequantize_fn chosen_dequantize;
+static read_fn chosen_read;
+static const char *chosen_isa;
+
+// JK_ISA=generic|avx2 forces a lesser variant (to test and compare them on one machine).
+static void choose(void) {
+    if (chosen_matvec) return;
+    const char *force = getenv("JK_ISA");
+    chosen_matvec = matvec_generic; chosen_dequantize = dequantize_generic; chosen_read = read_sum_generic;
+    chosen_isa = "generic";
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    int want512 = !force || strcmp(force, "avx512") == 0, want2 = !force || strcmp(force, "avx2") == 0 || want512;
+    if (want512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+        chosen_matvec = matvec_avx512; chosen_dequantize = dequantize_avx512; chosen_read = read_sum_avx512;
+        chosen_isa = "avx512";
+    } else if (want2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+               && __builtin_cpu_supports("f16c")) {
+        chosen_matvec = matvec_avx2; chosen_dequantize = dequantize_avx2; chosen_read = read_sum_avx2;
+        chosen_isa = "avx2";
+    }
+#endif
+}
+
+const char *jk_kernel_isa(void) { choose(); return chosen_isa; }
+
+// The batch rows prepared for the q4 integer kernel, in the caller's thread-local buffer (grown, never
+// shrunk); NULL when that kernel does not apply.
+static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
+    static _Thread_local char *buffer;
+    static _Thread_local size_t capacity;
+    if (m->format != JK_Q4 || !jk_q4_vnni_available()) return NULL;
+    int groups = m->n_in / 32, pairs = (groups + 1) / 2;
+    size_t per_row = (size_t)pairs * 64 + 2 * sizeof(float) * (size_t)(groups + 16) + sizeof(float) * 16 * (size_t)pairs;
+    size_t need = (size_t)batch * (per_row + sizeof(jk_q4_input)) + 64;
+    if (need > capacity) {
+        free(buffer);
+        buffer = aligned_alloc(64, (need + 63) / 64 * 64);
+        if (!buffer) abort();
+        capacity = (need + 63) / 64 * 64;
+    }
+    jk_q4_input *in = (jk_q4_input *)buffer;
+    char *p = buffer + ((size_t)batch * sizeof(jk_q4_input) + 63) / 64 * 64;
+    for (int b = 0; b < batch; b++) {
+        in[b].q = (int8_t *)p;
+        in[b].scale = (float *)(p + (size_t)pairs * 64);
+        in[b].offset = in[b].scale + groups + 16;
+        in[b].lanes = in[b].offset + groups + 16;
+        p += per_row;
+        jk_q4_prepare(x + (size_t)b * ldx, m->n_in, &in[b]);
+    }
+    return in;
+}
+
+void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy,
+               int j0, int j1) {
+    choose();
+    jk_q4_input *in = q4_inputs(m, x, ldx, batch);
+    if (in) jk_q4_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
+    else chosen_matvec(m, x, ldx, batch, bias, y, ldy, j0, j1);
+}
+
+void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out) {
+    choose();
+    chosen_dequantize(m, j0, j1, out);
+}
+
+typedef struct {
+    const jk_matrix *m;
+    const float *x, *bias;
+    float *y;
+    int ldx, ldy, batch;
+    const jk_q4_input *q4;
+} matvec_job;
+
+static void matvec_part(void *ctx, int part, int parts) {
+    matvec_job *job = ctx;
+    // Split at multiples of 16 outputs, so no two threads write one cache line of y.
+    int units = (job->m->n_out + 15) / 16;
+    int j0 = units * part / parts * 16, j1 = units * (part + 1) / parts * 16;
+    if (j1 > job->m->n_out) j1 = job->m->n_out;
+    if (j0 >= j1) return;
+    if (job->q4) jk_q4_vnni_rows(job->m, job->q4, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    else chosen_matvec(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
+}
+
+void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+                        float *y, int ldy) {
+    choose();
+    matvec_job job = { m, x, bias, y, ldx, ldy, batch, q4_inputs(m, x, ldx, batch) };
+    // A small product is cheaper on one thread than the hand-off.
+    if ((size_t)m->n_out * (size_t)m->n_in < 32768) matvec_part(&job, 0, 1);
+    else jk_parallel(matvec_part, &job);
+}
+
+typedef struct {
+    const char *buffer;
+    size_t bytes;
+    double sums[64];
+} read_job;
+
+static void read_part(void *ctx, int part, int parts) {
+    read_job *job = ctx;
+    size_t chunk = job->bytes / (size_t)parts / 256 * 256;
+    job->sums[part % 64] += chosen_read((const float *)(job->buffer + chunk * (size_t)part), chunk / 4);
+}
+
+double jk_read_bandwidth(const void *buffer, size_t bytes, int passes) {
+    choose();
+    read_job job;
+    memset(&job, 0, sizeof job);
+    job.buffer = buffer;
+    job.bytes = bytes;
+    double best = 0;
+    for (int p = 0; p < passes; p++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        jk_parallel(read_part, &job);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+        double rate = (double)(bytes / (size_t)jk_threads() / 256 * 256 * (size_t)jk_threads()) / s;
+        if (rate > best) best = rate;
+    }
+    // The sums keep the reads from being optimised away.
+    return job.sums[0] == -1.0 ? 0 : best;
+}

@@ -1,0 +1,189 @@
+// The matrix-vector kernels, written once and compiled per instruction set by matvec.c, which defines
+// V(name) (the variant's suffix), ATTR (its target attribute) and CVT_F16 (binary16 → float32, v16h → v16f).
+//
+// Every format dequantizes one group of 32 weights into two float vectors and multiplies it into up to
+// four batch rows, so a weight read from memory serves every row of the batch. Two groups go into
+// separate accumulators, so the additions of one row do not wait on each other.
+
+static inline __attribute__((always_inline)) ATTR
+void V(load_group)(int fmt, const jk_matrix *m, int j, int g, const float *sc, v16f *w0, v16f *w1) {
+    size_t n_in = (size_t)m->n_in;
+    switch (fmt) {
+    case JK_F32: {
+        const float *p = (const float *)m->data + (size_t)j * n_in + 32 * (size_t)g;
+        *w0 = ld_f32(p); *w1 = ld_f32(p + 16);
+        break;
+    }
+    case JK_F16: {
+        const uint16_t *p = (const uint16_t *)m->data + (size_t)j * n_in + 32 * (size_t)g;
+        *w0 = CVT_F16(ld_h(p)); *w1 = CVT_F16(ld_h(p + 16));
+        break;
+    }
+    case JK_BF16: {
+        const uint16_t *p = (const uint16_t *)m->data + (size_t)j * n_in + 32 * (size_t)g;
+        *w0 = (v16f)(__builtin_convertvector(ld_h(p), v16u) << 16);
+        *w1 = (v16f)(__builtin_convertvector(ld_h(p + 16), v16u) << 16);
+        break;
+    }
+    case JK_Q8: {
+        const int8_t *p = (const int8_t *)m->data + (size_t)j * n_in + 32 * (size_t)g;
+        float s = sc[g];
+        *w0 = __builtin_convertvector(ld_c(p), v16f) * s;
+        *w1 = __builtin_convertvector(ld_c(p + 16), v16f) * s;
+        break;
+    }
+    default: { // JK_Q4
+        const uint8_t *p = (const uint8_t *)m->data + (size_t)j * (n_in / 2) + 16 * (size_t)g;
+        float s = sc[g];
+        v16u b = __builtin_convertvector(ld_uc(p), v16u);
+        // A nibble q put in the mantissa of 2^23 is the float 2^23 + q: subtracting 2^23 + 8 gives q − 8
+        // exactly, cheaper than an integer conversion.
+        *w0 = ((v16f)((b & 15u) | 0x4B000000u) - 8388616.0f) * s;
+        *w1 = ((v16f)((b >> 4) | 0x4B000000u) - 8388616.0f) * s;
+        break;
+    }
+    }
+}
+
+static inline __attribute__((always_inline)) ATTR
+float V(weight_at)(int fmt, const jk_matrix *m, int j, int i) {
+    size_t k = (size_t)j * (size_t)m->n_in + (size_t)i;
+    switch (fmt) {
+    case JK_F32: return ((const float *)m->data)[k];
+    case JK_F16: return jk_f16_to_f32(((const uint16_t *)m->data)[k]);
+    default: { // BF16 (the quantized formats have no tails: n_in is a multiple of 32)
+        uint32_t u = (uint32_t)((const uint16_t *)m->data)[k] << 16;
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    }
+}
+
+// The scales of a later row, asked for ahead (the values are prefetched as the row loop goes).
+static inline __attribute__((always_inline)) ATTR
+void V(prefetch_scales)(const jk_matrix *m, int j) {
+    if (j >= m->n_out) return;
+    size_t groups = (size_t)m->n_in / 32;
+    const char *s = (const char *)(m->scales + (size_t)j * groups);
+    for (size_t k = 0; k < 2 * groups; k += 64) __builtin_prefetch(s + k, 0, 3);
+}
+
+// Row j's scales as float32, converted sixteen at a time once per row (not once per group).
+static inline __attribute__((always_inline)) ATTR
+void V(row_scales)(const jk_matrix *m, int j, float *sc) {
+    int groups = m->n_in / 32, g = 0;
+    const uint16_t *s = m->scales + (size_t)j * groups;
+    for (; g + 16 <= groups; g += 16) { v16f f = CVT_F16(ld_h(s + g)); memcpy(sc + g, &f, 64); }
+    for (; g < groups; g++) sc[g] = scale_f16(s[g]);
+}
+
+// Outputs j of NB batch rows (sc: the row's scales, for q8 and q4).
+static inline __attribute__((always_inline)) ATTR
+void V(row)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB, const float *sc, float *out) {
+    v16f acc[4][4];
+    for (int b = 0; b < NB; b++) for (int k = 0; k < 4; k++) acc[b][k] = (v16f)0;
+    int groups = m->n_in / 32, g = 0;
+    if (fmt == JK_Q8 || fmt == JK_Q4) V(prefetch_scales)(m, j + PREFETCH_ROWS);
+    // Bytes of the row each pair of groups reads, and where they start: the loop asks for the line
+    // PREFETCH_BYTES ahead of what it reads, past the end of the row into the next ones.
+    const int pair_bytes = fmt == JK_F32 ? 256 : (fmt == JK_F16 || fmt == JK_BF16) ? 128 : fmt == JK_Q8 ? 64 : 32;
+    const char *ahead = (const char *)m->data + (size_t)j * (size_t)m->n_in * (size_t)pair_bytes / 64 + PREFETCH_BYTES;
+    for (; g + 2 <= groups; g += 2) {
+        v16f a0, a1, c0, c1;
+        for (int k = 0; k < pair_bytes; k += 64) __builtin_prefetch(ahead + (size_t)g / 2 * pair_bytes + k, 0, 3);
+        V(load_group)(fmt, m, j, g, sc, &a0, &a1);
+        V(load_group)(fmt, m, j, g + 1, sc, &c0, &c1);
+        for (int b = 0; b < NB; b++) {
+            const float *xb = x + (size_t)b * ldx + 32 * g;
+            acc[b][0] += a0 * ld_f32(xb);
+            acc[b][1] += a1 * ld_f32(xb + 16);
+            acc[b][2] += c0 * ld_f32(xb + 32);
+            acc[b][3] += c1 * ld_f32(xb + 48);
+        }
+    }
+    if (g < groups) {
+        v16f a0, a1;
+        V(load_group)(fmt, m, j, g, sc, &a0, &a1);
+        for (int b = 0; b < NB; b++) {
+            const float *xb = x + (size_t)b * ldx + 32 * g;
+            acc[b][0] += a0 * ld_f32(xb);
+            acc[b][1] += a1 * ld_f32(xb + 16);
+        }
+    }
+    for (int b = 0; b < NB; b++) {
+        float s = hsum((acc[b][0] + acc[b][1]) + (acc[b][2] + acc[b][3]));
+        for (int i = groups * 32; i < m->n_in; i++) s += V(weight_at)(fmt, m, j, i) * x[(size_t)b * ldx + i];
+        out[b] = s;
+    }
+}
+
+static inline __attribute__((always_inline)) ATTR
+void V(matvec_fmt)(int fmt, const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+                   float *y, int ldy, int j0, int j1) {
+    float out[4];
+    float sc[JK_MAX_INPUTS / 32 + 16];
+    for (int j = j0; j < j1; j++) {
+        float bj = bias ? bias[j] : 0.0f;
+        if (fmt == JK_Q8 || fmt == JK_Q4) V(row_scales)(m, j, sc);
+        for (int b0 = 0; b0 < batch; b0 += 4) {
+            int nb = batch - b0 < 4 ? batch - b0 : 4;
+            const float *xb = x + (size_t)b0 * ldx;
+            switch (nb) {
+            case 1: V(row)(fmt, m, j, xb, ldx, 1, sc, out); break;
+            case 2: V(row)(fmt, m, j, xb, ldx, 2, sc, out); break;
+            case 3: V(row)(fmt, m, j, xb, ldx, 3, sc, out); break;
+            default: V(row)(fmt, m, j, xb, ldx, 4, sc, out); break;
+            }
+            for (int b = 0; b < nb; b++) y[(size_t)(b0 + b) * ldy + j] = out[b] + bj;
+        }
+    }
+}
+
+static ATTR void V(matvec)(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+                           float *y, int ldy, int j0, int j1) {
+    switch (m->format) {
+    case JK_F32: V(matvec_fmt)(JK_F32, m, x, ldx, batch, bias, y, ldy, j0, j1); break;
+    case JK_F16: V(matvec_fmt)(JK_F16, m, x, ldx, batch, bias, y, ldy, j0, j1); break;
+    case JK_BF16: V(matvec_fmt)(JK_BF16, m, x, ldx, batch, bias, y, ldy, j0, j1); break;
+    case JK_Q8: V(matvec_fmt)(JK_Q8, m, x, ldx, batch, bias, y, ldy, j0, j1); break;
+    default: V(matvec_fmt)(JK_Q4, m, x, ldx, batch, bias, y, ldy, j0, j1); break;
+    }
+}
+
+static ATTR void V(dequantize)(const jk_matrix *m, int j0, int j1, float *out) {
+    int groups = m->n_in / 32;
+    float sc[JK_MAX_INPUTS / 32 + 16];
+    for (int j = j0; j < j1; j++) {
+        float *o = out + (size_t)(j - j0) * m->n_in;
+        if (m->format == JK_Q8 || m->format == JK_Q4) V(row_scales)(m, j, sc);
+        for (int g = 0; g < groups; g++) {
+            v16f w0, w1;
+            switch (m->format) {
+            case JK_F32: V(load_group)(JK_F32, m, j, g, sc, &w0, &w1); break;
+            case JK_F16: V(load_group)(JK_F16, m, j, g, sc, &w0, &w1); break;
+            case JK_BF16: V(load_group)(JK_BF16, m, j, g, sc, &w0, &w1); break;
+            case JK_Q8: V(load_group)(JK_Q8, m, j, g, sc, &w0, &w1); break;
+            default: V(load_group)(JK_Q4, m, j, g, sc, &w0, &w1); break;
+            }
+            memcpy(o + 32 * g, &w0, 64);
+            memcpy(o + 32 * g + 16, &w1, 64);
+        }
+        for (int i = groups * 32; i < m->n_in; i++) {
+            switch (m->format) {
+            case JK_F32: o[i] = V(weight_at)(JK_F32, m, j, i); break;
+            case JK_F16: o[i] = V(weight_at)(JK_F16, m, j, i); break;
+            default: o[i] = V(weight_at)(JK_BF16, m, j, i); break;
+            }
+        }
+    }
+}
+
+static ATTR double V(read_sum)(const float *p, size_t n) {
+    v16f a = (v16f)0, b = (v16f)0, c = (v16f)0, d = (v16f)0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a += ld_f32(p + i); b += ld_f32(p + i + 16); c += ld_f32(p + i + 32); d += ld_f32(p + i + 48);
+    }
+    return hsum((a + b) + (c + d));
+}

@@ -1,0 +1,18 @@
+// Internal to the kernels: the q4 product through integer dot products (q4_vnni.c).
+#ifndef JK_Q4_VNNI_H
+#define JK_Q4_VNNI_H
+#include "jk_kernels.h"
+
+/// One batch row prepared for the q4 kernel: int8 values (pair-interleaved), a scale and an offset per group.
+typedef struct {
+    int8_t *q;       // 64 bytes per pair of groups
+    float *scale;    // per group
+    float *offset;   // per group: 8·scale·Σq
+    float *lanes;    // 16 per pair of groups: each dot-product lane's input scale
+} jk_q4_input;
+
+int jk_q4_vnni_available(void);
+void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in);
+void jk_q4_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
+                     int j0, int j1);
+#endif

@@ -1,0 +1,55 @@
+import CKernels
+
+/// How a transformer's large matrices are kept in memory and on disk. f32 is the reference's own
+/// arithmetic; the others trade exactness for bytes, and sampling streams every byte once per token.
+///   f16, bf16   the 16-bit floats the published checkpoints are stored in
+///   q8          int8 values with one binary16 scale per 32 (8.5 bits a weight)
+///   q4          4-bit values −8…7 with one binary16 scale per 32 (4.5 bits a weight)
+public enum WeightFormat: String, CaseIterable, Sendable {
+    case f32, f16, bf16, q8, q4
+
+    /// The kernels' format code (jk_kernels.h).
+    var code: Int32 {
+        switch self {
+        case .f32: Int32(JK_F32)
+        case .f16: Int32(JK_F16)
+        case .bf16: Int32(JK_BF16)
+        case .q8: Int32(JK_Q8)
+        case .q4: Int32(JK_Q4)
+        }
+    }
+
+    /// Values sharing one scale in q8 and q4; their input width must be a multiple of it.
+    public static let group = Int(JK_GROUP)
+
+    public var isQuantized: Bool { self == .q8 || self == .q4 }
+
+    /// Bits per weight, scales included.
+    public var bitsPerWeight: Double {
+        switch self {
+        case .f32: 32
+        case .f16, .bf16: 16
+        case .q8: 8 + 16.0 / 32
+        case .q4: 4 + 16.0 / 32
+        }
+    }
+
+    /// Whether a matrix with `nIn` inputs can take this format (the quantized ones need whole groups).
+    public func fits(nIn: Int) -> Bool { !isQuantized || nIn % WeightFormat.group == 0 }
+
+    /// The safetensors dtype of the packed values.
+    var storageDType: SafetensorsDType {
+        switch self {
+        case .f32: .f32
+        case .f16: .f16
+        case .bf16: .bf16
+        case .q8: .i8
+        case .q4: .u8
+        }
+    }
+
+    /// The packed values' shape for a matrix of nOut outputs and nIn inputs (output-major).
+    func storageShape(nOut: Int, nIn: Int) -> [Int] { self == .q4 ? [nOut, nIn / 2] : [nOut, nIn] }
+
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}

@@ -1,0 +1,211 @@
+import Foundation
+
+/// Sampling speed of the published Jukebox priors' exact architectures (random weights) in a weight format,
+/// beside the memory roofline measured in the same run: the figures `bench prior --preset` prints.
+public enum PublishedPriorBenchmark {
+    public enum Preset: String, CaseIterable, Sendable {
+        case upsampler, oneBLyrics = "1b_lyrics", fiveB = "5b", fiveBLyrics = "5b_lyrics"
+
+        /// The converter's preset with this architecture (the two upsamplers share one).
+        var hpsPreset: String {
+            switch self {
+            case .upsampler: "upsampler_level_1"
+            case .oneBLyrics: "prior_1b_lyrics"
+            case .fiveB: "prior_5b"
+            case .fiveBLyrics: "prior_5b_lyrics"
+            }
+        }
+
+        public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    }
+
+    /// Codes of one minute of audio at 44.1 kHz, per level (hops 8, 32, 128).
+    public static let codesPerMinute: [Int: Double] = [0: 44100.0 * 60 / 8, 1: 44100.0 * 60 / 32, 2: 44100.0 * 60 / 128]
+
+    public struct Result: Sendable {
+        public let preset: Preset
+        public let format: WeightFormat
+        public let batch: Int
+        public let context: Int
+        public let steps: Int
+        public let seconds: Double
+        public let parameters: Int
+        /// Bytes of the transformer matrices and the output layer, read once per step.
+        public let weightBytes: Int
+        /// Bytes of keys and values attention read per step (over the batch).
+        public let cacheBytesPerStep: Int
+        public let cacheBytes: Int
+        public let residentBytes: Int
+        public let peakResidentBytes: Int
+        public let bandwidth: Double
+        public let isa: String
+        public let threads: Int
+        /// The upsampler's rate measured in the same run for a top prior's hours per minute.
+        public let upsamplerTokensPerSecond: Double?
+
+        public var tokensPerSecond: Double { Double(steps * batch) / seconds }
+        public var bytesPerStep: Int { weightBytes + cacheBytesPerStep }
+        /// Tokens per second if every step only streamed its bytes at the measured bandwidth.
+        public var rooflineTokensPerSecond: Double { bandwidth / Double(max(bytesPerStep, 1)) * Double(batch) }
+        public var bandwidthUsed: Double { Double(bytesPerStep) * Double(steps) / seconds }
+        public var rooflineFraction: Double { tokensPerSecond / rooflineTokensPerSecond }
+
+        /// Hours to sample one minute of fully upsampled audio at these rates, counting sampled tokens only
+        /// (the windows' re-priming forward passes come on top).
+        public var hoursPerMinute: Double {
+            let lower = (codesPerMinute[0]! + codesPerMinute[1]!)
+            if preset == .upsampler { return lower / tokensPerSecond / 3600 }
+            let up = upsamplerTokensPerSecond ?? .nan
+            return (codesPerMinute[2]! / tokensPerSecond + lower / up) / 3600
+        }
+
+        public var json: [String: Any] {
+            var out: [String: Any] = [
+                "preset": preset.rawValue, "format": format.rawValue, "batch": batch, "context": context,
+                "tokens": steps * batch, "steps": steps, "seconds": seconds, "parameters": parameters,
+                "tokens_per_second": tokensPerSecond, "resident_bytes": residentBytes,
+                "peak_resident_bytes": peakResidentBytes, "cache_bytes": cacheBytes,
+                "weight_bytes_per_step": weightBytes, "cache_bytes_read_per_step": cacheBytesPerStep,
+                "bandwidth_bytes_per_second": bandwidth, "bandwidth_used_bytes_per_second": bandwidthUsed,
+                "roofline_tokens_per_second": rooflineTokensPerSecond, "roofline_fraction": rooflineFraction,
+                "hours_per_minute": hoursPerMinute, "isa": isa, "threads": threads,
+            ]
+            if let upsamplerTokensPerSecond { out["upsampler_tokens_per_second"] = upsamplerTokensPerSecond }
+            return out
+        }
+
+        public var description: String {
+            String(format: "%@ %@ batch %d, context %d: %.1f tokens/s (%d steps in %.2f s); %.2f GB a step (weights %.2f, cache %.3f); "
+                   + "memory read %.1f GB/s measured, roofline %.1f tokens/s, %.0f%% of it; resident %.2f GB (peak %.2f); "
+                   + "%.1f hours a minute of audio", preset.rawValue, format.rawValue, batch, context, tokensPerSecond,
+                   steps, seconds, Double(bytesPerStep) / 1e9, Double(weightBytes) / 1e9, Double(cacheBytesPerStep) / 1e9,
+                   bandwidth / 1e9, rooflineTokensPerSecond, 100 * rooflineFraction, Double(residentBytes) / 1e9,
+                   Double(peakResidentBytes) / 1e9, hoursPerMinute)
+        }
+    }
+
+    public static func hps(_ preset: Preset) throws -> Hyperparameters {
+        let bytes = try HyperparameterJSON.config(kind: .prior, hps: HyperparameterPresets.hps(preset.hpsPreset))
+        return try ModelConfig.parse(Data(bytes), source: "preset \(preset.rawValue)").hps
+    }
+
+    /// Bytes the model's weights take in `format`: its transformer matrices packed (where their width
+    /// allows), the rest float32.
+    public static func weightBytes(_ specs: [ParameterSpec], format: WeightFormat) -> (total: Int, matrices: Int) {
+        var total = 0, matrices = 0
+        for s in specs {
+            if case .sameAs = s.initial { continue }
+            let isMatrix = s.shape.count == 2 && ResAttnBlockWeights.linearNames.contains { s.key.hasSuffix("." + $0 + ".w") }
+            let bits = isMatrix && format.fits(nIn: s.shape[0]) ? format.bitsPerWeight : 32
+            let bytes = Int((Double(s.count) * bits / 8).rounded(.up))
+            total += bytes
+            if isMatrix { matrices += bytes }
+        }
+        return (total, matrices)
+    }
+
+    /// Samples `tokens` steps of `batch` items after filling the key/value cache with `context` positions.
+    public static func run(preset: Preset, format: WeightFormat, batch: Int, context: Int, tokens: Int,
+                           seed: UInt64 = 0, measureUpsampler: Bool = true,
+                           progress: ((String) -> Void)? = nil) throws -> Result {
+        let h = try hps(preset)
+        let config = try PriorConfig(hps: h)
+        let specs = try Prior.parameters(config: config)
+        guard batch >= 1, batch <= 64 else { throw JukeboxError("--batch", "must be 1 to 64, got \(batch)") }
+        guard context >= 0, tokens >= 1, context + tokens <= config.nCtx else {
+            throw JukeboxError("--context", "context \(context) plus \(tokens) tokens must fit the window of \(config.nCtx) codes")
+        }
+        let sizes = weightBytes(specs, format: format)
+        let available = MemoryInfo.availableBytes
+        if let available, sizes.total > available * 9 / 10 {
+            throw JukeboxError("bench prior", String(format: "%@ in %@ needs %.1f GB of weights but only %.1f GB of memory is free",
+                                                     preset.rawValue, format.rawValue, Double(sizes.total) / 1e9, Double(available) / 1e9))
+        }
+        // The roofline first, over a buffer as large as a step's weights (up to 2 GB, far past the caches),
+        // before the model takes the memory.
+        progress?("measuring memory bandwidth")
+        let xOutBytes = config.prior.onlyEncode ? 0 : 4 * config.prior.bins * config.width
+        let bandwidth = WeightKernels.readBandwidth(bytes: min(sizes.matrices + xOutBytes, 2 << 30))
+        progress?(String(format: "making random %@ weights (%.2f GB)", format.rawValue, Double(sizes.total) / 1e9))
+        let prior = try Prior(config: config, source: .random(seed: seed, format: format))
+        let parameters = specs.reduce(0) { total, s in
+            if case .sameAs = s.initial { return total }
+            return total + s.count
+        }
+        var y: [Int]? = nil
+        if config.labels {
+            var rows: [Int] = []
+            for n in 0..<batch {
+                var row = [Int](repeating: 0, count: config.labelLength)
+                row[0] = 240 * 44100; row[1] = 60 * 44100; row[2] = config.nCtx * (8 << (2 * config.level))  // hops 8, 32, 128
+                row[3] = n % 100
+                for g in 0..<config.maxBowGenreSize { row[4 + g] = g == 0 ? 3 : -1 }
+                rows += row
+            }
+            y = rows
+        }
+        var xCond: Tensor? = nil
+        if config.conditionsOnLevelAbove {
+            let x = Tensor(zeros: [batch, config.nCtx, config.width])
+            var rng = SeededGenerator(seed: seed + 7)
+            rng.fill(x.data, x.count, std: 0.1)
+            xCond = x
+        }
+        let state = try prior.makeState(batch: batch, y: y, xCond: xCond)
+        var rng = SeededGenerator(seed: seed + 1)
+        if context > 0 {
+            progress?("filling the cache with \(context) positions")
+            var done = 0
+            while done < context {
+                let t = min(256, context - done)
+                let codes = (0..<(batch * t)).map { _ in Int(rng.next() % UInt64(config.lBins)) }
+                try prior.forward(state, previousCodes: codes, count: t, output: .none)
+                done += t
+            }
+        }
+        progress?("sampling \(tokens) steps")
+        let readBefore = state.inner.transformer.cacheBytesRead
+        var previous = [Int](repeating: 0, count: batch)
+        let bins = prior.prior.bins, offset = config.codeOffset
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<tokens {
+            let logits = try prior.forward(state, previousCodes: previous, count: 1, output: .lastLogits)!
+            for n in 0..<batch {
+                let code = PriorBenchmark.sampleCategorical(logits.data + n * bins + offset, config.lBins,
+                                                            uniform: Double(rng.next() >> 11) * 0x1p-53)
+                previous[n] = code
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let cacheRead = (state.inner.transformer.cacheBytesRead - readBefore) / tokens
+        let weights = prior.prior.transformer.matrixBytes + xOutBytes
+        let resident = MemoryInfo.residentBytes, peak = MemoryInfo.peakResidentBytes
+        var upsampler: Double? = nil
+        if preset != .upsampler && measureUpsampler {
+            progress?("measuring the upsampler for the hours per minute")
+            upsampler = try run(preset: .upsampler, format: format, batch: batch, context: 0, tokens: min(tokens, 32),
+                                seed: seed, measureUpsampler: false).tokensPerSecond
+        }
+        return Result(preset: preset, format: format, batch: batch, context: context, steps: tokens, seconds: seconds,
+                      parameters: parameters, weightBytes: weights, cacheBytesPerStep: cacheRead,
+                      cacheBytes: state.cacheBytes, residentBytes: resident, peakResidentBytes: peak,
+                      bandwidth: bandwidth, isa: WeightKernels.isa, threads: WeightKernels.threads,
+                      upsamplerTokensPerSecond: upsampler)
+    }
+}
+
+/// The process's memory as the kernel counts it (Linux /proc).
+public enum MemoryInfo {
+    static func field(_ file: String, _ name: String) -> Int? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
+        }
+        return nil
+    }
+
+    public static var residentBytes: Int { field("/proc/self/status", "VmRSS") ?? 0 }
+    public static var peakResidentBytes: Int { field("/proc/self/status", "VmHWM") ?? 0 }
+    public static var availableBytes: Int? { field("/proc/meminfo", "MemAvailable") }
+}

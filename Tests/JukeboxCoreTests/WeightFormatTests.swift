@@ -1,0 +1,155 @@
+import XCTest
+@testable import JukeboxCore
+
+/// Compact weight formats: every kernel against the float32 product of the weights it holds, and the
+/// 16-bit published checkpoints kept half-size with the logits of their float32 widening.
+final class WeightFormatTests: XCTestCase {
+    func randomWeight(_ nIn: Int, _ nOut: Int, seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        let w = Tensor(zeros: [nIn, nOut])
+        rng.fill(w.data, w.count, std: 0.05)
+        return w
+    }
+
+    /// out = x·w + b through LinearWeight, and the same in float64 from a float weight.
+    func product(_ layer: LinearWeight, _ x: Tensor) -> Tensor {
+        let rows = x.count / layer.nIn
+        let out = Tensor(zeros: [rows, layer.nOut])
+        layer.apply(x.data, rows: rows, out.data)
+        return out
+    }
+
+    func reference(_ w: Tensor, _ b: Tensor, _ x: Tensor) -> Tensor {
+        let nIn = w.shape[0], nOut = w.shape[1], rows = x.count / nIn
+        let out = Tensor(zeros: [rows, nOut])
+        for r in 0..<rows {
+            for j in 0..<nOut {
+                var s = Double(b[j])
+                for i in 0..<nIn { s += Double(x[r * nIn + i]) * Double(w[i * nOut + j]) }
+                out[r * nOut + j] = Float(s)
+            }
+        }
+        return out
+    }
+
+    /// Each format computes the product of the weights it holds (unpacked), at every batch size the
+    /// streaming kernel takes and past it (where blocks are unpacked for sgemm), for widths that are and
+    /// are not whole groups; and it stays as close to the float32 weights as its bits allow.
+    func testEveryFormatComputesThePackedWeightsProduct() throws {
+        let closeToFloat: [WeightFormat: Double] = [.f32: 1e-6, .f16: 1e-3, .bf16: 8e-3, .q8: 1e-2, .q4: 0.15]
+        for (nIn, nOut) in [(64, 48), (96, 33), (1920 / 4, 70), (40, 17)] {
+            let w = randomWeight(nIn, nOut, seed: UInt64(nIn * 1000 + nOut))
+            var rng = SeededGenerator(seed: 3)
+            let b = Tensor(zeros: [nOut]); rng.fill(b.data, nOut, std: 0.1)
+            for format in WeightFormat.allCases {
+                guard format.fits(nIn: nIn) else {
+                    XCTAssertThrowsError(try PackedMatrix.pack(w, format: format), "\(format) of \(nIn) inputs")
+                    continue
+                }
+                let packed = try PackedMatrix.pack(w, format: format)
+                let layer = LinearWeight(packed: packed, b: b)
+                let held = packed.unpacked()
+                XCTAssertLessThan(relativeError(held, w), closeToFloat[format]!, "\(format) \(nIn)×\(nOut) weights")
+                for rows in [1, 2, 3, 4, 5, 16, 17, 40] {
+                    let x = Tensor(zeros: [rows, nIn]); rng.fill(x.data, x.count, std: 1)
+                    let got = product(layer, x)
+                    // q4 meets its batch rows as int8 (one scale per 32) where the CPU has integer dot
+                    // products: half a percent of the product; every other path is float32 arithmetic.
+                    let tolerance = format == .q4 && rows <= PackedMatrix.streamingRows ? 1e-2 : 1e-5
+                    XCTAssertLessThan(relativeError(got, reference(held, b, x)), tolerance, "\(format) \(nIn)×\(nOut) rows \(rows)")
+                    XCTAssertLessThan(relativeError(got, reference(w, b, x)), 2 * closeToFloat[format]! + tolerance,
+                                      "\(format) \(nIn)×\(nOut) rows \(rows) against float32")
+                }
+            }
+        }
+    }
+
+    /// A transformer whose checkpoint stores its matrices as F16 or BF16 keeps them 16-bit (no widening)
+    /// and gives the logits of the float32 model made from the widened values, within the fixtures' 1e-4.
+    func testSixteenBitCheckpointsStayHalfAndGiveTheirWideningsLogits() throws {
+        let hps = PriorGradCheckTests.hps(["prior_width": 64, "prior_depth": 2, "n_ctx": 32, "blocks": 4])
+        let specs = try Prior.parameters(hps: hps)
+        let tensors = ParameterSpec.randomTensors(specs, seed: 11)
+        let isMatrix: (ParameterSpec) -> Bool = { s in
+            s.shape.count == 2 && ResAttnBlockWeights.linearNames.contains { s.key.hasSuffix("." + $0 + ".w") }
+        }
+        for dtype in [SafetensorsDType.f16, .bf16] {
+            var writer = SafetensorsWriter()
+            var widened: [String: Tensor] = [:]
+            for s in specs {
+                // A tied x_out is stored under its own key too, as the published checkpoints store it.
+                if case .sameAs(let other) = s.initial { writer.add(s.key, tensors[other]!); continue }
+                let t = tensors[s.key]!
+                guard isMatrix(s) else { writer.add(s.key, t); widened[s.key] = t; continue }
+                var bytes: [UInt8] = []
+                let w = Tensor(zeros: s.shape)
+                for i in 0..<t.count {
+                    let h = dtype == .f16 ? HalfPrecision.f32ToF16(t[i]) : UInt16(t[i].bitPattern >> 16)
+                    bytes += [UInt8(h & 0xFF), UInt8(h >> 8)]
+                    w[i] = dtype == .f16 ? HalfPrecision.f16ToF32(h) : HalfPrecision.bf16ToF32(h)
+                }
+                writer.add(s.key, dtype: dtype, shape: s.shape, bytes: bytes)
+                widened[s.key] = w
+            }
+            for s in specs { if case .sameAs(let other) = s.initial { widened[s.key] = widened[other] } }
+            let folder = temporaryFolder(self) + "/\(dtype.rawValue)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try writer.write(to: folder + "/weights.safetensors")
+            try ModelConfig(kind: .prior, hps: hps).write(folder: folder)
+
+            let half = try Prior.load(folder: folder)
+            for layer in half.prior.transformer.layers {
+                for linear in [layer.cAttn, layer.cProj, layer.fc, layer.proj] {
+                    XCTAssertEqual(linear.format, dtype == .f16 ? .f16 : .bf16, "matrices stay 16-bit")
+                    XCTAssertEqual(linear.weightBytes, 2 * linear.nIn * linear.nOut)
+                }
+            }
+            let full = try Prior(config: PriorConfig(hps: hps), source: .dictionary(widened))
+            let y = [Int(30 * 44100), 0, 16 * 128, 3, 1, 2]
+            var rng = SeededGenerator(seed: 4)
+            let z = (0..<32).map { _ in Int(rng.next() % 13) }
+            assertClose(try half.logits(z: z, batch: 1, y: y), try full.logits(z: z, batch: 1, y: y), tol: 1e-4, "\(dtype) logits")
+            // Sampling steps (one row through the streaming kernel) agree too.
+            let a = try half.makeState(batch: 1, y: y), b = try full.makeState(batch: 1, y: y)
+            for t in 0..<6 {
+                let la = try XCTUnwrap(half.forward(a, previousCodes: [z[t]], count: 1, output: .lastLogits))
+                let lb = try XCTUnwrap(full.forward(b, previousCodes: [z[t]], count: 1, output: .lastLogits))
+                assertClose(la, lb, tol: 1e-4, "\(dtype) step \(t)")
+            }
+        }
+    }
+
+    /// Packed weights in a model file are read in place from the mapping and checked: a wrong shape, a
+    /// missing scale or a scale that is not finite is refused naming the tensor.
+    func testPackedWeightsAreMappedAndChecked() throws {
+        let w = randomWeight(64, 32, seed: 9)
+        let p = try PackedMatrix.pack(w, format: .q4)
+        func write(_ folder: String, scales: [UInt8]?, valueShape: [Int] = [32, 32]) throws -> WeightStore {
+            var writer = SafetensorsWriter()
+            writer.add("m.w.q4", dtype: .u8, shape: valueShape, bytes: Array(p.valueBuffer))
+            if let scales { writer.add("m.w.scales", dtype: .f16, shape: [32, 2], bytes: scales) }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try writer.write(to: folder + "/weights.safetensors")
+            return try WeightStore(folder: folder)
+        }
+        let dir = temporaryFolder(self)
+        let good = try write(dir + "/good", scales: Array(p.scaleBuffer))
+        let loaded = try XCTUnwrap(try good.takePacked("m.w", nIn: 64, nOut: 32))
+        XCTAssertEqual(loaded.format, .q4)
+        XCTAssertNoThrow(try good.finish())
+        XCTAssertEqual(relativeError(loaded.unpacked(), p.unpacked()), 0)
+
+        XCTAssertThrowsError(try write(dir + "/noscales", scales: nil).takePacked("m.w", nIn: 64, nOut: 32)) {
+            XCTAssertTrue("\($0)".contains("m.w.scales"), "\($0)")
+        }
+        var infinite = Array(p.scaleBuffer)
+        infinite[6] = 0x00; infinite[7] = 0x7C
+        XCTAssertThrowsError(try write(dir + "/inf", scales: infinite).takePacked("m.w", nIn: 64, nOut: 32)) {
+            XCTAssertTrue("\($0)".contains("not finite"), "\($0)")
+        }
+        XCTAssertThrowsError(try write(dir + "/shape", scales: Array(p.scaleBuffer), valueShape: [16, 64])
+            .takePacked("m.w", nIn: 64, nOut: 32)) {
+            XCTAssertTrue("\($0)".contains("m.w.q4"), "\($0)")
+        }
+    }
+}
