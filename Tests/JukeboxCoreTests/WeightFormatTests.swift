@@ -152,4 +152,39 @@ final class WeightFormatTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("m.w.q4"), "\($0)")
         }
     }
+
+    /// q8 and q4 priors keep their keys and values as binary16 (half the bytes), and sampling step by step
+    /// through that cache gives the logits of the full forward over the same codes.
+    func testCompactPriorsKeepAHalfCacheThatStepsAsTheFullForward() throws {
+        let hps = PriorGradCheckTests.hps(["prior_width": 64, "prior_depth": 3, "n_ctx": 32, "blocks": 4, "attn_order": 12,
+                                           "n_tokens": 8, "n_vocab": 11, "use_tokens": true, "single_enc_dec": true])
+        let specs = try Prior.parameters(hps: hps)
+        let tensors = ParameterSpec.randomTensors(specs, seed: 21)
+        var writer = SafetensorsWriter()
+        for s in specs { writer.add(s.key, tensors[s.key]!) }
+        let dir = temporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: dir + "/f32", withIntermediateDirectories: true)
+        try writer.write(to: dir + "/f32/weights.safetensors")
+        try ModelConfig(kind: .prior, hps: hps).write(folder: dir + "/f32")
+        let float = try Prior.load(folder: dir + "/f32")
+        let y = [Int(30 * 44100), 0, 32 * 128, 3, 1, 2] + (0..<8).map { $0 % 11 }
+        var rng = SeededGenerator(seed: 8)
+        let z = (0..<20).map { _ in Int(rng.next() % 13) }
+        for format in [WeightFormat.q8, .q4] {
+            _ = try WeightQuantizer.quantize(dir + "/f32", to: format, output: dir + "/\(format.rawValue)")
+            let prior = try Prior.load(folder: dir + "/\(format.rawValue)")
+            let state = try prior.makeState(batch: 1, y: y)
+            let floatState = try float.makeState(batch: 1, y: y)
+            let full = try prior.logits(z: z, batch: 1, y: y)
+            let bins = prior.prior.bins, prefix = prior.config.prefixLength
+            for t in 0..<z.count {
+                let step = try XCTUnwrap(prior.forward(state, previousCodes: [t == 0 ? 0 : z[t - 1]], count: 1, output: .lastLogits))
+                try float.forward(floatState, previousCodes: [t == 0 ? 0 : z[t - 1]], count: 1, output: .none)
+                let row = Tensor(shape: [bins], values: Array(UnsafeBufferPointer(start: full.data + (prefix + t) * bins, count: bins)))
+                // q4's steps meet their rows as int8; the full forward unpacks the weights to float32.
+                assertClose(step, row, tol: format == .q4 ? 2e-2 : 1e-4, "\(format) step \(t)")
+            }
+            XCTAssertEqual(2 * state.cacheBytes, floatState.cacheBytes, "\(format): binary16 keys and values")
+        }
+    }
 }

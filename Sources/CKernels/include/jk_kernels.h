@@ -44,6 +44,12 @@ void jk_random_packed(int format, int n_out, int n_in, float std, uint64_t seed,
 size_t jk_packed_bytes(int format, int n_out, int n_in);
 size_t jk_scale_count(int format, int n_out, int n_in);
 
+/// Rows of a binary16 key/value cache: conversions, and one query's dot product and weighted sum.
+void jk_to_half(const float *x, uint16_t *h, int n);
+void jk_to_float(const uint16_t *h, float *x, int n);
+float jk_dot_half(const float *a, const uint16_t *b, int n);
+void jk_axpy_half(float alpha, const uint16_t *x, float *y, int n);
+
 /// binary16 conversions (round to nearest even).
 uint16_t jk_f32_to_f16(float f);
 float jk_f16_to_f32(uint16_t h);

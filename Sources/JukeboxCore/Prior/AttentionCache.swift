@@ -1,3 +1,6 @@
+import CKernels
+import Foundation
+
 /// Keys and values one attention layer keeps between calls, for a batch of items: only what its layout
 /// can still look at (as the reference's `_suff_cache_len`), stored so that the keys any query sees are
 /// contiguous rows:
@@ -9,13 +12,17 @@
 ///   summary-spread   the last `spread` positions of blocks 0…blocks−2, in order
 ///   prime            slot = p while p < _prime_len
 ///   decode           the lyrics encoder's keys and values, computed once
+///
+/// A half cache keeps keys and values as binary16 (the compact weight formats' caches: a 5b_lyrics window
+/// of 8192 codes takes 3 GB instead of 6).
 final class LayerCache {
     let kind: AttentionKind
     let batch: Int
     let slots: Int
     let nState: Int
-    let keys: UnsafeMutablePointer<Float>    // [batch, slots, nState]
-    let values: UnsafeMutablePointer<Float>  // [batch, slots, nState]
+    let half: Bool
+    private let keyBytes: UnsafeMutableRawPointer    // [batch, slots, nState] of Float, or of UInt16 when half
+    private let valueBytes: UnsafeMutableRawPointer
 
     /// When set, the softmax weights of every query are written here: [batch, heads, n_ctx, slots], keyed by
     /// cache slot (for dense, prime and decode layers a slot is the key's position). Used for lyric alignment.
@@ -29,9 +36,10 @@ final class LayerCache {
     // Layout constants.
     let blockCtx: Int, blocks: Int, spread: Int, primeKeys: Int
 
-    init(kind: AttentionKind, config c: TransformerConfig, batch: Int) {
+    init(kind: AttentionKind, config c: TransformerConfig, batch: Int, half: Bool = false) {
         self.kind = kind
         self.batch = batch
+        self.half = half
         nState = c.nState
         blockCtx = c.blockCtx
         blocks = c.blocks ?? 1
@@ -46,25 +54,38 @@ final class LayerCache {
         case .prime: slots = min(primeKeys, c.nCtx)
         case .decode: slots = c.encoderDims
         }
-        let n = max(batch * slots * nState, 1)
-        keys = .allocate(capacity: n)
-        values = .allocate(capacity: n)
-        keys.initialize(repeating: 0, count: n)
-        values.initialize(repeating: 0, count: n)
+        let n = max(batch * slots * nState, 1) * (half ? 2 : 4)
+        keyBytes = .allocate(byteCount: n, alignment: 64)
+        valueBytes = .allocate(byteCount: n, alignment: 64)
+        memset(keyBytes, 0, n)
+        memset(valueBytes, 0, n)
     }
 
     deinit {
-        keys.deallocate()
-        values.deallocate()
+        keyBytes.deallocate()
+        valueBytes.deallocate()
     }
 
-    var bytes: Int { 2 * batch * slots * nState * MemoryLayout<Float>.size }
+    var elementSize: Int { half ? 2 : 4 }
+    var bytes: Int { 2 * batch * slots * nState * elementSize }
 
     /// Makes item `to` hold what item `from` holds.
     func copyItem(_ from: Int, to: Int) {
-        let n = slots * nState
-        (keys + to * n).update(from: keys + from * n, count: n)
-        (values + to * n).update(from: values + from * n, count: n)
+        let n = slots * nState * elementSize
+        (keyBytes + to * n).copyMemory(from: keyBytes + from * n, byteCount: n)
+        (valueBytes + to * n).copyMemory(from: valueBytes + from * n, byteCount: n)
+    }
+
+    /// Writes a key and a value row (nState floats each) into a slot.
+    @inline(__always) func store(_ item: Int, _ slot: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
+        let offset = (item * slots + slot) * nState
+        if half {
+            jk_to_half(key, keyBytes.assumingMemoryBound(to: UInt16.self) + offset, Int32(nState))
+            jk_to_half(value, valueBytes.assumingMemoryBound(to: UInt16.self) + offset, Int32(nState))
+        } else {
+            (keyBytes.assumingMemoryBound(to: Float.self) + offset).update(from: key, count: nState)
+            (valueBytes.assumingMemoryBound(to: Float.self) + offset).update(from: value, count: nState)
+        }
     }
 
     /// Where position p's key and value are kept, or nil when no later query can see them.
@@ -88,11 +109,23 @@ final class LayerCache {
     /// Ring layouts must see each block's queries before the next block's keys overwrite the ring.
     var splitsAtBlocks: Bool { kind == .block || kind == .previousBlock }
 
+    /// A float32 cache's rows.
     @inline(__always) func keyRow(_ item: Int, _ slot: Int) -> UnsafeMutablePointer<Float> {
-        keys + (item * slots + slot) * nState
+        invariant(!half, "keyRow of a half cache")
+        return keyBytes.assumingMemoryBound(to: Float.self) + (item * slots + slot) * nState
     }
 
     @inline(__always) func valueRow(_ item: Int, _ slot: Int) -> UnsafeMutablePointer<Float> {
-        values + (item * slots + slot) * nState
+        invariant(!half, "valueRow of a half cache")
+        return valueBytes.assumingMemoryBound(to: Float.self) + (item * slots + slot) * nState
+    }
+
+    /// A half cache's rows.
+    @inline(__always) func halfKeyRow(_ item: Int, _ slot: Int) -> UnsafePointer<UInt16> {
+        UnsafePointer(keyBytes.assumingMemoryBound(to: UInt16.self) + (item * slots + slot) * nState)
+    }
+
+    @inline(__always) func halfValueRow(_ item: Int, _ slot: Int) -> UnsafePointer<UInt16> {
+        UnsafePointer(valueBytes.assumingMemoryBound(to: UInt16.self) + (item * slots + slot) * nState)
     }
 }

@@ -69,7 +69,8 @@ public struct ConditionalAutoregressive2D: Sendable {
         }
         // The state owns its conditioning (items can be copied within it without touching the caller's tensor).
         let state = AutoregressiveState(batch: batch, start: start, xCond: config.xCond ? xCond?.copy() : nil,
-                                        transformer: TransformerState(config: config.transformer, batch: batch))
+                                        transformer: TransformerState(config: config.transformer, batch: batch,
+                                                                                   halfCache: transformer.prefersHalfCache))
         if config.transformer.kinds.contains(.decode) {
             guard let encoderKV else { throw JukeboxError("encoder_kv", "is required (this prior attends to lyrics)") }
             try transformer.prepareDecode(state.transformer, encoderKV: encoderKV)

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The attention of one layer over a chunk of new positions, through the layer's key/value cache.
@@ -42,8 +43,7 @@ enum FactoredAttention {
             for p in range {
                 guard let s = cache.slot(p) else { continue }
                 let row = qkv + (n * T + p - t0) * qkvWidth
-                cache.keyRow(n, s).update(from: row + ns, count: ns)
-                cache.valueRow(n, s).update(from: row + 2 * ns, count: ns)
+                cache.store(n, s, key: row + ns, value: row + 2 * ns)
             }
         }
     }
@@ -122,13 +122,34 @@ enum FactoredAttention {
         cache.rowsRead += batch * g.count * g.keys
         let useGemm = g.count >= 8 && g.keys >= 8
         let first = g.first, stride = g.stride
+        // A half cache's run of keys and values, widened once per item for sgemm (many queries at once).
+        let widenedKeys = cache.half && useGemm ? scratch.buffer(8, max(g.keys * ns, 1)) : nil
+        let widenedValues = cache.half && useGemm ? scratch.buffer(9, max(g.keys * ns, 1)) : nil
         let run = { (task: Int, sc: UnsafeMutablePointer<Float>) in
             let n = task / heads, h = task % heads
             let q = qkv + (n * T + first - t0) * qkvWidth + h * dh
-            let k = UnsafePointer(cache.keyRow(n, g.keySlot) + h * dh)
-            let v = UnsafePointer(cache.valueRow(n, g.keySlot) + h * dh)
             let o = out + (n * T + first - t0) * ns + h * dh
             let rec = cache.record.map { $0 + ((n * heads + h) * cache.recordPositions + first) * cache.slots + g.keySlot }
+            let k: UnsafePointer<Float>, v: UnsafePointer<Float>
+            if cache.half {
+                guard let widenedKeys, let widenedValues else {
+                    coreHalf(q: q, qStride: stride * qkvWidth, nq: g.count, k: cache.halfKeyRow(n, g.keySlot) + h * dh,
+                             v: cache.halfValueRow(n, g.keySlot) + h * dh, kvStride: ns, dh: dh,
+                             visible: { i in visible(kind, first + i * stride, cache, g) }, zeroKeys: g.zeroKeys,
+                             scale: scale, out: o, outStride: stride * ns, scores: sc, record: rec,
+                             recordStride: stride * cache.slots)
+                    return
+                }
+                if h == 0 && g.keys > 0 {
+                    jk_to_float(cache.halfKeyRow(n, g.keySlot), widenedKeys, Int32(g.keys * ns))
+                    jk_to_float(cache.halfValueRow(n, g.keySlot), widenedValues, Int32(g.keys * ns))
+                }
+                k = UnsafePointer(widenedKeys + h * dh)
+                v = UnsafePointer(widenedValues + h * dh)
+            } else {
+                k = UnsafePointer(cache.keyRow(n, g.keySlot) + h * dh)
+                v = UnsafePointer(cache.valueRow(n, g.keySlot) + h * dh)
+            }
             core(q: q, qStride: stride * qkvWidth, nq: g.count, k: k, v: v, kvStride: ns, nk: g.keys, dh: dh,
                  visible: { i in visible(kind, first + i * stride, cache, g) },
                  zeroKeys: g.zeroKeys, scale: scale, out: o, outStride: stride * ns, scores: sc, gemm: useGemm,
@@ -145,6 +166,30 @@ enum FactoredAttention {
                 defer { sc.deallocate() }
                 for task in range { run(task, sc) }
             }
+        }
+    }
+
+    /// core's one-query-at-a-time path over binary16 keys and values, read in place.
+    static func coreHalf(q: UnsafePointer<Float>, qStride: Int, nq: Int, k: UnsafePointer<UInt16>, v: UnsafePointer<UInt16>,
+                         kvStride: Int, dh: Int, visible: (Int) -> Int, zeroKeys: Int, scale: Float,
+                         out: UnsafeMutablePointer<Float>, outStride: Int, scores: UnsafeMutablePointer<Float>,
+                         record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+        for i in 0..<nq {
+            let vis = visible(i)
+            let qi = q + i * qStride, oi = out + i * outStride
+            oi.update(repeating: 0, count: dh)
+            if vis == 0 { continue }
+            var m = zeroKeys > 0 ? Float(0) : -Float.infinity
+            for j in 0..<vis {
+                let sj = jk_dot_half(qi, k + j * kvStride, Int32(dh)) * scale
+                scores[j] = sj
+                m = max(m, sj)
+            }
+            var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
+            for j in 0..<vis { let e = expf(scores[j] - m); scores[j] = e; sum += e }
+            let inv = 1 / sum
+            if let record { for j in 0..<vis { record[i * recordStride + j] = scores[j] * inv } }
+            for j in 0..<vis { jk_axpy_half(scores[j] * inv, v + j * kvStride, oi, Int32(dh)) }
         }
     }
 

@@ -7,20 +7,25 @@ public final class TransformerState: @unchecked Sendable {
     let caches: [LayerCache]
     let scratch = Scratch()
 
-    init(config: TransformerConfig, batch: Int) {
+    init(config: TransformerConfig, batch: Int, halfCache: Bool = false) {
         self.config = config
         self.batch = batch
-        caches = config.kinds.map { LayerCache(kind: $0, config: config, batch: batch) }
+        caches = config.kinds.map { LayerCache(kind: $0, config: config, batch: batch, half: halfCache) }
     }
 
     /// Memory the caches hold.
     public var cacheBytes: Int { caches.reduce(0) { $0 + $1.bytes } }
 
     /// Bytes of keys and values attention has read from the caches so far.
-    public var cacheBytesRead: Int { caches.reduce(0) { $0 + $1.rowsRead * 2 * $1.nState * MemoryLayout<Float>.size } }
+    public var cacheBytesRead: Int { caches.reduce(0) { $0 + $1.rowsRead * 2 * $1.nState * $1.elementSize } }
 }
 
 extension TransformerWeights {
+    /// Whether run states keep their keys and values as binary16: with q8 or q4 matrices (already an
+    /// approximation, and sampled where memory is short); float32 otherwise, so float32 and 16-bit
+    /// checkpoints compute what the reference computes.
+    var prefersHalfCache: Bool { layers.first.map { $0.cAttn.format.isQuantized } ?? false }
+
     /// Keys and values of the lyrics encoder's output for every decode layer, computed once per state
     /// (the reference caches them at sample_t 0). encoderKV: [batch, encoderDims, width].
     func prepareDecode(_ state: TransformerState, encoderKV: Tensor) throws {
@@ -33,10 +38,7 @@ extension TransformerWeights {
         for (layer, cache) in zip(layers, state.caches) where layer.kind == .decode {
             guard let encKv = layer.cEncKv else { continue }
             encKv.apply(encoderKV.data, rows: rows, kv)
-            for r in 0..<rows {
-                (cache.keys + r * ns).update(from: kv + r * 2 * ns, count: ns)
-                (cache.values + r * ns).update(from: kv + r * 2 * ns + ns, count: ns)
-            }
+            for r in 0..<rows { cache.store(r / c.encoderDims, r % c.encoderDims, key: kv + r * 2 * ns, value: kv + r * 2 * ns + ns) }
         }
     }
 
