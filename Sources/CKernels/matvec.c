@@ -149,13 +149,35 @@ static void choose(void) {
 
 const char *jk_kernel_isa(void) { choose(); return chosen_isa; }
 
+// The batch rows padded with zeros to whole groups when a quantized matrix's inputs are not (the
+// kernels then run over whole groups), in the caller's thread-local buffer; x itself otherwise.
+static const float *padded_inputs(const jk_matrix *m, const float *x, int *ldx, int batch) {
+    static _Thread_local float *buffer;
+    static _Thread_local size_t capacity;
+    int len = jk_row_length(m->format, m->n_in);
+    if (len == m->n_in) return x;
+    size_t need = (size_t)batch * (size_t)len;
+    if (need > capacity) {
+        free(buffer);
+        buffer = malloc(sizeof(float) * need);
+        if (!buffer) abort();
+        capacity = need;
+    }
+    for (int b = 0; b < batch; b++) {
+        memcpy(buffer + (size_t)b * len, x + (size_t)b * *ldx, sizeof(float) * (size_t)m->n_in);
+        memset(buffer + (size_t)b * len + m->n_in, 0, sizeof(float) * (size_t)(len - m->n_in));
+    }
+    *ldx = len;
+    return buffer;
+}
+
 // The batch rows prepared for the q4 integer kernel, in the caller's thread-local buffer (grown, never
 // shrunk); NULL when that kernel does not apply.
 static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
     static _Thread_local char *buffer;
     static _Thread_local size_t capacity;
     if (m->format != JK_Q4 || !jk_q4_vnni_available()) return NULL;
-    int groups = m->n_in / 32, pairs = (groups + 1) / 2;
+    int len = jk_row_length(m->format, m->n_in), groups = len / 32, pairs = (groups + 1) / 2;
     size_t per_row = (size_t)pairs * 64 + 2 * sizeof(float) * (size_t)(groups + 16) + sizeof(float) * 16 * (size_t)pairs;
     size_t need = (size_t)batch * (per_row + sizeof(jk_q4_input)) + 64;
     if (need > capacity) {
@@ -172,7 +194,7 @@ static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int b
         in[b].offset = in[b].scale + groups + 16;
         in[b].lanes = in[b].offset + groups + 16;
         p += per_row;
-        jk_q4_prepare(x + (size_t)b * ldx, m->n_in, &in[b]);
+        jk_q4_prepare(x + (size_t)b * ldx, len, &in[b]);
     }
     return in;
 }
@@ -180,6 +202,7 @@ static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int b
 void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy,
                int j0, int j1) {
     choose();
+    x = padded_inputs(m, x, &ldx, batch);
     jk_q4_input *in = q4_inputs(m, x, ldx, batch);
     if (in) jk_q4_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
     else chosen_matvec(m, x, ldx, batch, bias, y, ldy, j0, j1);
@@ -212,6 +235,7 @@ static void matvec_part(void *ctx, int part, int parts) {
 void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
                         float *y, int ldy) {
     choose();
+    x = padded_inputs(m, x, &ldx, batch);
     matvec_job job = { m, x, bias, y, ldx, ldy, batch, q4_inputs(m, x, ldx, batch) };
     // A small product is cheaper on one thread than the hand-off.
     if ((size_t)m->n_out * (size_t)m->n_in < 32768) matvec_part(&job, 0, 1);

@@ -7,7 +7,7 @@
 
 static inline __attribute__((always_inline)) ATTR
 void V(load_group)(int fmt, const jk_matrix *m, int j, int g, const float *sc, v16f *w0, v16f *w1) {
-    size_t n_in = (size_t)m->n_in;
+    size_t n_in = (size_t)jk_row_length(fmt, m->n_in);  // values stored per row
     switch (fmt) {
     case JK_F32: {
         const float *p = (const float *)m->data + (size_t)j * n_in + 32 * (size_t)g;
@@ -51,7 +51,7 @@ float V(weight_at)(int fmt, const jk_matrix *m, int j, int i) {
     switch (fmt) {
     case JK_F32: return ((const float *)m->data)[k];
     case JK_F16: return jk_f16_to_f32(((const uint16_t *)m->data)[k]);
-    default: { // BF16 (the quantized formats have no tails: n_in is a multiple of 32)
+    default: { // BF16 (quantized rows are whole groups: they have no tails)
         uint32_t u = (uint32_t)((const uint16_t *)m->data)[k] << 16;
         float f;
         memcpy(&f, &u, 4);
@@ -64,7 +64,7 @@ float V(weight_at)(int fmt, const jk_matrix *m, int j, int i) {
 static inline __attribute__((always_inline)) ATTR
 void V(prefetch_scales)(const jk_matrix *m, int j) {
     if (j >= m->n_out) return;
-    size_t groups = (size_t)m->n_in / 32;
+    size_t groups = (size_t)jk_row_length(m->format, m->n_in) / 32;
     const char *s = (const char *)(m->scales + (size_t)j * groups);
     for (size_t k = 0; k < 2 * groups; k += 64) __builtin_prefetch(s + k, 0, 3);
 }
@@ -72,7 +72,7 @@ void V(prefetch_scales)(const jk_matrix *m, int j) {
 // Row j's scales as float32, converted sixteen at a time once per row (not once per group).
 static inline __attribute__((always_inline)) ATTR
 void V(row_scales)(const jk_matrix *m, int j, float *sc) {
-    int groups = m->n_in / 32, g = 0;
+    int groups = jk_row_length(m->format, m->n_in) / 32, g = 0;
     const uint16_t *s = m->scales + (size_t)j * groups;
     for (; g + 16 <= groups; g += 16) { v16f f = CVT_F16(ld_h(s + g)); memcpy(sc + g, &f, 64); }
     for (; g < groups; g++) sc[g] = scale_f16(s[g]);
@@ -83,12 +83,14 @@ static inline __attribute__((always_inline)) ATTR
 void V(row)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB, const float *sc, float *out) {
     v16f acc[4][4];
     for (int b = 0; b < NB; b++) for (int k = 0; k < 4; k++) acc[b][k] = (v16f)0;
-    int groups = m->n_in / 32, g = 0;
+    // Quantized rows are whole groups (x padded with zeros to match); float rows end in a scalar tail.
+    int groups = jk_row_length(fmt, m->n_in) / 32, g = 0;
     if (fmt == JK_Q8 || fmt == JK_Q4) V(prefetch_scales)(m, j + PREFETCH_ROWS);
     // Bytes of the row each pair of groups reads, and where they start: the loop asks for the line
     // PREFETCH_BYTES ahead of what it reads, past the end of the row into the next ones.
     const int pair_bytes = fmt == JK_F32 ? 256 : (fmt == JK_F16 || fmt == JK_BF16) ? 128 : fmt == JK_Q8 ? 64 : 32;
-    const char *ahead = (const char *)m->data + (size_t)j * (size_t)m->n_in * (size_t)pair_bytes / 64 + PREFETCH_BYTES;
+    const char *ahead = (const char *)m->data + (size_t)j * (size_t)jk_row_length(fmt, m->n_in) * (size_t)pair_bytes / 64
+        + PREFETCH_BYTES;
     for (; g + 2 <= groups; g += 2) {
         v16f a0, a1, c0, c1;
         for (int k = 0; k < pair_bytes; k += 64) __builtin_prefetch(ahead + (size_t)g / 2 * pair_bytes + k, 0, 3);
@@ -152,7 +154,7 @@ static ATTR void V(matvec)(const jk_matrix *m, const float *x, int ldx, int batc
 }
 
 static ATTR void V(dequantize)(const jk_matrix *m, int j0, int j1, float *out) {
-    int groups = m->n_in / 32;
+    int groups = m->n_in / 32;  // whole groups; a quantized row's last partial group comes after
     float sc[JK_MAX_INPUTS / 32 + 16];
     for (int j = j0; j < j1; j++) {
         float *o = out + (size_t)(j - j0) * m->n_in;
@@ -168,6 +170,13 @@ static ATTR void V(dequantize)(const jk_matrix *m, int j0, int j1, float *out) {
             }
             memcpy(o + 32 * g, &w0, 64);
             memcpy(o + 32 * g + 16, &w1, 64);
+        }
+        if (groups * 32 < m->n_in && (m->format == JK_Q8 || m->format == JK_Q4)) {
+            v16f w[2];
+            if (m->format == JK_Q8) V(load_group)(JK_Q8, m, j, groups, sc, &w[0], &w[1]);
+            else V(load_group)(JK_Q4, m, j, groups, sc, &w[0], &w[1]);
+            memcpy(o + 32 * groups, w, sizeof(float) * (size_t)(m->n_in - 32 * groups));
+            continue;
         }
         for (int i = groups * 32; i < m->n_in; i++) {
             switch (m->format) {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 size_t jk_packed_bytes(int format, int n_out, int n_in) {
-    size_t n = (size_t)n_out * (size_t)n_in;
+    size_t n = (size_t)n_out * (size_t)jk_row_length(format, n_in);
     switch (format) {
     case JK_F32: return 4 * n;
     case JK_F16: case JK_BF16: return 2 * n;
@@ -15,7 +15,7 @@ size_t jk_packed_bytes(int format, int n_out, int n_in) {
 }
 
 size_t jk_scale_count(int format, int n_out, int n_in) {
-    return (format == JK_Q8 || format == JK_Q4) ? (size_t)n_out * (size_t)(n_in / JK_GROUP) : 0;
+    return (format == JK_Q8 || format == JK_Q4) ? (size_t)n_out * (size_t)(jk_row_length(format, n_in) / JK_GROUP) : 0;
 }
 
 static uint16_t f32_to_bf16(float f) {
@@ -87,18 +87,19 @@ enum { TILE = 32 };
 
 static void pack_part(void *ctx, int part, int parts) {
     pack_job *job = ctx;
-    int n_in = job->n_in, n_out = job->n_out, groups = n_in / JK_GROUP;
+    int n_in = job->n_in, n_out = job->n_out, len = jk_row_length(job->format, n_in), groups = len / JK_GROUP;
     int tiles = (n_out + TILE - 1) / TILE;
-    float *rows = malloc(sizeof(float) * (size_t)TILE * (size_t)n_in);
+    // Rows of `len` values: the quantized formats' padding up to whole groups is zero.
+    float *rows = calloc((size_t)TILE * (size_t)len, sizeof(float));
     if (!rows) abort();
     for (int t = tiles * part / parts; t < tiles * (part + 1) / parts; t++) {
         int j0 = t * TILE, j1 = j0 + TILE < n_out ? j0 + TILE : n_out;
         // Gather the tile's columns as rows (the input is n_in × n_out).
         for (int i = 0; i < n_in; i++)
-            for (int j = j0; j < j1; j++) rows[(size_t)(j - j0) * n_in + i] = job->w[(size_t)i * n_out + j];
+            for (int j = j0; j < j1; j++) rows[(size_t)(j - j0) * len + i] = job->w[(size_t)i * n_out + j];
         for (int j = j0; j < j1; j++) {
-            const float *r = rows + (size_t)(j - j0) * n_in;
-            size_t base = (size_t)j * (size_t)n_in;
+            const float *r = rows + (size_t)(j - j0) * len;
+            size_t base = (size_t)j * (size_t)len;
             switch (job->format) {
             case JK_F32: memcpy((float *)job->data + base, r, sizeof(float) * (size_t)n_in); break;
             case JK_F16: for (int i = 0; i < n_in; i++) ((uint16_t *)job->data)[base + i] = jk_f32_to_f16(r[i]); break;
@@ -142,14 +143,14 @@ static inline uint64_t splitmix(uint64_t *s) {
 // Uniform values of the given standard deviation (benchmarks measure speed, not what weights say).
 static void random_part(void *ctx, int part, int parts) {
     random_job *job = ctx;
-    int groups = job->n_in / JK_GROUP;
+    int len = jk_row_length(job->format, job->n_in), groups = len / JK_GROUP;
     for (int j = job->n_out * part / parts; j < job->n_out * (part + 1) / parts; j++) {
         uint64_t s = job->seed * 0x100000001b3ull + (uint64_t)j;
-        size_t base = (size_t)j * (size_t)job->n_in;
+        size_t base = (size_t)j * (size_t)len;
         float half_width = job->std * 1.7320508f;
         switch (job->format) {
         case JK_Q8: case JK_Q4: {
-            size_t bytes = job->format == JK_Q8 ? (size_t)job->n_in : (size_t)job->n_in / 2;
+            size_t bytes = job->format == JK_Q8 ? (size_t)len : (size_t)len / 2;
             uint8_t *p = (uint8_t *)job->data + (job->format == JK_Q8 ? base : base / 2);
             for (size_t k = 0; k < bytes; k += 8) {
                 uint64_t r = splitmix(&s);

@@ -24,7 +24,7 @@ int jk_q4_vnni_available(void) {
     return known;
 }
 
-// Row b of x as int8 with one scale per 32 values. The bytes of each pair of groups are laid out as the
+// Row b of x (n_in values, a whole number of groups: the caller pads) as int8 with one scale per 32 values. The bytes of each pair of groups are laid out as the
 // kernel unpacks a pair of weight groups: [g0 0–15 | g1 0–15 | g0 16–31 | g1 16–31]. An odd last group
 // fills its pair with zeros. offset[g] = 8·scale·Σq undoes the weights' −8 in one dot product per row.
 void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in) {
@@ -59,7 +59,7 @@ static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 VNNI_TARGET
 void jk_q4_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1) {
-    int n_in = m->n_in, groups = n_in / 32, pairs = groups / 2;
+    int n_in = jk_row_length(JK_Q4, m->n_in), groups = n_in / 32, pairs = groups / 2;
     const __m256i low = _mm256_set1_epi8(0x0f);
     float sc[JK_MAX_INPUTS / 32 + 16];
     for (int j = j0; j < j1; j++) {

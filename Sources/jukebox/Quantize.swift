@@ -23,8 +23,7 @@ struct Quantize: ParsableCommand {
         let summaries = try WeightQuantizer.quantize(source, to: f, output: output,
                                                      progress: { if Progress.isTerminal { Log.note($0) } })
         for s in summaries {
-            let kept = s.keptHalf > 0 ? ", \(s.keptHalf) kept as f16 (width not a multiple of \(WeightFormat.group))" : ""
-            print(String(format: "%@: %d matrices as %@%@; %.1f MB → %.1f MB", s.folder, s.matrices, f.rawValue, kept,
+            print(String(format: "%@: %d matrices as %@; %.1f MB → %.1f MB", s.folder, s.matrices, f.rawValue,
                          Double(s.bytesBefore) / 1e6, Double(s.bytesAfter) / 1e6))
         }
     }

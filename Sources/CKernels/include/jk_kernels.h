@@ -13,11 +13,12 @@ enum { JK_F32 = 0, JK_F16 = 1, JK_BF16 = 2, JK_Q8 = 3, JK_Q4 = 4 };
 /// The most inputs a quantized matrix may have (the kernels keep a row's scales on the stack).
 #define JK_MAX_INPUTS 65536
 
-/// A weight matrix stored output-major: row j (n_in values) gives output j.
+/// A weight matrix stored output-major: row j gives output j.
 ///   F32/F16/BF16  data: n_out × n_in elements
-///   Q8            data: n_out × n_in int8;            scales: n_out × n_in/32 binary16, w = q·s
-///   Q4            data: n_out × n_in/2 bytes;         scales as Q8, w = (q − 8)·s, where byte k of a
+///   Q8            data: n_out × P int8;            scales: n_out × P/32 binary16, w = q·s
+///   Q4            data: n_out × P/2 bytes;         scales as Q8, w = (q − 8)·s, where byte k of a
 ///                 group holds element k in its low nibble and element k+16 in its high nibble
+/// where P is n_in rounded up to whole groups of 32 (jk_row_length), the padding holding zero weights.
 typedef struct {
     int format;
     int n_out, n_in;
@@ -42,6 +43,10 @@ void jk_pack(const float *w, int n_in, int n_out, int format, void *data, uint16
 /// Random weights of standard deviation `std` already packed (benchmarks of shapes too large to pack).
 void jk_random_packed(int format, int n_out, int n_in, float std, uint64_t seed, void *data, uint16_t *scales);
 size_t jk_packed_bytes(int format, int n_out, int n_in);
+/// Values stored per row: n_in, or for Q8 and Q4 n_in rounded up to a multiple of 32.
+static inline int jk_row_length(int format, int n_in) {
+    return (format == JK_Q8 || format == JK_Q4) ? (n_in + JK_GROUP - 1) / JK_GROUP * JK_GROUP : n_in;
+}
 size_t jk_scale_count(int format, int n_out, int n_in);
 
 /// Rows of a binary16 key/value cache: conversions, and one query's dot product and weighted sum.

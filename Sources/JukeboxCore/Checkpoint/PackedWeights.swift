@@ -1,8 +1,9 @@
 import Foundation
 
 /// Where a model file keeps a Conv1D weight `K` ([nIn, nOut]) in a sampling format: its packed values
-/// under `K.<format>` (output-major, [nOut, nIn], or [nOut, nIn/2] for q4) and, for q8 and q4, one
-/// binary16 scale per 32 values under `K.scales` ([nOut, nIn/32]). A float32 weight keeps its key `K`.
+/// under `K.<format>` (output-major, [nOut, nIn], or for q8 [nOut, P] and q4 [nOut, P/2], P being nIn rounded
+/// up to whole groups of 32 with zero weights) and, for q8 and q4, one binary16 scale per 32 values under
+/// `K.scales` ([nOut, P/32]). A float32 weight keeps its key `K`.
 public enum PackedWeightKeys {
     public static func values(_ key: String, _ format: WeightFormat) -> String { key + "." + format.rawValue }
     public static func scales(_ key: String) -> String { key + ".scales" }
@@ -26,9 +27,6 @@ extension WeightStore {
             let valuesKey = PackedWeightKeys.values(key, format)
             guard let e = file.entries[valuesKey] else { continue }
             let shape = format.storageShape(nOut: nOut, nIn: nIn)
-            guard format.fits(nIn: nIn) else {
-                throw JukeboxError(file.path, "tensor \(valuesKey): \(nIn) inputs cannot be \(format.rawValue) (not a multiple of \(WeightFormat.group))")
-            }
             guard e.dtype == format.storageDType, e.shape == shape else {
                 throw JukeboxError(file.path, "tensor \(valuesKey) is \(e.dtype.rawValue) \(e.shape), expected \(format.storageDType.rawValue) \(shape)")
             }
@@ -36,7 +34,7 @@ extension WeightStore {
             if format.isQuantized {
                 let scalesKey = PackedWeightKeys.scales(key)
                 guard let s = file.entries[scalesKey] else { throw JukeboxError(file.path, "missing tensor \(scalesKey) (the scales of \(valuesKey))") }
-                let scaleShape = [nOut, nIn / WeightFormat.group]
+                let scaleShape = format.scaleShape(nOut: nOut, nIn: nIn)
                 guard s.dtype == .f16, s.shape == scaleShape else {
                     throw JukeboxError(file.path, "tensor \(scalesKey) is \(s.dtype.rawValue) \(s.shape), expected F16 \(scaleShape)")
                 }

@@ -7,14 +7,12 @@ public enum WeightQuantizer {
     public struct Summary: Sendable {
         public let folder: String
         public let matrices: Int
-        /// Matrices whose width does not fit the format's groups, kept as 16-bit floats instead.
-        public let keptHalf: Int
         public let bytesBefore: Int
         public let bytesAfter: Int
 
         /// The same figures under the folder's final path (it is written in a staging folder).
         func named(_ path: String) -> Summary {
-            Summary(folder: path, matrices: matrices, keptHalf: keptHalf, bytesBefore: bytesBefore, bytesAfter: bytesAfter)
+            Summary(folder: path, matrices: matrices, bytesBefore: bytesBefore, bytesAfter: bytesAfter)
         }
     }
 
@@ -72,16 +70,14 @@ public enum WeightQuantizer {
         var items: [SafetensorsStreamWriter.Item] = []
         enum Source { case copy(String), values(String, WeightFormat), scales(String) }
         var sources: [Source] = []
-        var matrices = 0, keptHalf = 0
+        var matrices = 0
         for name in file.names {
             let e = try file.entry(name)
             guard matrixKeys.contains(name), [.f32, .f16, .bf16].contains(e.dtype) else {
                 items.append(.init(name: name, dtype: e.dtype, shape: e.shape)); sources.append(.copy(name))
                 continue
             }
-            let nIn = e.shape[0], nOut = e.shape[1]
-            let f = format.fits(nIn: nIn) ? format : .f16
-            if f != format { keptHalf += 1 }
+            let nIn = e.shape[0], nOut = e.shape[1], f = format
             matrices += 1
             if f == .f32 {
                 items.append(.init(name: name, dtype: e.dtype, shape: e.shape)); sources.append(.copy(name))
@@ -90,7 +86,7 @@ public enum WeightQuantizer {
             items.append(.init(name: PackedWeightKeys.values(name, f), dtype: f.storageDType, shape: f.storageShape(nOut: nOut, nIn: nIn)))
             sources.append(.values(name, f))
             if f.isQuantized {
-                items.append(.init(name: PackedWeightKeys.scales(name), dtype: .f16, shape: [nOut, nIn / WeightFormat.group]))
+                items.append(.init(name: PackedWeightKeys.scales(name), dtype: .f16, shape: f.scaleShape(nOut: nOut, nIn: nIn)))
                 sources.append(.scales(name))
             }
         }
@@ -108,7 +104,7 @@ public enum WeightQuantizer {
                 if let bad = (0..<w.count).first(where: { !w.data[$0].isFinite }) {
                     throw JukeboxError(weightsPath, "tensor \(name) holds a value that is not finite (entry \(bad))")
                 }
-                let p = try PackedMatrix.pack(w, format: f)
+                let p = PackedMatrix.pack(w, format: f)
                 packed = p
                 try emit(p.valueBuffer)
             case .scales:
@@ -130,6 +126,6 @@ public enum WeightQuantizer {
         }
         let after = (try? fm.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         let before = (try? fm.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? 0
-        return Summary(folder: output, matrices: matrices, keptHalf: keptHalf, bytesBefore: before, bytesAfter: after)
+        return Summary(folder: output, matrices: matrices, bytesBefore: before, bytesAfter: after)
     }
 }

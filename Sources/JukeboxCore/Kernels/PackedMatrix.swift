@@ -62,12 +62,9 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Packs a Conv1D weight w [nIn, nOut] (float32) into `format`.
-    public static func pack(_ w: Tensor, format: WeightFormat) throws -> PackedMatrix {
+    public static func pack(_ w: Tensor, format: WeightFormat) -> PackedMatrix {
         invariant(w.rank == 2, "pack: weight \(w.shape) is not a matrix")
         let nIn = w.shape[0], nOut = w.shape[1]
-        guard format.fits(nIn: nIn) else {
-            throw JukeboxError("weights", "a \(nIn)-input matrix cannot be \(format.rawValue): its inputs must be a multiple of \(WeightFormat.group)")
-        }
         return PackedMatrix(format: format, nOut: nOut, nIn: nIn) { values, scales in
             jk_pack(w.data, Int32(nIn), Int32(nOut), format.code, values, scales)
         }
@@ -94,7 +91,6 @@ public final class PackedMatrix: @unchecked Sendable {
 
     /// Random weights of standard deviation `std` in `format` (benchmarks of the published shapes).
     public static func random(format: WeightFormat, nIn: Int, nOut: Int, std: Float, seed: UInt64) -> PackedMatrix {
-        invariant(format.fits(nIn: nIn), "random: \(nIn) inputs do not fit \(format)")
         return PackedMatrix(format: format, nOut: nOut, nIn: nIn) { values, scales in
             jk_random_packed(format.code, Int32(nOut), Int32(nIn), std, seed, values, scales)
         }

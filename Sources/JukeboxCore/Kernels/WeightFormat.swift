@@ -19,7 +19,7 @@ public enum WeightFormat: String, CaseIterable, Sendable {
         }
     }
 
-    /// Values sharing one scale in q8 and q4; their input width must be a multiple of it.
+    /// Values sharing one scale in q8 and q4 (rows are padded with zero weights to whole groups).
     public static let group = Int(JK_GROUP)
 
     public var isQuantized: Bool { self == .q8 || self == .q4 }
@@ -34,8 +34,8 @@ public enum WeightFormat: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether a matrix with `nIn` inputs can take this format (the quantized ones need whole groups).
-    public func fits(nIn: Int) -> Bool { !isQuantized || nIn % WeightFormat.group == 0 }
+    /// Values stored per row of a matrix with `nIn` inputs.
+    public func rowLength(nIn: Int) -> Int { Int(jk_row_length(code, Int32(nIn))) }
 
     /// The safetensors dtype of the packed values.
     var storageDType: SafetensorsDType {
@@ -49,7 +49,13 @@ public enum WeightFormat: String, CaseIterable, Sendable {
     }
 
     /// The packed values' shape for a matrix of nOut outputs and nIn inputs (output-major).
-    func storageShape(nOut: Int, nIn: Int) -> [Int] { self == .q4 ? [nOut, nIn / 2] : [nOut, nIn] }
+    func storageShape(nOut: Int, nIn: Int) -> [Int] {
+        let len = rowLength(nIn: nIn)
+        return self == .q4 ? [nOut, len / 2] : [nOut, len]
+    }
+
+    /// The scales' shape (q8 and q4).
+    func scaleShape(nOut: Int, nIn: Int) -> [Int] { [nOut, rowLength(nIn: nIn) / WeightFormat.group] }
 
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }

@@ -176,6 +176,26 @@ public final class AutoregressiveState: @unchecked Sendable {
     /// Memory held by the key/value caches.
     public var cacheBytes: Int { transformer.cacheBytes }
 
+    /// Advances the state over `positions` positions whose keys and values are random (benchmarks: a step's
+    /// cost at a position depends on what the caches hold, not on its values).
+    func fillWithRandom(positions: Int, seed: UInt64) {
+        let c = transformer.config
+        var rng = SeededGenerator(seed: seed)
+        let key = UnsafeMutablePointer<Float>.allocate(capacity: c.nState), value = UnsafeMutablePointer<Float>.allocate(capacity: c.nState)
+        defer { key.deallocate(); value.deallocate() }
+        for cache in transformer.caches where cache.kind != .decode {
+            for n in 0..<batch {
+                for p in length..<(length + positions) {
+                    guard let s = cache.slot(p) else { continue }
+                    rng.fill(key, c.nState, std: 1)
+                    rng.fill(value, c.nState, std: 1)
+                    cache.store(n, s, key: key, value: value)
+                }
+            }
+        }
+        length += positions
+    }
+
     /// Makes item `to` continue exactly as item `from` (caches and conditioning), e.g. to carry one chosen
     /// candidate into every slot of the batch.
     public func copyItem(_ from: Int, to: Int) throws {

@@ -38,7 +38,7 @@ extension TensorLookup {
             return t
         }
         return TensorLookup(lookup: make, packed: { spec in
-            guard format != .f32, spec.shape.count == 2, format.fits(nIn: spec.shape[0]) else { return nil }
+            guard format != .f32, spec.shape.count == 2 else { return nil }
             return PackedMatrix.random(format: format, nIn: spec.shape[0], nOut: spec.shape[1], std: std(spec),
                                        seed: keySeed(spec.key))
         })
