@@ -53,59 +53,77 @@ void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in) {
     if (groups % 2) for (int k = 0; k < 4; k++) { in->lanes[16 * (groups / 2) + 4 + k] = 0; in->lanes[16 * (groups / 2) + 12 + k] = 0; }
 }
 
-VNNI_TARGET
-static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+// One pair of weight groups (64 values) against NB batch rows: the nibbles unpacked once, one integer dot
+// product per row, scaled by the weights' and the row's scales lane by lane.
+#define Q4_PAIR(P, ACC) do { \
+        __m256i raw_ = _mm256_loadu_si256((const __m256i *)(row + 32 * (P))); \
+        __m512i w_ = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw_), _mm256_srli_epi16(raw_, 4), 1), low); \
+        __m512 ws_ = _mm512_mask_blend_ps(0xF0F0, _mm512_set1_ps(sc[2 * (P)]), _mm512_set1_ps(sc[2 * (P) + 1])); \
+        for (int b_ = 0; b_ < NB; b_++) { \
+            __m512i d_ = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w_, _mm512_loadu_si512(xq[b_] + 64 * (P))); \
+            ACC[b_] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_), _mm512_mul_ps(ws_, _mm512_loadu_ps(xl[b_] + 16 * (P))), ACC[b_]); \
+        } \
+    } while (0)
+
+VNNI_TARGET static inline __attribute__((always_inline))
+void q4_row(const uint8_t *row, const float *sc, int groups, const jk_q4_input *in, const int NB, float *out) {
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    const int8_t *xq[4];
+    const float *xl[4], *xo[4];
+    for (int b = 0; b < NB; b++) { xq[b] = in[b].q; xl[b] = in[b].lanes; xo[b] = in[b].offset; }
+    __m512 a0[4], a1[4];
+    for (int b = 0; b < NB; b++) { a0[b] = _mm512_setzero_ps(); a1[b] = _mm512_setzero_ps(); }
+    int pairs = groups / 2, p = 0;
+    for (; p + 2 <= pairs; p += 2) {
+        __builtin_prefetch(row + 32 * p + 2048, 0, 3);
+        Q4_PAIR(p, a0);
+        Q4_PAIR(p + 1, a1);
+    }
+    if (p < pairs) Q4_PAIR(p, a0);
+    if (groups % 2) {
+        // The last, unpaired group: [lo | 0 | hi | 0], the missing group's bytes zero as are the input's.
+        int gl = groups - 1;
+        __m128i raw = _mm_loadu_si128((const __m128i *)(row + 32 * pairs));
+        __m128i lo = _mm_and_si128(raw, _mm_set1_epi8(0x0f)), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0f));
+        __m512i w = _mm512_inserti64x4(_mm512_zextsi256_si512(_mm256_zextsi128_si256(lo)), _mm256_zextsi128_si256(hi), 1);
+        for (int b = 0; b < NB; b++) {
+            __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(xq[b] + 64 * pairs));
+            a1[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(sc[gl] * in[b].scale[gl]), a1[b]);
+        }
+    }
+    for (int b = 0; b < NB; b++) {
+        // Σ_g scale_g · 8·xscale_g·Σq undoes the nibbles' offset of 8.
+        __m512 off = _mm512_setzero_ps();
+        for (int k = 0; k < groups; k += 16) {
+            __mmask16 m = groups - k >= 16 ? 0xFFFF : (__mmask16)((1u << (groups - k)) - 1);
+            off = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, sc + k), _mm512_maskz_loadu_ps(m, xo[b] + k), off);
+        }
+        out[b] = _mm512_reduce_add_ps(_mm512_sub_ps(_mm512_add_ps(a0[b], a1[b]), off));
+    }
+}
 
 VNNI_TARGET
 void jk_q4_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1) {
-    int n_in = jk_row_length(JK_Q4, m->n_in), groups = n_in / 32, pairs = groups / 2;
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    float sc[JK_MAX_INPUTS / 32 + 16];
+    int n_in = jk_row_length(JK_Q4, m->n_in), groups = n_in / 32;
+    float sc[JK_MAX_INPUTS / 32 + 16], out[4];
     for (int j = j0; j < j1; j++) {
         const uint8_t *row = (const uint8_t *)m->data + (size_t)j * (size_t)(n_in / 2);
         const uint16_t *s16 = m->scales + (size_t)j * groups;
-        int g = 0;
-        for (; g + 16 <= groups; g += 16) _mm512_storeu_ps(sc + g, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s16 + g))));
-        for (; g < groups; g++) sc[g] = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(s16[g])));
-        __builtin_prefetch(row + 2048, 0, 3);
+        for (int g = 0; g < groups; g += 16) {
+            __mmask16 mk = groups - g >= 16 ? 0xFFFF : (__mmask16)((1u << (groups - g)) - 1);
+            _mm512_mask_storeu_ps(sc + g, mk, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, s16 + g)));
+        }
+        float bj = bias ? bias[j] : 0.0f;
         for (int b0 = 0; b0 < batch; b0 += 4) {
             int nb = batch - b0 < 4 ? batch - b0 : 4;
-            __m512 acc[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
-            for (int p = 0; p < pairs; p++) {
-                __builtin_prefetch(row + 32 * p + 2048, 0, 3);
-                __m256i raw = _mm256_loadu_si256((const __m256i *)(row + 32 * p));
-                __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-                __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-                __m512 ws = _mm512_mask_blend_ps(0xF0F0, _mm512_set1_ps(sc[2 * p]), _mm512_set1_ps(sc[2 * p + 1]));
-                for (int b = 0; b < nb; b++) {
-                    const jk_q4_input *xb = in + b0 + b;
-                    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(xb->q + 64 * p));
-                    acc[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, _mm512_loadu_ps(xb->lanes + 16 * p)), acc[b]);
-                }
+            switch (nb) {
+            case 1: q4_row(row, sc, groups, in + b0, 1, out); break;
+            case 2: q4_row(row, sc, groups, in + b0, 2, out); break;
+            case 3: q4_row(row, sc, groups, in + b0, 3, out); break;
+            default: q4_row(row, sc, groups, in + b0, 4, out); break;
             }
-            if (groups % 2) {
-                int p = pairs, gl = groups - 1;
-                __m128i raw = _mm_loadu_si128((const __m128i *)(row + 32 * p));
-                __m128i lo = _mm_and_si128(raw, _mm_set1_epi8(0x0f)), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0f));
-                // [lo | 0 | hi | 0]: the missing group's bytes are zero, as are the input's.
-                __m512i w = _mm512_inserti64x4(_mm512_zextsi256_si512(_mm256_zextsi128_si256(lo)), _mm256_zextsi128_si256(hi), 1);
-                __m512 ws = _mm512_set1_ps(sc[gl]);
-                for (int b = 0; b < nb; b++) {
-                    const jk_q4_input *xb = in + b0 + b;
-                    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(xb->q + 64 * p));
-                    acc[b] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(ws, _mm512_set1_ps(xb->scale[gl])), acc[b]);
-                }
-            }
-            for (int b = 0; b < nb; b++) {
-                const jk_q4_input *xb = in + b0 + b;
-                __m512 off = _mm512_setzero_ps();
-                int k = 0;
-                for (; k + 16 <= groups; k += 16) off = _mm512_fmadd_ps(_mm512_loadu_ps(sc + k), _mm512_loadu_ps(xb->offset + k), off);
-                float o = hsum512(off);
-                for (; k < groups; k++) o += sc[k] * xb->offset[k];
-                y[(size_t)(b0 + b) * ldy + j] = hsum512(acc[b]) - o + (bias ? bias[j] : 0.0f);
-            }
+            for (int b = 0; b < nb; b++) y[(size_t)(b0 + b) * ldy + j] = out[b] + bj;
         }
     }
 }

@@ -184,4 +184,50 @@ final class WeightFormatTests: XCTestCase {
             XCTAssertEqual(2 * state.cacheBytes, floatState.cacheBytes, "\(format): binary16 keys and values")
         }
     }
+
+    /// In a q4 model the large matrices take q4 and the small ones q8; both, stepped as when sampling
+    /// (q4's batch rows meeting its weights as int8), score codes within their budget of float32: 0.01
+    /// bits a token for q8, 0.05 for q4.
+    func testQ4TakesTheLargeMatricesAndBothScoreWithinBudget() throws {
+        let hps = PriorGradCheckTests.hps(["prior_width": 512, "prior_depth": 2, "n_ctx": 48, "blocks": 4, "l_bins": 64,
+                                           "m_attn": 0.25, "init_scale": 1.0])
+        let specs = try Prior.parameters(hps: hps)
+        let tensors = ParameterSpec.randomTensors(specs, seed: 31)
+        var writer = SafetensorsWriter()
+        for s in specs { writer.add(s.key, tensors[s.key]!) }
+        let dir = temporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: dir + "/f32", withIntermediateDirectories: true)
+        try writer.write(to: dir + "/f32/weights.safetensors")
+        try ModelConfig(kind: .prior, hps: hps).write(folder: dir + "/f32")
+        let y = [Int(30 * 44100), 0, 48 * 128, 3, 1, 2]
+        var rng = SeededGenerator(seed: 12)
+        let z = (0..<48).map { _ in Int(rng.next() % 64) }
+        /// Mean bits of z under the prior, one sampling step at a time.
+        func steppedBits(_ prior: Prior) throws -> Double {
+            let state = try prior.makeState(batch: 1, y: y)
+            var total = 0.0
+            for t in 0..<z.count {
+                let l = try XCTUnwrap(prior.forward(state, previousCodes: [t == 0 ? 0 : z[t - 1]], count: 1, output: .lastLogits))
+                let m = (0..<64).map { Double(l[$0]) }.max()!
+                let logSum = log((0..<64).map { exp(Double(l[$0]) - m) }.reduce(0, +)) + m
+                total += (logSum - Double(l[z[t]])) / log(2.0)
+            }
+            return total / Double(z.count)
+        }
+        let reference = try steppedBits(try Prior.load(folder: dir + "/f32"))
+        for (format, budget) in [(WeightFormat.q8, 0.01), (.q4, 0.05)] {
+            _ = try WeightQuantizer.quantize(dir + "/f32", to: format, output: dir + "/\(format.rawValue)")
+            let prior = try Prior.load(folder: dir + "/\(format.rawValue)")
+            for layer in prior.prior.transformer.layers {
+                for linear in [layer.cAttn, layer.cProj, layer.fc, layer.proj] {
+                    let expected: WeightFormat = format == .q4 && linear.nIn * linear.nOut < WeightFormat.smallMatrixWeights ? .q8 : format
+                    XCTAssertEqual(linear.format, expected, "\(format): a \(linear.nIn)×\(linear.nOut) matrix")
+                }
+            }
+            XCTAssertTrue(prior.prior.transformer.layers.contains { $0.fc.format == format }, "\(format) is used")
+            let bits = try steppedBits(prior)
+            print("\(format): \(bits) bits a token stepped (float32 \(reference))")
+            XCTAssertEqual(bits, reference, accuracy: budget, "\(format)")
+        }
+    }
 }

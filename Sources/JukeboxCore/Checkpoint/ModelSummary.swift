@@ -44,7 +44,8 @@ public struct ModelSummary {
         let hps = config.hps
         var details: [(String, String)] = []
         if config.weightFormat != .f32 {
-            details.append(("weight format", "\(config.weightFormat.rawValue) (transformer matrices, \(config.weightFormat.bitsPerWeight) bits a weight)"))
+            let small = config.weightFormat == .q4 ? "; matrices under \(WeightFormat.smallMatrixWeights) weights q8" : ""
+            details.append(("weight format", "\(config.weightFormat.rawValue) (transformer matrices, \(config.weightFormat.bitsPerWeight) bits a weight\(small))"))
         }
         func add(_ label: String, _ keys: [String]) {
             let parts = keys.compactMap { k -> String? in

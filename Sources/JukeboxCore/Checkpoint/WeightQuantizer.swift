@@ -77,7 +77,7 @@ public enum WeightQuantizer {
                 items.append(.init(name: name, dtype: e.dtype, shape: e.shape)); sources.append(.copy(name))
                 continue
             }
-            let nIn = e.shape[0], nOut = e.shape[1], f = format
+            let nIn = e.shape[0], nOut = e.shape[1], f = format.forMatrix(nIn: nIn, nOut: nOut)
             matrices += 1
             if f == .f32 {
                 items.append(.init(name: name, dtype: e.dtype, shape: e.shape)); sources.append(.copy(name))

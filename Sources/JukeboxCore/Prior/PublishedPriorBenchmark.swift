@@ -96,7 +96,8 @@ public enum PublishedPriorBenchmark {
         for s in specs {
             if case .sameAs = s.initial { continue }
             let isMatrix = s.shape.count == 2 && ResAttnBlockWeights.linearNames.contains { s.key.hasSuffix("." + $0 + ".w") }
-            let bytes = isMatrix ? Int((Double(s.shape[1] * format.rowLength(nIn: s.shape[0])) * format.bitsPerWeight / 8).rounded(.up))
+            let f = format.forMatrix(nIn: s.shape[0], nOut: s.shape.last ?? 1)
+            let bytes = isMatrix ? Int((Double(s.shape[1] * f.rowLength(nIn: s.shape[0])) * f.bitsPerWeight / 8).rounded(.up))
                 : 4 * s.count
             total += bytes
             if isMatrix { matrices += bytes }

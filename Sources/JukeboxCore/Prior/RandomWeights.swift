@@ -39,7 +39,8 @@ extension TensorLookup {
         }
         return TensorLookup(lookup: make, packed: { spec in
             guard format != .f32, spec.shape.count == 2 else { return nil }
-            return PackedMatrix.random(format: format, nIn: spec.shape[0], nOut: spec.shape[1], std: std(spec),
+            return PackedMatrix.random(format: format.forMatrix(nIn: spec.shape[0], nOut: spec.shape[1]),
+                                       nIn: spec.shape[0], nOut: spec.shape[1], std: std(spec),
                                        seed: keySeed(spec.key))
         })
     }
