@@ -176,7 +176,7 @@ static const float *padded_inputs(const jk_matrix *m, const float *x, int *ldx, 
 static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
     static _Thread_local char *buffer;
     static _Thread_local size_t capacity;
-    if (m->format != JK_Q4 || !jk_q4_vnni_available()) return NULL;
+    if ((m->format != JK_Q4 && m->format != JK_Q8) || !jk_q4_vnni_available()) return NULL;
     int len = jk_row_length(m->format, m->n_in), groups = len / 32, pairs = (groups + 1) / 2;
     size_t per_row = (size_t)pairs * 64 + 2 * sizeof(float) * (size_t)(groups + 16) + sizeof(float) * 16 * (size_t)pairs;
     size_t need = (size_t)batch * (per_row + sizeof(jk_q4_input)) + 64;
@@ -194,7 +194,8 @@ static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int b
         in[b].offset = in[b].scale + groups + 16;
         in[b].lanes = in[b].offset + groups + 16;
         p += per_row;
-        jk_q4_prepare(x + (size_t)b * ldx, len, &in[b]);
+        if (m->format == JK_Q4) jk_q4_prepare(x + (size_t)b * ldx, len, &in[b]);
+        else jk_q8_prepare(x + (size_t)b * ldx, len, &in[b]);
     }
     return in;
 }
@@ -204,7 +205,8 @@ void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const flo
     choose();
     x = padded_inputs(m, x, &ldx, batch);
     jk_q4_input *in = q4_inputs(m, x, ldx, batch);
-    if (in) jk_q4_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
+    if (in && m->format == JK_Q4) jk_q4_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
+    else if (in) jk_q8_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
     else chosen_matvec(m, x, ldx, batch, bias, y, ldy, j0, j1);
 }
 
@@ -228,7 +230,8 @@ static void matvec_part(void *ctx, int part, int parts) {
     int j0 = units * part / parts * 16, j1 = units * (part + 1) / parts * 16;
     if (j1 > job->m->n_out) j1 = job->m->n_out;
     if (j0 >= j1) return;
-    if (job->q4) jk_q4_vnni_rows(job->m, job->q4, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    if (job->q4 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->q4, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    else if (job->q4) jk_q8_vnni_rows(job->m, job->q4, job->batch, job->bias, job->y, job->ldy, j0, j1);
     else chosen_matvec(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
 }
 

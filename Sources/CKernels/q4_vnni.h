@@ -15,4 +15,8 @@ int jk_q4_vnni_available(void);
 void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in);
 void jk_q4_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1);
+/// The same for q8 weights (inputs prepared by jk_q8_prepare: plain order, offset by 128).
+void jk_q8_prepare(const float *x, int n_in, jk_q4_input *in);
+void jk_q8_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
+                     int j0, int j1);
 #endif

@@ -50,9 +50,9 @@ final class WeightFormatTests: XCTestCase {
                 for rows in [1, 2, 3, 4, 5, 16, 17, 40] {
                     let x = Tensor(zeros: [rows, nIn]); rng.fill(x.data, x.count, std: 1)
                     let got = product(layer, x)
-                    // q4 meets its batch rows as int8 (one scale per 32) where the CPU has integer dot
+                    // q8 and q4 meet their batch rows as int8 (one scale per 32) where the CPU has integer dot
                     // products: half a percent of the product; every other path is float32 arithmetic.
-                    let tolerance = format == .q4 && rows <= PackedMatrix.streamingRows ? 1e-2 : 1e-5
+                    let tolerance = format.isQuantized && rows <= PackedMatrix.streamingRows ? 1e-2 : 1e-5
                     XCTAssertLessThan(relativeError(got, reference(held, b, x)), tolerance, "\(format) \(nIn)×\(nOut) rows \(rows)")
                     XCTAssertLessThan(relativeError(got, reference(w, b, x)), 2 * closeToFloat[format]! + tolerance,
                                       "\(format) \(nIn)×\(nOut) rows \(rows) against float32")
@@ -178,8 +178,10 @@ final class WeightFormatTests: XCTestCase {
                 let step = try XCTUnwrap(prior.forward(state, previousCodes: [t == 0 ? 0 : z[t - 1]], count: 1, output: .lastLogits))
                 try float.forward(floatState, previousCodes: [t == 0 ? 0 : z[t - 1]], count: 1, output: .none)
                 let row = Tensor(shape: [bins], values: Array(UnsafeBufferPointer(start: full.data + (prefix + t) * bins, count: bins)))
-                // q4's steps meet their rows as int8; the full forward unpacks the weights to float32.
-                assertClose(step, row, tol: format == .q4 ? 2e-2 : 1e-4, "\(format) step \(t)")
+                // Steps meet their rows as int8 where the CPU has integer dot products (about 2% of these
+                // width-64 logits after three layers); the full forward unpacks the weights to float32. A
+                // cache row out of place would cost the logits all their agreement.
+                assertClose(step, row, tol: 3e-2, "\(format) step \(t)")
             }
             XCTAssertEqual(2 * state.cacheBytes, floatState.cacheBytes, "\(format): binary16 keys and values")
         }

@@ -196,7 +196,8 @@ public enum MemoryInfo {
     static func field(_ file: String, _ name: String) -> Int? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let parts = line.split(separator: " ")
+            // "VmRSS:\t  4129880 kB" (the tab and spaces vary with the number's width)
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
         }
         return nil
