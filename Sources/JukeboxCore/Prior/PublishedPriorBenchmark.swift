@@ -44,6 +44,13 @@ public enum PublishedPriorBenchmark {
         public let upsamplerTokensPerSecond: Double?
 
         public var tokensPerSecond: Double { Double(steps * batch) / seconds }
+
+        func with(upsamplerTokensPerSecond rate: Double) -> Result {
+            Result(preset: preset, format: format, batch: batch, context: context, steps: steps, seconds: seconds,
+                   parameters: parameters, weightBytes: weightBytes, cacheBytesPerStep: cacheBytesPerStep,
+                   cacheBytes: cacheBytes, residentBytes: residentBytes, peakResidentBytes: peakResidentBytes,
+                   bandwidth: bandwidth, isa: isa, threads: threads, upsamplerTokensPerSecond: rate)
+        }
         public var bytesPerStep: Int { weightBytes + cacheBytesPerStep }
         /// Tokens per second if every step only streamed its bytes at the measured bandwidth.
         public var rooflineTokensPerSecond: Double { bandwidth / Double(max(bytesPerStep, 1)) * Double(batch) }
@@ -105,10 +112,21 @@ public enum PublishedPriorBenchmark {
         return (total, matrices)
     }
 
-    /// Samples `tokens` steps of `batch` items after filling the key/value cache with `context` positions.
+    /// Samples `tokens` steps of `batch` items after filling the key/value cache with `context` positions;
+    /// for a top prior, the upsampler's rate too (once the top prior's memory is free again).
     public static func run(preset: Preset, format: WeightFormat, batch: Int, context: Int, tokens: Int,
-                           seed: UInt64 = 0, measureUpsampler: Bool = true,
-                           progress: ((String) -> Void)? = nil) throws -> Result {
+                           seed: UInt64 = 0, progress: ((String) -> Void)? = nil) throws -> Result {
+        let top = try measure(preset: preset, format: format, batch: batch, context: context, tokens: tokens, seed: seed,
+                              progress: progress)
+        guard preset != .upsampler else { return top }
+        progress?("measuring the upsampler for the hours per minute")
+        let up = try measure(preset: .upsampler, format: format, batch: batch, context: 0, tokens: min(tokens, 32),
+                             seed: seed, progress: nil)
+        return top.with(upsamplerTokensPerSecond: up.tokensPerSecond)
+    }
+
+    static func measure(preset: Preset, format: WeightFormat, batch: Int, context: Int, tokens: Int, seed: UInt64,
+                        progress: ((String) -> Void)?) throws -> Result {
         let h = try hps(preset)
         let config = try PriorConfig(hps: h)
         let specs = try Prior.parameters(config: config)
@@ -177,17 +195,11 @@ public enum PublishedPriorBenchmark {
         let cacheRead = (state.inner.transformer.cacheBytesRead - readBefore) / tokens
         let weights = prior.prior.transformer.matrixBytes + xOutBytes
         let resident = MemoryInfo.residentBytes, peak = MemoryInfo.peakResidentBytes
-        var upsampler: Double? = nil
-        if preset != .upsampler && measureUpsampler {
-            progress?("measuring the upsampler for the hours per minute")
-            upsampler = try run(preset: .upsampler, format: format, batch: batch, context: 0, tokens: min(tokens, 32),
-                                seed: seed, measureUpsampler: false).tokensPerSecond
-        }
         return Result(preset: preset, format: format, batch: batch, context: context, steps: tokens, seconds: seconds,
                       parameters: parameters, weightBytes: weights, cacheBytesPerStep: cacheRead,
                       cacheBytes: state.cacheBytes, residentBytes: resident, peakResidentBytes: peak,
                       bandwidth: bandwidth, isa: WeightKernels.isa, threads: WeightKernels.threads,
-                      upsamplerTokensPerSecond: upsampler)
+                      upsamplerTokensPerSecond: nil)
     }
 }
 
