@@ -24,8 +24,8 @@ let package = Package(
         .target(name: "CALSAShim", dependencies: ["CALSA"], linkerSettings: [.linkedLibrary("asound")]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
-        // Weight-streaming kernels per weight format (AVX-512, AVX2 or portable, chosen at run time)
-        // and the thread pool they run on.
+        // Weight-streaming kernels per weight format (AVX-512 with VNNI, AVX2 or portable, chosen at run
+        // time) and the thread pool they run on.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "JukeboxCore",

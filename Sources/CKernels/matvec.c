@@ -1,7 +1,7 @@
 // Dispatch of the matrix-vector kernels (matvec_body.h) to the best instruction set this CPU has,
 // their parallel split, and the bandwidth probe the benchmark prints beside them.
 #include "jk_kernels.h"
-#include "q4_vnni.h"
+#include "vnni.h"
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
@@ -171,23 +171,23 @@ static const float *padded_inputs(const jk_matrix *m, const float *x, int *ldx, 
     return buffer;
 }
 
-// The batch rows prepared for the q4 integer kernel, in the caller's thread-local buffer (grown, never
+// The batch rows prepared for the integer (q8, q4) kernels, in the caller's thread-local buffer (grown, never
 // shrunk); NULL when that kernel does not apply.
-static jk_q4_input *q4_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
+static jk_int8_input *int8_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
     static _Thread_local char *buffer;
     static _Thread_local size_t capacity;
-    if ((m->format != JK_Q4 && m->format != JK_Q8) || !jk_q4_vnni_available()) return NULL;
+    if ((m->format != JK_Q4 && m->format != JK_Q8) || !jk_vnni_available()) return NULL;
     int len = jk_row_length(m->format, m->n_in), groups = len / 32, pairs = (groups + 1) / 2;
     size_t per_row = (size_t)pairs * 64 + 2 * sizeof(float) * (size_t)(groups + 16) + sizeof(float) * 16 * (size_t)pairs;
-    size_t need = (size_t)batch * (per_row + sizeof(jk_q4_input)) + 64;
+    size_t need = (size_t)batch * (per_row + sizeof(jk_int8_input)) + 64;
     if (need > capacity) {
         free(buffer);
         buffer = aligned_alloc(64, (need + 63) / 64 * 64);
         if (!buffer) abort();
         capacity = (need + 63) / 64 * 64;
     }
-    jk_q4_input *in = (jk_q4_input *)buffer;
-    char *p = buffer + ((size_t)batch * sizeof(jk_q4_input) + 63) / 64 * 64;
+    jk_int8_input *in = (jk_int8_input *)buffer;
+    char *p = buffer + ((size_t)batch * sizeof(jk_int8_input) + 63) / 64 * 64;
     for (int b = 0; b < batch; b++) {
         in[b].q = (int8_t *)p;
         in[b].scale = (float *)(p + (size_t)pairs * 64);
@@ -204,7 +204,7 @@ void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const flo
                int j0, int j1) {
     choose();
     x = padded_inputs(m, x, &ldx, batch);
-    jk_q4_input *in = q4_inputs(m, x, ldx, batch);
+    jk_int8_input *in = int8_inputs(m, x, ldx, batch);
     if (in && m->format == JK_Q4) jk_q4_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
     else if (in) jk_q8_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
     else chosen_matvec(m, x, ldx, batch, bias, y, ldy, j0, j1);
@@ -220,7 +220,7 @@ typedef struct {
     const float *x, *bias;
     float *y;
     int ldx, ldy, batch;
-    const jk_q4_input *q4;
+    const jk_int8_input *int8;
 } matvec_job;
 
 static void matvec_part(void *ctx, int part, int parts) {
@@ -230,8 +230,8 @@ static void matvec_part(void *ctx, int part, int parts) {
     int j0 = units * part / parts * 16, j1 = units * (part + 1) / parts * 16;
     if (j1 > job->m->n_out) j1 = job->m->n_out;
     if (j0 >= j1) return;
-    if (job->q4 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->q4, job->batch, job->bias, job->y, job->ldy, j0, j1);
-    else if (job->q4) jk_q8_vnni_rows(job->m, job->q4, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    if (job->int8 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    else if (job->int8) jk_q8_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
     else chosen_matvec(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
 }
 
@@ -239,7 +239,7 @@ void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, 
                         float *y, int ldy) {
     choose();
     x = padded_inputs(m, x, &ldx, batch);
-    matvec_job job = { m, x, bias, y, ldx, ldy, batch, q4_inputs(m, x, ldx, batch) };
+    matvec_job job = { m, x, bias, y, ldx, ldy, batch, int8_inputs(m, x, ldx, batch) };
     // A small product is cheaper on one thread than the hand-off.
     if ((size_t)m->n_out * (size_t)m->n_in < 32768) matvec_part(&job, 0, 1);
     else jk_parallel(matvec_part, &job);

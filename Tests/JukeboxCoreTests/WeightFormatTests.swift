@@ -11,6 +11,17 @@ final class WeightFormatTests: XCTestCase {
         return w
     }
 
+    /// A float32 prior model folder with random weights.
+    func writeRandomPrior(_ hps: Hyperparameters, seed: UInt64, to folder: String) throws {
+        let specs = try Prior.parameters(hps: hps)
+        let tensors = ParameterSpec.randomTensors(specs, seed: seed)
+        var writer = SafetensorsWriter()
+        for s in specs { writer.add(s.key, tensors[s.key]!) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writer.write(to: folder + "/weights.safetensors")
+        try ModelConfig(kind: .prior, hps: hps).write(folder: folder)
+    }
+
     /// out = x·w + b through LinearWeight, and the same in float64 from a float weight.
     func product(_ layer: LinearWeight, _ x: Tensor) -> Tensor {
         let rows = x.count / layer.nIn
@@ -155,14 +166,8 @@ final class WeightFormatTests: XCTestCase {
     func testCompactPriorsKeepAHalfCacheThatStepsAsTheFullForward() throws {
         let hps = PriorGradCheckTests.hps(["prior_width": 64, "prior_depth": 3, "n_ctx": 32, "blocks": 4, "attn_order": 12,
                                            "n_tokens": 8, "n_vocab": 11, "use_tokens": true, "single_enc_dec": true])
-        let specs = try Prior.parameters(hps: hps)
-        let tensors = ParameterSpec.randomTensors(specs, seed: 21)
-        var writer = SafetensorsWriter()
-        for s in specs { writer.add(s.key, tensors[s.key]!) }
         let dir = temporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: dir + "/f32", withIntermediateDirectories: true)
-        try writer.write(to: dir + "/f32/weights.safetensors")
-        try ModelConfig(kind: .prior, hps: hps).write(folder: dir + "/f32")
+        try writeRandomPrior(hps, seed: 21, to: dir + "/f32")
         let float = try Prior.load(folder: dir + "/f32")
         let y = [Int(30 * 44100), 0, 32 * 128, 3, 1, 2] + (0..<8).map { $0 % 11 }
         var rng = SeededGenerator(seed: 8)
@@ -193,14 +198,8 @@ final class WeightFormatTests: XCTestCase {
     func testQ4TakesTheLargeMatricesAndBothScoreWithinBudget() throws {
         let hps = PriorGradCheckTests.hps(["prior_width": 512, "prior_depth": 2, "n_ctx": 48, "blocks": 4, "l_bins": 64,
                                            "m_attn": 0.25, "init_scale": 1.0])
-        let specs = try Prior.parameters(hps: hps)
-        let tensors = ParameterSpec.randomTensors(specs, seed: 31)
-        var writer = SafetensorsWriter()
-        for s in specs { writer.add(s.key, tensors[s.key]!) }
         let dir = temporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: dir + "/f32", withIntermediateDirectories: true)
-        try writer.write(to: dir + "/f32/weights.safetensors")
-        try ModelConfig(kind: .prior, hps: hps).write(folder: dir + "/f32")
+        try writeRandomPrior(hps, seed: 31, to: dir + "/f32")
         let y = [Int(30 * 44100), 0, 48 * 128, 3, 1, 2]
         var rng = SeededGenerator(seed: 12)
         let z = (0..<48).map { _ in Int(rng.next() % 64) }

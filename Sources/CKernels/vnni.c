@@ -3,7 +3,7 @@
 // multiply-adds an instruction). Converting every weight to float, the portable kernel's way, costs
 // several times the instructions and leaves the product short of the memory bandwidth.
 #include "jk_kernels.h"
-#include "q4_vnni.h"
+#include "vnni.h"
 #include <string.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")))
 
-int jk_q4_vnni_available(void) {
+int jk_vnni_available(void) {
     static int known = -1;
     if (known < 0) {
         __builtin_cpu_init();
@@ -27,7 +27,7 @@ int jk_q4_vnni_available(void) {
 // Row b of x (n_in values, a whole number of groups: the caller pads) as int8 with one scale per 32 values. The bytes of each pair of groups are laid out as the
 // kernel unpacks a pair of weight groups: [g0 0–15 | g1 0–15 | g0 16–31 | g1 16–31]. An odd last group
 // fills its pair with zeros. offset[g] = 8·scale·Σq undoes the weights' −8 in one dot product per row.
-void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in) {
+void jk_q4_prepare(const float *x, int n_in, jk_int8_input *in) {
     int groups = n_in / 32, pairs = (groups + 1) / 2;
     memset(in->q, 0, (size_t)pairs * 64);
     memset(in->lanes, 0, sizeof(float) * 16 * (size_t)pairs);
@@ -66,7 +66,7 @@ void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in) {
     } while (0)
 
 VNNI_TARGET static inline __attribute__((always_inline))
-void q4_row(const uint8_t *row, const float *sc, int groups, const jk_q4_input *in, const int NB, float *out) {
+void q4_row(const uint8_t *row, const float *sc, int groups, const jk_int8_input *in, const int NB, float *out) {
     const __m512i low = _mm512_set1_epi8(0x0f);
     const int8_t *xq[4];
     const float *xl[4], *xo[4];
@@ -102,36 +102,40 @@ void q4_row(const uint8_t *row, const float *sc, int groups, const jk_q4_input *
     }
 }
 
-VNNI_TARGET
-void jk_q4_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
-                     int j0, int j1) {
-    int n_in = jk_row_length(JK_Q4, m->n_in), groups = n_in / 32;
-    float sc[JK_MAX_INPUTS / 32 + 16], out[4];
-    for (int j = j0; j < j1; j++) {
-        const uint8_t *row = (const uint8_t *)m->data + (size_t)j * (size_t)(n_in / 2);
-        const uint16_t *s16 = m->scales + (size_t)j * groups;
-        for (int g = 0; g < groups; g += 16) {
-            __mmask16 mk = groups - g >= 16 ? 0xFFFF : (__mmask16)((1u << (groups - g)) - 1);
-            _mm512_mask_storeu_ps(sc + g, mk, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, s16 + g)));
-        }
-        float bj = bias ? bias[j] : 0.0f;
-        for (int b0 = 0; b0 < batch; b0 += 4) {
-            int nb = batch - b0 < 4 ? batch - b0 : 4;
-            switch (nb) {
-            case 1: q4_row(row, sc, groups, in + b0, 1, out); break;
-            case 2: q4_row(row, sc, groups, in + b0, 2, out); break;
-            case 3: q4_row(row, sc, groups, in + b0, 3, out); break;
-            default: q4_row(row, sc, groups, in + b0, 4, out); break;
-            }
-            for (int b = 0; b < nb; b++) y[(size_t)(b0 + b) * ldy + j] = out[b] + bj;
-        }
-    }
+// The rows of a quantized matrix against the prepared batch: each row's scales widened once, then the
+// batch in fours through ROW (q4_row or q8_row) specialised for each count.
+#define DEFINE_VNNI_ROWS(NAME, FORMAT, TYPE, ROW, ROW_BYTES) \
+VNNI_TARGET \
+void NAME(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy, int j0, int j1) { \
+    int n_in = jk_row_length(FORMAT, m->n_in), groups = n_in / 32; \
+    float sc[JK_MAX_INPUTS / 32 + 16], out[4]; \
+    for (int j = j0; j < j1; j++) { \
+        const TYPE *row = (const TYPE *)m->data + (size_t)j * (size_t)(ROW_BYTES); \
+        const uint16_t *s16 = m->scales + (size_t)j * groups; \
+        for (int g = 0; g < groups; g += 16) { \
+            __mmask16 mk = groups - g >= 16 ? 0xFFFF : (__mmask16)((1u << (groups - g)) - 1); \
+            _mm512_mask_storeu_ps(sc + g, mk, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, s16 + g))); \
+        } \
+        float bj = bias ? bias[j] : 0.0f; \
+        for (int b0 = 0; b0 < batch; b0 += 4) { \
+            int nb = batch - b0 < 4 ? batch - b0 : 4; \
+            switch (nb) { \
+            case 1: ROW(row, sc, groups, in + b0, 1, out); break; \
+            case 2: ROW(row, sc, groups, in + b0, 2, out); break; \
+            case 3: ROW(row, sc, groups, in + b0, 3, out); break; \
+            default: ROW(row, sc, groups, in + b0, 4, out); break; \
+            } \
+            for (int b = 0; b < nb; b++) y[(size_t)(b0 + b) * ldy + j] = out[b] + bj; \
+        } \
+    } \
 }
+
+DEFINE_VNNI_ROWS(jk_q4_vnni_rows, JK_Q4, uint8_t, q4_row, n_in / 2)
 
 // Row b of x for the q8 kernel: as q4's, but in plain order (a pair of weight groups is 64 consecutive
 // bytes) and offset by 128 into unsigned bytes, since the integer dot product multiplies unsigned by
 // signed; the kernel takes 128·Σw back out. Lane scales: [g0 ×8 | g1 ×8].
-void jk_q8_prepare(const float *x, int n_in, jk_q4_input *in) {
+void jk_q8_prepare(const float *x, int n_in, jk_int8_input *in) {
     int groups = n_in / 32, pairs = (groups + 1) / 2;
     memset(in->q, 128, (size_t)pairs * 64);
     memset(in->lanes, 0, sizeof(float) * 16 * (size_t)pairs);
@@ -152,7 +156,7 @@ void jk_q8_prepare(const float *x, int n_in, jk_q4_input *in) {
 }
 
 VNNI_TARGET static inline __attribute__((always_inline))
-void q8_row(const int8_t *row, const float *sc, int groups, const jk_q4_input *in, const int NB, float *out) {
+void q8_row(const int8_t *row, const float *sc, int groups, const jk_int8_input *in, const int NB, float *out) {
     const __m512i ones = _mm512_set1_epi8(1);
     const uint8_t *xq[4];
     const float *xl[4];
@@ -185,37 +189,13 @@ void q8_row(const int8_t *row, const float *sc, int groups, const jk_q4_input *i
     for (int b = 0; b < NB; b++) out[b] = _mm512_reduce_add_ps(_mm512_add_ps(a0[b], a1[b]));
 }
 
-VNNI_TARGET
-void jk_q8_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
-                     int j0, int j1) {
-    int n_in = jk_row_length(JK_Q8, m->n_in), groups = n_in / 32;
-    float sc[JK_MAX_INPUTS / 32 + 16], out[4];
-    for (int j = j0; j < j1; j++) {
-        const int8_t *row = (const int8_t *)m->data + (size_t)j * (size_t)n_in;
-        const uint16_t *s16 = m->scales + (size_t)j * groups;
-        for (int g = 0; g < groups; g += 16) {
-            __mmask16 mk = groups - g >= 16 ? 0xFFFF : (__mmask16)((1u << (groups - g)) - 1);
-            _mm512_mask_storeu_ps(sc + g, mk, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, s16 + g)));
-        }
-        float bj = bias ? bias[j] : 0.0f;
-        for (int b0 = 0; b0 < batch; b0 += 4) {
-            int nb = batch - b0 < 4 ? batch - b0 : 4;
-            switch (nb) {
-            case 1: q8_row(row, sc, groups, in + b0, 1, out); break;
-            case 2: q8_row(row, sc, groups, in + b0, 2, out); break;
-            case 3: q8_row(row, sc, groups, in + b0, 3, out); break;
-            default: q8_row(row, sc, groups, in + b0, 4, out); break;
-            }
-            for (int b = 0; b < nb; b++) y[(size_t)(b0 + b) * ldy + j] = out[b] + bj;
-        }
-    }
-}
+DEFINE_VNNI_ROWS(jk_q8_vnni_rows, JK_Q8, int8_t, q8_row, n_in)
 #else
-int jk_q4_vnni_available(void) { return 0; }
-void jk_q4_prepare(const float *x, int n_in, jk_q4_input *in) { (void)x; (void)n_in; (void)in; }
-void jk_q4_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
+int jk_vnni_available(void) { return 0; }
+void jk_q4_prepare(const float *x, int n_in, jk_int8_input *in) { (void)x; (void)n_in; (void)in; }
+void jk_q4_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1) { (void)m; (void)in; (void)batch; (void)bias; (void)y; (void)ldy; (void)j0; (void)j1; }
-void jk_q8_prepare(const float *x, int n_in, jk_q4_input *in) { (void)x; (void)n_in; (void)in; }
-void jk_q8_vnni_rows(const jk_matrix *m, const jk_q4_input *in, int batch, const float *bias, float *y, int ldy,
+void jk_q8_prepare(const float *x, int n_in, jk_int8_input *in) { (void)x; (void)n_in; (void)in; }
+void jk_q8_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1) { (void)m; (void)in; (void)batch; (void)bias; (void)y; (void)ldy; (void)j0; (void)j1; }
 #endif

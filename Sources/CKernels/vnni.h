@@ -1,0 +1,22 @@
+// Internal to the kernels: the q8 and q4 products through integer dot products (vnni.c).
+#ifndef JK_VNNI_H
+#define JK_VNNI_H
+#include "jk_kernels.h"
+
+/// One batch row prepared for the integer kernels: int8 values (pair-interleaved), a scale and an offset per group.
+typedef struct {
+    int8_t *q;       // 64 bytes per pair of groups
+    float *scale;    // per group
+    float *offset;   // per group: 8·scale·Σq
+    float *lanes;    // 16 per pair of groups: each dot-product lane's input scale
+} jk_int8_input;
+
+int jk_vnni_available(void);
+void jk_q4_prepare(const float *x, int n_in, jk_int8_input *in);
+void jk_q4_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy,
+                     int j0, int j1);
+/// The same for q8 weights (inputs prepared by jk_q8_prepare: plain order, offset by 128).
+void jk_q8_prepare(const float *x, int n_in, jk_int8_input *in);
+void jk_q8_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy,
+                     int j0, int j1);
+#endif
