@@ -24,6 +24,22 @@ int jk_vnni_available(void) {
     return known;
 }
 
+// 32 inputs as int8 with the scale that maps their largest magnitude to 127; returns their sum.
+static int quantize_group(const float *v, int8_t q[32], float *scale) {
+    float amax = 0;
+    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
+    float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0;
+    int sum = 0;
+    for (int i = 0; i < 32; i++) {
+        int r = (int)lrintf(v[i] * inv);
+        r = r > 127 ? 127 : (r < -127 ? -127 : r);
+        q[i] = (int8_t)r;
+        sum += r;
+    }
+    *scale = d;
+    return sum;
+}
+
 // Row b of x (n_in values, a whole number of groups: the caller pads) as int8 with one scale per 32 values. The bytes of each pair of groups are laid out as the
 // kernel unpacks a pair of weight groups: [g0 0–15 | g1 0–15 | g0 16–31 | g1 16–31]. An odd last group
 // fills its pair with zeros. offset[g] = 8·scale·Σq undoes the weights' −8 in one dot product per row.
@@ -32,18 +48,11 @@ void jk_q4_prepare(const float *x, int n_in, jk_int8_input *in) {
     memset(in->q, 0, (size_t)pairs * 64);
     memset(in->lanes, 0, sizeof(float) * 16 * (size_t)pairs);
     for (int g = 0; g < groups; g++) {
-        const float *v = x + 32 * g;
-        float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-        float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0;
-        int sum = 0;
+        int8_t q[32];
+        float d;
+        int sum = quantize_group(x + 32 * g, q, &d);
         int8_t *out = in->q + 64 * (g / 2) + 16 * (g % 2);
-        for (int i = 0; i < 32; i++) {
-            int q = (int)lrintf(v[i] * inv);
-            q = q > 127 ? 127 : (q < -127 ? -127 : q);
-            out[i < 16 ? i : i + 16] = (int8_t)q;
-            sum += q;
-        }
+        for (int i = 0; i < 32; i++) out[i < 16 ? i : i + 16] = q[i];
         in->scale[g] = d;
         in->offset[g] = 8.0f * d * (float)sum;
         // The scale in the lanes of the pair's dot products that hold this group (see jk_q4_vnni_rows).
@@ -140,16 +149,11 @@ void jk_q8_prepare(const float *x, int n_in, jk_int8_input *in) {
     memset(in->q, 128, (size_t)pairs * 64);
     memset(in->lanes, 0, sizeof(float) * 16 * (size_t)pairs);
     for (int g = 0; g < groups; g++) {
-        const float *v = x + 32 * g;
-        float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-        float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0;
+        int8_t q[32];
+        float d;
+        quantize_group(x + 32 * g, q, &d);
         uint8_t *out = (uint8_t *)in->q + 32 * g;
-        for (int i = 0; i < 32; i++) {
-            int q = (int)lrintf(v[i] * inv);
-            q = q > 127 ? 127 : (q < -127 ? -127 : q);
-            out[i] = (uint8_t)(q + 128);
-        }
+        for (int i = 0; i < 32; i++) out[i] = (uint8_t)(q[i] + 128);
         in->scale[g] = d;
         for (int k = 0; k < 8; k++) in->lanes[16 * (g / 2) + 8 * (g % 2) + k] = d;
     }
