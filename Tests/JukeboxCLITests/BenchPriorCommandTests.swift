@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// `bench prior --preset`: a published architecture in a weight format, its figures beside the roofline
+/// measured in the same run. Only the report's consistency is checked here; speed is never asserted.
+final class BenchPriorCommandTests: XCTestCase {
+    func testAPublishedArchitectureReportsItsRooflineAndMemory() throws {
+        let r = try CLI.run(["bench", "prior", "--preset", "upsampler", "--format", "q4", "--tokens", "2",
+                             "--context", "300", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        func number(_ key: String) throws -> Double { try XCTUnwrap(json[key] as? Double ?? (json[key] as? Int).map(Double.init), key) }
+        XCTAssertEqual(json["preset"] as? String, "upsampler")
+        XCTAssertEqual(json["format"] as? String, "q4")
+        XCTAssertEqual(try number("context"), 300)
+        // The published upsampler: 72 blocks of width 1920, 0.8 billion parameters besides its conditioner.
+        XCTAssertGreaterThan(try number("parameters"), 0.8e9)
+        XCTAssertLessThan(try number("parameters"), 1.2e9)
+        // Its matrices at 4.5 bits a weight: under half a gigabyte a step, far under float32's 3.2.
+        let weights = try number("weight_bytes_per_step")
+        XCTAssertGreaterThan(weights, 0.4e9)
+        XCTAssertLessThan(weights, 0.55e9)
+        XCTAssertGreaterThan(try number("cache_bytes_read_per_step"), 0, "the filled cache is read")
+        let bandwidth = try number("bandwidth_bytes_per_second"), tps = try number("tokens_per_second")
+        let roofline = try number("roofline_tokens_per_second")
+        XCTAssertGreaterThan(bandwidth, 0)
+        XCTAssertEqual(roofline, bandwidth / (weights + (try number("cache_bytes_read_per_step"))), accuracy: roofline * 1e-9)
+        XCTAssertEqual(try number("roofline_fraction"), tps / roofline, accuracy: 1e-9)
+        XCTAssertGreaterThan(try number("resident_bytes"), weights, "the weights are resident")
+        // 413k middle and bottom codes a minute at the measured rate.
+        XCTAssertEqual(try number("hours_per_minute"), (44100.0 * 60 / 8 + 44100.0 * 60 / 32) / tps / 3600, accuracy: 1e-9)
+
+        assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "7b"]), naming: "--preset")
+        assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--format", "q3"]), naming: "--format")
+        assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--context", "8192"]), naming: "--context")
+    }
+}
