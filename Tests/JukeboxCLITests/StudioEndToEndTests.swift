@@ -182,6 +182,36 @@ final class StudioEndToEndTests: XCTestCase {
         XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2], top, "reopening changed nothing on disk")
     }
 
+    /// A set rewritten by `jukebox quantize` opens, samples and keeps in the studio as any set does.
+    func testAQuantizedSetSamplesInTheStudio() throws {
+        let dir = try prepareStudio(seed: 4)
+        let q = try CLI.run(["quantize", dir + "/set", "--to", "q4", "-o", dir + "/q4"])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        let session = dir + "/session"
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  studioCommand(dir, "--model '\(dir)/q4' --session '\(session)'") + "; echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("Genre") }
+        let genre = RandomModelSet.genres[1], artist = RandomModelSet.artists[1]
+        try literal(genre)
+        waitFor("the genre typed") { $0.contains(genre) }
+        try keys("Escape"); try keys("Tab")
+        try literal(artist)
+        waitFor("the artist typed") { $0.contains(artist) }
+        try keys("Escape")
+        try keys("Tab"); try keys("BSpace"); try keys("BSpace"); try literal("2")
+        waitFor("2 s stretches") { $0.contains("Sample        2  s") }
+        try keys("C-r")
+        let offered = waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        XCTAssertFalse(offered.contains("error"), offered)
+        try keys("Enter")
+        waitFor("segment 2", seconds: 60) { $0.contains("Segment 2  round 1") }
+        let (folder, document) = try SessionFolder.open(session)
+        XCTAssertEqual(document.prompt.artist, artist)
+        XCTAssertEqual(try XCTUnwrap(folder.loadCodes(samples: 1)[2]).t, Int((2 * 44100 / 128.0).rounded(.up)))
+        try keys("C-q")
+        waitFor("the studio to exit") { $0.contains("studio-exited-0") }
+    }
+
     /// SIGTERM mid-sampling: the studio stops the engine, saves the session, gives the terminal back
     /// and exits 128 + 15. A resize on the way shows the too-small screen and comes back.
     func testTerminationSavesAndRestoresTheTerminal() throws {
