@@ -42,13 +42,18 @@ enum PriorKernels {
 
     /// out[rows, nOut] = x[rows, nIn] · wᵀ for w [nOut, nIn] (torch nn.Linear without bias: x_out).
     @inline(__always)
-    static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>) {
+    /// `onPool` runs a few rows on the streaming kernels' threads: what a model with packed layers wants
+    /// (OpenBLAS's threads would spin against the pool between calls), and what a float32 model does not
+    /// (there the pool would spin against OpenBLAS's: measured twice as slow on the bundled set).
+    static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>,
+                                 onPool: Bool = false) {
         let nOut = w.shape[0], nIn = w.shape[1]
-        if rows <= PackedMatrix.streamingRows {
-            // Already output-major: the streaming kernel reads it in place, on the same threads as the
-            // packed layers (OpenBLAS's threads would spin against them between calls).
+        if onPool && rows <= PackedMatrix.streamingRows {
+            // Already output-major: the streaming kernel reads it in place.
             var m = jk_matrix(format: WeightFormat.f32.code, n_out: Int32(nOut), n_in: Int32(nIn), data: w.data, scales: nil)
             jk_matvec_parallel(&m, x, Int32(nIn), Int32(rows), nil, out, Int32(nOut))
+        } else if rows == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nOut), Int32(nIn), 1, w.data, Int32(nIn), x, 1, 0, out, 1)
         } else {
             BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, transB: true)
         }

@@ -26,6 +26,9 @@ extension TransformerWeights {
     /// checkpoints compute what the reference computes.
     var prefersHalfCache: Bool { layers.first.map { $0.cAttn.format.isQuantized } ?? false }
 
+    /// Whether the matrices are packed (computed on the streaming kernels' pool rather than OpenBLAS).
+    var isPacked: Bool { layers.first.map { $0.cAttn.format != .f32 } ?? false }
+
     /// Keys and values of the lyrics encoder's output for every decode layer, computed once per state
     /// (the reference caches them at sample_t 0). encoderKV: [batch, encoderDims, width].
     func prepareDecode(_ state: TransformerState, encoderKV: Tensor) throws {
