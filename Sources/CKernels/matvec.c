@@ -200,16 +200,6 @@ static jk_int8_input *int8_inputs(const jk_matrix *m, const float *x, int ldx, i
     return in;
 }
 
-void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy,
-               int j0, int j1) {
-    choose();
-    x = padded_inputs(m, x, &ldx, batch);
-    jk_int8_input *in = int8_inputs(m, x, ldx, batch);
-    if (in && m->format == JK_Q4) jk_q4_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
-    else if (in) jk_q8_vnni_rows(m, in, batch, bias, y, ldy, j0, j1);
-    else chosen_matvec(m, x, ldx, batch, bias, y, ldy, j0, j1);
-}
-
 void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out) {
     choose();
     chosen_dequantize(m, j0, j1, out);

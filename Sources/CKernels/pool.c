@@ -20,8 +20,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t dispatch_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static int cores = 1;            // threads started (including the caller)
-static int active = 1;           // threads taking part in jobs
+static int cores = 1;            // threads started (including the caller), each taking part in every job
 static int sleepers = 0;
 static atomic_uint generation;
 static atomic_int pending;
@@ -52,7 +51,7 @@ static void *worker(void *arg) {
             }
         }
         seen = atomic_load(&generation);
-        if (part < job_parts) job_fn(job_ctx, part, job_parts);
+        job_fn(job_ctx, part, job_parts);
         atomic_fetch_sub_explicit(&pending, 1, memory_order_release);
     }
     return NULL;
@@ -61,34 +60,26 @@ static void *worker(void *arg) {
 static void start(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cores = n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (int)n);
-    active = cores;
     for (int p = 1; p < cores; p++) {
         pthread_t t;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, worker, (void *)(intptr_t)p) != 0) { cores = p; active = p; break; }
+        if (pthread_create(&t, &attr, worker, (void *)(intptr_t)p) != 0) { cores = p; break; }
         pthread_attr_destroy(&attr);
     }
 }
 
 int jk_threads(void) {
     pthread_once(&once, start);
-    return active;
-}
-
-void jk_set_threads(int n) {
-    pthread_once(&once, start);
-    pthread_mutex_lock(&dispatch_lock);
-    active = (n <= 0 || n > cores) ? cores : n;
-    pthread_mutex_unlock(&dispatch_lock);
+    return cores;
 }
 
 void jk_parallel(jk_task fn, void *ctx) {
     pthread_once(&once, start);
     // One job at a time: callers on several threads (the studio's engine and its renders) take turns.
     pthread_mutex_lock(&dispatch_lock);
-    int parts = active;
+    int parts = cores;
     if (parts <= 1) {
         fn(ctx, 0, 1);
         pthread_mutex_unlock(&dispatch_lock);

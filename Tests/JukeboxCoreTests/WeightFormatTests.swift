@@ -78,9 +78,7 @@ final class WeightFormatTests: XCTestCase {
         let hps = PriorGradCheckTests.hps(["prior_width": 64, "prior_depth": 2, "n_ctx": 32, "blocks": 4])
         let specs = try Prior.parameters(hps: hps)
         let tensors = ParameterSpec.randomTensors(specs, seed: 11)
-        let isMatrix: (ParameterSpec) -> Bool = { s in
-            s.shape.count == 2 && ResAttnBlockWeights.linearNames.contains { s.key.hasSuffix("." + $0 + ".w") }
-        }
+        let isMatrix = ResAttnBlockWeights.isMatrix
         for dtype in [SafetensorsDType.f16, .bf16] {
             var writer = SafetensorsWriter()
             var widened: [String: Tensor] = [:]

@@ -26,11 +26,8 @@ typedef struct {
     const uint16_t *scales;
 } jk_matrix;
 
-/// y[b·ldy + j] = bias[j] + Σ_i W[j,i]·x[b·ldx + i] for b < batch, j in [j0, j1). Bias may be NULL.
-void jk_matvec(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
-               float *y, int ldy, int j0, int j1);
-
-/// The same product for all outputs, split over the pool's threads.
+/// y[b·ldy + j] = bias[j] + Σ_i W[j,i]·x[b·ldx + i] for b < batch and every output j, split over the pool's
+/// threads. Bias may be NULL.
 void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
                         float *y, int ldy);
 
@@ -63,8 +60,6 @@ float jk_f16_to_f32(uint16_t h);
 typedef void (*jk_task)(void *ctx, int part, int parts);
 void jk_parallel(jk_task fn, void *ctx);
 int jk_threads(void);
-/// Threads the pool uses from now on (1 … cores); 0 restores the default (all cores).
-void jk_set_threads(int n);
 
 /// Bytes per second of reading `bytes` bytes at `buffer`, on all of the pool's threads, best of `passes`.
 double jk_read_bandwidth(const void *buffer, size_t bytes, int passes);

@@ -61,9 +61,7 @@ public enum WeightQuantizer {
             throw JukeboxError(configPath, "already \(config.weightFormat.rawValue); quantize from the float32 set")
         }
         let priorConfig = try PriorConfig(hps: config.hps)
-        let matrixKeys = Set(try Prior.parameters(config: priorConfig).filter { spec in
-            spec.shape.count == 2 && ResAttnBlockWeights.linearNames.contains { spec.key.hasSuffix("." + $0 + ".w") }
-        }.map(\.key))
+        let matrixKeys = Set(try Prior.parameters(config: priorConfig).filter(ResAttnBlockWeights.isMatrix).map(\.key))
         let weightsPath = (folder as NSString).appendingPathComponent("weights.safetensors")
         let file = try SafetensorsFile(path: weightsPath)
 

@@ -57,9 +57,7 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Bytes a token's product streams: the values and their scales.
-    public var bytes: Int {
-        PackedMatrix.valueBytes(format, nOut: nOut, nIn: nIn) + 2 * PackedMatrix.scaleCount(format, nOut: nOut, nIn: nIn)
-    }
+    public var bytes: Int { format.matrixBytes(nOut: nOut, nIn: nIn) }
 
     /// Packs a Conv1D weight w [nIn, nOut] (float32) into `format`.
     public static func pack(_ w: Tensor, format: WeightFormat) -> PackedMatrix {
@@ -125,7 +123,7 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
-    /// The weight as float32 in the Conv1D layout [nIn, nOut] (tests, and training from a compact set).
+    /// The weight as float32 in the Conv1D layout [nIn, nOut] (what the packed bytes hold; for tests).
     public func unpacked() -> Tensor {
         var m = matrix
         let rowsMajor = UnsafeMutablePointer<Float>.allocate(capacity: max(nOut * nIn, 1))
@@ -142,8 +140,6 @@ public enum WeightKernels {
     /// The instruction set the kernels run on here.
     public static var isa: String { String(cString: jk_kernel_isa()) }
     public static var threads: Int { Int(jk_threads()) }
-    /// Threads for the streaming kernels (the CLI's --threads sets it beside OpenBLAS's).
-    public static func setThreads(_ n: Int) { jk_set_threads(Int32(n)) }
 
     /// Bytes per second of reading `bytes` bytes (in a buffer of that size) on the kernels' threads: the
     /// memory roofline a token that streams that many bytes can at best reach.

@@ -44,6 +44,12 @@ public enum WeightFormat: String, CaseIterable, Sendable {
         self == .q4 && nIn * nOut < WeightFormat.smallMatrixWeights ? .q8 : self
     }
 
+    /// Bytes a matrix of nOut × nIn weights takes in this format: its values (rows padded to whole groups)
+    /// and its scales.
+    public func matrixBytes(nOut: Int, nIn: Int) -> Int {
+        jk_packed_bytes(code, Int32(nOut), Int32(nIn)) + 2 * jk_scale_count(code, Int32(nOut), Int32(nIn))
+    }
+
     /// Values stored per row of a matrix with `nIn` inputs.
     public func rowLength(nIn: Int) -> Int { Int(jk_row_length(code, Int32(nIn))) }
 

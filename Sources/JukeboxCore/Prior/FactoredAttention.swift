@@ -169,6 +169,15 @@ enum FactoredAttention {
         }
     }
 
+    /// Turns scores[0..<count] into exp(score − max) in place and returns 1 / their sum, the zero keys'
+    /// exp(0 − max) each included: the softmax's normaliser.
+    @inline(__always)
+    static func exponentiate(_ scores: UnsafeMutablePointer<Float>, count: Int, max m: Float, zeroKeys: Int) -> Float {
+        var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
+        for j in 0..<count { let e = expf(scores[j] - m); scores[j] = e; sum += e }
+        return 1 / sum
+    }
+
     /// core's one-query-at-a-time path over binary16 keys and values, read in place.
     static func coreHalf(q: UnsafePointer<Float>, qStride: Int, nq: Int, k: UnsafePointer<UInt16>, v: UnsafePointer<UInt16>,
                          kvStride: Int, dh: Int, visible: (Int) -> Int, zeroKeys: Int, scale: Float,
@@ -185,9 +194,7 @@ enum FactoredAttention {
                 scores[j] = sj
                 m = max(m, sj)
             }
-            var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
-            for j in 0..<vis { let e = expf(scores[j] - m); scores[j] = e; sum += e }
-            let inv = 1 / sum
+            let inv = exponentiate(scores, count: vis, max: m, zeroKeys: zeroKeys)
             if let record { for j in 0..<vis { record[i * recordStride + j] = scores[j] * inv } }
             for j in 0..<vis { jk_axpy_half(scores[j] * inv, v + j * kvStride, oi, Int32(dh)) }
         }
@@ -211,9 +218,7 @@ enum FactoredAttention {
                     scores[j] = sj
                     m = max(m, sj)
                 }
-                var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
-                for j in 0..<vis { let e = expf(scores[j] - m); scores[j] = e; sum += e }
-                let inv = 1 / sum
+                let inv = exponentiate(scores, count: vis, max: m, zeroKeys: zeroKeys)
                 if let record { for j in 0..<vis { record[i * recordStride + j] = scores[j] * inv } }
                 for j in 0..<vis { PriorKernels.axpy(scores[j] * inv, v + j * kvStride, oi, dh) }
             }
@@ -235,9 +240,7 @@ enum FactoredAttention {
                 let vis = visible(r0 + i)
                 var m = zeroKeys > 0 ? Float(0) : -Float.infinity
                 for j in 0..<vis { m = max(m, row[j]) }
-                var sum = zeroKeys > 0 ? Float(zeroKeys) * expf(-m) : 0
-                for j in 0..<vis { let e = expf(row[j] - m); row[j] = e; sum += e }
-                let inv = vis > 0 ? 1 / sum : 0
+                let inv = vis > 0 ? exponentiate(row, count: vis, max: m, zeroKeys: zeroKeys) : 0
                 for j in 0..<vis { row[j] *= inv }
                 if vis < keys { (row + vis).update(repeating: 0, count: keys - vis) }
                 if let record { (record + (r0 + i) * recordStride).update(from: row, count: vis) }

@@ -41,14 +41,6 @@ public struct LinearWeight: @unchecked Sendable {
         return t
     }
 
-    /// The weight as float32 [nIn, nOut], unpacking a packed one.
-    public var floatWeight: Tensor {
-        switch storage {
-        case .dense(let t): t
-        case .packed(let p): p.unpacked()
-        }
-    }
-
     public var format: WeightFormat {
         if case .packed(let p) = storage { return p.format }
         return .f32

@@ -57,7 +57,7 @@ struct ParameterList {
 public struct TensorLookup {
     let lookup: (ParameterSpec) throws -> Tensor
     /// A Conv1D weight (spec [nIn, nOut]) in a sampling format, when the source keeps it packed; nil for float32.
-    var packed: (ParameterSpec) throws -> PackedMatrix? = { _ in nil }
+    let packed: (ParameterSpec) throws -> PackedMatrix?
 
     init(lookup: @escaping (ParameterSpec) throws -> Tensor,
          packed: @escaping (ParameterSpec) throws -> PackedMatrix? = { _ in nil }) {

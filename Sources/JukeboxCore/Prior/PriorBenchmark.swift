@@ -99,27 +99,4 @@ extension PriorBenchmark {
         }
         return Double(passes) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-
-    /// Passes per second of plainly reading `floats` floats (the memory roofline a token's weight streaming
-    /// can at best reach on this machine right now).
-    public static func memoryReadPasses(floats: Int, passes: Int) -> Double {
-        let buf = UnsafeMutablePointer<Float>.allocate(capacity: floats)
-        defer { buf.deallocate() }
-        buf.initialize(repeating: 1, count: floats)
-        var sink = SIMD8<Float>()
-        let raw = UnsafeRawPointer(buf)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<passes {
-            var a = SIMD8<Float>(), b = SIMD8<Float>()
-            var i = 0
-            while i + 16 <= floats {
-                a += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                b += raw.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
-                i += 16
-            }
-            sink += a + b
-        }
-        let rate = Double(passes) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        return sink.sum() == -1 ? 0 : rate
-    }
 }

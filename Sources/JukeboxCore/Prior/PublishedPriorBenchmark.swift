@@ -96,15 +96,13 @@ public enum PublishedPriorBenchmark {
         return try ModelConfig.parse(Data(bytes), source: "preset \(preset.rawValue)").hps
     }
 
-    /// Bytes the model's weights take in `format`: its transformer matrices packed (where their width
-    /// allows), the rest float32.
+    /// Bytes the model's weights take in `format`: its transformer matrices packed, the rest float32.
     public static func weightBytes(_ specs: [ParameterSpec], format: WeightFormat) -> (total: Int, matrices: Int) {
         var total = 0, matrices = 0
         for s in specs {
             if case .sameAs = s.initial { continue }
-            let isMatrix = s.shape.count == 2 && ResAttnBlockWeights.linearNames.contains { s.key.hasSuffix("." + $0 + ".w") }
-            let f = format.forMatrix(nIn: s.shape[0], nOut: s.shape.last ?? 1)
-            let bytes = isMatrix ? Int((Double(s.shape[1] * f.rowLength(nIn: s.shape[0])) * f.bitsPerWeight / 8).rounded(.up))
+            let isMatrix = ResAttnBlockWeights.isMatrix(s)
+            let bytes = isMatrix ? format.forMatrix(nIn: s.shape[0], nOut: s.shape[1]).matrixBytes(nOut: s.shape[1], nIn: s.shape[0])
                 : 4 * s.count
             total += bytes
             if isMatrix { matrices += bytes }
@@ -147,10 +145,7 @@ public enum PublishedPriorBenchmark {
         let bandwidth = WeightKernels.readBandwidth(bytes: min(sizes.matrices + xOutBytes, 2 << 30))
         progress?(String(format: "making random %@ weights (%.2f GB)", format.rawValue, Double(sizes.total) / 1e9))
         let prior = try Prior(config: config, source: .random(seed: seed, format: format))
-        let parameters = specs.reduce(0) { total, s in
-            if case .sameAs = s.initial { return total }
-            return total + s.count
-        }
+        let parameters = try Prior.parameterCount(hps: h)
         var y: [Int]? = nil
         if config.labels {
             var rows: [Int] = []

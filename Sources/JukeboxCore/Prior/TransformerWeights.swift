@@ -12,6 +12,11 @@ public struct ResAttnBlockWeights: Sendable {
     /// The block's Conv1D layers: the matrices a sampling format packs (their keys end in `<name>.w`).
     public static let linearNames = ["attn.c_attn", "attn.c_enc_kv", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"]
 
+    /// Whether a parameter is one of those matrices.
+    public static func isMatrix(_ spec: ParameterSpec) -> Bool {
+        spec.shape.count == 2 && linearNames.contains { spec.key.hasSuffix("." + $0 + ".w") }
+    }
+
     static func parameters(_ p: ParameterList, kind: AttentionKind, config c: TransformerConfig,
                            initScale: Double) -> ParameterList {
         var p = p
