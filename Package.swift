@@ -55,14 +55,16 @@ let package = Package(
             dependencies: ["StudioKit", "JukeboxCore"],
             exclude: ["Snapshots"]
         ),
+        // Builders of torch checkpoints and a loopback HTTP server, shared by the engine's and the CLI's tests.
+        .target(name: "JukeboxTestSupport", dependencies: ["JukeboxCore"], path: "Tests/Support"),
         .testTarget(
             name: "JukeboxCoreTests",
-            dependencies: ["JukeboxCore"]
+            dependencies: ["JukeboxCore", "JukeboxTestSupport"]
         ),
         // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
         .testTarget(
             name: "JukeboxCLITests",
-            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "StudioKit", "StudioAudio"]
+            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "StudioKit", "StudioAudio", "JukeboxTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import JukeboxTestSupport
 import XCTest
 @testable import JukeboxCore
 

@@ -29,8 +29,11 @@ public enum CheckpointConverter {
         public let warnings: [String]
     }
 
+    /// With `architectureFromCheckpoint`, a preset's architecture values (widths, depths, layouts) give way
+    /// to the checkpoint's own where it carries them: the tensors were made by that architecture, so a
+    /// checkpoint that differs from the published shape (a fine-tune, a mirror's test files) still loads.
     public static func convert(input: String, output: String, preset: String?, labelsDirectory: String?,
-                               keepHalf: Bool = false) throws -> Summary {
+                               keepHalf: Bool = false, architectureFromCheckpoint: Bool = false) throws -> Summary {
         if let preset, HyperparameterPresets.kind(of: preset) == nil {
             throw JukeboxError("preset", "unknown preset \(preset) (known: \(HyperparameterPresets.names.joined(separator: ", ")))")
         }
@@ -66,12 +69,23 @@ public enum CheckpointConverter {
 
         // Hyperparameters.
         let stored = usableHps(checkpoint.root["hps"])
-        let hps: HyperparameterPresets.Entries
-        let hpsSource: String
+        var hps: HyperparameterPresets.Entries
+        var hpsSource: String
         if let preset {
-            hps = try HyperparameterPresets.hps(preset)
+            let presetHps = try HyperparameterPresets.hps(preset)
+            hps = presetHps
             hpsSource = "preset \(preset)"
-            if case .success(let own) = stored { warnings += differences(preset: hps, checkpoint: own, kind: kind) }
+            if case .success(let own) = stored {
+                let differing = differences(preset: presetHps, checkpoint: own, kind: kind)
+                if architectureFromCheckpoint, !differing.isEmpty {
+                    let keys = Set(architecture(kind))
+                    hps = HyperparameterPresets.merge(presetHps, [own.filter { keys.contains($0.key) }])
+                    hpsSource = "preset \(preset), architecture from the checkpoint"
+                    warnings += differing.map { $0 + " (the checkpoint's kept)" }
+                } else {
+                    warnings += differing
+                }
+            }
         } else {
             switch stored {
             case .success(let own):
@@ -172,7 +186,7 @@ public enum CheckpointConverter {
     /// Architecture values where the checkpoint's own hps disagree with the preset.
     static func differences(preset: HyperparameterPresets.Entries, checkpoint: HyperparameterPresets.Entries,
                             kind: ModelKind) -> [String] {
-        let keys = kind == .vqvae ? vqvaeArchitecture : priorArchitecture
+        let keys = architecture(kind)
         var out: [String] = []
         for key in keys {
             guard let mine = value(checkpoint, key), let theirs = value(preset, key) else { continue }
@@ -194,6 +208,11 @@ public enum CheckpointConverter {
         case .bool(let b): return .int(b ? 1 : 0)
         default: return v
         }
+    }
+
+    /// Keys that shape a model's tensors: a prior also carries its VQ-VAE's (codebook size, hops).
+    static func architecture(_ kind: ModelKind) -> [String] {
+        kind == .vqvae ? vqvaeArchitecture : priorArchitecture + vqvaeArchitecture.filter { !priorArchitecture.contains($0) }
     }
 
     static let vqvaeArchitecture = [

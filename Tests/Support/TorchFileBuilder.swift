@@ -1,21 +1,30 @@
 import Foundation
-@testable import JukeboxCore
+import JukeboxCore
 
 /// Builds small torch checkpoints byte by byte (no Python at test time), in both of torch's
 /// layouts, so tests can cover strided tensors, storage views, dtypes and ZIP64.
-enum TorchFileBuilder {
-    struct TensorSpec {
-        var storage: String
-        var dtype: String = "FloatStorage"
-        var storageCount: Int
-        var offset = 0
-        var size: [Int]
-        var stride: [Int]
+public enum TorchFileBuilder {
+    /// torch's legacy magic number 0x1950a86a20f9469cfc6c, little-endian.
+    static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
+
+    public struct TensorSpec {
+        public var storage: String
+        public var dtype: String = "FloatStorage"
+        public var storageCount: Int
+        public var offset = 0
+        public var size: [Int]
+        public var stride: [Int]
         /// Legacy storage view: (view key, offset, size) inside the root storage.
-        var view: (String, Int, Int)? = nil
+        public var view: (String, Int, Int)? = nil
+
+        public init(storage: String, dtype: String = "FloatStorage", storageCount: Int, offset: Int = 0, size: [Int],
+                    stride: [Int], view: (String, Int, Int)? = nil) {
+            self.storage = storage; self.dtype = dtype; self.storageCount = storageCount; self.offset = offset
+            self.size = size; self.stride = stride; self.view = view
+        }
     }
 
-    indirect enum Value {
+    public indirect enum Value {
         case str(String), int(Int), float(Double), bool(Bool), none
         case tuple([Value]), list([Value])
         case dict([(String, Value)])
@@ -24,13 +33,15 @@ enum TorchFileBuilder {
     }
 
     /// A protocol-2 pickle writer using the opcodes torch.save emits.
-    struct PickleWriter {
-        var bytes: [UInt8] = [0x80, 0x02]
-        var legacyIds = true
+    public struct PickleWriter {
+        public var bytes: [UInt8] = [0x80, 0x02]
+        public var legacyIds = true
 
-        mutating func u32(_ n: Int) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: n >> (8 * i))) } }
-        mutating func str(_ s: String) { bytes.append(0x58); u32(s.utf8.count); bytes += Array(s.utf8) }
-        mutating func int(_ n: Int) {
+        public init() {}
+
+        public mutating func u32(_ n: Int) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: n >> (8 * i))) } }
+        public mutating func str(_ s: String) { bytes.append(0x58); u32(s.utf8.count); bytes += Array(s.utf8) }
+        public mutating func int(_ n: Int) {
             switch n {
             case 0...255: bytes += [0x4B, UInt8(n)]
             case 256...65535: bytes += [0x4D, UInt8(n & 0xFF), UInt8(n >> 8)]
@@ -38,13 +49,13 @@ enum TorchFileBuilder {
             default: bytes += [0x8A, 8]; for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: n >> (8 * i))) }
             }
         }
-        mutating func float(_ d: Double) {
+        public mutating func float(_ d: Double) {
             bytes.append(0x47)
             for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: d.bitPattern >> (8 * UInt64(i)))) }
         }
-        mutating func global(_ module: String, _ name: String) { bytes.append(0x63); bytes += Array("\(module)\n\(name)\n".utf8) }
+        public mutating func global(_ module: String, _ name: String) { bytes.append(0x63); bytes += Array("\(module)\n\(name)\n".utf8) }
 
-        mutating func write(_ v: Value) {
+        public mutating func write(_ v: Value) {
             switch v {
             case .str(let s): str(s)
             case .int(let n): int(n)
@@ -79,10 +90,10 @@ enum TorchFileBuilder {
             }
         }
 
-        mutating func stop() -> [UInt8] { bytes.append(0x2E); return bytes }
+        public mutating func stop() -> [UInt8] { bytes.append(0x2E); return bytes }
     }
 
-    static func pickle(_ v: Value, legacyIds: Bool = true) -> [UInt8] {
+    public static func pickle(_ v: Value, legacyIds: Bool = true) -> [UInt8] {
         var w = PickleWriter()
         w.legacyIds = legacyIds
         w.write(v)
@@ -90,7 +101,7 @@ enum TorchFileBuilder {
     }
 
     /// torch's legacy layout: magic, protocol, sys_info, main pickle, storage keys, storages.
-    static func legacy(_ root: Value, storages: [(key: String, elementSize: Int, data: [UInt8])]) -> [UInt8] {
+    public static func legacy(_ root: Value, storages: [(key: String, elementSize: Int, data: [UInt8])]) -> [UInt8] {
         var out = legacyHeader(root, keys: storages.map(\.key))
         for s in storages {
             let count = UInt64(s.data.count / s.elementSize)
@@ -101,8 +112,8 @@ enum TorchFileBuilder {
     }
 
     /// Everything before the storages' data: magic, protocol, sys_info, main pickle, storage keys.
-    static func legacyHeader(_ root: Value, keys: [String]) -> [UInt8] {
-        var out: [UInt8] = [0x80, 0x02, 0x8A, 0x0A] + TorchLegacy.magic + [0x2E]
+    public static func legacyHeader(_ root: Value, keys: [String]) -> [UInt8] {
+        var out: [UInt8] = [0x80, 0x02, 0x8A, 0x0A] + legacyMagic + [0x2E]
         out += [0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E]
         out += pickle(.dict([("protocol_version", .int(1001)), ("little_endian", .bool(true)),
                              ("type_sizes", .dict([("short", .int(2)), ("int", .int(4)), ("long", .int(4))]))]))
@@ -112,21 +123,21 @@ enum TorchFileBuilder {
     }
 
     /// torch's zip layout with stored entries; `zip64` forces ZIP64 records as a >4 GB archive has.
-    static func zip(_ root: Value, storages: [(key: String, data: [UInt8])], zip64: Bool = false) -> [UInt8] {
+    public static func zip(_ root: Value, storages: [(key: String, data: [UInt8])], zip64: Bool = false) -> [UInt8] {
         var files: [(String, [UInt8])] = [("archive/data.pkl", pickle(root, legacyIds: false))]
         for s in storages { files.append(("archive/data/\(s.key)", s.data)) }
         files.append(("archive/version", Array("3\n".utf8)))
         return StoredZip.build(files, zip64: zip64)
     }
 
-    static func floats(_ values: [Float]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
-    static func halves(_ values: [Float]) -> [UInt8] { values.map { HalfPrecision.f32ToF16($0) }.withUnsafeBytes { Array($0) } }
-    static func longs(_ values: [Int64]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+    public static func floats(_ values: [Float]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+    public static func halves(_ values: [Float]) -> [UInt8] { values.map { HalfPrecision.f32ToF16($0) }.withUnsafeBytes { Array($0) } }
+    public static func longs(_ values: [Int64]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
 }
 
 /// A minimal writer of ZIP archives with stored (uncompressed) entries.
-enum StoredZip {
-    static func crc32(_ data: [UInt8]) -> UInt32 {
+public enum StoredZip {
+    public static func crc32(_ data: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for b in data {
             crc ^= UInt32(b)
@@ -135,7 +146,7 @@ enum StoredZip {
         return ~crc
     }
 
-    static func build(_ files: [(String, [UInt8])], zip64: Bool) -> [UInt8] {
+    public static func build(_ files: [(String, [UInt8])], zip64: Bool) -> [UInt8] {
         var out: [UInt8] = []
         var central: [UInt8] = []
         func le(_ v: UInt64, _ n: Int, _ into: inout [UInt8]) { for i in 0..<n { into.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }

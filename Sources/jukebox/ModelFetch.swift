@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import JukeboxCore
+
+struct ModelFetch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download a published Jukebox (\(PublishedModel.names.joined(separator: ", "))) and convert it into a model set.",
+        discussion: """
+            Fetches the VQ-VAE, the named top prior and the two upsamplers from the reference's checkpoint \
+            location, and the v2 and v3 artist and genre lists from the reference's repository, then converts \
+            each with its preset into a set that sample, info and the studio take at once. Work in progress \
+            lives in OUTPUT.partial: a cut download resumes where it stopped (Ctrl-C keeps what arrived), and \
+            a finished file is never fetched twice. The set appears whole, with fetch.json recording the URLs, \
+            sizes and SHA-256 of what was fetched and of every file it holds (see `jukebox model verify`). \
+            Locations: --base-url or $\(PublishedModel.checkpointsURLVariable) (default \(PublishedModel.defaultCheckpointsURL)), \
+            --labels-url or $\(PublishedModel.labelsURLVariable) (default \(PublishedModel.defaultLabelsURL)); \
+            http, https, file:// or a folder, laid out as the reference's jukebox/models/... and jukebox/data/ids/....
+            """)
+
+    @Argument(help: "The published set: \(PublishedModel.names.joined(separator: ", ")).") var name: String
+    @Option(name: .shortAndLong, help: "The model set folder to write.") var output: String
+    @Option(help: "Write the priors in this weight format (\(WeightFormat.names)); default: as published (fp16 stays 16-bit).")
+    var format: String?
+    @Option(help: "Where the checkpoints are (a URL or folder holding jukebox/models/...).") var baseURL: String?
+    @Option(help: "Where the label id lists are (a URL or folder holding jukebox/data/ids/...).") var labelsURL: String?
+
+    func run() throws {
+        guard let model = PublishedModel.named(name) else {
+            throw JukeboxError(name, "not a published model (known: \(PublishedModel.names.joined(separator: ", ")))")
+        }
+        let weightFormat = try format.map { text -> WeightFormat in
+            guard let f = WeightFormat(rawValue: text) else {
+                throw JukeboxError("--format", "unknown weight format \(text) (known: \(WeightFormat.names))")
+            }
+            return f
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let checkpoints = try PublishedModel.location(
+            baseURL ?? environment[PublishedModel.checkpointsURLVariable] ?? PublishedModel.defaultCheckpointsURL)
+        let labels = try PublishedModel.location(
+            labelsURL ?? environment[PublishedModel.labelsURLVariable] ?? PublishedModel.defaultLabelsURL)
+
+        let cancel = CancelFlag()
+        let interrupts = InterruptRequests([SIGINT, SIGTERM, SIGHUP], cancelling: cancel)
+        defer { interrupts.stop() }
+        let display = FetchDisplay()
+        let request = ModelFetcher.Request(model: model, output: output, checkpoints: checkpoints, labels: labels, format: weightFormat)
+        let outcome = try ModelFetcher(request, cancel: cancel, events: display.show).run()
+        display.finish()
+        switch outcome {
+        case .fetched(let record):
+            let bytes = record.files.reduce(Int64(0)) { $0 + $1.bytes }
+            print("\(output): \(model.name) (\(record.format)), \(record.files.count) files, \(ByteCount.text(bytes)); "
+                  + "try: jukebox sample --model \(output) --genre ... --artist ...")
+        case .alreadyPresent(let record):
+            print("\(output): \(record.model) (\(record.format)) already fetched and intact (\(record.files.count) files checked)")
+        }
+    }
+}
+
+struct ModelVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a fetched model set's files against the sizes and SHA-256 recorded in its fetch.json.")
+
+    @Argument(help: "A model set written by `jukebox model fetch`.") var set: String
+
+    func run() throws {
+        let display = FetchDisplay()
+        let (record, problems) = try FetchRecord.verify(set: set) { display.show(.hashing(file: $0, done: $1, total: $2)) }
+        display.finish()
+        for p in problems { Log.note("jukebox: \(p)") }
+        guard problems.isEmpty else { throw ExitCode(1) }
+        let bytes = record.files.reduce(Int64(0)) { $0 + $1.bytes }
+        print("\(set): \(record.files.count) files, \(ByteCount.text(bytes)), all as fetched (\(record.model), \(record.fetched))")
+    }
+}
+
+/// Sizes as people read them.
+enum ByteCount {
+    static func text(_ bytes: Int64) -> String {
+        let b = Double(bytes)
+        if b >= 1e9 { return String(format: "%.2f GB", b / 1e9) }
+        if b >= 1e6 { return String(format: "%.1f MB", b / 1e6) }
+        if b >= 1e3 { return String(format: "%.1f kB", b / 1e3) }
+        return "\(bytes) B"
+    }
+}
+
+/// A fetch's progress on stderr: a live byte bar per download on a terminal (size, rate, ETA), one line
+/// per finished step when piped.
+final class FetchDisplay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: String?
+    private var start = Date()
+    private var startBytes: Int64 = 0
+    private var lastDraw = Date.distantPast
+
+    func show(_ event: ModelFetcher.Event) {
+        lock.lock(); defer { lock.unlock() }
+        switch event {
+        case .downloading(let url, let received, let total):
+            let name = (url as NSString).lastPathComponent
+            if current != url {
+                endLine()
+                current = url
+                start = Date()
+                startBytes = received
+                if !Progress.isTerminal { Log.note("downloading \(url)" + (received > 0 ? " (resuming at \(ByteCount.text(received)))" : "")) }
+            }
+            guard Progress.isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+            lastDraw = Date()
+            draw(name, received, total)
+        case .downloaded(let url, let bytes):
+            if Progress.isTerminal { draw((url as NSString).lastPathComponent, bytes, bytes) }
+            endLine()
+            if !Progress.isTerminal { Log.note("downloaded \(url) (\(ByteCount.text(bytes)))") }
+        case .hashing(let file, let done, let total):
+            guard Progress.isTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
+            lastDraw = Date()
+            let percent = total > 0 ? Int(100 * done / total) : 100
+            FileHandle.standardError.write(Data("\rchecking \((file as NSString).lastPathComponent) \(percent)%\u{1B}[K".utf8))
+            current = "hashing"
+        case .step(let text):
+            endLine()
+            Log.note(text)
+        case .warning(let text):
+            endLine()
+            Log.note("warning: \(text)")
+        }
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        endLine()
+    }
+
+    private func draw(_ name: String, _ received: Int64, _ total: Int64?) {
+        let elapsed = max(Date().timeIntervalSince(start), 1e-3)
+        let rate = Double(received - startBytes) / elapsed
+        var line = "\r\(name) "
+        if let total, total > 0 {
+            let filled = Int(30 * received / total)
+            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] "
+            line += "\(ByteCount.text(received)) of \(ByteCount.text(total)) "
+            line += "\(ByteCount.text(Int64(rate)))/s"
+            if rate > 0 { line += String(format: " ETA %.0fs", Double(total - received) / rate) }
+        } else {
+            line += "\(ByteCount.text(received)) \(ByteCount.text(Int64(rate)))/s"
+        }
+        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+    }
+
+    private func endLine() {
+        if current != nil, Progress.isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        current = nil
+    }
+}
