@@ -3,8 +3,24 @@ import JukeboxCore
 import XCTest
 
 final class SHA256Tests: XCTestCase {
-    /// FIPS 180-4's examples, lengths around the padding boundary, and chunked updates agree with one pass.
+    /// FIPS 180-4's examples, lengths around the padding boundary, and chunked updates agree with one pass,
+    /// on the CPU's SHA instructions (where it has them) and on the portable rounds.
     func testKnownDigestsAndChunking() throws {
+        let accelerated = SHA256.usesExtensions
+        defer { SHA256.usesExtensions = accelerated }
+        for extensions in [true, false] {
+            SHA256.usesExtensions = extensions
+            try checkDigests()
+        }
+        SHA256.usesExtensions = true
+        var generator = SeededGenerator(seed: 11)
+        let bytes = Data((0..<100_003).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let fast = SHA256.hex(of: bytes)
+        SHA256.usesExtensions = false
+        XCTAssertEqual(SHA256.hex(of: bytes), fast)
+    }
+
+    func checkDigests() throws {
         XCTAssertEqual(SHA256.hex(of: Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex(of: Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(SHA256.hex(of: Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),

@@ -14,5 +14,8 @@ typedef struct {
 void jk_sha256_init(jk_sha256 *h);
 void jk_sha256_update(jk_sha256 *h, const void *data, size_t n);
 void jk_sha256_final(jk_sha256 *h, uint8_t digest[32]);
+/// Whether the CPU's SHA extensions are used (they are where present); off forces the portable rounds.
+void jk_sha256_use_extensions(int on);
+int jk_sha256_uses_extensions(void);
 
 #endif

@@ -7,6 +7,12 @@ public struct SHA256 {
 
     public init() { jk_sha256_init(&state) }
 
+    /// Whether the CPU's SHA instructions do the rounds (where it has them); false forces the portable code.
+    public static var usesExtensions: Bool {
+        get { jk_sha256_uses_extensions() != 0 }
+        set { jk_sha256_use_extensions(newValue ? 1 : 0) }
+    }
+
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
         jk_sha256_update(&state, base, bytes.count)
