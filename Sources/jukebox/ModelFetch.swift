@@ -20,8 +20,8 @@ struct ModelFetch: ParsableCommand {
 
     @Argument(help: "The published set: \(PublishedModel.names.joined(separator: ", ")).") var name: String
     @Option(name: .shortAndLong, help: "The model set folder to write.") var output: String
-    @Option(help: "Write the priors in this weight format (\(WeightFormat.names)); default: as published (fp16 stays 16-bit).")
-    var format: String?
+    @Option(help: "The priors' weight format (\(WeightFormat.names)): f16 keeps the published weights exactly; q8 and q4 are smaller and faster.")
+    var format: String = "f16"
     @Option(help: "Where the checkpoints are (a URL or folder holding jukebox/models/...).") var baseURL: String?
     @Option(help: "Where the label id lists are (a URL or folder holding jukebox/data/ids/...).") var labelsURL: String?
 
@@ -29,11 +29,8 @@ struct ModelFetch: ParsableCommand {
         guard let model = PublishedModel.named(name) else {
             throw JukeboxError(name, "not a published model (known: \(PublishedModel.names.joined(separator: ", ")))")
         }
-        let weightFormat = try format.map { text -> WeightFormat in
-            guard let f = WeightFormat(rawValue: text) else {
-                throw JukeboxError("--format", "unknown weight format \(text) (known: \(WeightFormat.names))")
-            }
-            return f
+        guard let weightFormat = WeightFormat(rawValue: format) else {
+            throw JukeboxError("--format", "unknown weight format \(format) (known: \(WeightFormat.names))")
         }
         let environment = ProcessInfo.processInfo.environment
         let checkpoints = try PublishedModel.location(
@@ -155,5 +152,28 @@ final class FetchDisplay: @unchecked Sendable {
     private func endLine() {
         if current != nil, Progress.isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
         current = nil
+    }
+}
+
+struct ModelList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the published models `model fetch` gets, with their parameters and size in each weight format.")
+
+    func run() throws {
+        let formats: [WeightFormat] = [.f32, .f16, .q8, .q4]
+        func column(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        func count(_ n: Int) -> String { n >= 100_000_000 ? String(format: "%.2fB", Double(n) / 1e9) : String(format: "%.1fM", Double(n) / 1e6) }
+        print(column("", 31) + formats.map { column($0.rawValue, 10) }.joined())
+        for model in PublishedModel.all {
+            let order = ["prior_level_2", "prior_level_1", "prior_level_0", "vqvae"]
+            let members = try model.weights().sorted { order.firstIndex(of: $0.folder)! < order.firstIndex(of: $1.folder)! }
+            print("\(model.name): \(model.summary)")
+            print("  parameters: " + members.map { "\($0.folder) \(count($0.parameters))" }.joined(separator: ", "))
+            let top = members.first { $0.folder == "prior_level_2" }!
+            print(column("  set on disk", 31) + formats.map { f in column(ByteCount.text(Int64(members.reduce(0) { $0 + $1.bytes(f) })), 10) }.joined())
+            print(column("  top prior (memory to sample)", 31) + formats.map { column(ByteCount.text(Int64(top.bytes($0))), 10) }.joined())
+        }
+        print("Sampling maps the set and reads one prior at a time, so memory is about the top prior's size plus its cache.")
     }
 }

@@ -6,7 +6,7 @@ import JukeboxCore
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Work with model sets (vqvae + prior_level_2/1/0 folders).",
-        subcommands: [ModelFetch.self, ModelVerify.self, ModelRandom.self, ModelTrainDefault.self])
+        subcommands: [ModelFetch.self, ModelVerify.self, ModelList.self, ModelRandom.self, ModelTrainDefault.self])
 }
 
 struct ModelRandom: ParsableCommand {

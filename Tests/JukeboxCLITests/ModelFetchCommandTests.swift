@@ -57,7 +57,9 @@ final class ModelFetchCommandTests: XCTestCase {
         // The set is one the rest of the tool takes at once: info, and sampling through all three levels.
         let info = try CLI.run(["info", set])
         XCTAssertEqual(info.status, 0, info.stderr)
-        XCTAssertTrue(info.stdout.contains("F16"), "published fp16 priors stay 16-bit: \(info.stdout)")
+        for level in 0...2 {
+            XCTAssertEqual(try ModelConfig.load(folder: set + "/prior_level_\(level)").weightFormat, .f16, "fp16 weights stay 16-bit")
+        }
         let out = work + "/song"
         let sample = try CLI.run(["sample", "--model", set, "--genre", "rock", "--artist", "Nova Lark", "--lyrics", "la la",
                                   "--seconds", "1", "-o", out])

@@ -17,7 +17,7 @@ public struct FetchRecord: Codable, Sendable, Equatable {
     }
 
     public var model: String
-    /// The weight format the priors were written in: `published` (as stored upstream) or a WeightFormat.
+    /// The weight format the priors were written in (a WeightFormat's name).
     public var format: String
     public var fetched: String
     public var sources: [Source]

@@ -14,18 +14,17 @@ public struct ModelFetcher {
         public var output: String
         public var checkpoints: URL
         public var labels: URL
-        /// nil keeps the weights as published (fp16 stays 16-bit); otherwise the priors' format.
-        public var format: WeightFormat?
+        /// The priors' weight format. f16 keeps the published fp16 weights exactly, stored output-major so the
+        /// set is mapped rather than copied when it loads; f32 widens them; bf16, q8 and q4 compact them.
+        public var format: WeightFormat
 
-        public init(model: PublishedModel, output: String, checkpoints: URL, labels: URL, format: WeightFormat?) {
+        public init(model: PublishedModel, output: String, checkpoints: URL, labels: URL, format: WeightFormat = .f16) {
             self.model = model
             self.output = output
             self.checkpoints = checkpoints
             self.labels = labels
             self.format = format
         }
-
-        var formatName: String { format?.rawValue ?? "published" }
     }
 
     /// What the fetch is doing, for a progress display.
@@ -101,7 +100,7 @@ public struct ModelFetcher {
         try checkCancel()
         events(.step("recording what was fetched"))
         let files = try FetchRecord.digests(of: assembled, cancel: cancel) { events(.hashing(file: $0, done: $1, total: $2)) }
-        let record = FetchRecord(model: request.model.name, format: request.formatName,
+        let record = FetchRecord(model: request.model.name, format: request.format.rawValue,
                                  fetched: ISO8601DateFormatter().string(from: Date()),
                                  sources: progress.sources, files: files)
         do { _ = try ModelSet.inspect(assembled) } catch {
@@ -149,7 +148,7 @@ public struct ModelFetcher {
 
     func prepareStaging() throws {
         let requestPath = staging + "/request.json"
-        let mine = StagedRequest(model: request.model.name, format: request.formatName)
+        let mine = StagedRequest(model: request.model.name, format: request.format.rawValue)
         if fm.fileExists(atPath: staging) {
             guard let data = fm.contents(atPath: requestPath), let theirs = try? JSONDecoder().decode(StagedRequest.self, from: data) else {
                 throw JukeboxError(staging, "exists but is not a model fetch in progress; move it away and fetch again")
@@ -223,7 +222,7 @@ public struct ModelFetcher {
         let final = assembled + "/" + member.folder
         if fm.fileExists(atPath: final + "/config.json") { return }
         let staged = converted + "/" + member.folder
-        let quantize = request.format.map { $0 != .f32 } == true && member.folder != "vqvae"
+        let pack = request.format != .f32 && member.folder != "vqvae"
         if !fm.fileExists(atPath: staged + "/config.json") {
             let url = PublishedModel.url(member.path, under: request.checkpoints)
             let file = try download(url, to: downloads + "/" + member.path, progress: &progress)
@@ -248,9 +247,9 @@ public struct ModelFetcher {
         }
         try checkCancel()
         try fm.createDirectory(atPath: assembled, withIntermediateDirectories: true)
-        if quantize, let format = request.format {
-            events(.step("writing \(member.folder) in \(format.rawValue)"))
-            _ = try WeightQuantizer.quantize(staged, to: format, output: final)
+        if pack {
+            events(.step("writing \(member.folder) in \(request.format.rawValue)"))
+            _ = try WeightQuantizer.quantize(staged, to: request.format, output: final)
             try fm.removeItem(atPath: staged)
         } else {
             guard rename(staged, final) == 0 else {

@@ -67,3 +67,67 @@ public struct PublishedModel: Sendable {
         return URL(string: (text.hasSuffix("/") ? text : text + "/") + path) ?? base.appendingPathComponent(path)
     }
 }
+
+extension PublishedModel {
+    /// A member's weights as the preset's architecture has them: transformer matrices ([n_in, n_out]),
+    /// which a weight format packs, and every other parameter.
+    public struct MemberWeights: Sendable {
+        public let folder: String
+        public let matrices: [(nIn: Int, nOut: Int)]
+        public let otherParameters: Int
+
+        public var parameters: Int { matrices.reduce(otherParameters) { $0 + $1.nIn * $1.nOut } }
+
+        /// Bytes on disk (and mapped in memory) in `format`: matrices packed, the rest as fetched
+        /// (priors' other tensors 16-bit unless f32 was asked for; the VQ-VAE in float32).
+        public func bytes(_ format: WeightFormat) -> Int {
+            let packed = matrices.reduce(0) { $0 + format.forMatrix(nIn: $1.nIn, nOut: $1.nOut).matrixBytes(nOut: $1.nOut, nIn: $1.nIn) }
+            let otherBytes = folder == "vqvae" || format == .f32 ? 4 : 2
+            return packed + otherParameters * otherBytes
+        }
+    }
+
+    /// The members' weights, counted from the presets (shapes only: nothing is filled).
+    public func weights() throws -> [MemberWeights] {
+        try members.map { try Self.weights(of: $0) }
+    }
+
+    /// Counted once per preset: the three sets share their VQ-VAE and upsamplers.
+    private static let counted = WeightCounts()
+
+    private final class WeightCounts: @unchecked Sendable {
+        let lock = NSLock()
+        var byPreset: [String: MemberWeights] = [:]
+    }
+
+    private static func weights(of member: Member) throws -> MemberWeights {
+        counted.lock.lock()
+        defer { counted.lock.unlock() }
+        if let known = counted.byPreset[member.preset] { return known }
+        let weights = try count(member)
+        counted.byPreset[member.preset] = weights
+        return weights
+    }
+
+    private static func count(_ member: Member) throws -> MemberWeights {
+        let kind: ModelKind = member.folder == "vqvae" ? .vqvae : .prior
+        let hps = try RandomModelSet.parse(kind, HyperparameterPresets.hps(member.preset), source: "preset \(member.preset)").1.hps
+        if member.folder == "vqvae" {
+            let recorder = ParameterRecorder(fill: false)
+            _ = try VQVAE(hps: VQVAEHyperparameters(hps), parameters: recorder)
+            return MemberWeights(folder: member.folder, matrices: [], otherParameters: recorder.entries.reduce(0) { $0 + $1.tensor.count })
+        }
+        var matrices: [(nIn: Int, nOut: Int)] = []
+        var other = 0
+        for spec in try Prior.parameters(hps: hps) {
+            if case .sameAs = spec.initial { continue }
+            if ResAttnBlockWeights.isMatrix(spec) { matrices.append((spec.shape[0], spec.shape[1])) } else { other += spec.count }
+        }
+        if member.folder != "prior_level_2" {
+            let recorder = ParameterRecorder(fill: false, prefix: "conditioner_blocks.0")
+            _ = try UpsamplerConditioner(parameters: recorder, settings: UpsamplerConditioner.Settings(hps))
+            other += recorder.entries.reduce(0) { $0 + $1.tensor.count }
+        }
+        return MemberWeights(folder: member.folder, matrices: matrices, otherParameters: other)
+    }
+}
