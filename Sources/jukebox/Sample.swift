@@ -135,13 +135,31 @@ struct Sample: ParsableCommand {
 
         // Ctrl-C stops sampling within a token and keeps what exists: the session can be continued.
         let cancel = CancelFlag()
-        let interrupts = InterruptRequests([SIGINT], cancelling: cancel)
+        let interrupts = InterruptRequests([SIGINT, SIGTERM, SIGHUP], cancelling: cancel)
         defer { interrupts.stop() }
 
         var bars: [Int: Progress.Bar] = [:]
         var history: [WindowRecord] = []
         var reported: Set<Int> = []
-        let result = try Generator(models: set).generate(prompt, mode: generationMode, cancel: cancel) { event in
+        // Finished windows go to disk as sampling goes, codes first, then the history that describes them, so a
+        // kill -9 loses at most the window under way (and, where windows take less, the last two seconds' worth:
+        // rewriting the session after each of a tiny model's 100-a-second windows would cost more than sampling
+        // them); --mode continue goes on from the last window kept.
+        var lastSave = Date()
+        func checkpoint(_ codes: [LevelCodes]) throws {
+            guard Date().timeIntervalSince(lastSave) >= 2 else { return }
+            try save(codes)
+            lastSave = Date()
+        }
+        func save(_ codes: [LevelCodes]) throws {
+            var byLevel: [Int: LevelCodes] = [:]
+            for (level, c) in codes.enumerated() where c.t > 0 { byLevel[level] = c }
+            try folder.saveCodes(byLevel, samples: samples)
+            var sofar = document
+            sofar.history = history
+            try folder.save(sofar)
+        }
+        let result = try Generator(models: set).generate(prompt, mode: generationMode, cancel: cancel, checkpoint: checkpoint) { event in
             switch event {
             case let .progress(level, done, total, rate, eta):
                 let bar = bars[level] ?? Progress.Bar("level \(level)", total: total)
@@ -159,10 +177,7 @@ struct Sample: ParsableCommand {
         }
         var byLevel: [Int: LevelCodes] = [:]
         for (level, codes) in result.codes.enumerated() where codes.t > 0 { byLevel[level] = codes }
-        try folder.saveCodes(byLevel, samples: samples)
-        var finished = document
-        finished.history = history
-        try folder.save(finished)
+        try save(result.codes)
 
         if result.cancelled {
             let kept = byLevel.sorted { $0.key > $1.key }.map { "level \($0.key): \($0.value.t) codes" }.joined(separator: ", ")
@@ -205,7 +220,7 @@ struct Sample: ParsableCommand {
             guard doc.prompt.samples == samples else {
                 throw JukeboxError("--samples", "is \(samples) but the session \(session) holds \(doc.prompt.samples)")
             }
-            let codes = try earlier.loadCodes(samples: samples, levels: set.vqvae.levels)
+            let codes = try earlier.loadCodes(for: doc, levels: set.vqvae.levels)
             if mode == .upsample {
                 guard let topCodes = codes[set.topLevel] else { throw JukeboxError(earlier.codesPath, "holds no top-level codes to upsample") }
                 return .upsample(top: topCodes)

@@ -129,4 +129,62 @@ final class SampleCommandTests: XCTestCase {
         XCTAssertEqual(try SessionFolder(path: dir + "/resumed").loadCodes(samples: 1),
                        try SessionFolder(path: dir + "/whole").loadCodes(samples: 1))
     }
+
+    /// SIGTERM stops a run as Ctrl-C does, and kill -9 at any moment keeps the windows finished before it:
+    /// continuing each cut session gives exactly the uninterrupted run's codes.
+    func testKilledAtAnyMomentContinuingGivesTheUninterruptedRunsCodes() throws {
+        let dir = temporaryFolder(self)
+        let args = ["sample", "--model", set, "--genre", "rock", "--artist", artist, "--lyrics", "oh la la",
+                    "--seconds", "20", "--seed", "5"]
+        let started = Date()
+        let whole = try CLI.run(args + ["-o", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let duration = Date().timeIntervalSince(started)
+        let expected = try SessionFolder(path: dir + "/whole").loadCodes(samples: 1)
+        var generator = SeededGenerator(seed: 8)
+        var savedSomething = false
+        // Moments spread over the run (the last late enough that windows were saved), each shaken a little.
+        for (i, (signal, fraction)) in [(SIGTERM, 0.5), (SIGKILL, 0.2), (SIGKILL, 0.55), (SIGKILL, 0.9)].enumerated() {
+            let cut = dir + "/cut\(i)"
+            let run = try Subprocess(CLI.executable, args + ["-o", cut])
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: cut + "/session.json") && Date() < deadline { usleep(10_000) }
+            let moment = duration * fraction * Double.random(in: 0.9...1.0, using: &generator)
+            usleep(useconds_t(moment * 1e6))
+            kill(run.pid, signal)
+            let ended = run.finish()
+            if signal == SIGTERM, ended.status != 0 {
+                XCTAssertEqual(ended.status, 1, ended.stderr)
+                XCTAssertTrue(ended.stderr.contains("interrupted"), ended.stderr)
+            }
+            let (folder, document) = try SessionFolder.open(cut)
+            if !(try folder.loadCodes(for: document, levels: 3)).isEmpty { savedSomething = true }
+            let resumed = try CLI.run(args + ["--mode", "continue", "--session", cut, "-o", cut + "-resumed"])
+            XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            XCTAssertEqual(try SessionFolder(path: cut + "-resumed").loadCodes(samples: 1), expected, "cut \(i) at \(moment) s")
+        }
+        XCTAssertTrue(savedSomething, "at least one killed run had saved windows before it died")
+    }
+
+    /// A codes file missing or shorter than the history says is an error naming it, not a fresh start.
+    func testContinuingASessionWhoseCodesAreMissingOrShortIsRefused() throws {
+        let dir = temporaryFolder(self)
+        let first = try sample(["--seconds", "2", "--levels", "top"], output: dir + "/s")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let folder = SessionFolder(path: dir + "/s")
+        let codes = try folder.loadCodes(samples: 2)
+        let top = try XCTUnwrap(codes[2])
+        // Shorter: the top level cut to half.
+        let half = try LevelCodes(n: top.n, t: top.t / 2, values: (0..<top.n).flatMap { Array(top.row($0).prefix(top.t / 2)) })
+        try folder.saveCodes([2: half], samples: 2)
+        let short = try sample(["--seconds", "4", "--levels", "top", "--mode", "continue", "--session", dir + "/s"], output: dir + "/c1")
+        assertCleanFailure(short, naming: folder.codesPath)
+        XCTAssertTrue(short.stderr.contains("sampled up to code"), short.stderr)
+        // Missing.
+        try FileManager.default.removeItem(atPath: folder.codesPath)
+        let missing = try sample(["--seconds", "4", "--levels", "top", "--mode", "continue", "--session", dir + "/s"], output: dir + "/c2")
+        assertCleanFailure(missing, naming: folder.codesPath)
+        XCTAssertTrue(missing.stderr.contains("is missing"), missing.stderr)
+        for o in ["c1", "c2"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
+    }
 }

@@ -68,7 +68,12 @@ public final class Generator: @unchecked Sendable {
 
     struct Cancelled: Error {}
 
+    /// Codes of every level after each finished window, so a caller can keep them on disk as sampling goes
+    /// (a kill then loses at most the window being sampled). An error it throws stops the run.
+    public typealias Checkpoint = (_ codes: [LevelCodes]) throws -> Void
+
     public func generate(_ prompt: GenerationPrompt, mode: GenerationMode, cancel: CancelFlag? = nil,
+                         checkpoint: Checkpoint? = nil,
                          events: ((GenerationEvent) -> Void)? = nil) throws -> GenerationResult {
         let emit = events ?? { _ in }
         let levelsCount = models.vqvae.levels, top = levelsCount - 1, n = prompt.samples
@@ -98,7 +103,7 @@ public final class Generator: @unchecked Sendable {
                 for l in 0..<levelsCount { rows[l] = try Self.rows(codes[l], samples: n, what: "primed audio") }
             }
             let emit = prompt.renderWhileSampling ? try renderingEmitter(emit, rows: rows, samples: n) : emit
-            try sampleLevels(order, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
+            try sampleLevels(order, prompt: prompt, rows: &rows, cancel: cancel, checkpoint: checkpoint, emit: emit)
         } catch is Cancelled {
             emit(.cancelled)
             return GenerationResult(codes: Self.levelCodes(rows), cancelled: true)
@@ -131,11 +136,11 @@ public final class Generator: @unchecked Sendable {
 
     /// Samples each level of `order` in turn into `rows`, each from its own prior.
     func sampleLevels(_ order: [Int], prompt: GenerationPrompt, rows: inout [[[Int]]], cancel: CancelFlag?,
-                      emit: (GenerationEvent) -> Void) throws {
+                      checkpoint: Checkpoint? = nil, emit: (GenerationEvent) -> Void) throws {
         for level in order {
             let model = try models.prior(level: level)
             try check(model, level: level)
-            try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, emit: emit)
+            try sampleLevel(level, model: model, prompt: prompt, rows: &rows, cancel: cancel, checkpoint: checkpoint, emit: emit)
             emit(.levelFinished(level: level))
         }
     }

@@ -13,7 +13,7 @@ extension Generator {
     }
 
     func sampleLevel(_ level: Int, model: PriorModel, prompt: GenerationPrompt, rows: inout [[[Int]]],
-                     cancel: CancelFlag?, emit: (GenerationEvent) -> Void) throws {
+                     cancel: CancelFlag?, checkpoint: Checkpoint? = nil, emit: (GenerationEvent) -> Void) throws {
         let existing = rows[level].map(\.count).min() ?? 0
         guard rows[level].allSatisfy({ $0.count == existing }) else {
             throw JukeboxError("codes", "level \(level) rows have different lengths")
@@ -25,6 +25,7 @@ extension Generator {
             try sampleWindow(window, level: level, model: model, prompt: prompt, rows: &rows,
                              progress: &progress, cancel: cancel, emit: emit)
             emit(.windowFinished(level: level, index: window.index, start: window.start, length: window.length))
+            try checkpoint?(Self.levelCodes(rows))
         }
         progress.report(emit, force: true)
     }

@@ -144,6 +144,23 @@ public struct SessionFolder: Sendable {
         try CodesFile.write(matrices, to: codesPath, metadata: ["session_format": String(SessionDocument.currentFormatVersion)])
     }
 
+    /// The codes of `document`'s session, checked against its history: every kept window must lie inside the
+    /// codes on disk, so a missing, short or replaced codes file is reported, never taken as less work done.
+    public func loadCodes(for document: SessionDocument, levels: Int) throws -> [Int: LevelCodes] {
+        let codes = try loadCodes(samples: document.prompt.samples, levels: levels)
+        let exists = FileManager.default.fileExists(atPath: codesPath)
+        for record in document.history where record.kept != nil {
+            let have = codes[record.level]?.t ?? 0
+            let needed = record.start + record.length
+            guard needed <= have else {
+                let what = exists ? "holds \(have) codes at level \(record.level)" : "is missing"
+                throw JukeboxError(codesPath, "\(what), but \(Self.documentName) records level \(record.level) sampled up to code "
+                                   + "\(needed); restore the file from a copy, or sample a new session")
+            }
+        }
+        return codes
+    }
+
     /// The codes so far, by level; none when the file does not exist yet. Every matrix must have one
     /// row per sample; `levels` bounds the level names accepted (z0 ... z{levels-1}).
     public func loadCodes(samples: Int, levels: Int = 3) throws -> [Int: LevelCodes] {
