@@ -117,6 +117,38 @@ final class EncodeDecodeCommandTests: XCTestCase {
         let r2 = try CLI.run(["encode", "--vqvae", cut, dir + "/a.wav", "-o", dir + "/c.safetensors"])
         assertCleanFailure(r2, naming: cut + "/weights.safetensors")
     }
+
+    /// A header that lies about the sample rate, and float samples that are no sound, are one-line errors naming
+    /// the file, in encode and as a prime, at once (a 1 Hz header used to ask for 38 GB).
+    func testLyingHeadersAndNonFiniteSamplesAreRefusedNamingTheFile() throws {
+        let dir = temporaryFolder(self)
+        let set = dir + "/set"
+        XCTAssertEqual(try CLI.run(["model", "random", "--preset", "tiny", "-o", set]).status, 0)
+        let tone = (0..<44100).map { Float(sin(Double($0) * 0.05)) * 0.5 }
+        try AudioFile.writeWAV(dir + "/tone.wav", samples: tone, sampleRate: 44100, format: .pcm16)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/tone.wav"))
+        // The fmt chunk's sample rate (bytes 24–27) and byte rate (28–31), rewritten to say 1 Hz.
+        bytes.replaceSubrange(24..<32, with: [1, 0, 0, 0, 2, 0, 0, 0])
+        try bytes.write(to: URL(fileURLWithPath: dir + "/one-hertz.wav"))
+        var bad = tone
+        bad[30000] = .nan
+        try AudioFile.writeWAV(dir + "/nan.wav", samples: bad, sampleRate: 44100, format: .float32)
+        bad[30000] = 1e30
+        try AudioFile.writeWAV(dir + "/huge.wav", samples: bad, sampleRate: 44100, format: .float32)
+        for (file, words) in [("one-hertz.wav", "sample rate 1 Hz"), ("nan.wav", "nan"), ("huge.wav", "1e+30")] {
+            let path = dir + "/" + file
+            let started = Date()
+            let r = try CLI.run(["encode", "--vqvae", set + "/vqvae", path, "-o", dir + "/codes-\(file).safetensors"])
+            assertCleanFailure(r, naming: path)
+            XCTAssertTrue(r.stderr.contains(words), r.stderr)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/codes-\(file).safetensors"))
+            let primed = try CLI.run(["sample", "--model", set, "--genre", "rock", "--artist", RandomModelSet.artists[0],
+                                      "--seconds", "2", "--mode", "primed", "--prime", path, "-o", dir + "/s-\(file)"])
+            assertCleanFailure(primed, naming: path)
+        }
+    }
+
 }
 
 func relativeError(_ a: [Float], _ b: [Float], count: Int) -> Double {

@@ -37,6 +37,10 @@ public enum SampleFormat: Sendable {
 
 /// Reading and writing audio files through libsndfile: any format and rate it reads is accepted.
 public enum AudioFile {
+    /// Sample rates a recording may have (telephone speech to 16× oversampled studio masters).
+    public static let plausibleSampleRates = 4000...768_000
+    /// The largest magnitude taken as sound (60 dB over full scale); beyond it a float file is damaged.
+    public static let largestSampleValue: Float = 1000
     public static func read(_ path: String) throws -> AudioBuffer {
         guard FileManager.default.fileExists(atPath: path) else { throw JukeboxError(path, "no such file") }
         var info = SF_INFO()
@@ -82,7 +86,12 @@ public enum AudioFile {
     private static func readAll(_ handle: OpaquePointer, info: SF_INFO, name: String) throws -> AudioBuffer {
         let channels = Int(info.channels), rate = Int(info.samplerate)
         guard channels > 0, channels <= 64 else { throw JukeboxError(name, "unsupported channel count \(channels)") }
-        guard rate > 0, rate <= 1_536_000 else { throw JukeboxError(name, "unsupported sample rate \(rate)") }
+        // A header can claim any rate: outside what recorders use, resampling to the model's rate would make
+        // thousands of samples of each one (a 1 Hz header asked for 38 GB).
+        guard AudioFile.plausibleSampleRates.contains(rate) else {
+            throw JukeboxError(name, "sample rate \(rate) Hz is outside \(AudioFile.plausibleSampleRates.lowerBound)–"
+                               + "\(AudioFile.plausibleSampleRates.upperBound) Hz (a damaged or mislabelled header?)")
+        }
         // Frame counts in headers can lie; read in blocks until the decoder stops.
         let block = 65536
         var samples: [Float] = []
@@ -97,7 +106,11 @@ public enum AudioFile {
         if err != 0 && samples.isEmpty {
             throw JukeboxError(name, "cannot decode audio (\(String(cString: sf_strerror(handle))))")
         }
-        for i in samples.indices where !samples[i].isFinite { samples[i] = 0 }
+        // Float files can hold anything: a value that is not finite, or far past full scale, is damage, not sound.
+        if let bad = samples.firstIndex(where: { !$0.isFinite || abs($0) > AudioFile.largestSampleValue }) {
+            throw JukeboxError(name, String(format: "holds the sample value %g at %.3f s (not audio: damaged?)",
+                                            Double(samples[bad]), Double(bad / channels) / Double(rate)))
+        }
         return AudioBuffer(samples: samples, channels: channels, sampleRate: rate)
     }
 
