@@ -11,28 +11,28 @@ struct Sample: ParsableCommand {
     @Option(help: "Genre, as the model's genre list names it.") var genre: String
     @Option(help: "Artist, as the model's artist list names it.") var artist: String
     @Option(help: "Lyrics text, or @FILE to read them from a file.") var lyrics: String = ""
-    @Option(help: "Seconds of audio to sample.") var seconds: Double
-    @Option(name: .customLong("total-seconds"), help: "Length of the whole song the labels describe (default: the model set's song length, else 2 × --seconds, at least 60).")
+    @Option(parsing: .unconditional, help: "Seconds of audio to sample.") var seconds: Double
+    @Option(name: .customLong("total-seconds"), parsing: .unconditional, help: "Length of the whole song the labels describe (default: the model set's song length, else 2 × --seconds, at least 60).")
     var totalSeconds: Double?
-    @Option(help: "Number of samples, drawn together.") var samples: Int = 1
+    @Option(parsing: .unconditional, help: "Number of samples, drawn together.") var samples: Int = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "ancestral, primed, continue or upsample.") var mode: String = "ancestral"
     @Option(help: "Audio to continue (primed mode).") var prime: String?
-    @Option(name: .customLong("prime-seconds"), help: "Seconds of --prime to keep.") var primeSeconds: Double = 4
+    @Option(name: .customLong("prime-seconds"), parsing: .unconditional, help: "Seconds of --prime to keep.") var primeSeconds: Double = 4
     @Option(help: "Earlier session whose codes to continue or upsample.") var session: String?
     @Option(help: "top (the top level only) or all.") var levels: String = "all"
-    @Option(name: .customLong("temp-top"), help: "Temperature at the top level (default: the model set's, else 0.98).")
+    @Option(name: .customLong("temp-top"), parsing: .unconditional, help: "Temperature at the top level (default: the model set's, else 0.98).")
     var tempTop: Double?
-    @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers (default: the model set's, else 0.99).")
+    @Option(name: .customLong("temp-rest"), parsing: .unconditional, help: "Temperature of the upsamplers (default: the model set's, else 0.99).")
     var tempRest: Double?
-    @Option(name: .customLong("top-k"), help: "Draw each code from the k likeliest only (0: from all).") var topK: Int = 0
-    @Option(name: .customLong("top-p"), help: "Draw each code from the likeliest whose probabilities add up to p (0: from all).")
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Draw each code from the k likeliest only (0: from all).") var topK: Int = 0
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Draw each code from the likeliest whose probabilities add up to p (0: from all).")
     var topP: Double = 0
-    @Option(help: "Tempo for a top prior with a bar clock, beats a minute (default: the artist's in the model set's corpus).")
+    @Option(parsing: .unconditional, help: "Tempo for a top prior with a bar clock, beats a minute (default: the artist's in the model set's corpus).")
     var bpm: Double?
-    @Option(help: "Where a bar starts, in seconds from the song's start (default: 0, or with --prime the first beat heard in it).")
+    @Option(parsing: .unconditional, help: "Where a bar starts, in seconds from the song's start (default: 0, or with --prime the first beat heard in it).")
     var downbeat: Double?
-    @Option(name: .customLong("bar-guidance"), help: "How strongly the model set's bar guide keeps the top level's codes on the bar (0: off; default: the set's).")
+    @Option(name: .customLong("bar-guidance"), parsing: .unconditional, help: "How strongly the model set's bar guide keeps the top level's codes on the bar (0: off; default: the set's).")
     var barGuidance: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 
@@ -41,7 +41,15 @@ struct Sample: ParsableCommand {
             throw JukeboxError("--mode", "unknown mode \(mode) (ancestral, primed, continue or upsample)")
         }
         guard levels == "top" || levels == "all" else { throw JukeboxError("--levels", "is \(levels); use top or all") }
-        guard seconds > 0, seconds.isFinite else { throw JukeboxError("--seconds", "must be positive") }
+        guard seconds > 0, seconds <= Self.longestSeconds else {
+            throw JukeboxError("--seconds", "must be more than 0 and at most \(Int(Self.longestSeconds)) (an hour), got \(seconds)")
+        }
+        if let totalSeconds, !(totalSeconds > 0 && totalSeconds.isFinite) {
+            throw JukeboxError("--total-seconds", "must be a length in seconds, got \(totalSeconds)")
+        }
+        guard primeSeconds > 0, primeSeconds <= Self.longestSeconds else {
+            throw JukeboxError("--prime-seconds", "must be more than 0 and at most \(Int(Self.longestSeconds)), got \(primeSeconds)")
+        }
         guard samples >= 1, samples <= 64 else { throw JukeboxError("--samples", "must be between 1 and 64") }
         if let downbeat, !(downbeat >= 0 && downbeat.isFinite) { throw JukeboxError("--downbeat", "must be a time in seconds, 0 or more") }
         if let barGuidance, !(barGuidance >= 0 && barGuidance <= 10) {
@@ -59,6 +67,14 @@ struct Sample: ParsableCommand {
         let defaults = set.samplingDefaults
         let total = totalSeconds ?? defaults.totalSeconds(sampling: seconds)
         guard total >= seconds else { throw JukeboxError("--total-seconds", "\(total) is shorter than --seconds \(seconds)") }
+        // The top prior's timing signal describes songs up to max_duration; past it there is no label to give.
+        let topConfig = try set.prior(level: top).prior.config
+        if topConfig.includeTimeSignal, total > topConfig.maxDuration {
+            throw JukeboxError(totalSeconds == nil ? "--seconds" : "--total-seconds",
+                               "a song of \(total) s is longer than this model's timing signal allows (\(topConfig.maxDuration) s)"
+                               + (totalSeconds == nil ? "; the song is twice --seconds unless --total-seconds says otherwise" : ""))
+        }
+        if let downbeat, downbeat > total { throw JukeboxError("--downbeat", "\(downbeat) s lies past the song's end (\(total) s)") }
 
         // Labels: names to ids (unknown names warn and suggest), lyrics cleaned to the model's vocabulary.
         let topPrior = try set.prior(level: top)
@@ -128,6 +144,9 @@ struct Sample: ParsableCommand {
             throw error
         }
     }
+
+    /// The longest clip or prime taken, in seconds: an hour (a bound before anything is allocated).
+    static let longestSeconds = 3600.0
 
     func generate(_ prompt: GenerationPrompt, mode generationMode: GenerationMode, set: ModelSet, folder: SessionFolder,
                   document: SessionDocument) throws {

@@ -101,6 +101,28 @@ final class SampleCommandTests: XCTestCase {
         for o in ["o1", "o2", "o3"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
     }
 
+    /// Numbers that are negative, not finite, absurdly large or past what the model can describe are one line
+    /// naming the option, before anything is allocated or written (1e300 used to crash converting to Int).
+    func testOutOfRangeNumbersAreRefusedNamingTheOption() throws {
+        let dir = temporaryFolder(self)
+        let cases: [([String], String)] = [
+            (["--seconds", "-5"], "--seconds"), (["--seconds", "1e9"], "--seconds"), (["--seconds", "nan"], "--seconds"),
+            (["--seconds", "2", "--total-seconds", "1e300"], "--total-seconds"),
+            (["--seconds", "2", "--total-seconds", "-1"], "--total-seconds"),
+            (["--seconds", "2", "--downbeat", "1e300"], "--downbeat"),
+            (["--seconds", "2", "--downbeat", "-2"], "--downbeat"),
+            (["--seconds", "2", "--prime-seconds", "nan", "--mode", "primed", "--prime", dir + "/x.wav"], "--prime-seconds"),
+            (["--seconds", "2", "--prime-seconds", "1e300", "--mode", "primed", "--prime", dir + "/x.wav"], "--prime-seconds"),
+            (["--seconds", "2", "--samples", "-3"], "--samples"),
+            (["--seconds", "700"], "--seconds"),
+        ]
+        for (i, (extra, option)) in cases.enumerated() {
+            let r = try CLI.run(["sample", "--model", set, "--genre", "rock", "--artist", artist, "-o", dir + "/o\(i)"] + extra)
+            assertCleanFailure(r, naming: option)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o\(i)"), "\(extra)")
+        }
+    }
+
     /// Ctrl-C keeps what was sampled in the session; continuing it gives exactly the uninterrupted run's music.
     func testInterruptKeepsTheSessionAndContinuingMatchesAnUninterruptedRun() throws {
         let dir = temporaryFolder(self)
