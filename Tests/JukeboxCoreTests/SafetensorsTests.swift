@@ -34,6 +34,21 @@ final class SafetensorsTests: XCTestCase {
         }
     }
 
+    /// Two tensors over the same bytes are refused, naming both; an empty tensor shares no bytes with anything.
+    func testOverlappingTensorsAreRefused() throws {
+        func file(_ entries: [(String, [Int], Int, Int)]) -> [UInt8] {
+            let header = "{" + entries.map { "\"\($0.0)\": {\"dtype\": \"F32\", \"shape\": \($0.1), \"data_offsets\": [\($0.2), \($0.3)]}" }
+                .joined(separator: ", ") + "}"
+            let h = Array(header.utf8)
+            return withUnsafeBytes(of: UInt64(h.count).littleEndian, Array.init) + h + [UInt8](repeating: 0, count: 64)
+        }
+        XCTAssertThrowsError(try SafetensorsFile(bytes: file([("a", [4], 0, 16), ("b", [4], 8, 24)]), name: "x.safetensors")) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("x.safetensors") && text.contains("a and b overlap"), text)
+        }
+        XCTAssertNoThrow(try SafetensorsFile(bytes: file([("a", [4], 0, 16), ("empty", [0], 0, 0), ("b", [4], 16, 32)])))
+    }
+
     func testGarbageAndEmptyFilesAreRejected() throws {
         let dir = temporaryFolder(self)
         for (name, bytes) in [("empty", [UInt8]()), ("short", [1, 2, 3]),

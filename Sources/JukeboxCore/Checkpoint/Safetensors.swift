@@ -98,9 +98,18 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             entries[name] = SafetensorsEntry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
         }
+        // Tensors share no bytes: two names over one range would let a write through one change the other.
+        let ordered = entries.values.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }
+        var previous: SafetensorsEntry?
+        for e in ordered where e.end > e.begin {
+            if let p = previous, e.begin < p.end {
+                throw fail("tensors \(p.name) and \(e.name) overlap (bytes \(e.begin)..<\(min(p.end, e.end)))")
+            }
+            previous = e
+        }
         self.entries = entries
         self.metadata = metadata
-        names = entries.values.sorted { ($0.begin, $0.name) < ($1.begin, $1.name) }.map(\.name)
+        names = ordered.map(\.name)
     }
 
     public func entry(_ name: String) throws -> SafetensorsEntry {
