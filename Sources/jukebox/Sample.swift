@@ -130,7 +130,7 @@ struct Sample: ParsableCommand {
                                   topP: topP == 0 ? nil : topP, seed: seed, samples: samples, mode: sessionMode, bpm: tempo,
                                   downbeat: barStart.flatMap { $0 > 0 ? $0 : nil },
                                   barGuidance: prompt.barGuidance > 0 ? prompt.barGuidance : nil),
-            modelSet: (model as NSString).standardizingPath, settings: ["levels": levels],
+            modelSet: (model as NSString).standardizingPath, settings: sessionSettings(sessionMode),
             seeds: (0..<samples).map { seed &+ UInt64($0) }, rngStates: Array(repeating: [seed], count: samples))
         let existed = FileManager.default.fileExists(atPath: output)
         let folder = try SessionFolder.create(at: output, document: document)
@@ -143,6 +143,16 @@ struct Sample: ParsableCommand {
             if !existed { try? FileManager.default.removeItem(atPath: output) }
             throw error
         }
+    }
+
+    /// What session.json records of the run beyond the prompt: the levels, and the session a continue or
+    /// upsample started from (absolute, so the link survives a move of the working folder).
+    func sessionSettings(_ mode: SessionMode) -> [String: String] {
+        var settings = ["levels": levels]
+        if mode == .continue || mode == .upsample, let session {
+            settings["source_session"] = URL(fileURLWithPath: session).standardizedFileURL.path
+        }
+        return settings
     }
 
     /// The longest clip or prime taken, in seconds: an hour (a bound before anything is allocated).

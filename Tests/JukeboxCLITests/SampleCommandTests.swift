@@ -146,6 +146,9 @@ final class SampleCommandTests: XCTestCase {
 
         let resumed = try CLI.run(args + ["--mode", "continue", "--session", dir + "/cut", "-o", dir + "/resumed"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let record = try SessionFolder.open(dir + "/resumed").document
+        XCTAssertEqual(record.settings["source_session"], URL(fileURLWithPath: dir + "/cut").standardizedFileURL.path,
+                       "a continue records the session it came from")
         let whole = try CLI.run(args + ["-o", dir + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         XCTAssertEqual(try SessionFolder(path: dir + "/resumed").loadCodes(samples: 1),
