@@ -277,9 +277,21 @@ struct Sample: ParsableCommand {
         return (tempo, try BarClock(bpm: tempo, sampleRate: Double(sr), downbeat: Int((first * Double(sr)).rounded())))
     }
 
+    /// Lyrics of a long song are a few kilobytes; the models see a few hundred characters a window.
+    static let longestLyricsBytes = 1 << 20
+
     static func lyricsText(_ value: String) throws -> String {
-        guard value.hasPrefix("@") else { return value }
+        guard value.hasPrefix("@") else {
+            guard value.utf8.count <= longestLyricsBytes else {
+                throw JukeboxError("--lyrics", "\(value.utf8.count) bytes is too long for lyrics (at most \(longestLyricsBytes))")
+            }
+            return value
+        }
         let path = String(value.dropFirst())
+        // Lyrics are a song's words, not a book: a bound before the whole file is read (100 MB was taken whole).
+        if let size = Download.fileSize(path), size > Self.longestLyricsBytes {
+            throw JukeboxError(path, "\(size) bytes is too long for lyrics (at most \(Self.longestLyricsBytes))")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw JukeboxError(path, "cannot read the lyrics file") }
         guard let text = String(data: data, encoding: .utf8) else { throw JukeboxError(path, "lyrics are not UTF-8 text") }
         return text

@@ -116,11 +116,27 @@ final class SampleCommandTests: XCTestCase {
             (["--seconds", "2", "--samples", "-3"], "--samples"),
             (["--seconds", "700"], "--seconds"),
         ]
-        for (i, (extra, option)) in cases.enumerated() {
+        try String(repeating: "la ", count: 700_000).write(toFile: dir + "/book.txt", atomically: true, encoding: .utf8)
+        let lyricsCases: [([String], String)] = [(["--seconds", "2", "--lyrics", "@" + dir + "/book.txt"], dir + "/book.txt")]
+        for (i, (extra, option)) in (cases + lyricsCases).enumerated() {
             let r = try CLI.run(["sample", "--model", set, "--genre", "rock", "--artist", artist, "-o", dir + "/o\(i)"] + extra)
             assertCleanFailure(r, naming: option)
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o\(i)"), "\(extra)")
         }
+    }
+
+    /// A config whose sizes no prior could have is refused naming the file, before anything is allocated.
+    func testAConfigWithAbsurdSizesIsRefused() throws {
+        let dir = temporaryFolder(self)
+        try FileManager.default.copyItem(atPath: set, toPath: dir + "/set")
+        let config = dir + "/set/prior_level_2/config.json"
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        let depth = try XCTUnwrap(text.range(of: #""prior_depth": [0-9]+"#, options: .regularExpression))
+        text.replaceSubrange(depth, with: #""prior_depth": 10000000"#)
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", "rock", "--artist", artist, "--seconds", "1", "-o", dir + "/o"])
+        assertCleanFailure(r, naming: config)
+        XCTAssertTrue(r.stderr.contains("prior_depth"), r.stderr)
     }
 
     /// Ctrl-C keeps what was sampled in the session; continuing it gives exactly the uninterrupted run's music.

@@ -77,6 +77,14 @@ public struct PriorConfig: Sendable {
         guard lBins > 0, nCtx > 0, width > 0 else {
             throw JukeboxError(h.source, "l_bins, n_ctx and prior_width must be positive")
         }
+        // Sizes far past any published or trainable prior are damage: refused before anything is allocated
+        // (prior_depth 1e7 used to abort). The published priors are 79 layers deep, 4800 wide, 8192 codes long.
+        let depth = try h.int("prior_depth")
+        for (name, value, limit) in [("l_bins", lBins, 1 << 20), ("n_ctx", nCtx, 1 << 20), ("prior_width", width, 1 << 16),
+                                     ("prior_depth", depth, 4096), ("n_tokens", try h.int("n_tokens"), 1 << 20)]
+        where value > limit || value < 0 {
+            throw JukeboxError(h.source, "hyperparameter \(name) is \(value); this engine takes 0 to \(limit)")
+        }
         if labels {
             guard yBins.allSatisfy({ $0 > 0 }), maxBowGenreSize >= 0 else {
                 throw JukeboxError(h.source, "y_bins must be positive and max_bow_genre_size non-negative")
