@@ -221,11 +221,18 @@ final class SampleCommandTests: XCTestCase {
         let short = try sample(["--seconds", "4", "--levels", "top", "--mode", "continue", "--session", dir + "/s"], output: dir + "/c1")
         assertCleanFailure(short, naming: folder.codesPath)
         XCTAssertTrue(short.stderr.contains("sampled up to code"), short.stderr)
-        // Missing.
+        // Missing (and a temporary file a dead writer left beside it, cleaned on open).
         try FileManager.default.removeItem(atPath: folder.codesPath)
+        var dead: pid_t = 0
+        let child = try Subprocess("/bin/true", [])
+        dead = child.pid
+        _ = child.finish()
+        let stray = folder.documentPath + ".tmp-\(dead)"
+        try "{".write(toFile: stray, atomically: false, encoding: .utf8)
         let missing = try sample(["--seconds", "4", "--levels", "top", "--mode", "continue", "--session", dir + "/s"], output: dir + "/c2")
         assertCleanFailure(missing, naming: folder.codesPath)
         XCTAssertTrue(missing.stderr.contains("is missing"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stray), "a dead writer's temporary file is cleaned on open")
         for o in ["c1", "c2"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
     }
 }

@@ -59,7 +59,22 @@ public struct SessionFolder: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw JukeboxError(path, "no such session folder")
         }
+        folder.removeStrayTemporaryFiles()
         return (folder, try folder.loadDocument())
+    }
+
+    /// Temporary files an atomic write left when its process died (`NAME.tmp-PID` of a PID no longer
+    /// running): never the session's state, so they go on open. A live writer's file is left alone.
+    func removeStrayTemporaryFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names {
+            guard let marker = name.range(of: ".tmp-", options: .backwards),
+                  [Self.documentName, Self.codesName].contains(String(name[..<marker.lowerBound])),
+                  let pid = Int32(name[marker.upperBound...]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(name))
+            }
+        }
     }
 
     // MARK: session.json
