@@ -89,12 +89,10 @@ public final class StudioSession {
     /// Writes session.json and codes.safetensors (atomically): the kept line, the log, undo and rounds,
     /// and the lower levels while they still belong to the kept line.
     public func save() throws {
-        try composer.save(to: folder, document: document)
-        guard let lower else { return }
-        guard composer.kept.values.starts(with: lower.top) else { self.lower = nil; return }
-        var codes = lower.codes
-        codes[composer.level] = composer.kept
-        try folder.saveCodes(codes, samples: 1)
+        if let lower, !composer.kept.values.starts(with: lower.top) { self.lower = nil }
+        var below = lower?.codes ?? [:]
+        below[composer.level] = nil
+        try composer.save(to: folder, document: document, lowerLevels: below)
     }
 
     /// Levels below the top for the kept line, saved with it, and level 0 rendered to a WAV in the folder.

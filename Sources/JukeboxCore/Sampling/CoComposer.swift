@@ -136,13 +136,17 @@ extension CoComposer {
     /// Saves the kept line and the history of candidates into a session (autosave after every keep):
     /// the kept codes as z{level} (one row), the history in session.json, and what undo needs — every
     /// line on the undo stack is a prefix of the kept line, so their lengths suffice.
-    public func save(to folder: SessionFolder, document: SessionDocument) throws {
+    /// Writes the codes (the kept line and `lowerLevels`, in one file) and then the document that describes
+    /// them, so the document never names codes the disk does not hold.
+    public func save(to folder: SessionFolder, document: SessionDocument, lowerLevels: [Int: LevelCodes] = [:]) throws {
         var doc = document
         doc.history = history
         doc.settings[Self.roundKey] = "\(round)"
         doc.settings[Self.nextIDKey] = "\(nextID)"
         doc.settings[Self.undoKey] = undoStack.map { "\($0.t)" }.joined(separator: ",")
-        try folder.saveCodes(kept.t > 0 ? [level: kept] : [:], samples: 1)
+        var codes = lowerLevels
+        codes[level] = kept.t > 0 ? kept : nil
+        try folder.saveCodes(codes, samples: 1)
         try folder.save(doc)
     }
 
