@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Build one libFuzzer target and run it: Tests/Fuzz/run.sh safetensors|pickle|wav [SECONDS] [extra libFuzzer flags]
+# Build one libFuzzer target and run it: Tests/Fuzz/run.sh safetensors|pickle|wav|session|labels [SECONDS] [extra libFuzzer flags]
 # The engine is built with coverage instrumentation in .build-fuzz; crashes land in fuzz-out/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-target=${1:?usage: Tests/Fuzz/run.sh safetensors|pickle|wav [seconds]}
+target=${1:?usage: Tests/Fuzz/run.sh safetensors|pickle|wav|session|labels [seconds]}
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 swift build -c release --build-path .build-fuzz --target JukeboxCore \

@@ -33,6 +33,14 @@ final class FuzzEntryTests: XCTestCase {
         mutate(try seedFiles("safetensors"), rounds: 3000) { FuzzEntry.safetensors($0) }
     }
 
+    func testSessionDocumentMutationsNeverCrash() throws {
+        mutate(try seedFiles("session"), rounds: 3000) { FuzzEntry.session($0) }
+    }
+
+    func testLabelListMutationsNeverCrash() throws {
+        mutate(try seedFiles("labels"), rounds: 3000) { FuzzEntry.labels($0) }
+    }
+
     func testAudioMutationsNeverCrash() throws {
         mutate(try seedFiles("wav"), rounds: 500) { FuzzEntry.audio($0) }
     }
