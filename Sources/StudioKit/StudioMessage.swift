@@ -62,11 +62,17 @@ public struct PromptFields: Sendable, Equatable {
     public var bpm: Double?
     /// How strongly the set's bar guide steers the top level (nil: the set's default).
     public var barGuidance: Double?
+    /// Not in the composer: carried from a reopened session (or a preset) so that what it recorded holds.
+    public var topK: Int?
+    public var topP: Double?
+    public var downbeat: Double?
 
     public init(genre: String, artist: String, lyrics: String, seconds: Double, totalSeconds: Double,
-                temperatures: [Double], seed: UInt64, candidates: Int, bpm: Double? = nil, barGuidance: Double? = nil) {
+                temperatures: [Double], seed: UInt64, candidates: Int, bpm: Double? = nil, barGuidance: Double? = nil,
+                topK: Int? = nil, topP: Double? = nil, downbeat: Double? = nil) {
         self.bpm = bpm
         self.barGuidance = barGuidance
+        (self.topK, self.topP, self.downbeat) = (topK, topP, downbeat)
         self.genre = genre
         self.artist = artist
         self.lyrics = lyrics

@@ -14,13 +14,13 @@ public final class StudioSession {
     public let folder: SessionFolder
     public let composer: CoComposer
     public let fields: PromptFields
-    public let prompt: StudioPrompt
+    public let prompt: ResolvedPrompt
     private let document: SessionDocument
     /// Codes of the levels below the top (from an upsample, or from `jukebox sample`) and the top-level
     /// line they were made from: saved along while the kept line still begins with that line.
     private var lower: (codes: [Int: LevelCodes], top: [Int])?
 
-    init(folder: SessionFolder, composer: CoComposer, fields: PromptFields, prompt: StudioPrompt, document: SessionDocument,
+    init(folder: SessionFolder, composer: CoComposer, fields: PromptFields, prompt: ResolvedPrompt, document: SessionDocument,
          lower: (codes: [Int: LevelCodes], top: [Int])?) {
         (self.folder, self.composer, self.fields, self.prompt, self.document, self.lower) =
             (folder, composer, fields, prompt, document, lower)
@@ -28,20 +28,15 @@ public final class StudioSession {
 
     /// A new session at `path`, written at once so that a crash before the first keep still leaves it.
     public static func create(at path: String, fields: PromptFields, models: ModelSet, modelPath: String) throws -> StudioSession {
-        let prompt = try StudioPrompt(fields: fields, models: models)
+        let prompt = try PromptResolver.resolve(fields.request, models: models, naming: .words)
         let top = models.topLevel
         var settings = ["levels": "all", SessionKeys.madeBy: "jukebox-studio", SessionKeys.candidates: "\(fields.candidates)"]
         settings["top_level"] = "\(top)"
         let document = SessionDocument(
-            prompt: SessionPrompt(artist: fields.artist, genre: fields.genre, lyrics: fields.lyrics,
-                                  totalSeconds: fields.totalSeconds, sampleSeconds: fields.seconds,
-                                  temperatures: prompt.prompt.settings.map(\.temperature), seed: fields.seed, samples: 1,
-                                  mode: .ancestral, bpm: prompt.tempo,
-                                  barGuidance: prompt.prompt.barGuidance > 0 ? prompt.prompt.barGuidance : nil),
-            modelSet: (modelPath as NSString).standardizingPath, settings: settings,
-            seeds: [fields.seed], rngStates: [[fields.seed]])
+            prompt: prompt.record, modelSet: (modelPath as NSString).standardizingPath, settings: settings,
+            seeds: [prompt.record.seed], rngStates: [[prompt.record.seed]])
         let folder = try SessionFolder.create(at: path, document: document)
-        let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.prompt)
+        let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.generation)
         let session = StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: nil)
         try session.save()
         return session
@@ -54,9 +49,13 @@ public final class StudioSession {
         guard document.prompt.samples == 1 else {
             throw JukeboxError(folder.documentPath, "holds \(document.prompt.samples) samples; the studio opens one-sample sessions")
         }
-        let fields = PromptFields(document, levels: models.levels)
-        let prompt = try StudioPrompt(fields: fields, models: models)
-        let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.prompt, session: folder)
+        // Exactly what the session recorded: nothing asked, every field from its prompt.
+        let prompt = try PromptResolver.resolve(PromptRequest(mode: document.prompt.mode), models: models,
+                                                session: document.prompt, naming: .words)
+        var fields = PromptFields(document, levels: models.levels)
+        fields.bpm = prompt.record.bpm
+        fields.barGuidance = prompt.record.barGuidance
+        let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.generation, session: folder)
         let codes = try folder.loadCodes(samples: 1, levels: models.vqvae.levels)
         let below = codes.filter { $0.key != models.topLevel && $0.value.t > 0 }
         let lower = below.isEmpty ? nil : (codes: below, top: composer.kept.values)

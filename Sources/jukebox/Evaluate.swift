@@ -123,12 +123,12 @@ struct EvaluateGenre: ParsableCommand {
             for i in 0..<perGenre {
                 let song = chosen[i % chosen.count]
                 let out = (folder as NSString).appendingPathComponent("\(genre.replacingOccurrences(of: " ", with: "_"))-\(i + 1)")
-                var arguments = ["--genre", genre, "--artist", song.artist, "--lyrics", song.lyrics, "--seconds", String(seconds),
-                                 "--seed", String(seed &+ UInt64(made.count)), "--output", out]
-                if let model { arguments += ["--model", model] }
+                var job = SampleJob(request: PromptRequest(genre: genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
+                                                           seed: seed &+ UInt64(made.count)),
+                                    output: out, model: model)
+                job.levels = .all
                 Log.note("sampling \(genre) (\(song.artist)) into \(out)")
-                let command = try Sample.parse(arguments)
-                try command.run()
+                _ = try job.run(log: Log.note, events: SamplingProgress().show)
                 made.append(out)
             }
         }

@@ -21,18 +21,14 @@ struct EvaluateContinuation: ParsableCommand {
             """)
 
     @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
-    @Option(help: "Model set to sample with (default: the bundled model).") var model: String?
     @Option(name: .customLong("songs-per-genre"), help: "Held-out songs to continue per genre.") var songsPerGenre: Int = 1
     @Option(name: .customLong("prime-seconds"), help: "Seconds of each song to continue from.") var primeSeconds: Double = 5
     @Option(help: "Seconds of each session in all, the prime included.") var seconds: Double = 15
     @Option(help: "Seconds per measured stretch after the prime.") var stretch: Double = 5
     @Option(help: "top (the top level only) or all.") var levels: String = "top"
     @Option(help: "Seed of the first session (the next ones count up).") var seed: UInt64 = 1
-    // How the sampler draws is part of whether a beat survives, so its settings pass through to `sample`.
-    @Option(name: .customLong("temp-top"), help: "Temperature at the top level (default: the model set's).") var tempTop: Double?
-    @Option(name: .customLong("temp-rest"), help: "Temperature of the upsamplers (default: the model set's).") var tempRest: Double?
-    @Option(name: .customLong("top-k"), help: "Draw each code from the k likeliest only.") var topK: Int?
-    @Option(name: .customLong("top-p"), help: "Draw each code from the likeliest whose probabilities add up to p.") var topP: Double?
+    // How the sampler draws is part of whether a beat survives, so it takes the sampler's settings.
+    @OptionGroup var sampler: SamplerOptions
     @Option(name: .customLong("sessions-out"), help: "Folder for the sessions (kept, to listen to).") var sessionsOut: String
     @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -86,18 +82,16 @@ struct EvaluateContinuation: ParsableCommand {
     func continueSong(_ song: CorpusSong, seed: UInt64) throws -> ContinuationReport.Song {
         let file = (data as NSString).appendingPathComponent(song.file)
         let out = sessionFolder(song)
-        var arguments = ["--mode", "primed", "--prime", file, "--prime-seconds", String(primeSeconds),
-                         "--genre", song.genre, "--artist", song.artist, "--lyrics", song.lyrics,
-                         "--seconds", String(seconds), "--levels", levels, "--seed", String(seed), "--output", out,
-                         // The song's own tempo for a bar clock (its songs start on a downbeat, as the clock assumes).
-                         "--bpm", String(song.bpm), "--downbeat", "0"]
-        if let model { arguments += ["--model", model] }
-        if let tempTop { arguments += ["--temp-top", String(tempTop)] }
-        if let tempRest { arguments += ["--temp-rest", String(tempRest)] }
-        if let topK { arguments += ["--top-k", String(topK)] }
-        if let topP { arguments += ["--top-p", String(topP)] }
+        // The song's own tempo for a bar clock (its songs start on a downbeat, as the clock assumes).
+        var job = SampleJob(request: PromptRequest(genre: song.genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
+                                                   bpm: song.bpm, downbeat: 0, seed: seed, mode: .primed),
+                            output: out)
+        sampler.apply(to: &job)
+        job.prime = file
+        job.primeSeconds = primeSeconds
+        job.levels = try SampleJob.Levels(rawValue: levels) ?? { throw JukeboxError("--levels", "is \(levels); use top or all") }()
         Log.note("continuing \(song.id) (\(song.genre), \(song.artist)) into \(out)")
-        try Sample.parse(arguments).run()
+        _ = try job.run(log: Log.note, events: SamplingProgress().show)
         let render = try finestRender(in: out)
         // The last stretch may be shorter than --stretch; one too short to hold a slow beat is dropped.
         let boundaries = [0] + Array(stride(from: primeSeconds, to: seconds, by: stretch)) + [seconds]

@@ -127,4 +127,60 @@ final class StudioSessionInteropTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("holds 2 samples"), "\(error)")
         }
     }
+
+    /// Every option `jukebox sample` takes, recorded in session.json, reopened in the studio: the studio's
+    /// prompt uses the same values and writes them back unchanged (top-k and the downbeat used to be lost).
+    func testASessionWithEveryOptionReopensInTheStudioWithTheSameValues() throws {
+        let dir = temporaryFolder(self), cli = dir + "/cli"
+        let bundled = try BundledModel.locate(environment: [:], executable: CLI.executable)
+        let set = try ModelSet.load(bundled)
+        let artist = try XCTUnwrap(set.vocabularies[set.topLevel]?.artistName(id: 2))
+        let r = try CLI.run(["sample", "--model", bundled, "--genre", "jazz", "--artist", artist, "--lyrics", "tide and lantern",
+                             "--seconds", "1", "--total-seconds", "30", "--seed", "9", "--temp-top", "0.9", "--temp-rest", "0.8",
+                             "--top-k", "40", "--bpm", "97", "--downbeat", "1.5", "--bar-guidance", "1.25", "--levels", "top", "-o", cli])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (_, made) = try SessionFolder.open(cli)
+        XCTAssertEqual(made.prompt.topK, 40)
+        XCTAssertEqual(made.prompt.downbeat, 1.5)
+        XCTAssertEqual(made.prompt.bpm, 97)
+        XCTAssertEqual(made.prompt.barGuidance, 1.25)
+        XCTAssertEqual(made.prompt.temperatures, [0.8, 0.8, 0.9])
+
+        let session = try StudioSession.open(cli, models: set)
+        let used = session.prompt.generation
+        XCTAssertEqual(used.settings, [0.8, 0.8, 0.9].map { SamplingSettings(temperature: $0, topK: 40, topP: 0) })
+        XCTAssertEqual(used.barClock, try BarClock(bpm: 97, sampleRate: 44100, downbeat: 66150))
+        XCTAssertEqual(used.barGuidance, 1.25)
+        XCTAssertEqual(used.totalLength, 30 * 44100)
+        XCTAssertEqual(used.seed, 9)
+        XCTAssertEqual(session.fields.topK, 40)
+        XCTAssertEqual(session.fields.downbeat, 1.5)
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(0)
+        try session.save()
+        let (_, saved) = try SessionFolder.open(cli)
+        XCTAssertEqual(saved.prompt, made.prompt, "the studio writes back what the CLI recorded")
+    }
+
+    /// `--mode continue` takes the genre, artist, lyrics and settings from the session; what is given
+    /// overrides it and is recorded.
+    func testContinueTakesThePromptFromTheSession() throws {
+        let dir = temporaryFolder(self)
+        _ = try modelSet(dir)
+        let first = dir + "/first", second = dir + "/second"
+        var r = try CLI.run(["sample", "--model", dir + "/set", "--genre", Self.genre, "--artist", Self.artist, "--lyrics", "salt",
+                             "--seconds", "1", "--seed", "5", "--temp-top", "0.9", "--levels", "top", "-o", first])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try CLI.run(["sample", "--mode", "continue", "--session", first, "--seconds", "2", "--top-k", "7", "-o", second])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (_, a) = try SessionFolder.open(first), (_, b) = try SessionFolder.open(second)
+        XCTAssertEqual([b.prompt.genre, b.prompt.artist, b.prompt.lyrics], [Self.genre, Self.artist, "salt"])
+        XCTAssertEqual(b.prompt.temperatures, a.prompt.temperatures)
+        XCTAssertEqual(b.prompt.seed, 5)
+        XCTAssertEqual(b.prompt.sampleSeconds, 2)
+        XCTAssertEqual(b.prompt.topK, 7)
+        XCTAssertEqual(b.prompt.mode, .continue)
+        XCTAssertEqual(b.modelSet, a.modelSet, "the session's model set, as no --model was given")
+        XCTAssertEqual(try SessionFolder(path: second).loadCodes(samples: 1)[2]?.t, 2 * 44100 / 128)
+    }
 }

@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+@testable import JukeboxCore
+
+/// The one place a request becomes a prompt: what the session records resolves back to the same prompt,
+/// fields fall back in one order (request, session, the set's sampling.json, the reference), and every
+/// refusal names the field as the caller spells it.
+final class PromptResolverTests: XCTestCase {
+    /// The bundled set: labels, a bar guide and per-artist tempos, so every field of a prompt means something.
+    static let bundled: ModelSet = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try! ModelSet.load(root.appendingPathComponent(BundledModel.relativePath).path)
+    }()
+    var models: ModelSet { Self.bundled }
+    var artist: String { models.vocabularies[models.topLevel]!.artistName(id: 3)! }
+
+    /// Every field of the generator's prompt that sampling reads.
+    func assertSamePrompt(_ a: GenerationPrompt, _ b: GenerationPrompt, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.artistID, b.artistID, file: file, line: line)
+        XCTAssertEqual(a.genreIDs, b.genreIDs, file: file, line: line)
+        XCTAssertEqual(a.lyricTokens, b.lyricTokens, file: file, line: line)
+        XCTAssertEqual(a.totalLength, b.totalLength, file: file, line: line)
+        XCTAssertEqual(a.sampleLength, b.sampleLength, file: file, line: line)
+        XCTAssertEqual(a.offset, b.offset, file: file, line: line)
+        XCTAssertEqual(a.barClock, b.barClock, file: file, line: line)
+        XCTAssertEqual(a.barGuidance, b.barGuidance, file: file, line: line)
+        XCTAssertEqual(a.settings, b.settings, file: file, line: line)
+        XCTAssertEqual(a.seed, b.seed, file: file, line: line)
+        XCTAssertEqual(a.samples, b.samples, file: file, line: line)
+    }
+
+    func everyField() -> PromptRequest {
+        PromptRequest(genre: "jazz", artist: artist, lyrics: "lanterns on the water", seconds: 3.5, totalSeconds: 30,
+                      temperatures: [0: 0.7, 1: 0.8, 2: 0.85], topK: 40, bpm: 97, downbeat: 1.5, barGuidance: 1.25,
+                      seed: 77, samples: 2)
+    }
+
+    func testWhatASessionRecordsResolvesBackToTheSamePrompt() throws {
+        let first = try PromptResolver.resolve(everyField(), models: models)
+        let r = first.record
+        XCTAssertEqual([r.genre, r.artist, r.lyrics], ["jazz", artist, "lanterns on the water"])
+        XCTAssertEqual([r.sampleSeconds, r.totalSeconds], [3.5, 30])
+        XCTAssertEqual(r.temperatures, [0.7, 0.8, 0.85])
+        XCTAssertEqual(r.topK, 40)
+        XCTAssertNil(r.topP)
+        XCTAssertEqual(r.bpm, 97)
+        XCTAssertEqual(r.downbeat, 1.5)
+        XCTAssertEqual(r.barGuidance, 1.25)
+        XCTAssertEqual([r.seed, UInt64(r.samples)], [77, 2])
+        XCTAssertEqual(first.generation.settings.map(\.topK), [40, 40, 40])
+        XCTAssertEqual(first.generation.barClock, try BarClock(bpm: 97, sampleRate: 44100, downbeat: 66150))
+        XCTAssertEqual(first.generation.barGuidance, 1.25)
+
+        // Reopened (nothing asked): the very same prompt, and the same record to write back.
+        let again = try PromptResolver.resolve(PromptRequest(), models: models, session: first.record)
+        XCTAssertEqual(again.record, first.record)
+        assertSamePrompt(again.generation, first.generation)
+
+        // A session that recorded a bar guide switched off stays off; the set's strength would turn it on.
+        var off = everyField()
+        off.barGuidance = 0
+        let recordedOff = try PromptResolver.resolve(off, models: models).record
+        XCTAssertEqual(recordedOff.barGuidance, 0)
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(), models: models, session: recordedOff).generation.barGuidance, 0)
+    }
+
+    func testAFieldGivenOverridesTheSessionAndIsRecorded() throws {
+        let session = try PromptResolver.resolve(everyField(), models: models).record
+        let more = try PromptResolver.resolve(PromptRequest(seconds: 6, topK: 5, seed: 3, mode: .continue), models: models,
+                                              session: session)
+        XCTAssertEqual(more.record.sampleSeconds, 6)
+        XCTAssertEqual(more.record.topK, 5)
+        XCTAssertEqual(more.record.seed, 3)
+        XCTAssertEqual(more.record.mode, .continue)
+        // Everything not asked is the session's.
+        XCTAssertEqual(more.record.genre, session.genre)
+        XCTAssertEqual(more.record.downbeat, session.downbeat)
+        XCTAssertEqual(more.record.temperatures, session.temperatures)
+        XCTAssertEqual(more.generation.sampleLength, Int(6 * 44100) / 128 * 128)
+    }
+
+    func testNothingGivenTakesTheSetsOwnDefaults() throws {
+        let d = models.samplingDefaults
+        let r = try PromptResolver.resolve(PromptRequest(genre: "rock", artist: artist, seconds: 4), models: models)
+        XCTAssertEqual(r.record.temperatures, d.temperatures(topLevel: models.topLevel))
+        XCTAssertEqual(r.record.totalSeconds, d.totalSeconds(sampling: 4))
+        XCTAssertEqual(r.record.bpm, d.artistTempos[artist])
+        XCTAssertEqual(r.record.barGuidance, d.barGuidance)
+        XCTAssertNil(r.record.topK)
+        XCTAssertEqual(r.record.samples, 1)
+        XCTAssertEqual(r.record.seed, 0)
+    }
+
+    func testRefusalsNameTheFieldAsTheCallerSpellsIt() throws {
+        func refusal(_ request: PromptRequest, _ naming: PromptField.Naming = .commandLine) -> String {
+            do { _ = try PromptResolver.resolve(request, models: models, naming: naming); return "accepted" } catch { return "\(error)" }
+        }
+        var r = everyField()
+        r.totalSeconds = 2
+        XCTAssertTrue(refusal(r).hasPrefix("--total-seconds:"), refusal(r))
+        XCTAssertTrue(refusal(r, .words).hasPrefix("total seconds:"), refusal(r, .words))
+        r = everyField(); r.topP = 0.9
+        XCTAssertTrue(refusal(r).hasPrefix("--top-k:"), refusal(r))
+        r = everyField(); r.temperatures[2] = .nan
+        XCTAssertTrue(refusal(r).hasPrefix("--temp-top:"), refusal(r))
+        r = everyField(); r.genre = nil
+        XCTAssertTrue(refusal(r).hasPrefix("--genre: is needed"), refusal(r))
+        r = everyField(); r.seconds = nil
+        XCTAssertTrue(refusal(r, .words).hasPrefix("seconds: is needed"), refusal(r, .words))
+        r = everyField(); r.bpm = 1e9
+        XCTAssertTrue(refusal(r).hasPrefix("--bpm:"), refusal(r))
+        r = everyField(); r.lyrics = String(repeating: "la ", count: 400_000)
+        XCTAssertTrue(refusal(r).hasPrefix("--lyrics:"), refusal(r))
+        // A session's song shorter than a longer continue: named as the session's.
+        let session = try PromptResolver.resolve(everyField(), models: models).record
+        XCTAssertThrowsError(try PromptResolver.resolve(PromptRequest(seconds: 31), models: models, session: session)) {
+            XCTAssertTrue("\($0)".contains("the session's song (30.0 s)"), "\($0)")
+        }
+    }
+
+    func testUnknownNamesWarnAndUnseenCharactersAreNoted() throws {
+        var request = everyField()
+        request.artist = "nobody we know"
+        request.lyrics = "héllo ☃"
+        let r = try PromptResolver.resolve(request, models: models)
+        XCTAssertEqual(r.warnings.count, 1, "\(r.warnings)")
+        XCTAssertTrue(r.warnings[0].contains("nobody we know"), r.warnings[0])
+        XCTAssertTrue(r.notes.contains { $0.contains("cannot see") }, "\(r.notes)")
+    }
+}
