@@ -9,12 +9,15 @@ public struct Composition: Sendable, Equatable {
     /// Every round of candidates at the top level, in order; undo does not erase it.
     public var log: [WindowRecord]
     public var canUndo: Bool
+    /// The undecided round's candidates (each only its new stretch): still to choose from, also after reopening.
+    public var pending: [[Int]]
 
     /// `log` may hold every level's windows (a session made by `jukebox sample` does): only `level`'s count.
-    public init(kept: [Int] = [], log: [WindowRecord] = [], level: Int, canUndo: Bool = false) {
+    public init(kept: [Int] = [], log: [WindowRecord] = [], level: Int, canUndo: Bool = false, pending: [[Int]] = []) {
         self.kept = kept
         self.log = log.filter { $0.level == level }
         self.canUndo = canUndo
+        self.pending = pending
     }
 
     /// The stretches as the candidates view lists them, in order. A stretch is known by where it starts

@@ -77,4 +77,11 @@ func applyOpenedSession(_ document: SessionDocument, at path: String, compositio
     state.screen = composition.log.isEmpty && composition.kept.isEmpty ? .composer : .candidates
     let kept = composition.keptSegments
     state.status = "opened \(path): \(kept) segment\(kept == 1 ? "" : "s") kept · Ctrl-R draws the next stretch"
+    if !composition.pending.isEmpty {
+        // The round being decided when the session was left: its candidates are back on the table.
+        state.candidates = composition.pending
+        state.selectedCandidate = 0
+        state.screen = .candidates
+        state.status = "opened \(path): \(kept) segment\(kept == 1 ? "" : "s") kept · \(composition.pending.count) candidates waiting"
+    }
 }

@@ -64,7 +64,10 @@ public final class StudioSession {
 
     /// What the studio shows of the composer now.
     public var composition: Composition {
-        Composition(kept: composer.kept.values, log: composer.history, level: composer.level, canUndo: composer.canUndo)
+        let start = composer.kept.t
+        let pending = composer.current.map { current in (0..<current.codes.n).map { Array(current.codes.row($0).dropFirst(start)) } }
+        return Composition(kept: composer.kept.values, log: composer.history, level: composer.level, canUndo: composer.canUndo,
+                           pending: pending ?? [])
     }
 
     /// Top-level codes per stretch (the composer's "seconds"), and what the song's length leaves.

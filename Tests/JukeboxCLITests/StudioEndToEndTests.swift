@@ -169,6 +169,10 @@ final class StudioEndToEndTests: XCTestCase {
         let reopened = waitFor("the reopened session") { $0.contains("segment 1: kept 2 of 3") }
         XCTAssertTrue(reopened.contains("Segment 2"), reopened)
         XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
+        // Segment 2's three candidates were on the table at the quit: they are again, not "no candidates yet".
+        XCTAssertTrue(reopened.contains("segment 2: deciding"), reopened)
+        XCTAssertTrue(reopened.contains("   3  ") && reopened.contains("Enter keep"), reopened)
+        XCTAssertFalse(reopened.contains("no candidates yet"), reopened)
         // The composer holds the session's prompt; the top lane the kept codes.
         try keys("Escape")
         let lanes = waitFor("the lanes") { $0.contains("Level 2 (top)") }

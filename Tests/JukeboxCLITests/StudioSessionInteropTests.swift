@@ -183,4 +183,54 @@ final class StudioSessionInteropTests: XCTestCase {
         XCTAssertEqual(b.modelSet, a.modelSet, "the session's model set, as no --model was given")
         XCTAssertEqual(try SessionFolder(path: second).loadCodes(samples: 1)[2]?.t, 2 * 44100 / 128)
     }
+
+    /// Three candidates drawn and the studio left (quit, or killed after the round was saved): reopened, the
+    /// same three are there to choose from, and keeping one gives the line keeping it would have given.
+    func testUndecidedCandidatesComeBackWhenTheSessionIsReopened() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), path = dir + "/studio"
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: 3, candidates: 3)
+        let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(0)
+        let drawn = try session.drawCandidates(cancel: nil, events: nil)
+        try session.save()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: SessionFolder(path: path).candidatesPath))
+
+        let reopened = try StudioSession.open(path, models: set)
+        XCTAssertEqual(reopened.composition.pending, drawn)
+        XCTAssertEqual(reopened.composition, session.composition)
+        try reopened.composer.keep(2)
+        try session.composer.keep(2)
+        XCTAssertEqual(reopened.composer.kept, session.composer.kept)
+        // Decided: the file goes, and a reopened session has nothing pending.
+        try reopened.save()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: SessionFolder(path: path).candidatesPath))
+        XCTAssertEqual(try StudioSession.open(path, models: set).composition.pending, [])
+        // Resampling a restored round draws the next round's seed, as it would have.
+        let third = try reopened.drawCandidates(cancel: nil, events: nil)
+        try reopened.save()
+        let again = try StudioSession.open(path, models: set)
+        XCTAssertEqual(again.composition.pending, third)
+        XCTAssertEqual(try again.resample(cancel: nil, events: nil), try reopened.resample(cancel: nil, events: nil))
+    }
+
+    /// A candidates file from another round (session.json not written after it) is not taken for this one.
+    func testCandidatesOfAnotherRoundAreIgnored() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), path = dir + "/studio"
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: 3, candidates: 2)
+        let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.save()
+        let folder = SessionFolder(path: path)
+        var pending = try XCTUnwrap(try folder.loadPending())
+        pending.ids = [7, 8]
+        try folder.savePending(pending)
+        XCTAssertEqual(try StudioSession.open(path, models: set).composition.pending, [])
+        try Data("not safetensors".utf8).write(to: URL(fileURLWithPath: folder.candidatesPath))
+        XCTAssertThrowsError(try StudioSession.open(path, models: set)) { XCTAssertTrue("\($0)".contains(folder.candidatesPath), "\($0)") }
+    }
 }

@@ -69,4 +69,23 @@ final class OpenSessionUpdateTests: XCTestCase {
         XCTAssertTrue(screen.contains("Segment 2  round 1  3 codes kept"), screen)
         XCTAssertEqual(send(&s, [.key(.char("u"))]), [.undo], "undo reaches back into the reopened session")
     }
+
+    /// Candidates drawn but not yet chosen when the session was left come back on the table, ready to keep.
+    func testAnOpenedSessionWithAnUndecidedRoundShowsItsCandidates() throws {
+        var s = try studio()
+        var document = SessionDocument(
+            prompt: SessionPrompt(artist: "bob dylan", genre: "blues", lyrics: "", totalSeconds: 90, sampleSeconds: 6,
+                                  temperatures: [0.97, 0.95, 0.9], seed: 17, samples: 1),
+            modelSet: "/models/set", settings: [SessionKeys.candidates: "3"], seeds: [17], rngStates: [[17]])
+        document.history = [WindowRecord(level: 2, window: 0, start: 0, length: 3, candidates: [0, 1, 2], kept: 2),
+                            WindowRecord(level: 2, window: 1, start: 3, length: 2, candidates: [3, 4, 5], kept: nil)]
+        let composition = Composition(kept: [9, 8, 7], log: document.history, level: 2, canUndo: true,
+                                      pending: [[1, 1], [2, 2], [3, 3]])
+        send(&s, [.sessionOpened(path: "/music/blues", document: document, composition: composition)])
+        XCTAssertEqual(s.screen, .candidates)
+        XCTAssertEqual(s.candidates, [[1, 1], [2, 2], [3, 3]])
+        XCTAssertTrue(s.status.hasSuffix("1 segment kept · 3 candidates waiting"), s.status)
+        XCTAssertTrue(render(s).text.contains("segment 2: deciding"), render(s).text)
+        XCTAssertEqual(send(&s, [.key(.down), .key(.enter)]), [.keepCandidate(1)])
+    }
 }

@@ -136,8 +136,8 @@ extension CoComposer {
     /// Saves the kept line and the history of candidates into a session (autosave after every keep):
     /// the kept codes as z{level} (one row), the history in session.json, and what undo needs — every
     /// line on the undo stack is a prefix of the kept line, so their lengths suffice.
-    /// Writes the codes (the kept line and `lowerLevels`, in one file) and then the document that describes
-    /// them, so the document never names codes the disk does not hold.
+    /// Writes the codes (the kept line and `lowerLevels`, in one file), the undecided round's candidates, and
+    /// then the document that describes them, so the document never names codes the disk does not hold.
     public func save(to folder: SessionFolder, document: SessionDocument, lowerLevels: [Int: LevelCodes] = [:]) throws {
         var doc = document
         doc.history = history
@@ -147,7 +147,11 @@ extension CoComposer {
         var codes = lowerLevels
         codes[level] = kept.t > 0 ? kept : nil
         try folder.saveCodes(codes, samples: 1)
+        if let current {
+            try folder.savePending(PendingCandidates(level: level, codes: current.codes, ids: current.ids, start: kept.t))
+        }
         try folder.save(doc)
+        if current == nil { try folder.savePending(nil) }
     }
 
     /// Reopens a co-composition saved by save(to:document:): the kept line, its history, undo and rounds.
@@ -171,5 +175,10 @@ extension CoComposer {
         }
         undoStack = lengths.map { LevelCodes(n: 1, t: $0, uncheckedValues: Array(kept.values.prefix($0))) }
         stretch = undoStack.count
+        // The round being decided when the session was saved (or killed) is on the table again.
+        if let record = history.last, let pending = try folder.loadPending(), pending.belong(to: record, kept: kept) {
+            current = (pending.codes, pending.ids)
+            lastRequest = (pending.ids.count, record.length)
+        }
     }
 }
