@@ -16,28 +16,32 @@ public final class StudioSession {
     public let fields: PromptFields
     public let prompt: ResolvedPrompt
     private let document: SessionDocument
+    /// This process is the session's one writer while the studio has it open.
+    private let lock: SessionLock
     /// Codes of the levels below the top (from an upsample, or from `jukebox sample`) and the top-level
     /// line they were made from: saved along while the kept line still begins with that line.
     private var lower: (codes: [Int: LevelCodes], top: [Int])?
 
     init(folder: SessionFolder, composer: CoComposer, fields: PromptFields, prompt: ResolvedPrompt, document: SessionDocument,
-         lower: (codes: [Int: LevelCodes], top: [Int])?) {
-        (self.folder, self.composer, self.fields, self.prompt, self.document, self.lower) =
-            (folder, composer, fields, prompt, document, lower)
+         lower: (codes: [Int: LevelCodes], top: [Int])?, lock: SessionLock) {
+        (self.folder, self.composer, self.fields, self.prompt, self.document, self.lower, self.lock) =
+            (folder, composer, fields, prompt, document, lower, lock)
     }
 
     /// A new session at `path`, written at once so that a crash before the first keep still leaves it.
     public static func create(at path: String, fields: PromptFields, models: ModelSet, modelPath: String) throws -> StudioSession {
-        let prompt = try PromptResolver.resolve(fields.request, models: models, naming: .words)
+        let prompt = try PromptResolver.resolve(fields.request, models: models, naming: .words, blankNames: true)
         let top = models.topLevel
         var settings = ["levels": "all", SessionKeys.madeBy: "jukebox-studio", SessionKeys.candidates: "\(fields.candidates)"]
         settings["top_level"] = "\(top)"
         let document = SessionDocument(
             prompt: prompt.record, modelSet: (modelPath as NSString).standardizingPath, settings: settings,
             seeds: [prompt.record.seed], rngStates: [[prompt.record.seed]])
+        let lock = try SessionLock.acquire(path, .write, creating: true)
         let folder = try SessionFolder.create(at: path, document: document)
         let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.generation)
-        let session = StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: nil)
+        let session = StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: nil,
+                                    lock: lock)
         try session.save()
         return session
     }
@@ -45,13 +49,15 @@ public final class StudioSession {
     /// Reopens a session made by the studio or by `jukebox sample` (one sample): the kept line is its
     /// top-level codes, the history its log, and the composer's prompt its prompt.
     public static func open(_ path: String, models: ModelSet) throws -> StudioSession {
+        // Locked before anything is read: another process's half-done save is never taken in.
+        let lock = try SessionLock.acquire(path, .write)
         let (folder, document) = try SessionFolder.open(path)
         guard document.prompt.samples == 1 else {
             throw JukeboxError(folder.documentPath, "holds \(document.prompt.samples) samples; the studio opens one-sample sessions")
         }
         // Exactly what the session recorded: nothing asked, every field from its prompt.
         let prompt = try PromptResolver.resolve(PromptRequest(mode: document.prompt.mode), models: models,
-                                                session: document.prompt, naming: .words)
+                                                session: document.prompt, naming: .words, blankNames: true)
         var fields = PromptFields(document, levels: models.levels)
         fields.bpm = prompt.record.bpm
         fields.barGuidance = prompt.record.barGuidance
@@ -59,8 +65,12 @@ public final class StudioSession {
         let codes = try folder.loadCodes(samples: 1, levels: models.vqvae.levels)
         let below = codes.filter { $0.key != models.topLevel && $0.value.t > 0 }
         let lower = below.isEmpty ? nil : (codes: below, top: composer.kept.values)
-        return StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: lower)
+        return StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: lower,
+                             lock: lock)
     }
+
+    /// Lets other processes have the session (the studio leaves it, or opens another).
+    public func close() { lock.release() }
 
     /// What the studio shows of the composer now.
     public var composition: Composition {

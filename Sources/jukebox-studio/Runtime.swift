@@ -180,6 +180,10 @@ final class Runtime {
     /// Another session from the open screen: the running job stops (what is kept is saved already),
     /// and the studio starts over from that session's prompt and kept line.
     private func open(_ path: String) {
+        if let current = engine.session?.folder.path, RecentSessionsFile.absolute(current) == RecentSessionsFile.absolute(path) {
+            state.status = "\(path) is the session open now"
+            return
+        }
         engine.stop(waitingUpTo: 3)
         guard !engine.isRunning else { state.status = "the engine is still stopping; try again"; return }
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import StudioKit
 import XCTest
 
 /// `jukebox sample` on a tiny random model set, driven as a user would.
@@ -234,5 +235,39 @@ final class SampleCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("is missing"), missing.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stray), "a dead writer's temporary file is cleaned on open")
         for o in ["c1", "c2"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + o), o) }
+    }
+
+    /// A session one process writes (the studio, a sample run) is refused to every other, in one line naming
+    /// the holder; a holder killed with -9 holds nothing.
+    func testASessionOpenElsewhereIsRefusedNamingTheHolder() throws {
+        let dir = temporaryFolder(self), s = dir + "/s"
+        XCTAssertEqual(try sample(["--seconds", "1", "--levels", "top"], output: s).status, 0)
+        var held: SessionLock? = try SessionLock.acquire(s, .write, holder: "jukebox-studio (pid 4242, since today)")
+        let continued = try sample(["--seconds", "2", "--levels", "top", "--mode", "continue", "--session", s], output: dir + "/more")
+        assertCleanFailure(continued, naming: s)
+        XCTAssertTrue(continued.stderr.contains("is open in jukebox-studio (pid 4242, since today)"), continued.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/more"))
+        let into = try sample(["--seconds", "1"], output: s)
+        XCTAssertTrue(into.status != 0 && into.stderr.contains("is open in jukebox-studio (pid 4242"), into.stderr)
+        let studio = try Subprocess.run(StudioEndToEndTests.studio, ["--model", set, "--session", s])
+        XCTAssertEqual(studio.status, 1, studio.stderr)
+        XCTAssertTrue(studio.stderr.contains("is open in jukebox-studio (pid 4242"), studio.stderr)
+        held = nil
+        XCTAssertNil(held)
+        XCTAssertEqual(try sample(["--seconds", "2", "--levels", "top", "--mode", "continue", "--session", s], output: dir + "/more").status, 0)
+        assertCleanFailure(try sample(["--seconds", "3", "--levels", "top", "--mode", "continue", "--session", s], output: s), naming: "--output")
+
+        // A sample run holds its output while it works; killed, it holds nothing.
+        let run = try Subprocess(CLI.executable, ["sample", "--model", set, "--genre", "rock", "--artist", artist, "--seconds", "30",
+                                                  "-o", dir + "/long"])
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: dir + "/long/session.json") && Date() < deadline { usleep(10_000) }
+        let models = try ModelSet.load(set)
+        XCTAssertThrowsError(try StudioSession.open(dir + "/long", models: models)) {
+            XCTAssertTrue("\($0)".contains("is open in jukebox (pid \(run.pid)"), "\($0)")
+        }
+        kill(run.pid, SIGKILL)
+        _ = run.finish()
+        XCTAssertNoThrow(try StudioSession.open(dir + "/long", models: models))
     }
 }

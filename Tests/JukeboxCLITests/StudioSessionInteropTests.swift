@@ -45,6 +45,7 @@ final class StudioSessionInteropTests: XCTestCase {
         XCTAssertEqual(after[1], written[1])
 
         // And it reopens with the studio's keep in its history.
+        session.close()
         let again = try StudioSession.open(cli, models: set)
         XCTAssertEqual(again.composition, session.composition)
         XCTAssertTrue(again.composition.canUndo)
@@ -60,6 +61,7 @@ final class StudioSessionInteropTests: XCTestCase {
         let candidates = try session.drawCandidates(cancel: nil, events: nil)
         try session.composer.keep(1)
         try session.save()
+        session.close()
 
         let out = dir + "/up"
         let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", Self.genre, "--artist", Self.artist,
@@ -197,6 +199,7 @@ final class StudioSessionInteropTests: XCTestCase {
         let drawn = try session.drawCandidates(cancel: nil, events: nil)
         try session.save()
         XCTAssertTrue(FileManager.default.fileExists(atPath: SessionFolder(path: path).candidatesPath))
+        session.close()
 
         let reopened = try StudioSession.open(path, models: set)
         XCTAssertEqual(reopened.composition.pending, drawn)
@@ -206,14 +209,17 @@ final class StudioSessionInteropTests: XCTestCase {
         XCTAssertEqual(reopened.composer.kept, session.composer.kept)
         // Decided: the file goes, and a reopened session has nothing pending.
         try reopened.save()
+        reopened.close()
         XCTAssertFalse(FileManager.default.fileExists(atPath: SessionFolder(path: path).candidatesPath))
-        XCTAssertEqual(try StudioSession.open(path, models: set).composition.pending, [])
+        let decided = try StudioSession.open(path, models: set)
+        XCTAssertEqual(decided.composition.pending, [])
         // Resampling a restored round draws the next round's seed, as it would have.
-        let third = try reopened.drawCandidates(cancel: nil, events: nil)
-        try reopened.save()
+        let third = try decided.drawCandidates(cancel: nil, events: nil)
+        try decided.save()
+        decided.close()
         let again = try StudioSession.open(path, models: set)
         XCTAssertEqual(again.composition.pending, third)
-        XCTAssertEqual(try again.resample(cancel: nil, events: nil), try reopened.resample(cancel: nil, events: nil))
+        XCTAssertEqual(try again.resample(cancel: nil, events: nil), try decided.resample(cancel: nil, events: nil))
     }
 
     /// A candidates file from another round (session.json not written after it) is not taken for this one.
@@ -225,11 +231,14 @@ final class StudioSessionInteropTests: XCTestCase {
         let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
         _ = try session.drawCandidates(cancel: nil, events: nil)
         try session.save()
+        session.close()
         let folder = SessionFolder(path: path)
         var pending = try XCTUnwrap(try folder.loadPending())
         pending.ids = [7, 8]
         try folder.savePending(pending)
-        XCTAssertEqual(try StudioSession.open(path, models: set).composition.pending, [])
+        let other = try StudioSession.open(path, models: set)
+        XCTAssertEqual(other.composition.pending, [])
+        other.close()
         try Data("not safetensors".utf8).write(to: URL(fileURLWithPath: folder.candidatesPath))
         XCTAssertThrowsError(try StudioSession.open(path, models: set)) { XCTAssertTrue("\($0)".contains(folder.candidatesPath), "\($0)") }
     }

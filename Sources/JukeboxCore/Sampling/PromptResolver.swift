@@ -37,8 +37,11 @@ public enum PromptResolver {
     ///     absent fields; a field given in `request` overrides it, and the result records the override).
     ///   - prime: the audio a primed request continues (mono, at the set's rate): its beat places the bars
     ///     when the request names no downbeat.
+    ///   - blankNames: whether an empty genre or artist is taken (the studio's composer: it warns and samples
+    ///     with the model's first ids) rather than refused (the command line, where they are options to give).
     public static func resolve(_ request: PromptRequest, models: ModelSet, session: SessionPrompt? = nil,
-                               prime: [Float]? = nil, naming: PromptField.Naming = .commandLine) throws -> ResolvedPrompt {
+                               prime: [Float]? = nil, naming: PromptField.Naming = .commandLine,
+                               blankNames: Bool = false) throws -> ResolvedPrompt {
         func fail(_ field: PromptField, _ message: String) -> JukeboxError { JukeboxError(field.name(naming), message) }
         let defaults = models.samplingDefaults
         let sr = models.vqvae.sampleRate, top = models.topLevel
@@ -111,8 +114,8 @@ public enum PromptResolver {
             // An unconditional set: names and lyrics mean nothing to it, the rest still holds.
             return ResolvedPrompt(generation: generation, record: record, warnings: [], notes: notes, labels: nil)
         }
-        guard !record.genre.isEmpty else { throw fail(.genre, "is needed: one of the model's genres") }
-        guard !record.artist.isEmpty else { throw fail(.artist, "is needed: one of the model's artists") }
+        guard blankNames || !record.genre.isEmpty else { throw fail(.genre, "is needed: one of the model's genres") }
+        guard blankNames || !record.artist.isEmpty else { throw fail(.artist, "is needed: one of the model's artists") }
 
         // Bars: the tempo the clock or guide keeps and where a bar starts.
         let layout = try LabelLayout(hps: topPrior.hps)

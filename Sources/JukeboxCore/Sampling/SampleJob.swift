@@ -51,7 +51,13 @@ public struct SampleJob {
             throw JukeboxError("--prime-seconds", "must be more than 0 and at most \(Int(PromptResolver.longestSeconds)), got \(primeSeconds)")
         }
         // Continuing or upsampling goes on from the session's prompt; a session named otherwise is not read.
-        let earlier = try (mode == .continue || mode == .upsample ? session : nil).map { try SessionFolder.open($0) }
+        // It is read under a shared lock: never while a studio or another run writes it.
+        let source = mode == .continue || mode == .upsample ? session : nil
+        if let source, Self.samePlace(source, output) {
+            throw JukeboxError("--output", "is the session being \(mode == .continue ? "continued" : "upsampled"); write to a new folder")
+        }
+        var sourceLock = try source.map { try SessionLock.acquire($0, .read) }
+        let earlier = try source.map { try SessionFolder.open($0) }
         let modelPath = try BundledModel.resolve(model ?? earlier?.document.modelSet)
         let set = try ModelSet.load(modelPath)
         let sr = set.vqvae.sampleRate, top = set.topLevel
@@ -66,6 +72,8 @@ public struct SampleJob {
 
         let lowest = levels == .top ? top : (set.availableLevels.min() ?? top)
         let generationMode = try makeMode(set: set, lowest: lowest, prompt: prompt, prime: primeAudio, earlier: earlier)
+        sourceLock?.release()
+        sourceLock = nil
         if case let .upsample(topCodes) = generationMode, topCodes.t * set.vqvae.hopLengths[top] != prompt.sampleLength {
             // Upsampling fills exactly what the top level holds.
             prompt.sampleLength = topCodes.t * set.vqvae.hopLengths[top]
@@ -80,7 +88,13 @@ public struct SampleJob {
             prompt: resolved.record, modelSet: (modelPath as NSString).standardizingPath, settings: sessionSettings(),
             seeds: (0..<prompt.samples).map { prompt.seed &+ UInt64($0) }, rngStates: Array(repeating: [prompt.seed], count: prompt.samples))
         let existed = FileManager.default.fileExists(atPath: output)
-        let folder = try SessionFolder.create(at: output, document: document)
+        let lock = try SessionLock.acquire(output, .write, creating: true)
+        defer { lock.release() }
+        let folder: SessionFolder
+        do { folder = try SessionFolder.create(at: output, document: document) } catch {
+            if !existed { try? FileManager.default.removeItem(atPath: output) }
+            throw error
+        }
         do {
             let (level, renders) = try generate(prompt, mode: generationMode, set: set, folder: folder, document: document,
                                                 cancel: cancel, log: log, events: events)
@@ -92,6 +106,11 @@ public struct SampleJob {
             if !existed { try? FileManager.default.removeItem(atPath: output) }
             throw error
         }
+    }
+
+    static func samePlace(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path
+            == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// What session.json records of the run beyond the prompt: the levels, and the session a continue or
