@@ -39,6 +39,8 @@ public enum StudioMessage: Sendable, Equatable {
     case presetSaved(name: String, file: String)
     /// The sound card cannot be opened (the reason): auditions will be written as WAV files.
     case noSoundCard(String)
+    /// Where the studio writes its session, and the rate its player plays at (at launch, and on opening another).
+    case configured(sessionPath: String, sampleRate: Int)
     /// The audition player's state changed (or it played another chunk).
     case playback(PlaybackReport)
     /// An effect failed; shown on the status line.

@@ -46,6 +46,9 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         if let menu = state.presetMenu { state.presetMenu?.selected = min(menu.selected, max(0, entries.count - 1)) }
     case .presetSaved(let name, let file):
         state.status = "saved preset \(name) to \(file)"
+    case .configured(let path, let rate):
+        state.sessionPath = path
+        state.sampleRate = rate
     case .noSoundCard(let reason):
         state.playback.noSoundCard = reason
         // What it means first, the device's reason last, so an 80-column line keeps the part that matters.

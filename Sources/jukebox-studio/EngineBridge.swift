@@ -19,20 +19,16 @@ final class MessageQueue: @unchecked Sendable {
     }
 }
 
-/// Runs the co-composition off the UI thread, one job at a time (draw candidates, keep, resample, undo,
-/// upsample), each on its own engine thread. The StudioSession is touched only by the running job, or
-/// by the UI thread while no job runs. Every keep and undo is saved before the next round starts.
+/// Runs the co-composition off the UI thread through StudioKit's JobQueue (draw candidates, keep, resample,
+/// undo, upsample: one at a time). The StudioSession is touched only by the running job, or by the UI thread
+/// while no job runs. Every keep and undo is saved before the next round starts.
 final class EngineBridge: @unchecked Sendable {
     let models: ModelSet
     let modelPath: String
     let queue: MessageQueue
     let recent: RecentSessionsFile
     private let lock = NSLock()
-    private var cancel: CancelFlag?
-    private var running = false
-    private var saveRequested = false
-    /// The job asked for while another was still running.
-    private var next: Job?
+    private let jobs: JobQueue
     /// Owned by the running job (or by the UI thread while none runs).
     private(set) var session: StudioSession?
 
@@ -41,12 +37,12 @@ final class EngineBridge: @unchecked Sendable {
         self.modelPath = modelPath
         self.queue = queue
         self.recent = recent
+        jobs = JobQueue { error, cancelled in
+            queue.post(.engineIdle(cancelled ? "cancelled: the kept line is unchanged" : "error: \(error)"))
+        }
     }
 
-    var isRunning: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return running
-    }
+    var isRunning: Bool { jobs.isRunning }
 
     /// The model's label lists (top level), for the composer's pickers.
     var vocabulary: LabelVocabulary? { models.vocabularies[models.topLevel] }
@@ -119,12 +115,9 @@ final class EngineBridge: @unchecked Sendable {
     /// changes only between rounds, so its state is whole there). Returns false when there is no session.
     @discardableResult
     func requestSave() -> Bool {
-        lock.lock()
-        let idle = !running, exists = session != nil
-        if !idle { saveRequested = true }
-        lock.unlock()
+        lock.lock(); let exists = session != nil; lock.unlock()
         guard exists else { return false }
-        if idle { saveNow() }
+        jobs.atSafePoint { [self] in saveNow() }
         return true
     }
 
@@ -176,54 +169,17 @@ final class EngineBridge: @unchecked Sendable {
            let text = session?.prompt.lyrics(atTopPosition: start, topHop: models.vqvae.hopLengths[level]) {
             queue.post(.lyricSpan(text))
         }
-        lock.lock()
-        let due = saveRequested
-        saveRequested = false
-        lock.unlock()
-        if due { saveNow() }
+        jobs.safePoint()
     }
 
     typealias Job = (EngineBridge, CancelFlag) throws -> Void
 
-    /// One job on its own thread (large stack: the engine's recursion and buffers want it). A job asked
-    /// for while one is finishing (the UI shows candidates a moment before their job has returned) waits
-    /// and runs next; the UI never asks for a second one while the first still samples.
     private func run(_ job: @escaping Job) {
-        lock.lock()
-        if running { next = job; lock.unlock(); return }
-        let flag = CancelFlag()
-        cancel = flag
-        running = true
-        lock.unlock()
-        let worker = Thread { [self] in
-            do {
-                try job(self, flag)
-            } catch {
-                queue.post(.engineIdle(flag.isCancelled ? "cancelled: the kept line is unchanged" : "error: \(error)"))
-            }
-            lock.lock()
-            running = false
-            let due = saveRequested, following = flag.isCancelled ? nil : next
-            saveRequested = false
-            next = nil
-            lock.unlock()
-            if due { saveNow() }
-            if let following { run(following) }
-        }
-        worker.stackSize = 16 << 20
-        worker.name = "jukebox-studio engine"
-        worker.start()
+        jobs.submit { [self] flag in try job(self, flag) }
     }
 
-    func cancelSampling() {
-        lock.lock(); let flag = cancel; lock.unlock()
-        flag?.cancel()
-    }
+    func cancelSampling() { jobs.cancelRunning() }
 
     /// Asks a running job to stop and waits (bounded) for it, so a save after it sees a whole composer.
-    func stop(waitingUpTo seconds: Double) {
-        cancelSampling()
-        let deadline = Date().addingTimeInterval(seconds)
-        while isRunning && Date() < deadline { usleep(10_000) }
-    }
+    func stop(waitingUpTo seconds: Double) { jobs.stop(waitingUpTo: seconds) }
 }

@@ -23,13 +23,15 @@ final class Runtime {
         let device = ProcessInfo.processInfo.environment["JUKEBOX_AUDIO_DEVICE"] ?? "default"
         audition = Audition(models: set, device: device, wavFolder: Self.auditionsFolder(sessionPath), queue: queue)
         state = Self.freshState(engine)
-        state.sampleRate = audition.sampleRate
+        self.sessionPath = sessionPath
+        _ = update(&state, .configured(sessionPath: sessionPath, sampleRate: audition.sampleRate))
         // Before a reopened session is shown: its status line ("opened …") is the one to keep.
         if let reason = audition.noSoundCard { _ = update(&state, .noSoundCard(reason)) }
-        self.sessionPath = sessionPath
-        state.sessionPath = sessionPath
         if let opened { adopt(opened) }
     }
+
+    /// A line for the status bar, through the update step like every change of state.
+    private func note(_ text: String) { _ = update(&state, .note(text)) }
 
     /// Auditions go to WAV files here when there is no sound card: beside the session they came from.
     static func auditionsFolder(_ sessionPath: String) -> String {
@@ -56,7 +58,7 @@ final class Runtime {
         if let document {
             _ = update(&state, .sessionOpened(path: sessionPath, document: document, composition: session.composition))
         }
-        if let problem = try? recent.record(session.recentEntry()) { state.status = problem }
+        if let problem = try? recent.record(session.recentEntry()) { note(problem) }
     }
 
     /// Runs until the person quits or a signal arrives; returns the exit status.
@@ -66,7 +68,7 @@ final class Runtime {
         defer { terminal.restore(); audition.shutdown() }
         let (w, h) = terminal.size
         _ = update(&state, .resize(width: w, height: h))
-        if state.status.isEmpty { state.status = "F1 help · ctrl-r sample · ctrl-o open · ctrl-q quit" }
+        if state.status.isEmpty { note("F1 help · ctrl-r sample · ctrl-o open · ctrl-q quit") }
         terminal.draw(render(state))
         while running {
             if let sig = signals.caught {
@@ -132,14 +134,14 @@ final class Runtime {
                 _ = update(&state, .presetSaved(name: preset.name, file: file))
             } catch {
                 // Not `.failed`: that also ends a sampling run's display.
-                state.status = "error: \(error)"
+                note("error: \(error)")
             }
         case .quit:
             running = false
         case .play(let level, let range, let candidate):
             playCodes(level: level, range: range, candidate: candidate)
         case .playRender(let level, let samples):
-            if !audition.playRender(level: level, samples: samples) { state.status = "that render is gone (a new run started)" }
+            if !audition.playRender(level: level, samples: samples) { note("that render is gone (a new run started)") }
         case .togglePause:
             audition.togglePause()
         case .seek(let seconds):
@@ -170,7 +172,7 @@ final class Runtime {
         } else {
             return
         }
-        state.status = "decoding \(title)…"
+        note("decoding \(title)…")
         let queue = self.queue
         audition.play(codes: codes, level: level, title: title) {
             queue.post(.playback(PlaybackReport(phase: .failed($0), title: title)))
@@ -181,11 +183,11 @@ final class Runtime {
     /// and the studio starts over from that session's prompt and kept line.
     private func open(_ path: String) {
         if let current = engine.session?.folder.path, RecentSessionsFile.absolute(current) == RecentSessionsFile.absolute(path) {
-            state.status = "\(path) is the session open now"
+            note("\(path) is the session open now")
             return
         }
         engine.stop(waitingUpTo: 3)
-        guard !engine.isRunning else { state.status = "the engine is still stopping; try again"; return }
+        guard !engine.isRunning else { note("the engine is still stopping; try again"); return }
         do {
             let session = try StudioSession.open(path, models: engine.models)
             let size = (state.width, state.height), noSoundCard = state.playback.noSoundCard
@@ -194,13 +196,14 @@ final class Runtime {
             audition.clearRenders()
             engine = EngineBridge(set: engine.models, modelPath: engine.modelPath, queue: queue, recent: recent)
             _ = queue.drain()
+            // Another session is a new start, as at launch: the same model set, screen and sound card.
             state = Self.freshState(engine)
-            (state.width, state.height) = size
-            state.sampleRate = audition.sampleRate
-            state.playback.noSoundCard = noSoundCard
+            _ = update(&state, .resize(width: size.0, height: size.1))
+            _ = update(&state, .configured(sessionPath: path, sampleRate: audition.sampleRate))
+            if let noSoundCard { _ = update(&state, .noSoundCard(noSoundCard)) }
             adopt(session)
         } catch {
-            state.status = "cannot open: \(error)"
+            note("cannot open: \(error)")
         }
     }
 

@@ -39,49 +39,22 @@ struct EvaluateGenre: ParsableCommand {
     @Option(name: .customLong("sessions-out"), help: "Folder for the sampled sessions (kept, to listen to).") var sessionsOut: String?
     @Argument(help: "Session folders whose renders to judge.") var sessions: [String] = []
 
-    func validate() throws {
-        guard perGenre >= 0, perGenre <= 100 else { throw JukeboxError("--sample-per-genre", "must be between 0 and 100") }
-        if perGenre > 0 && sessionsOut == nil { throw JukeboxError("--sessions-out", "needed with --sample-per-genre (where the sampled sessions go)") }
+    /// The library's job with these options.
+    var judge: GenreJudge {
+        var judge = GenreJudge(corpus: data)
+        (judge.codec, judge.model, judge.perGenre, judge.seconds, judge.seed) = (codec, model, perGenre, seconds, seed)
+        (judge.sessionsOut, judge.sessions) = (sessionsOut, sessions)
+        return judge
     }
 
     /// Trains the judge, samples where asked, and judges every session.
-    func measure() throws -> (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: GenreReport.Tempo?) {
-        let songs = try CorpusIndex.read(data)
-        let renditions = try codec.map { path in
-            let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
-            let bar = Progress.Bar("the corpus through the codec (kept in \(data)/judge-cache)", total: max(songs.count, 1))
-            return try GenreEvaluation.codecRenditions(corpus: data, codecFolder: folder) { done, _ in bar.update(done, unit: "songs") }
+    func measure() throws -> GenreJudge.Result {
+        var bars: [String: Progress.Bar] = [:]
+        return try judge.measure(log: Log.note, sampling: { SamplingProgress().show($0) }) { label, done, total in
+            let bar = bars[label] ?? Progress.Bar(label, total: total)
+            bars[label] = bar
+            bar.update(done, unit: done == total && total == 1 ? "" : "songs")
         }
-        let evaluation = try Progress.task("training the genre classifier on \(data)") {
-            try GenreEvaluation.fromCorpus(data, renditions: renditions)
-        }
-        var sessions = self.sessions
-        if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut, corpus: songs) }
-        var clips: [(file: String, genre: String)] = [], artists: [String] = []
-        for path in sessions {
-            let (folder, document) = try SessionFolder.open(path)
-            guard let renders = folder.finestRenders() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
-            for file in renders.files {
-                clips.append((file, document.prompt.genre))
-                artists.append(document.prompt.artist)
-            }
-        }
-        guard !clips.isEmpty else { return (evaluation, nil, nil) }
-        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists, corpus: songs))
-    }
-
-    /// Whether the clips keep their artist's tempo, beside the held-out songs' first seconds as the
-    /// reference; clips of artists the corpus lacks are not counted.
-    func tempo(clips: [(file: String, genre: String)], artists: [String], corpus songs: [CorpusSong]) throws -> GenreReport.Tempo {
-        let bpm = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
-        let known = zip(clips, artists).compactMap { clip, artist in bpm[artist].map { (file: clip.file, bpm: $0) } }
-        let heard = try GenreEvaluation.tempoAgreement(known, seconds: seconds)
-        let root = (data as NSString)
-        let heldOut = try GenreEvaluation.tempoAgreement(songs.filter { $0.split == "test" }.map { (root.appendingPathComponent($0.file), $0.bpm) },
-                                                         seconds: seconds)
-        return GenreReport.Tempo(clips: heard.total, at_artist_tempo: heard.agreeing, held_out_songs: heldOut.total,
-                                 held_out_at_tempo: heldOut.agreeing, beat_strength: heard.meanBeatStrength,
-                                 held_out_beat_strength: heldOut.meanBeatStrength)
     }
 
     func run() throws {
@@ -110,74 +83,6 @@ struct EvaluateGenre: ParsableCommand {
         }
     }
 
-    /// `perGenre` sessions for every genre of the corpus: its training songs in turn give the artist and
-    /// the lyrics (none for an instrumental) of one clip each; the model set's own temperatures and song length.
-    func sampleSessions(into folder: String, corpus: [CorpusSong]) throws -> [String] {
-        let songs = corpus.filter { $0.split == "train" }
-        var songsByGenre: [String: [CorpusSong]] = [:]
-        for song in songs { songsByGenre[song.genre, default: []].append(song) }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var made: [String] = []
-        for genre in songsByGenre.keys.sorted() {
-            let chosen = songsByGenre[genre]!
-            for i in 0..<perGenre {
-                let song = chosen[i % chosen.count]
-                let out = (folder as NSString).appendingPathComponent("\(genre.replacingOccurrences(of: " ", with: "_"))-\(i + 1)")
-                var job = SampleJob(request: PromptRequest(genre: genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
-                                                           seed: seed &+ UInt64(made.count)),
-                                    output: out, model: model)
-                job.levels = .all
-                Log.note("sampling \(genre) (\(song.artist)) into \(out)")
-                _ = try job.run(log: Log.note, events: SamplingProgress().show)
-                made.append(out)
-            }
-        }
-        return made
-    }
-}
-
-/// `eval genre --json`, and the model card's genre judge: confusion matrices with truth down the side.
-struct GenreReport: Encodable {
-    let chance: Double
-    let held_out: Entry
-    var held_out_reconstructed: [String: Entry]?
-    let samples: Entry?
-    var tempo: Tempo?
-
-    /// Clips whose onset envelope repeats at their artist's tempo, and the same for the held-out songs;
-    /// the mean beat strength of each (AudioFeatures.beat): whether there is a beat at all.
-    struct Tempo: Encodable {
-        let clips: Int, at_artist_tempo: Int, held_out_songs: Int, held_out_at_tempo: Int
-        let beat_strength: Double, held_out_beat_strength: Double
-    }
-
-    struct Entry: Encodable {
-        let accuracy: Double; let count: Int; let labels: [String]; let confusion: [[Int]]
-        var intended_probability: Double?
-
-        init(_ m: ConfusionMatrix) { (accuracy, count, labels, confusion) = (m.accuracy, m.total, m.labels, m.counts) }
-
-        init(_ j: GenreEvaluation.Judgement) {
-            self.init(j.matrix)
-            intended_probability = j.intendedProbability
-        }
-    }
-
-    init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: Tempo? = nil) {
-        self.tempo = tempo
-        chance = 1 / Double(evaluation.classifier.genres.count)
-        held_out = Entry(evaluation.heldOut)
-        self.samples = samples.map(Entry.init)
-        if !evaluation.heldOutReconstructed.isEmpty {
-            held_out_reconstructed = Dictionary(uniqueKeysWithValues: evaluation.heldOutReconstructed.enumerated().map { ("level \($0.offset)", Entry($0.element)) })
-        }
-    }
-
-    func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
-    }
 }
 
 struct EvaluateVQVAE: ParsableCommand {

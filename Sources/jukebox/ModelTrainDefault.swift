@@ -111,8 +111,11 @@ struct ModelTrainDefault: ParsableCommand {
             let final = work + "/codes-\(split)", partial = final + ".partial"
             if FileManager.default.fileExists(atPath: final) { continue }
             try? FileManager.default.removeItem(atPath: partial)
-            let command = try DatasetEncode.parse(["--vqvae", work + "/vqvae", "--data", corpus, "--split", split, "--output", partial])
-            try command.run()
+            let songs = try CorpusIndex.read(corpus).filter { $0.split == split }.count
+            let bar = Progress.Bar("encoding \(songs) \(split) songs", total: songs)
+            _ = try CorpusEncoder.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/vqvae"), split: split, to: partial) { done, _ in
+                bar.update(done, unit: "songs")
+            }
             try FileManager.default.moveItem(atPath: partial, toPath: final)
         }
         try recipe.finish("codes", ["seconds": Date().timeIntervalSince(started)])
@@ -182,9 +185,9 @@ struct ModelTrainDefault: ParsableCommand {
         }
         let sessions = work + "/genre-judge-sessions", started = Date()
         try? FileManager.default.removeItem(atPath: sessions)
-        let command = try EvaluateGenre.parse(["--data", corpus, "--codec", output, "--model", output, "--sample-per-genre",
-                                               String(clips), "--seconds", String(seconds), "--sessions-out", sessions])
-        let (evaluation, samples, tempo) = try command.measure()
+        var judge = GenreJudge(corpus: corpus)
+        (judge.codec, judge.model, judge.perGenre, judge.seconds, judge.sessionsOut) = (output, output, clips, seconds, sessions)
+        let (evaluation, samples, tempo) = try judge.measure(log: Log.note, sampling: { SamplingProgress().show($0) })
         guard var judged = try JSONSerialization.jsonObject(with: GenreReport(evaluation, samples: samples, tempo: tempo).encoded()) as? [String: Any] else {
             throw JukeboxError("genre judge", "report is not a JSON object")
         }
