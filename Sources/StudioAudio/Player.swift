@@ -48,6 +48,7 @@ public final class Player: @unchecked Sendable {
     private var stopRequested = false
     private var shuttingDown = false
     private var generation = 0
+    private var gain: Float = 1
     private var thread: Thread?
     private var idle = true
 
@@ -73,6 +74,12 @@ public final class Player: @unchecked Sendable {
     }
 
     /// Pauses a playing clip, resumes a paused one; returns false when nothing is loaded.
+    /// Loudness of what plays from the next chunk on (1: as decoded), 0 to 2.
+    public var volume: Float {
+        get { condition.lock(); defer { condition.unlock() }; return gain }
+        set { condition.lock(); gain = min(max(newValue, 0), 2); condition.unlock() }
+    }
+
     @discardableResult
     public func togglePause() -> Bool {
         condition.lock(); defer { condition.unlock() }
@@ -137,7 +144,7 @@ public final class Player: @unchecked Sendable {
             let chunk = max(1, current.sampleRate / 20)
             let end = min(current.frames, start + chunk)
             position = end
-            let gen = generation
+            let gen = generation, gain = self.gain
             condition.unlock()
 
             if gen != openGeneration || !openSink {
@@ -154,9 +161,11 @@ public final class Player: @unchecked Sendable {
             }
             do {
                 let range = (start * current.channels)..<(end * current.channels)
-                try current.samples[range].withUnsafeBufferPointer { try sink.write($0) }
+                // Louder than decoded clips at ±1 rather than wrapping in the sink.
+                let chunkSamples = gain == 1 ? Array(current.samples[range]) : current.samples[range].map { min(max($0 * gain, -1), 1) }
+                try chunkSamples.withUnsafeBufferPointer { try sink.write($0) }
                 if sink.isRealtime {
-                    let peak = current.samples[range].reduce(Float(0)) { max($0, abs($1)) }
+                    let peak = chunkSamples.reduce(Float(0)) { max($0, abs($1)) }
                     report(PlayerReport(phase: .playing, title: current.title, position: seconds(end, current),
                                         duration: current.seconds, peak: min(peak, 1), sink: sink.name))
                 }

@@ -66,6 +66,8 @@ public struct PlaybackState: Sendable, Equatable {
     /// Set once the sound card failed to open: auditions go to WAV files.
     public var noSoundCard: String?
     public var lastFile: String?
+    /// Loudness of auditions, 0 to 2 (1: as decoded); `+` and `-` change it.
+    public var volume = 1.0
 
     public init() {}
 
@@ -73,8 +75,11 @@ public struct PlaybackState: Sendable, Equatable {
     public var isActive: Bool { phase == .playing || phase == .paused }
 }
 
-/// Seek step of ← and → while auditioning.
+/// Seek steps while auditioning: ← and → a few seconds, `,` and `.` a minute (as common terminal players do).
 public let seekSeconds = 5.0
+public let longSeekSeconds = 60.0
+/// Volume step of `+` and `-`.
+public let volumeStep = 0.1
 
 /// Every engine job (a round of candidates, an undo's redraw, an upsample) lists its own renders;
 /// the runtime drops their audio at the same effects.
@@ -125,7 +130,8 @@ func applyPlayback(_ report: PlaybackReport, to state: inout StudioState) {
 }
 
 /// Keys of the lanes screen that audition: ↑↓ pick a render, Enter plays it, Space pauses or resumes
-/// (or plays the pick), ← → seek, s stops. Returns nil for keys that are not about audition.
+/// (or plays the pick), ← → seek, `,` `.` seek a minute, `+` `-` volume, s stops. Returns nil for keys that
+/// are not about audition.
 func auditionKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]? {
     switch key {
     case .up:
@@ -141,6 +147,17 @@ func auditionKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]? {
         return state.playback.isActive ? [.seek(seconds: -seekSeconds)] : []
     case .right:
         return state.playback.isActive ? [.seek(seconds: seekSeconds)] : []
+    case .char(","), .char("<"):
+        return state.playback.isActive ? [.seek(seconds: -longSeekSeconds)] : []
+    case .char("."), .char(">"):
+        return state.playback.isActive ? [.seek(seconds: longSeekSeconds)] : []
+    case .char("+"), .char("="), .char("-"):
+        let up = key != .char("-")
+        // In tenths, so ten steps down from 1 reach 0 exactly.
+        let tenths = ((state.playback.volume / volumeStep).rounded() + (up ? 1 : -1))
+        state.playback.volume = min(max(tenths * volumeStep, 0), 2)
+        state.status = String(format: "volume %.0f%%", state.playback.volume * 100)
+        return [.setVolume(state.playback.volume)]
     case .char("s"):
         return state.playback.isActive ? [.stopPlayback] : []
     default:

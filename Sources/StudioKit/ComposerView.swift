@@ -123,6 +123,10 @@ private func renderPicker(_ picker: Picker, _ state: StudioState, into grid: ino
         let row = y + 1 + i
         let selected = i == picker.selected
         grid.put((selected ? "> " : "  ") + name, x: labelWidth + 1, y: row, role: selected ? .selected : .normal, maxWidth: w - 2)
+        // The artist's genre and tempo at the right, where the name leaves room.
+        if let detail = picker.details[safe: i], !detail.isEmpty, name.count + 4 + detail.count <= w - 2 {
+            grid.put(detail, x: labelWidth + w - 1 - detail.count, y: row, role: selected ? .selected : .dim, maxWidth: detail.count)
+        }
         if selected { grid.restyle(x: labelWidth + 1, y: row, width: w - 2, role: .selected) }
     }
 }

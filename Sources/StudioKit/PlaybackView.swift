@@ -11,6 +11,7 @@ func renderPlaybackLine(_ state: StudioState, into grid: inout CellGrid, y: Int)
     }
     x = grid.put(p.phase == .playing ? "> " : "||", x: x, y: y, role: .accent)
     x = grid.put(" \(clock(p.position))/\(clock(p.duration)) ", x: x, y: y, role: .status)
+    if p.volume != 1 { x = grid.put(String(format: "vol %.0f%% ", p.volume * 100), x: x, y: y, role: .dim) }
     // The meter and waveform sit at the right; the title takes what is left.
     let meterWidth = 10, waveWidth = min(PlaybackState.peakHistory, 12)
     let right = grid.width - 1 - (meterWidth + 2) - 1 - waveWidth

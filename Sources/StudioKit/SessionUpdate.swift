@@ -16,8 +16,8 @@ func requestUndo(_ state: inout StudioState) -> [StudioEffect] {
 
 /// Levels 1 and 0 for the kept line; the engine must be free and something must be kept.
 func requestUpsample(_ state: inout StudioState) -> [StudioEffect] {
+    guard !state.sampling else { return busy(&state, "upsample") }
     guard let kept = state.composition?.kept, !kept.isEmpty else { state.status = "nothing kept to upsample yet"; return [] }
-    guard !state.sampling else { state.status = "the engine is busy: wait, or Esc to cancel"; return [] }
     resetLanes(&state, keepingTop: true)
     clearRenders(&state)
     state.sampling = true

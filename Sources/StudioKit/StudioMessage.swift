@@ -107,6 +107,8 @@ public enum StudioEffect: Sendable, Equatable {
     case togglePause
     /// Move the play position by `seconds` (negative: back).
     case seek(seconds: Double)
+    /// How loud auditions play (1: as decoded).
+    case setVolume(Double)
     /// Read the presets folders (answered by `.presetsListed`).
     case listPresets
     /// Write the preset atomically into the user's presets folder (answered by `.presetSaved` or `.failed`).

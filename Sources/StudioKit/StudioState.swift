@@ -17,6 +17,8 @@ public struct Picker: Sendable, Equatable {
     public var kind: Kind
     public var query: String = ""
     public var results: [String] = []
+    /// What the set knows of each result (an artist's genre and tempo), shown beside it.
+    public var details: [String] = []
     public var selected: Int = 0
 
     public init(kind: Kind) { self.kind = kind }
@@ -111,6 +113,8 @@ public struct StudioState: Sendable {
     public var textProcessor: TextProcessor
     /// The set's tempos when its top prior keeps a bar clock or it has a bar guide (nil: neither, nothing to show).
     public var barClockTempos: SamplingDefaults? = nil
+    /// The set's sampling.json (nil: it has none): the artists' genres for the picker.
+    public var setDefaults: SamplingDefaults? = nil
 
     public init(width: Int = 80, height: Int = 24, levels: Int = 3, bins: [Int]? = nil,
                 vocabulary: LabelVocabulary? = nil, textProcessor: TextProcessor = TextProcessor(v3: false)) {
@@ -135,6 +139,13 @@ public struct StudioState: Sendable {
     /// The tempo the bar clock will keep for the artist as typed, e.g. "124 bpm" (nil without a clock).
     public var tempoHint: String? {
         barClockTempos?.tempo(typed: artist, vocabulary: vocabulary, bpm: nil).map { String(format: "%.0f bpm", $0) }
+    }
+
+    /// An artist of the set's list (by its key in the list): the genre it sang in the training corpus and its
+    /// tempo, as far as the set knows them.
+    public func artistFacts(_ key: String) -> (genre: String?, bpm: Double?) {
+        guard let v = vocabulary, let id = v.artists.ids[key], let name = v.artistName(id: id) else { return (nil, nil) }
+        return (setDefaults?.artistGenres[name], barClockTempos?.artistTempos[name])
     }
 
     /// The lyrics as the model will see them, and what it drops.

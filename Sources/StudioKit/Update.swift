@@ -177,6 +177,7 @@ private func moveFocus(_ state: inout StudioState, by step: Int) {
     let i = fields.firstIndex(of: state.focus) ?? 0
     state.focus = fields[(i + step + fields.count) % fields.count]
     state.picker = nil
+    if state.focus == .artist && state.artist.isEmpty { refreshPicker(&state, .artist) }
 }
 
 private func typeCharacter(_ state: inout StudioState, _ c: Character) {
@@ -237,17 +238,34 @@ private func pickerQuery(_ state: StudioState, _ kind: Picker.Kind) -> String {
 
 private func refreshPicker(_ state: inout StudioState, _ kind: Picker.Kind) {
     let query = pickerQuery(state, kind)
-    guard let v = state.vocabulary, !query.isEmpty else { state.picker = nil; return }
+    guard let v = state.vocabulary else { state.picker = nil; return }
+    // An empty artist field offers the chosen genre's artists (when the set knows who sang what).
+    guard !query.isEmpty || (kind == .artist && !state.genre.isEmpty && !(state.setDefaults?.artistGenres.isEmpty ?? true)) else {
+        state.picker = nil
+        return
+    }
     var p = Picker(kind: kind)
     p.query = query
     let key = kind == .artist ? v.artistKey(query) : (v.genreKeys(query).last ?? "")
     let list = kind == .artist ? v.artists : v.genres
-    // While typing, names that start with (then contain) what is typed come before merely close ones;
-    // the edit-distance order is kept within each group.
-    let near = list.closest(to: key, limit: 24)
-    func rank(_ name: String) -> Int { name.hasPrefix(key) ? 0 : (name.contains(key) ? 1 : 2) }
+    // While typing, names that start with (then contain) what is typed come before merely close ones, and
+    // among artists the chosen genre's first; the edit-distance order is kept within each group.
+    let near = key.isEmpty ? list.entries.map(\.name) : list.closest(to: key, limit: 24)
+    let genre = state.genre.lowercased()
+    func rank(_ name: String) -> Int {
+        let match = key.isEmpty ? 0 : (name.hasPrefix(key) ? 0 : (name.contains(key) ? 1 : 2))
+        let sameGenre = kind == .artist && state.artistFacts(name).genre?.lowercased() == genre
+        return 2 * match + (sameGenre ? 0 : 1)
+    }
     let ranked = near.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
-    p.results = ranked.prefix(6).map { v.display($0.element) }
+    let shown = ranked.prefix(6).map(\.element)
+    p.results = shown.map { v.display($0) }
+    if kind == .artist {
+        p.details = shown.map { name in
+            let facts = state.artistFacts(name)
+            return [facts.genre, facts.bpm.map { String(format: "%.0f bpm", $0) }].compactMap { $0 }.joined(separator: " · ")
+        }
+    }
     state.picker = p
 }
 
@@ -270,7 +288,7 @@ private func choose(_ state: inout StudioState, _ name: String) {
 /// the prompt it started with). Candidates in flight are not unsaved work: the session folder is
 /// written when sampling starts, and what is kept is saved after every keep.
 private func startSampling(_ state: inout StudioState) -> [StudioEffect] {
-    guard !state.sampling else { return [] }
+    guard !state.sampling else { return busy(&state, "start another round") }
     state.picker = nil
     resetLanes(&state, keepingTop: state.composition != nil)
     state.candidates = []
@@ -294,6 +312,12 @@ func resetLanes(_ state: inout StudioState, keepingTop: Bool) {
 
 // MARK: Lanes and candidates
 
+/// A key that cannot act while the engine works says so, instead of doing nothing.
+func busy(_ state: inout StudioState, _ what: String) -> [StudioEffect] {
+    state.status = "cannot \(what) while the engine works: wait, or Esc to cancel"
+    return []
+}
+
 private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] {
     if let effects = auditionKey(&state, key) { return effects }
     switch key {
@@ -308,7 +332,7 @@ private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] 
     case .tab:
         if !state.candidates.isEmpty || state.composition != nil { state.screen = .candidates }
     case .ctrl("u"): return requestUpsample(&state)
-    case .char("u") where !state.sampling: return requestUndo(&state)
+    case .char("u"): return state.sampling ? busy(&state, "undo") : requestUndo(&state)
     default: break
     }
     return []
@@ -325,7 +349,8 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         let range = top.currentWindow ?? 0..<(state.candidates[state.selectedCandidate].count)
         return [.play(level: top.level, range: range, candidate: state.selectedCandidate)]
     case .enter, .char("k"):
-        guard count > 0, !state.sampling else { return [] }
+        guard !state.sampling else { return busy(&state, "keep") }
+        guard count > 0 else { state.status = "no candidates yet: Ctrl-R draws them"; return [] }
         let i = state.selectedCandidate
         state.candidates = []
         clearRenders(&state)
@@ -336,7 +361,8 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         state.status = "kept candidate \(i + 1): saving, then the next stretch…"
         return [.keepCandidate(i)]
     case .char("r"):
-        guard count > 0, !state.sampling else { return [] }
+        guard !state.sampling else { return busy(&state, "resample") }
+        guard count > 0 else { state.status = "no candidates to resample yet: Ctrl-R draws them"; return [] }
         state.candidates = []
         clearRenders(&state)
         state.sampling = true
@@ -344,11 +370,12 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         state.status = "resampling…"
         return [.resample]
     case .char("u"):
-        guard !state.sampling else { return [] }
+        guard !state.sampling else { return busy(&state, "undo") }
         return requestUndo(&state)
     case .ctrl("u"): return requestUpsample(&state)
     case .escape, .tab: state.screen = .lanes
-    case .left, .right, .char("s"): return auditionKey(&state, key) ?? []
+    case .left, .right, .char("s"), .char(","), .char("."), .char("<"), .char(">"), .char("+"), .char("="), .char("-"):
+        return auditionKey(&state, key) ?? []
     case .char("?"): toggleHelp(&state)
     case .char("q"): return requestQuit(&state)
     default: break

@@ -106,12 +106,13 @@ public let helpPages: [(left: [HelpSection], right: [HelpSection])] = [
              ("Presets (Ctrl-L, Ctrl-P)", [("↑ ↓ Enter", "choose and load"), ("a-z 0-9", "type the name to save"),
                                            ("Enter", "save the prompt"), ("Esc", "close")])]),
     (left: [("Lanes", [("Esc", "cancel, or composer"), ("↑ ↓", "pick a render"), ("Enter", "play the render"),
-                       ("Space", "pause / resume"), ("← →", "seek 5 s back/on"), ("s", "stop playing"),
+                       ("Space", "pause / resume"), ("← →", "seek 5 s back/on"), (", .", "seek a minute"),
+                       ("+ -", "volume"), ("s", "stop playing"),
                        ("p", "play current window"), ("Tab", "candidates"), ("Ctrl-R", "next stretch"),
                        ("Ctrl-U", "upsample kept line"), ("u", "undo the last keep")])],
      right: [("Candidates", [("↑ ↓", "choose one"), ("Space / p", "audition it"), ("Enter / k", "keep it"),
                              ("r", "resample"), ("u", "undo the last keep"), ("Ctrl-U", "upsample kept line"),
-                             ("← → / s", "seek / stop playing"), ("Esc / Tab", "back to the lanes"),
+                             ("← → , .", "seek"), ("+ - / s", "volume / stop playing"), ("Esc / Tab", "back to the lanes"),
                              ("click", "choose; double: keep")])]),
 ]
 

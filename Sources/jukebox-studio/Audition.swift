@@ -106,6 +106,7 @@ final class Audition {
 
     func togglePause() { player.togglePause() }
     func seek(by seconds: Double) { player.seek(by: seconds) }
+    func setVolume(_ volume: Double) { player.volume = Float(volume) }
     func stop() { player.stop() }
     func shutdown() { player.shutdown() }
 }

@@ -44,6 +44,7 @@ final class Runtime {
                                 vocabulary: vocabulary, textProcessor: TextProcessor(v3: vocabulary?.v3 ?? false))
         state.temperatures = set.defaultTemperatures
         if let song = set.sampling?.songSeconds { state.totalSeconds = song }
+        state.setDefaults = set.sampling
         if let top = try? set.prior(level: set.topLevel), (try? LabelLayout(hps: top.hps))?.barClock == true || set.barGuide != nil {
             state.barClockTempos = set.samplingDefaults
         }
@@ -146,6 +147,8 @@ final class Runtime {
             audition.togglePause()
         case .seek(let seconds):
             audition.seek(by: seconds)
+        case .setVolume(let volume):
+            audition.setVolume(volume)
         case .stopPlayback:
             audition.stop()
         }

@@ -152,7 +152,8 @@ struct ModelTrainDefault: ParsableCommand {
         let meanSeconds = songs.reduce(0) { $0 + $1.seconds } / Double(max(songs.count, 1))
         // One tempo per artist: the corpus gives each artist's songs the same one.
         let tempos = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
-        try AtomicFile.write(preset.sampling(songSeconds: meanSeconds, artistTempos: tempos).json,
+        let genres = Dictionary(songs.map { ($0.artist, $0.genre) }, uniquingKeysWith: { first, _ in first })
+        try AtomicFile.write(preset.sampling(songSeconds: meanSeconds, artistTempos: tempos, artistGenres: genres).json,
                              to: staging + "/" + SamplingDefaults.fileName)
         if fm.fileExists(atPath: output) {
             let contents = (try? fm.contentsOfDirectory(atPath: output)) ?? []

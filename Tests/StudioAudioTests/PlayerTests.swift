@@ -98,4 +98,25 @@ final class PlayerTests: XCTestCase {
         XCTAssertEqual(Array(sink.samples.suffix(300)), other.samples, "the new clip played whole after the old one stopped")
         XCTAssertEqual(reports.last?.phase, .finished)
     }
+
+    /// The volume scales what is written from the next chunk on, clipped at full scale.
+    func testVolumeScalesTheSamplesWritten() {
+        let sink = PacedSink(), reports = Reports()
+        let player = Player(sink: sink) { reports.add($0) }
+        defer { player.shutdown() }
+        player.volume = 0.5
+        XCTAssertEqual(player.volume, 0.5)
+        player.play(clip)
+        waitFor("the end") { player.isIdle && sink.samples.count == clip.samples.count }
+        XCTAssertEqual(sink.samples, clip.samples.map { $0 * 0.5 })
+        player.volume = 9
+        XCTAssertEqual(player.volume, 2, "at most twice as loud")
+        let loud = PacedSink()
+        let second = Player(sink: loud) { _ in }
+        defer { second.shutdown() }
+        second.volume = 2
+        second.play(clip)
+        waitFor("the end") { second.isIdle && loud.samples.count == clip.samples.count }
+        XCTAssertEqual(loud.samples, clip.samples.map { min($0 * 2, 1) })
+    }
 }

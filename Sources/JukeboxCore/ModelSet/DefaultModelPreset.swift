@@ -103,10 +103,11 @@ public struct DefaultModelPreset: Sendable {
 
     /// The temperatures the set samples with by default (SET/sampling.json), chosen by judging samples
     /// with `jukebox eval genre`: lower than the reference's, where this small set's samples are cleaner.
-    /// `songSeconds`: the corpus's mean song length; `artistTempos`: each artist's tempo, for the bar clock.
-    public func sampling(songSeconds: Double, artistTempos: [String: Double]) -> SamplingDefaults {
+    /// `songSeconds`: the corpus's mean song length; `artistTempos`: each artist's tempo, for the bar clock;
+    /// `artistGenres`: each artist's genre, for the studio's artist picker.
+    public func sampling(songSeconds: Double, artistTempos: [String: Double], artistGenres: [String: String] = [:]) -> SamplingDefaults {
         SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded(), artistTempos: artistTempos,
-                         barGuidance: barGuide.strength)
+                         barGuidance: barGuide.strength, artistGenres: artistGenres)
     }
 
     /// The set's bar guide (BarGuide, counted from the training codes when the set is assembled): places

@@ -20,9 +20,13 @@ public struct SamplingDefaults: Sendable, Equatable {
     public var artistTempos: [String: Double]
     /// How strongly the set's bar guide steers the top level when the user names no `--bar-guidance` (0: off).
     public var barGuidance: Double
+    /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
+    /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
+    public var artistGenres: [String: String]
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
-                barGuidance: Double = 0) {
+                barGuidance: Double = 0, artistGenres: [String: String] = [:]) {
+        self.artistGenres = artistGenres
         self.top = top
         self.upsamplers = upsamplers
         self.songSeconds = songSeconds
@@ -88,6 +92,11 @@ public struct SamplingDefaults: Sendable, Equatable {
                 tempos[artist] = bpm
             }
         }
+        var genres: [String: String] = [:]
+        if let value = object["artist_genre"] {
+            guard let table = value as? [String: String] else { throw JukeboxError(path, "artist_genre should map artist names to genre names") }
+            genres = table
+        }
         var guidance = 0.0
         if let value = object["bar_guidance"] {
             guard let strength = value as? Double, strength.isFinite, strength >= 0, strength <= 10 else {
@@ -96,7 +105,7 @@ public struct SamplingDefaults: Sendable, Equatable {
             guidance = strength
         }
         return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
-                                songSeconds: song, artistTempos: tempos, barGuidance: guidance)
+                                songSeconds: song, artistTempos: tempos, barGuidance: guidance, artistGenres: genres)
     }
 
     public var json: Data {
@@ -104,6 +113,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         if let songSeconds { object["song_seconds"] = songSeconds }
         if !artistTempos.isEmpty { object["artist_bpm"] = artistTempos }
         if barGuidance > 0 { object["bar_guidance"] = barGuidance }
+        if !artistGenres.isEmpty { object["artist_genre"] = artistGenres }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }

@@ -1,0 +1,84 @@
+import JukeboxCore
+import XCTest
+@testable import StudioKit
+
+/// A new user's first minutes: the artist picker knows each artist's genre and tempo and offers the chosen
+/// genre's artists first; keys that cannot act say why; volume and long seeks work and are in the help.
+final class FirstMinutesTests: XCTestCase {
+    func withFacts() throws -> StudioState {
+        var s = try studio()
+        let facts = SamplingDefaults(top: 0.9, upsamplers: 0.8,
+                                     artistTempos: ["the_beatles": 120, "beach_boys": 110, "bob_dylan": 96, "the_doors": 104],
+                                     artistGenres: ["the_beatles": "pop", "beach_boys": "pop", "bob_dylan": "rock", "the_doors": "rock",
+                                                    "beyonce": "soul"])
+        s.setDefaults = facts
+        s.barClockTempos = facts
+        return s
+    }
+
+    func testTheComposerStartsOnTheGenre() throws {
+        XCTAssertEqual(try studio().focus, .genre)
+    }
+
+    func testTheArtistPickerOffersTheChosenGenresArtistsWithTheirTempo() throws {
+        var s = try withFacts()
+        send(&s, type("rock") + [.key(.escape), .key(.tab)])
+        XCTAssertEqual(s.focus, .artist)
+        let offered = try XCTUnwrap(s.picker, "an empty artist field offers the genre's artists")
+        XCTAssertEqual(Array(offered.results.prefix(2)), ["bob dylan", "the doors"])
+        XCTAssertEqual(Array(offered.details.prefix(2)), ["rock · 96 bpm", "rock · 104 bpm"])
+        XCTAssertTrue(render(s).text.contains("rock · 96 bpm"), render(s).text)
+
+        // Typing: names starting with it first, and among those the genre's own first.
+        send(&s, type("b"))
+        XCTAssertEqual(s.picker?.results.first, "bob dylan")
+        XCTAssertEqual(Set(s.picker?.results.prefix(3) ?? []), ["bob dylan", "beach boys", "beyonce"])
+        send(&s, [.key(.enter)])
+        XCTAssertEqual(s.artist, "bob dylan")
+
+        // A set that does not know its artists' genres offers nothing until something is typed.
+        var plain = try studio()
+        send(&plain, type("rock") + [.key(.escape), .key(.tab)])
+        XCTAssertNil(plain.picker)
+    }
+
+    func testKeysThatCannotActSayWhy() throws {
+        var s = try studio()
+        send(&s, type("rock") + [.key(.ctrl("r"))])
+        XCTAssertTrue(s.sampling)
+        for (key, what) in [(Key.char("u"), "undo"), (.ctrl("u"), "upsample"), (.ctrl("r"), "start another round")] {
+            s.status = ""
+            XCTAssertEqual(send(&s, [.key(key)]), [], "\(key)")
+            XCTAssertEqual(s.status, "cannot \(what) while the engine works: wait, or Esc to cancel")
+        }
+        s.screen = .candidates
+        for (key, what) in [(Key.enter, "keep"), (.char("r"), "resample"), (.char("u"), "undo")] {
+            s.status = ""
+            XCTAssertEqual(send(&s, [.key(key)]), [])
+            XCTAssertEqual(s.status, "cannot \(what) while the engine works: wait, or Esc to cancel")
+        }
+    }
+
+    func testVolumeAndLongSeeksOnLanesAndCandidates() throws {
+        var s = try studio()
+        s.screen = .lanes
+        XCTAssertEqual(send(&s, [.key(.char("-"))]), [.setVolume(0.9)])
+        XCTAssertEqual(s.status, "volume 90%")
+        XCTAssertEqual(send(&s, [.key(.char("+")), .key(.char("="))]), [.setVolume(1.0), .setVolume(1.1)])
+        for _ in 0..<30 { send(&s, [.key(.char("-"))]) }
+        XCTAssertEqual(s.playback.volume, 0, "no lower than silence")
+        XCTAssertEqual(send(&s, [.key(.char(","))]), [], "nothing plays: nothing to seek")
+        s.playback.phase = .playing
+        XCTAssertEqual(send(&s, [.key(.char(",")), .key(.char("."))]), [.seek(seconds: -60), .seek(seconds: 60)])
+        s.screen = .candidates
+        XCTAssertEqual(send(&s, [.key(.char(".")), .key(.char("+"))]), [.seek(seconds: 60), .setVolume(0.1)])
+        s.playback.volume = 0.5
+        XCTAssertTrue(render(s).text.contains("vol 50%"), render(s).text)
+    }
+
+    func testTheHelpListsVolumeAndLongSeeks() throws {
+        let lanes = helpPages[1].left.flatMap(\.keys).map { "\($0.key) \($0.what)" }
+        XCTAssertTrue(lanes.contains(", . seek a minute"), "\(lanes)")
+        XCTAssertTrue(lanes.contains("+ - volume"), "\(lanes)")
+    }
+}
