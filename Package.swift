@@ -5,6 +5,7 @@ let package = Package(
     name: "Jukebox",
     products: [
         .library(name: "JukeboxCore", targets: ["JukeboxCore"]),
+        .library(name: "JukeboxTraining", targets: ["JukeboxTraining"]),
         .executable(name: "jukebox", targets: ["jukebox"]),
         .executable(name: "jukebox-studio", targets: ["jukebox-studio"]),
     ],
@@ -34,9 +35,15 @@ let package = Package(
             exclude: ["DefaultModel"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
+        // Above the engine: training (backward passes, optimisers, the default model's recipe), the corpus
+        // the project renders, and the measurements of the model card. The studio links none of them.
+        .target(name: "JukeboxTraining", dependencies: ["JukeboxCore", "JukeboxCorpus", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "JukeboxCorpus", dependencies: ["JukeboxCore"]),
+        .target(name: "JukeboxEvaluation", dependencies: ["JukeboxCore", "JukeboxCorpus", "JukeboxTraining", "CBLAS"]),
         .executableTarget(
             name: "jukebox",
-            dependencies: ["JukeboxCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["JukeboxCore", "JukeboxTraining", "JukeboxCorpus", "JukeboxEvaluation",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "jukebox-studio",
@@ -59,12 +66,13 @@ let package = Package(
         .target(name: "JukeboxTestSupport", dependencies: ["JukeboxCore"], path: "Tests/Support"),
         .testTarget(
             name: "JukeboxCoreTests",
-            dependencies: ["JukeboxCore", "JukeboxTestSupport"]
+            dependencies: ["JukeboxCore", "JukeboxTraining", "JukeboxCorpus", "JukeboxEvaluation", "JukeboxTestSupport"]
         ),
         // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
         .testTarget(
             name: "JukeboxCLITests",
-            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "StudioKit", "StudioAudio", "JukeboxTestSupport"]
+            dependencies: ["jukebox", "jukebox-studio", "JukeboxCore", "JukeboxTraining", "JukeboxCorpus", "JukeboxEvaluation",
+                           "StudioKit", "StudioAudio", "JukeboxTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

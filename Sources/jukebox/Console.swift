@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// Messages for people go to stderr so stdout stays clean for JSON and pipes.
 enum Log {

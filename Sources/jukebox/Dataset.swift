@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// `jukebox dataset ...`: the training corpus.
 struct Dataset: ParsableCommand {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// `jukebox eval ...`: measurements for the model card.
 struct Evaluate: ParsableCommand {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// `jukebox eval continuation`: does a model keep the beat of a real song it continues? A sample
 /// with no prompt but the labels can miss a beat for many reasons; a continuation has the beat in
@@ -146,7 +149,7 @@ struct ContinuationReport: Encodable {
                        continuation_stretches: after.count, song_at_tempo: own.filter(\.atTempo).count)
     }
 
-    func encode(to encoder: Encoder) throws {
+    func encode(to encoder: any Swift.Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(primeSeconds, forKey: .primeSeconds)
         try c.encode(stretchSeconds, forKey: .stretchSeconds)

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// `jukebox model train-default`: the whole recipe of the default model set, stage by stage, each stage
 /// the same command a user would run by hand (train vqvae, dataset encode, train prior) so the recipe and

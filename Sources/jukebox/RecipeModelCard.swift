@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// SET/model-card.json: what the recipe made and how good it is on the corpus's held-out songs.
 enum RecipeModelCard {

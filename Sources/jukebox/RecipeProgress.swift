@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// WORK/recipe.json: which stages of the recipe are done, with their steps and times. A stage is written
 /// here only once its command returned normally (its steps run, or its time used up), so an interrupted

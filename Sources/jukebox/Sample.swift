@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// How every sampling command takes the sampler's settings (temperatures, top-k/top-p, model set):
 /// declared once, turned into the library's types in one place.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// Adds a song's labels to its codes file for training: `labels` (artist id, genre ids padded with −1) and
 /// `lyrics` (the whole song's lyric tokens), resolved as the reference's labeller does.

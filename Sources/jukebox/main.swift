@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 
 /// Entry point: errors become one line on stderr and a non-zero exit, never a stack trace.
 struct Jukebox: ParsableCommand {

@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 import XCTest
 
 /// `jukebox dataset build` as a user runs it: a small corpus on disk, the same again from the same

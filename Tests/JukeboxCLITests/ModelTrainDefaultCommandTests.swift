@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 import XCTest
 
 /// `jukebox model train-default` end to end at test scale: an 8-song corpus, every stage for a few steps,

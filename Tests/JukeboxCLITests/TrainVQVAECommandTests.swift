@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 import XCTest
 
 /// `jukebox train vqvae` on a small corpus folder: trains, logs, evaluates the held-out song, writes a

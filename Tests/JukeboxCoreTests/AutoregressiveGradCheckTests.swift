@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// ConditionalAutoregressive2D's backward on its own, for the inputs the whole-prior checks cannot perturb
 /// directly: x_cond broadcast from one row, the learned start token, a given start embedding (y_cond) and the

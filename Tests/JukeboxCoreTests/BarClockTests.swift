@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The bar clock: where each code falls in its bar, carried in the label vector, looked up in the top
 /// prior's bar table and added to the timing signal; read from code files for training, added to a

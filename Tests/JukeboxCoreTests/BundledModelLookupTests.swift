@@ -1,5 +1,8 @@
 import Foundation
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 import XCTest
 
 /// Where the bundled model is looked for, and a set's own sampling defaults (sampling.json).

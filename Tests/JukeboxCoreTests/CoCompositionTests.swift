@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Co-composition and partial renders on the small random two-level set of SamplingGeneratorTests
 /// (hops 2 and 4, top n_ctx 16).

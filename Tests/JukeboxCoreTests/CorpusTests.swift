@@ -1,4 +1,7 @@
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 import XCTest
 
 /// The corpus recipe without rendering: plans, artists, compositions and MIDI files.

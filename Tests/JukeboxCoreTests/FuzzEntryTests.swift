@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// A few thousand mutations of the fuzz seeds through the same entry points the libFuzzer targets use:
 /// a quick, deterministic guard that malformed input only ever throws (the long runs are Tests/Fuzz/run.sh).

@@ -1,4 +1,7 @@
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 import XCTest
 
 /// The pieces of the genre judge: spectra, features, the classifier and its confusion matrix.

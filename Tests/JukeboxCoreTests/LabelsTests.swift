@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 final class LabelsTests: XCTestCase {
     // MARK: Lyrics (text.json)

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Random model sets: written by RandomModelSet, loaded and cross-checked by ModelSet.
 final class ModelSetTests: XCTestCase {

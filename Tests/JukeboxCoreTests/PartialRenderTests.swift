@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Decoding finished spans of codes from the events of a run still under way.
 final class PartialRenderTests: XCTestCase {

@@ -1,6 +1,9 @@
 import JukeboxTestSupport
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 final class PickleTests: XCTestCase {
     static func hex(_ s: String) -> [UInt8] {

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Every named preset (what `jukebox convert --preset` writes) describes a model the engine builds:
 /// the published architectures' parameter tables come out with their known sizes.

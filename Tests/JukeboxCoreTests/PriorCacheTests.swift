@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Random small models of every layout: the full forward against a plain double-precision restatement of
 /// the reference, and the key/value cache (one token or uneven chunks at a time) against the full forward.

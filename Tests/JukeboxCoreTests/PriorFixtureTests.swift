@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The priors against the reference fixtures: conditioning, full forward, cached forward, training loss.
 final class PriorFixtureTests: XCTestCase {

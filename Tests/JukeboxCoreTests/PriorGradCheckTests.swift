@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The backward passes against central finite differences of train_loss on small random priors, over the
 /// layouts and shapes the fixtures do not reach (summary, summary-spread, orders 1–12, res_scale, several

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// train_loss and the gradient of every parameter against the reference's (grads.safetensors), for each
 /// prior fixture; sizes come from the fixture's own config.

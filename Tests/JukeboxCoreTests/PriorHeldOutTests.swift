@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Held-out bits per token, and what a prior's conditions are worth: the same windows scored with
 /// another window's level above and another window's artist and genres.

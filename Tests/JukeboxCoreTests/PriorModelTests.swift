@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Whole priors built from hyperparameters with random weights: lyrics layouts, labels, upsamplers,
 /// strict loading and the label conditioner's arithmetic.

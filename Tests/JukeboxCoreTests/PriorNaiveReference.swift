@@ -1,5 +1,8 @@
 import Foundation
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// A deliberately plain re-statement of the reference ConditionalAutoregressive2D forward for tests:
 /// double precision, weights read by key from a dictionary, and each layout's keys listed explicitly from

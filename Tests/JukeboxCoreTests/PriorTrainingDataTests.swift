@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Windows drawn from code files: the codes, the level above's matching span, and label vectors as the
 /// reference's labeller builds them; the same (seed, index) always draws the same batch.

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Adam, its schedule and clipping, training a tiny prior, and checkpoints that resume bit for bit.
 final class PriorTrainingTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Fine-tuning a trained prior on windows of another length (`train prior --init --n-ctx`).
 final class PriorWindowTests: XCTestCase {

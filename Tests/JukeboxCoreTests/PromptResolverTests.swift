@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The one place a request becomes a prompt: what the session records resolves back to the same prompt,
 /// fields fall back in one order (request, session, the set's sampling.json, the reference), and every

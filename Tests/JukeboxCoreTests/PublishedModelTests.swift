@@ -1,5 +1,8 @@
 import Foundation
 import JukeboxCore
+import JukeboxCorpus
+import JukeboxEvaluation
+import JukeboxTraining
 import XCTest
 
 final class PublishedModelTests: XCTestCase {

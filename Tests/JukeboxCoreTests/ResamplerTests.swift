@@ -1,4 +1,7 @@
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 import XCTest
 
 final class ResamplerTests: XCTestCase {

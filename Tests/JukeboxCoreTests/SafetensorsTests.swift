@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 final class SafetensorsTests: XCTestCase {
     func testRoundTripKeepsValuesShapesAndMetadata() throws {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Hierarchical sampling on small random models: a two-level VQ-VAE (hops 2 and 4), a labelled top
 /// prior and an upsampler conditioned on it.

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 final class SamplingRenderAndThreadsTests: XCTestCase {
     func tinySet() throws -> (ModelSet, GenerationPrompt) {

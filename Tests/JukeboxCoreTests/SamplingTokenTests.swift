@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// filter_logits (top-k, top-p), temperature and the categorical draw.
 final class SamplingTokenTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Window plans worked by hand from the reference's get_starts / sample_single_window / get_z_conds rules.
 final class SamplingWindowPlanTests: XCTestCase {

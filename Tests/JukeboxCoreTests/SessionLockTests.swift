@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// One writer a session, readers only while no writer: the kernel's lock, named in the refusal.
 final class SessionLockTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Session folders: round trips, atomic writes, damaged files, format versions.
 final class SessionTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 final class UpsamplerConditionerTests: XCTestCase {
     /// For upsamplers the reference's x_cond is exactly the conditioner's output.

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The codebooks' EMA training rules (the reference's BottleneckBlock): initialisation from the data,
 /// the running-mean update, revival of dead entries below the threshold, restore_k, the commitment loss

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Every VQ-VAE backward against finite differences on small random layers, over shapes the fixtures do
 /// not use: other widths, depths, dilation growths and cycles, strides, batch sizes. The loss is a random

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The held-out reconstruction figures of the model card, on a small random VQ-VAE and a two-song corpus.
 final class VQVAEHeldOutTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The VQ-VAE's loss terms against hand-computed small cases, and their gradients against finite differences.
 final class VQVAEObjectiveTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The VQ-VAE against the reference's golden tensors.
 final class VQVAEFixtureTests: XCTestCase {

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The trainer over a corpus folder in the layout `jukebox dataset build` writes: seeded crops of the
 /// train songs, Adam steps that lower the loss, and held-out reconstruction per level.

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The whole VQ-VAE objective's gradients (straight-through at the bottleneck) and plain gradient descent
 /// on a tiny model.

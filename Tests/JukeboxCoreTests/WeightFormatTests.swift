@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Compact weight formats: every kernel against the float32 product of the weights it holds, and the
 /// 16-bit published checkpoints kept half-size with the logits of their float32 widening.

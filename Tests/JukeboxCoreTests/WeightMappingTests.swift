@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Float32 weights are used where the file is mapped: loading a model copies none of its matrices.
 final class WeightMappingTests: XCTestCase {

@@ -3,13 +3,13 @@ import Foundation
 /// Writes hps as JSON the way the reference's Python would: keys in their order, integers as
 /// integers and floats as floats (`1.0` stays `1.0`, so a reader can tell them apart), tuples as
 /// lists, None as null. Foundation's serializer would turn 1.0 into 1 and sort the keys.
-enum HyperparameterJSON {
+package enum HyperparameterJSON {
     struct Unrepresentable: Error {
         let what: String
     }
 
     /// `{"kind": ..., "hps": {...}}`, pretty-printed with one space per level like the fixtures.
-    static func config(kind: ModelKind, hps: HyperparameterPresets.Entries) throws -> [UInt8] {
+    package static func config(kind: ModelKind, hps: HyperparameterPresets.Entries) throws -> [UInt8] {
         var out = "{\n \"kind\": \(quote(kind.rawValue)),\n \"hps\": {"
         for (i, (key, value)) in hps.enumerated() {
             out += (i == 0 ? "\n" : ",\n") + "  \(quote(key)): "

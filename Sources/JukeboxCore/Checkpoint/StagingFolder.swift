@@ -2,10 +2,10 @@ import Foundation
 
 /// A hidden working folder beside an output folder: on the same filesystem, so a finished result moves
 /// into place with one rename() and a failed one leaves nothing where the output goes.
-enum StagingFolder {
+package enum StagingFolder {
     /// Creates the output's parent if needed and a fresh `.NAME.PURPOSE-…` folder in it; returns the
     /// working folder and the output path standardised.
-    static func make(beside output: String, purpose: String) throws -> (folder: String, output: String) {
+    package static func make(beside output: String, purpose: String) throws -> (folder: String, output: String) {
         let fm = FileManager.default
         let standardized = (output as NSString).standardizingPath
         var parent = (standardized as NSString).deletingLastPathComponent
@@ -29,7 +29,7 @@ extension StagingFolder {
     /// which then takes `output`'s place. A folder already there is moved aside first and removed only
     /// once the new one is in, so a crash at any moment leaves the old folder or the new one, never a
     /// mix; if `fill` fails, `output` is untouched and the staging folder is removed.
-    static func replace(_ output: String, purpose: String, _ fill: (_ work: String) throws -> Void) throws {
+    package static func replace(_ output: String, purpose: String, _ fill: (_ work: String) throws -> Void) throws {
         let (work, target) = try make(beside: output, purpose: purpose)
         let fm = FileManager.default
         do {

@@ -1,7 +1,7 @@
 /// The few pieces of Python's `str` behaviour that the reference's label code relies on,
 /// reproduced on Unicode scalars (Python strings are sequences of code points, not graphemes,
 /// so Swift's `Character` view would merge "\r\n" or "e\u{301}" where Python sees two).
-enum PythonText {
+package enum PythonText {
     /// `str.isspace()`: characters Python strips with `str.strip()`.
     static func isSpace(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
@@ -25,7 +25,7 @@ enum PythonText {
 
     /// `str.lower()`: full Unicode lowercase mapping per code point, plus the one context rule
     /// Python applies (capital sigma becomes final sigma at the end of a word).
-    static func lower(_ text: String) -> String {
+    package static func lower(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         // Fast path: ASCII-only text (nearly every artist and genre name).
         if scalars.allSatisfy({ $0.isASCII }) {

@@ -115,7 +115,7 @@ public enum RandomModelSet {
     }
 
     /// A config as loaders read it: through the same JSON the folder holds.
-    static func parse(_ kind: ModelKind, _ hps: HyperparameterPresets.Entries, source: String) throws -> (Data, ModelConfig) {
+    package static func parse(_ kind: ModelKind, _ hps: HyperparameterPresets.Entries, source: String) throws -> (Data, ModelConfig) {
         let bytes: [UInt8]
         do { bytes = try HyperparameterJSON.config(kind: kind, hps: hps) } catch {
             throw JukeboxError(source, "cannot write hps (\(error))")

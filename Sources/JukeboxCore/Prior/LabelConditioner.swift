@@ -15,7 +15,7 @@ public struct LabelConditioner: Sendable {
     public let nTime: Int
     public let tBins: Int
     /// Where the genres and the bar clock sit in y.
-    let layout: LabelLayout
+    package let layout: LabelLayout
     /// Sample ranges of the three RangeEmbeddings (as the reference computes them, in double precision).
     let totalLengthRange: (Double, Double)
     let absolutePosRange: (Double, Double)
@@ -56,7 +56,7 @@ public struct LabelConditioner: Sendable {
     }
 
     /// The bar clock's table, under y_emb beside the reference's timing tables.
-    static let barPosKey = "bar_pos_emb.emb.weight"
+    package static let barPosKey = "bar_pos_emb.emb.weight"
 
     public var width: Int { artistEmb.shape[1] }
     public var includesTimeSignal: Bool { totalLengthEmb != nil }
@@ -111,7 +111,7 @@ public struct LabelConditioner: Sendable {
 
     /// The bar clock's bin for each step of item `n`'s window: the step's first audio sample, placed in
     /// its bar. Nil when the prior has no clock or the row's bar length is 0 (no clock given: nothing added).
-    func barClockBins(_ y: [Int], item n: Int, stride: Int) throws -> [Int]? {
+    package func barClockBins(_ y: [Int], item n: Int, stride: Int) throws -> [Int]? {
         guard let barPosEmb else { return nil }
         let barLength = y[n * stride + layout.clock.lowerBound], downbeat = y[n * stride + layout.clock.lowerBound + 1]
         guard barLength != 0 else { return nil }
@@ -123,7 +123,7 @@ public struct LabelConditioner: Sendable {
 
     /// The bins of item `n`'s three timing embeddings (total length; absolute and relative position per
     /// step) from its label row: [total_length, offset, sample_length, ...].
-    func timingBins(_ y: [Int], item n: Int, stride: Int) throws -> (total: [Int], absolute: [Int], relative: [Int]) {
+    package func timingBins(_ y: [Int], item n: Int, stride: Int) throws -> (total: [Int], absolute: [Int], relative: [Int]) {
         let total = y[n * stride], offset = y[n * stride + 1], length = y[n * stride + 2]
         // As the reference: integer start/end, then float32 everywhere.
         let totalF = Float(total), startF = Float(offset), endF = Float(offset + length)

@@ -36,7 +36,7 @@ public struct LinearWeight: @unchecked Sendable {
     }
 
     /// The float32 weight training reads and updates (trainable models are always built from float32).
-    var trainable: Tensor {
+    package var trainable: Tensor {
         guard case .dense(let t) = storage else { fatalError("training reached a packed \(format.rawValue) weight") }
         return t
     }
@@ -55,7 +55,7 @@ public struct LinearWeight: @unchecked Sendable {
     }
 
     /// out[rows, nOut] = x[rows, nIn]·w + b.
-    func apply(_ x: UnsafePointer<Float>, rows: Int, _ out: UnsafeMutablePointer<Float>) {
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, _ out: UnsafeMutablePointer<Float>) {
         switch storage {
         case .packed(let p):
             p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out)

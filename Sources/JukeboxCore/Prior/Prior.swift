@@ -93,6 +93,10 @@ public final class Prior: Sendable {
         public let lyrics: [Int]?
         /// [batch, n_tokens, width] lyrics encoder output (5b_lyrics style).
         public let encoderKV: Tensor?
+
+        package init(batch: Int, yCond: Tensor?, xCond: Tensor?, lyrics: [Int]?, encoderKV: Tensor?) {
+            (self.batch, self.yCond, self.xCond, self.lyrics, self.encoderKV) = (batch, yCond, xCond, lyrics, encoderKV)
+        }
     }
 
     /// Splits and embeds the label vectors y (batch rows of [total_length, offset, sample_length, artist,
@@ -132,7 +136,7 @@ public final class Prior: Sendable {
 
     /// x_cond as the autoregressive model sees it: for the single encoder-decoder, zeros over the lyric
     /// prefix, then the window's conditioning (prior_preprocess).
-    func sequenceXCond(_ cond: Conditioning) -> Tensor? {
+    package func sequenceXCond(_ cond: Conditioning) -> Tensor? {
         guard let x = cond.xCond else { return nil }
         let prefix = config.prefixLength
         guard prefix > 0 else { return x }
@@ -229,7 +233,7 @@ public final class Prior: Sendable {
     }
 
     /// The model's token sequence per item: lyric tokens then shifted codes (single encoder-decoder), else codes.
-    func sequence(z: [Int], L: Int, cond: Conditioning) throws -> [Int] {
+    package func sequence(z: [Int], L: Int, cond: Conditioning) throws -> [Int] {
         guard config.singleEncDec else { return z }
         guard let lyrics = cond.lyrics else { throw JukeboxError("lyrics", "the single encoder-decoder needs lyric tokens in y") }
         try validateLyrics(lyrics)

@@ -2,9 +2,9 @@ import CBLAS
 import CKernels
 /// Small kernels the priors need beyond the shared ones: SIMD dot/axpy for one query's attention, and
 /// x_out (an nn.Linear weight [n_out, n_in], already in dot-product layout).
-enum PriorKernels {
+package enum PriorKernels {
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var i = 0
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
@@ -27,7 +27,7 @@ enum PriorKernels {
 
     /// y += alpha · x
     @inline(__always)
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    package static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0
         let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
         let a = SIMD8<Float>(repeating: alpha)
@@ -45,7 +45,7 @@ enum PriorKernels {
     /// `onPool` runs a few rows on the streaming kernels' threads: what a model with packed layers wants
     /// (OpenBLAS's threads would spin against the pool between calls), and what a float32 model does not
     /// (there the pool would spin against OpenBLAS's: measured twice as slow on the bundled set).
-    static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>,
+    package static func linearTransposed(_ x: UnsafePointer<Float>, rows: Int, _ w: Tensor, _ out: UnsafeMutablePointer<Float>,
                                  onPool: Bool = false) {
         let nOut = w.shape[0], nIn = w.shape[1]
         if onPool && rows <= PackedMatrix.streamingRows {

@@ -8,6 +8,8 @@ public struct PriorLoss: Sendable, Equatable {
     public let prime: Double
     /// prime_loss_fraction · prime · prime_dims/total_dims + gen · gen_dims/total_dims.
     public let total: Double
+
+    package init(gen: Double, prime: Double, total: Double) { (self.gen, self.prime, self.total) = (gen, prime, total) }
 }
 
 extension Prior {

@@ -5,7 +5,7 @@
 /// past a buffer, so these checks trap through `fatalError`, which -Ounchecked keeps. Each costs one
 /// comparison per call, never per element.
 @inline(__always)
-func invariant(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "",
+package func invariant(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "",
                file: StaticString = #fileID, line: UInt = #line) {
     if !condition() { fatalError(message(), file: file, line: line) }
 }

@@ -22,8 +22,8 @@ public struct LevelCodes: Sendable, Equatable {
 
 /// One level's codebook (the reference's BottleneckBlock at inference): nearest-entry quantisation
 /// and embedding lookup. Key: `k` [l_bins, emb_width].
-struct BottleneckBlock: @unchecked Sendable {
-    let codebook: Tensor    // [l_bins, emb_width]
+package struct BottleneckBlock: @unchecked Sendable {
+    package let codebook: Tensor    // [l_bins, emb_width]
     /// Σ k² per entry, computed once.
     let squaredNorms: [Float]
     let bins: Int, width: Int

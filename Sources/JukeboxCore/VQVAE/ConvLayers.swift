@@ -1,14 +1,14 @@
 /// torch.nn.Conv1d: weight [Cout, Cin, K], bias [Cout]. Keys: `weight`, `bias`.
-struct Conv1DLayer: @unchecked Sendable {
-    let weight: Tensor      // [Cout, Cin, K]
-    let bias: Tensor        // [Cout]
+package struct Conv1DLayer: @unchecked Sendable {
+    package let weight: Tensor      // [Cout, Cin, K]
+    package let bias: Tensor        // [Cout]
     /// The weight as K tap matrices [K, Cout, Cin] (stride 1 only), for the shifted-view sgemm path.
     /// Made once: the inference forward assumes `weight` never changes after init. Training updates
     /// weights in place, so its passes (TapConvTraining, ConvTraining) repack from `weight` on every call
     /// and never use these, and a trained model samples through a VQVAE built from copies.
     let taps: Tensor?
-    let cin: Int, cout: Int, k: Int
-    let stride: Int, padding: Int, dilation: Int
+    package let cin: Int, cout: Int, k: Int
+    package let stride: Int, padding: Int, dilation: Int
 
     init<P: ParameterSource>(_ p: P, cin: Int, cout: Int, k: Int, stride: Int = 1, padding: Int = 0,
                              dilation: Int = 1) throws {
@@ -19,7 +19,7 @@ struct Conv1DLayer: @unchecked Sendable {
         (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
     }
 
-    func outputLength(_ t: Int) -> Int { (t + 2 * padding - dilation * (k - 1) - 1) / stride + 1 }
+    package func outputLength(_ t: Int) -> Int { (t + 2 * padding - dilation * (k - 1) - 1) / stride + 1 }
 
     /// [N, Cin, T] → [N, Cout, T'].
     func callAsFunction(_ x: Tensor) -> Tensor {
@@ -45,12 +45,12 @@ struct Conv1DLayer: @unchecked Sendable {
 }
 
 /// torch.nn.ConvTranspose1d: weight [Cin, Cout, K], bias [Cout]. Keys: `weight`, `bias`.
-struct ConvTranspose1DLayer: @unchecked Sendable {
-    let weight: Tensor      // [Cin, Cout, K]
-    let bias: Tensor        // [Cout]
+package struct ConvTranspose1DLayer: @unchecked Sendable {
+    package let weight: Tensor      // [Cin, Cout, K]
+    package let bias: Tensor        // [Cout]
     /// The weight as K tap matrices [K, Cout, Cin] for the phase-split sgemm path.
     let taps: Tensor
-    let stride: Int, padding: Int
+    package let stride: Int, padding: Int
 
     init<P: ParameterSource>(_ p: P, cin: Int, cout: Int, k: Int, stride: Int, padding: Int) throws {
         // torch computes the default init's fan-in from weight.size(1)·K for transposed convs.

@@ -1,9 +1,9 @@
 /// The reference's EncoderConvBlock: down_t × [strided conv (filter 2s, padding s/2) → Resnet1D],
 /// then a K=3 conv to the output width. Divides the length by stride^down_t.
 /// Keys: `model.{i}.0` (strided conv), `model.{i}.1` (Resnet1D), `model.{down_t}` (output conv).
-struct EncoderConvBlock: @unchecked Sendable {
-    let downs: [(conv: Conv1DLayer, resnet: Resnet1D)]
-    let out: Conv1DLayer
+package struct EncoderConvBlock: @unchecked Sendable {
+    package let downs: [(conv: Conv1DLayer, resnet: Resnet1D)]
+    package let out: Conv1DLayer
 
     init<P: ParameterSource>(_ p: P, inputWidth: Int, outputWidth: Int, downT: Int, strideT: Int,
                              config: ConvBlockConfig) throws {
@@ -28,9 +28,9 @@ struct EncoderConvBlock: @unchecked Sendable {
 /// transposed conv (filter 2s, stride s, padding s/2)], the last one back to the input width.
 /// Multiplies the length by stride^down_t.
 /// Keys: `model.0` (input conv), `model.{i+1}.0` (Resnet1D), `model.{i+1}.1` (transposed conv).
-struct DecoderConvBock: @unchecked Sendable {
-    let input: Conv1DLayer
-    let ups: [(resnet: Resnet1D, conv: ConvTranspose1DLayer)]
+package struct DecoderConvBock: @unchecked Sendable {
+    package let input: Conv1DLayer
+    package let ups: [(resnet: Resnet1D, conv: ConvTranspose1DLayer)]
 
     init<P: ParameterSource>(_ p: P, inputWidth: Int, outputWidth: Int, downT: Int, strideT: Int,
                              config: ConvBlockConfig) throws {
@@ -53,8 +53,8 @@ struct DecoderConvBock: @unchecked Sendable {
 
 /// The encoder of one VQ-VAE level L: level blocks 0...L applied in turn (1 channel → emb_width,
 /// then emb_width → emb_width). Keys: `level_blocks.{l}`.
-struct Encoder: @unchecked Sendable {
-    let levelBlocks: [EncoderConvBlock]
+package struct Encoder: @unchecked Sendable {
+    package let levelBlocks: [EncoderConvBlock]
 
     init<P: ParameterSource>(_ p: P, level: Int, hps: VQVAEHyperparameters) throws {
         let config = hps.blockConfig(level: level, decoder: false)
@@ -74,9 +74,9 @@ struct Encoder: @unchecked Sendable {
 /// The decoder of one VQ-VAE level L: level blocks L...0 (each emb_width → emb_width), then a K=3
 /// conv to 1 channel. Decoding a level uses only that level's latents (all_levels=False).
 /// Keys: `level_blocks.{l}`, `out`.
-struct Decoder: @unchecked Sendable {
-    let levelBlocks: [DecoderConvBock]
-    let out: Conv1DLayer
+package struct Decoder: @unchecked Sendable {
+    package let levelBlocks: [DecoderConvBock]
+    package let out: Conv1DLayer
 
     init<P: ParameterSource>(_ p: P, level: Int, hps: VQVAEHyperparameters) throws {
         let config = hps.blockConfig(level: level, decoder: true)

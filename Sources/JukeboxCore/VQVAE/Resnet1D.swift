@@ -1,10 +1,10 @@
 /// The reference's ResConv1DBlock: x + res_scale · conv1x1(relu(conv3_dilated(relu(x)))).
 /// Keys: `model.1` (the dilated K=3 conv, n_in → n_state), `model.3` (the 1×1 conv, n_state → n_in);
 /// `model.0` and `model.2` are the weightless ReLUs.
-struct ResConv1DBlock: @unchecked Sendable {
-    let conv3: Conv1DLayer
-    let conv1: Conv1DLayer
-    let resScale: Float
+package struct ResConv1DBlock: @unchecked Sendable {
+    package let conv3: Conv1DLayer
+    package let conv1: Conv1DLayer
+    package let resScale: Float
     let dilation: Int
 
     init<P: ParameterSource>(_ p: P, nIn: Int, nState: Int, dilation: Int, resScale: Float) throws {
@@ -71,8 +71,8 @@ struct ResConv1DBlock: @unchecked Sendable {
 
 /// The reference's Resnet1D: `depth` residual blocks whose dilations grow as rate^(i mod cycle),
 /// optionally in reversed order. Keys: `model.{i}` (or `blocks.{i}` when checkpoint_res == 1).
-struct Resnet1D: @unchecked Sendable {
-    let blocks: [ResConv1DBlock]
+package struct Resnet1D: @unchecked Sendable {
+    package let blocks: [ResConv1DBlock]
     let width: Int
     let stateWidth: Int
 

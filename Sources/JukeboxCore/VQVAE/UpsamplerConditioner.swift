@@ -10,10 +10,10 @@ public struct UpsamplerConditioner: @unchecked Sendable {
     public let upsampling: Int
     /// Entries of the code vocabulary (l_bins).
     public let bins: Int
-    let xEmb: Tensor        // [bins, width]
-    let cond: DecoderConvBock
-    let lnWeight: Tensor    // [width]
-    let lnBias: Tensor      // [width]
+    package let xEmb: Tensor        // [bins, width]
+    package let cond: DecoderConvBock
+    package let lnWeight: Tensor    // [width]
+    package let lnBias: Tensor      // [width]
 
     /// The conditioner's own settings, read from a prior's hyperparameters.
     public struct Settings: Sendable, Equatable {

@@ -8,9 +8,9 @@ import Foundation
 /// Keys: `encoders.{L}`, `decoders.{L}`, `bottleneck.level_blocks.{L}.k`.
 public final class VQVAE: @unchecked Sendable {
     public let hps: VQVAEHyperparameters
-    let encoders: [Encoder]
-    let decoders: [Decoder]
-    let codebooks: [BottleneckBlock]
+    package let encoders: [Encoder]
+    package let decoders: [Decoder]
+    package let codebooks: [BottleneckBlock]
 
     public var levels: Int { hps.levels }
     /// Audio samples per code at each level (8, 32, 128 for the published 5b VQ-VAE).

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Locates the reference fixtures at ../shared/fixtures (relative to the package root).
 /// Absent in a user's clone: tests skip with a notice. Under CI=true their absence fails.

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// Central finite differences of a scalar loss along one random unit direction per tensor, against the
 /// gradient's projection on it, relative to the gradient's norm: a wrong gradient misses by about

@@ -1,5 +1,8 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxCorpus
+@testable import JukeboxEvaluation
+@testable import JukeboxTraining
 
 /// The tiny random model set written to disk and loaded, with a prompt whose labels and lyrics went
 /// through the set's Labeller: the starting point of every whole-pipeline sampling test.

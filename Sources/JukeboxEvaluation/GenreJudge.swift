@@ -1,0 +1,145 @@
+import Foundation
+import JukeboxCore
+import JukeboxCorpus
+import JukeboxTraining
+
+/// `jukebox eval genre` as a library call: a genre classifier trained on a corpus (and on the corpus as a
+/// codec rebuilds it), checked on the held-out songs, then judging sample sessions — ones given, and ones
+/// it samples itself (`perGenre` clips of every genre). The recipe's model card runs it with typed options.
+public struct GenreJudge {
+    public var corpus: String
+    /// A VQ-VAE folder or a model set whose rebuilds of the corpus the classifier also learns from.
+    public var codec: String?
+    /// The model set to sample with (nil: the bundled one).
+    public var model: String?
+    public var perGenre = 0
+    public var seconds = 10.0
+    /// Seed of the first sampled clip (the next ones count up).
+    public var seed: UInt64 = 1
+    /// Where sampled sessions go (needed with `perGenre`).
+    public var sessionsOut: String?
+    /// Sessions to judge besides the sampled ones.
+    public var sessions: [String] = []
+
+    public init(corpus: String) { self.corpus = corpus }
+
+    public typealias Result = (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: GenreReport.Tempo?)
+
+    /// - Parameters:
+    ///   - sampling: the sampler's events while clips are sampled (for a progress display).
+    ///   - progress: (what, done, total) of the codec's pass over the corpus and of training the classifier.
+    public func measure(log: (String) -> Void = { _ in }, sampling: @escaping (GenerationEvent) -> Void = { _ in },
+                        progress: @escaping (String, Int, Int) -> Void = { _, _, _ in }) throws -> Result {
+        guard perGenre >= 0, perGenre <= 100 else { throw JukeboxError("--sample-per-genre", "must be between 0 and 100") }
+        if perGenre > 0 && sessionsOut == nil { throw JukeboxError("--sessions-out", "needed with --sample-per-genre (where the sampled sessions go)") }
+        let songs = try CorpusIndex.read(corpus)
+        let renditions = try codec.map { path in
+            let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
+            let label = "the corpus through the codec (kept in \(corpus)/judge-cache)"
+            return try GenreEvaluation.codecRenditions(corpus: corpus, codecFolder: folder) { done, _ in
+                progress(label, done, max(songs.count, 1))
+            }
+        }
+        let training = "training the genre classifier on \(corpus)"
+        progress(training, 0, 1)
+        let evaluation = try GenreEvaluation.fromCorpus(corpus, renditions: renditions)
+        progress(training, 1, 1)
+        var sessions = self.sessions
+        if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut, corpus: songs, log: log, events: sampling) }
+        var clips: [(file: String, genre: String)] = [], artists: [String] = []
+        for path in sessions {
+            let (folder, document) = try SessionFolder.open(path)
+            guard let renders = folder.finestRenders() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
+            for file in renders.files {
+                clips.append((file, document.prompt.genre))
+                artists.append(document.prompt.artist)
+            }
+        }
+        guard !clips.isEmpty else { return (evaluation, nil, nil) }
+        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists, corpus: songs))
+    }
+
+    /// Whether the clips keep their artist's tempo, beside the held-out songs' first seconds as the
+    /// reference; clips of artists the corpus lacks are not counted.
+    func tempo(clips: [(file: String, genre: String)], artists: [String], corpus songs: [CorpusSong]) throws -> GenreReport.Tempo {
+        let bpm = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
+        let known = zip(clips, artists).compactMap { clip, artist in bpm[artist].map { (file: clip.file, bpm: $0) } }
+        let heard = try GenreEvaluation.tempoAgreement(known, seconds: seconds)
+        let root = (corpus as NSString)
+        let heldOut = try GenreEvaluation.tempoAgreement(songs.filter { $0.split == "test" }.map { (root.appendingPathComponent($0.file), $0.bpm) },
+                                                         seconds: seconds)
+        return GenreReport.Tempo(clips: heard.total, at_artist_tempo: heard.agreeing, held_out_songs: heldOut.total,
+                                 held_out_at_tempo: heldOut.agreeing, beat_strength: heard.meanBeatStrength,
+                                 held_out_beat_strength: heldOut.meanBeatStrength)
+    }
+
+    /// `perGenre` sessions for every genre of the corpus: its training songs in turn give the artist and
+    /// the lyrics (none for an instrumental) of one clip each; the model set's own temperatures and song length.
+    func sampleSessions(into folder: String, corpus: [CorpusSong], log: (String) -> Void,
+                        events: @escaping (GenerationEvent) -> Void) throws -> [String] {
+        let songs = corpus.filter { $0.split == "train" }
+        var songsByGenre: [String: [CorpusSong]] = [:]
+        for song in songs { songsByGenre[song.genre, default: []].append(song) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var made: [String] = []
+        for genre in songsByGenre.keys.sorted() {
+            let chosen = songsByGenre[genre]!
+            for i in 0..<perGenre {
+                let song = chosen[i % chosen.count]
+                let out = (folder as NSString).appendingPathComponent("\(genre.replacingOccurrences(of: " ", with: "_"))-\(i + 1)")
+                let job = SampleJob(request: PromptRequest(genre: genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
+                                                           seed: seed &+ UInt64(made.count)),
+                                    output: out, model: model)
+                log("sampling \(genre) (\(song.artist)) into \(out)")
+                _ = try job.run(log: log, events: events)
+                made.append(out)
+            }
+        }
+        return made
+    }
+}
+
+/// `eval genre --json`, and the model card's genre judge: confusion matrices with truth down the side.
+public struct GenreReport: Encodable {
+    public let chance: Double
+    public let held_out: Entry
+    public var held_out_reconstructed: [String: Entry]?
+    public let samples: Entry?
+    public var tempo: Tempo?
+
+    /// Clips whose onset envelope repeats at their artist's tempo, and the same for the held-out songs;
+    /// the mean beat strength of each (AudioFeatures.beat): whether there is a beat at all.
+    public struct Tempo: Encodable {
+        public let clips: Int, at_artist_tempo: Int, held_out_songs: Int, held_out_at_tempo: Int
+        public let beat_strength: Double, held_out_beat_strength: Double
+    }
+
+    public struct Entry: Encodable {
+        public let accuracy: Double, count: Int, labels: [String], confusion: [[Int]]
+        public var intended_probability: Double?
+
+        public init(_ m: ConfusionMatrix) { (accuracy, count, labels, confusion) = (m.accuracy, m.total, m.labels, m.counts) }
+
+        public init(_ j: GenreEvaluation.Judgement) {
+            self.init(j.matrix)
+            intended_probability = j.intendedProbability
+        }
+    }
+
+    public init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: Tempo? = nil) {
+        self.tempo = tempo
+        chance = 1 / Double(evaluation.classifier.genres.count)
+        held_out = Entry(evaluation.heldOut)
+        self.samples = samples.map(Entry.init)
+        if !evaluation.heldOutReconstructed.isEmpty {
+            held_out_reconstructed = Dictionary(uniqueKeysWithValues: evaluation.heldOutReconstructed.enumerated().map { ("level \($0.offset)", Entry($0.element)) })
+        }
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+

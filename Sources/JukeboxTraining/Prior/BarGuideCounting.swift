@@ -1,0 +1,43 @@
+import Foundation
+import JukeboxCore
+
+extension BarGuide {
+    /// Counts the codes of the training windows' songs (`PriorTrainingData` of the top prior, so the same
+    /// songs and checks as training) that have a bar clock. Each place's distribution is smoothed toward
+    /// the artist's overall one with `prior` pseudo-counts, so a place seen rarely says little; an artist
+    /// without songs gets zeros (no guidance).
+    public static func count(_ data: PriorTrainingData, bins: Int, prior: Double = 100) throws -> BarGuide {
+        guard bins > 0 else { throw JukeboxError("--bins", "must be positive, got \(bins)") }
+        let c = data.config
+        guard c.labels else { throw JukeboxError("bar guide", "needs a labelled prior: it counts codes per artist") }
+        let artists = c.yBins[1], codes = c.lBins
+        var counts = [Double](repeating: 0, count: artists * bins * codes)
+        var songs = 0
+        for song in data.songs {
+            guard let clock = song.barClock else { continue }
+            for (t, code) in song.codes.enumerated() {
+                counts[(song.artist * bins + clock.bin(atSample: t * data.hopLength, bins: bins)) * codes + code] += 1
+            }
+            songs += 1
+        }
+        guard songs > 0 else { throw JukeboxError("bar guide", "no song has a bar_clock to count") }
+        var ratio = [Float](repeating: 0, count: counts.count)
+        for a in 0..<artists {
+            var overall = [Double](repeating: 0, count: codes)
+            for b in 0..<bins { for k in 0..<codes { overall[k] += counts[(a * bins + b) * codes + k] } }
+            let total = overall.reduce(0, +)
+            guard total > 0 else { continue }
+            // The artist's own distribution, itself lightly smoothed so no code has probability 0.
+            let artistP = overall.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
+            for b in 0..<bins {
+                let base = (a * bins + b) * codes
+                let seen = (0..<codes).reduce(0.0) { $0 + counts[base + $1] }
+                for k in 0..<codes {
+                    let p = (counts[base + k] + prior * artistP[k]) / (seen + prior)
+                    ratio[base + k] = Float(log(p / artistP[k]))
+                }
+            }
+        }
+        return try BarGuide(artists: artists, bins: bins, codes: codes, logRatio: ratio)
+    }
+}
