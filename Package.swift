@@ -28,11 +28,14 @@ let package = Package(
         // Weight-streaming kernels per weight format (AVX-512 with VNNI, AVX2 or portable, chosen at run
         // time) and the thread pool they run on.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Parsers of untrusted bytes (pickle, zip, safetensors) and the one error type: built with every check on.
+        .target(name: "JukeboxFormats"),
         .target(
             name: "JukeboxCore",
-            dependencies: ["CBLAS", "CSndfile", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["JukeboxFormats", "CBLAS", "CSndfile", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             // The bundled model set: data found at run time beside the sources (BundledModel), not compiled in.
             exclude: ["DefaultModel"],
+            // Measured to pay (README, "Layout"): the engine's Swift loops around the C kernels.
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         // Above the engine: training (backward passes, optimisers, the default model's recipe), the corpus
@@ -66,7 +69,7 @@ let package = Package(
         .target(name: "JukeboxTestSupport", dependencies: ["JukeboxCore"], path: "Tests/Support"),
         .testTarget(
             name: "JukeboxCoreTests",
-            dependencies: ["JukeboxCore", "JukeboxTraining", "JukeboxCorpus", "JukeboxEvaluation", "JukeboxTestSupport"]
+            dependencies: ["JukeboxFormats", "JukeboxCore", "JukeboxTraining", "JukeboxCorpus", "JukeboxEvaluation", "JukeboxTestSupport"]
         ),
         // Drives the real `jukebox` binary as a user would (arguments in, files, stdout and exit status out).
         .testTarget(

@@ -37,6 +37,26 @@ public struct RenderInfo: Sendable, Hashable {
     }
 }
 
+/// The renders list leads with the whole song so far, one entry per level that holds it (finest first:
+/// the best sound on top), then the windows decoded while sampling.
+extension StudioState {
+    public var songLevels: [Int] {
+        guard let c = composition, !c.kept.isEmpty else { return [] }
+        return (c.lowerLengths.filter { $0.value > 0 }.keys.sorted()) + [topLevel]
+    }
+
+    /// Entries of the renders list: the song's levels, then the window renders.
+    public var renderEntries: Int { songLevels.count + renders.count }
+
+    /// "L0 bottom final · whole song 0:24.00": the whole song so far at `level`.
+    public func songTitle(level: Int) -> String {
+        let codes = level == topLevel ? (composition?.kept.count ?? 0) : (composition?.lowerLengths[level] ?? 0)
+        let name = "L\(level) \(levelName(level, of: lanes.count)) \(RenderInfo.quality(level: level, of: lanes.count)) · whole song"
+        guard let hop = hopLengths[safe: level] else { return name }
+        return name + " " + RenderInfo.time(Double(codes * hop) / Double(max(1, sampleRate)))
+    }
+}
+
 /// What the player reports, as the runtime hands it to `update` (StudioKit knows no sound card).
 public struct PlaybackReport: Sendable, Equatable {
     public enum Phase: Sendable, Equatable { case playing, paused, finished, stopped, failed(String) }
@@ -137,7 +157,7 @@ func auditionKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]? {
     case .up:
         state.selectedRender = max(0, state.selectedRender - 1)
     case .down:
-        state.selectedRender = min(max(0, state.renders.count - 1), state.selectedRender + 1)
+        state.selectedRender = min(max(0, state.renderEntries - 1), state.selectedRender + 1)
     case .enter:
         return playSelectedRender(&state)
     case .char(" "):
@@ -167,7 +187,12 @@ func auditionKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect]? {
 }
 
 private func playSelectedRender(_ state: inout StudioState) -> [StudioEffect] {
-    guard let render = state.renders[safe: state.selectedRender] else {
+    let song = state.songLevels
+    if let level = song[safe: state.selectedRender] {
+        state.status = "playing \(state.songTitle(level: level))"
+        return [.playSong(level: level)]
+    }
+    guard let render = state.renders[safe: state.selectedRender - song.count] else {
         state.status = state.sampling ? "no render yet: each finished window is decoded as sampling goes"
             : "nothing decoded to play yet"
         return []

@@ -11,6 +11,9 @@ public struct Composition: Sendable, Equatable {
     public var canUndo: Bool
     /// The undecided round's candidates (each only its new stretch): still to choose from, also after reopening.
     public var pending: [[Int]]
+    /// Codes the levels below the top hold for the kept line (from an upsample), by level: what the renders
+    /// list offers to play as the whole song so far.
+    public var lowerLengths: [Int: Int] = [:]
 
     /// `log` may hold every level's windows (a session made by `jukebox sample` does): only `level`'s count.
     public init(kept: [Int] = [], log: [WindowRecord] = [], level: Int, canUndo: Bool = false, pending: [[Int]] = []) {

@@ -4,7 +4,7 @@ func renderPlaybackLine(_ state: StudioState, into grid: inout CellGrid, y: Int)
     let p = state.playback
     var x = 1
     guard p.isActive else {
-        var text = state.renders.isEmpty ? "audition: nothing decoded yet" : "audition: Enter plays the picked render"
+        var text = state.renderEntries == 0 ? "audition: nothing decoded yet" : "audition: Enter plays the picked render"
         if let reason = p.noSoundCard { text = "no sound card: auditions are written as WAV files (\(reason))" }
         grid.put(text, x: x, y: y, role: p.noSoundCard != nil ? .warning : .dim, maxWidth: grid.width - 2)
         return
@@ -34,19 +34,24 @@ func renderPlaybackLine(_ state: StudioState, into grid: inout CellGrid, y: Int)
 func renderRendersList(_ state: StudioState, into grid: inout CellGrid, y: Int, rows: Int) {
     guard rows >= 2 else { return }
     grid.put("Renders (top: rough preview, lower levels refine it)", x: 1, y: y, role: .title)
-    guard !state.renders.isEmpty else {
+    let song = state.songLevels
+    guard state.renderEntries > 0 else {
         grid.put(state.sampling ? "each finished window is decoded here as sampling goes" : "none yet", x: 2, y: y + 1, role: .dim)
         return
     }
-    let shown = rows - 1
+    // The whole song per level first, then each window decoded while sampling, indented beneath.
+    func line(_ i: Int) -> String {
+        if let level = song[safe: i] { return state.songTitle(level: level) }
+        return (song.isEmpty ? "" : "  ") + state.renders[i - song.count].title(levels: state.lanes.count, sampleRate: state.sampleRate)
+    }
+    let shown = rows - 1, count = state.renderEntries
     // Keep the pick in view: a window of `shown` rows that ends at the newest unless the pick is above it.
-    let first = max(0, min(state.selectedRender - shown / 2, state.renders.count - shown))
-    for (row, i) in (first..<min(state.renders.count, first + shown)).enumerated() {
-        let render = state.renders[i]
-        let title = render.title(levels: state.lanes.count, sampleRate: state.sampleRate)
+    let first = max(0, min(state.selectedRender - shown / 2, count - shown))
+    for (row, i) in (first..<min(count, first + shown)).enumerated() {
+        let title = line(i).trimmingCharacters(in: .whitespaces)
         let picked = i == state.selectedRender
         let playing = state.playback.isActive && state.playback.title == title
-        let line = (picked ? "> " : "  ") + (playing ? "* " : "  ") + title
-        grid.put(line, x: 1, y: y + 1 + row, role: picked ? .selected : .normal, maxWidth: grid.width - 2)
+        grid.put((picked ? "> " : "  ") + (playing ? "* " : "  ") + line(i), x: 1, y: y + 1 + row,
+                 role: picked ? .selected : .normal, maxWidth: grid.width - 2)
     }
 }

@@ -104,6 +104,8 @@ public enum StudioEffect: Sendable, Equatable {
     case stopPlayback
     /// Audition the decoded render of `level` over audio `samples` (from an `audioDecoded` event).
     case playRender(level: Int, samples: Range<Int>)
+    /// The whole song so far at one level, decoded from its start (seekable like any audition).
+    case playSong(level: Int)
     case togglePause
     /// Move the play position by `seconds` (negative: back).
     case seek(seconds: Double)

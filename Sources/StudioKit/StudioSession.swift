@@ -76,8 +76,20 @@ public final class StudioSession {
     public var composition: Composition {
         let start = composer.kept.t
         let pending = composer.current.map { current in (0..<current.codes.n).map { Array(current.codes.row($0).dropFirst(start)) } }
-        return Composition(kept: composer.kept.values, log: composer.history, level: composer.level, canUndo: composer.canUndo,
-                           pending: pending ?? [])
+        var composition = Composition(kept: composer.kept.values, log: composer.history, level: composer.level,
+                                      canUndo: composer.canUndo, pending: pending ?? [])
+        if let lower, composer.kept.values.starts(with: lower.top) {
+            composition.lowerLengths = lower.codes.mapValues(\.t)
+        }
+        return composition
+    }
+
+    /// The whole song so far at `level`: the kept line at the top, the upsampled codes below (while they
+    /// still belong to the kept line); nil where the level holds nothing.
+    public func songCodes(level: Int) -> [Int]? {
+        if level == composer.level { return composer.kept.t > 0 ? composer.kept.values : nil }
+        guard let lower, composer.kept.values.starts(with: lower.top), let codes = lower.codes[level], codes.t > 0 else { return nil }
+        return Array(codes.row(0))
     }
 
     /// Top-level codes per stretch (the composer's "seconds"), and what the song's length leaves.

@@ -98,6 +98,8 @@ public struct StudioState: Sendable {
     public var renders: [RenderInfo] = []
     public var selectedRender = 0
     public var playback = PlaybackState()
+    /// Audio samples per code of each level (for the length of the whole song; empty: not known).
+    public var hopLengths: [Int] = []
     /// The model's sample rate (for the times of renders).
     public var sampleRate = 44100
 

@@ -45,6 +45,7 @@ final class Runtime {
         state.temperatures = set.defaultTemperatures
         if let song = set.sampling?.songSeconds { state.totalSeconds = song }
         state.setDefaults = set.sampling
+        state.hopLengths = set.vqvae.hopLengths
         if let top = try? set.prior(level: set.topLevel), (try? LabelLayout(hps: top.hps))?.barClock == true || set.barGuide != nil {
             state.barClockTempos = set.samplingDefaults
         }
@@ -141,6 +142,8 @@ final class Runtime {
             running = false
         case .play(let level, let range, let candidate):
             playCodes(level: level, range: range, candidate: candidate)
+        case .playSong(let level):
+            playSong(level: level)
         case .playRender(let level, let samples):
             if !audition.playRender(level: level, samples: samples) { note("that render is gone (a new run started)") }
         case .togglePause:
@@ -158,6 +161,27 @@ final class Runtime {
     private var presetFolders: [String] {
         [StudioFiles.userPresetsFolder()]
             + [PackageFolder.find("presets", from: PackageFolder.executablePath)].compactMap { $0 }
+    }
+
+    /// The whole song so far at one level. The codes below the top are the session's, read only while no
+    /// job runs (an upsample replaces them).
+    private func playSong(level: Int) {
+        let codes: [Int]?
+        if level == state.topLevel {
+            codes = state.composition?.kept
+        } else if engine.isRunning {
+            note("the engine is working: the whole song below the top level plays once it is done")
+            return
+        } else {
+            codes = engine.session?.songCodes(level: level)
+        }
+        guard let codes, !codes.isEmpty else { note("nothing kept at level \(level) yet"); return }
+        let title = state.songTitle(level: level)
+        note("decoding \(title)…")
+        let queue = self.queue
+        audition.play(codes: codes, level: level, title: title) {
+            queue.post(.playback(PlaybackReport(phase: .failed($0), title: title)))
+        }
     }
 
     /// A window of a lane, or a candidate (its own codes: the new stretch), decoded and played.

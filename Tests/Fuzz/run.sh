@@ -9,7 +9,7 @@ shift $(( $# >= 2 ? 2 : 1 ))
 swift build -c release --build-path .build-fuzz --target JukeboxCore \
     -Xswiftc -sanitize=fuzzer -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp >/dev/null
 rel=.build-fuzz/release
-objs=$(find $rel/JukeboxCore.build $rel/CKernels.build $rel/ZIPFoundation.build -name '*.o' 2>/dev/null)
+objs=$(find $rel/JukeboxFormats.build $rel/JukeboxCore.build $rel/CKernels.build $rel/ZIPFoundation.build -name '*.o' 2>/dev/null)
 swiftc -O -sanitize=fuzzer,address -parse-as-library "Tests/Fuzz/$target.swift" -module-name Fuzz$target \
     -I $rel/Modules -I Sources/CBLAS -I Sources/CSndfile -Xcc -fmodule-map-file=$rel/CKernels.build/module.modulemap $(pkg-config --cflags openblas | sed 's/^/-Xcc /') \
     $objs $(pkg-config --libs openblas sndfile) -o "$rel/fuzz-$target"

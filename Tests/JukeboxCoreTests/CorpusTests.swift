@@ -1,4 +1,5 @@
 @testable import JukeboxCore
+@testable import JukeboxFormats
 @testable import JukeboxCorpus
 @testable import JukeboxEvaluation
 @testable import JukeboxTraining

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxFormats
 @testable import JukeboxCorpus
 @testable import JukeboxEvaluation
 @testable import JukeboxTraining

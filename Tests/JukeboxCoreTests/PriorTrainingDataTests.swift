@@ -1,5 +1,6 @@
 import XCTest
 @testable import JukeboxCore
+@testable import JukeboxFormats
 @testable import JukeboxCorpus
 @testable import JukeboxEvaluation
 @testable import JukeboxTraining

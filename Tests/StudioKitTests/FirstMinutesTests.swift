@@ -82,3 +82,33 @@ final class FirstMinutesTests: XCTestCase {
         XCTAssertTrue(lanes.contains("+ - volume"), "\(lanes)")
     }
 }
+
+/// The renders list leads with the whole song so far, one entry per level that holds it; Enter plays it from
+/// its start, and the windows decoded while sampling follow, folded beneath.
+final class WholeSongRenderTests: XCTestCase {
+    func testTheWholeSongLeadsTheRendersAndPlays() throws {
+        var s = try studio(100, 30)
+        s.hopLengths = [8, 32, 128]
+        var composition = Composition(kept: Array(repeating: 5, count: 3446), log: [], level: 2)
+        send(&s, [.composition(composition)])
+        send(&s, [.engine(.audioDecoded(level: 2, samples: 0..<65536, audio: [[0]]))])
+        s.screen = .lanes
+        XCTAssertEqual(s.songLevels, [2])
+        XCTAssertEqual(s.renderEntries, 2)
+        XCTAssertEqual(s.songTitle(level: 2), "L2 top rough preview · whole song 0:10.00")
+        var text = render(s).text
+        XCTAssertTrue(text.contains(">   L2 top rough preview · whole song 0:10.00"), text)
+        XCTAssertTrue(text.contains("      L2 top rough preview 0:00.00-0:01.49"), "the window render folded beneath:\n\(text)")
+        XCTAssertEqual(send(&s, [.key(.enter)]), [.playSong(level: 2)])
+        XCTAssertEqual(send(&s, [.key(.down), .key(.enter)]), [.playRender(level: 2, samples: 0..<65536)])
+
+        // After an upsample, the finest level leads: the best sound first.
+        composition.lowerLengths = [0: 3446 * 16, 1: 3446 * 4]
+        send(&s, [.composition(composition)])
+        XCTAssertEqual(s.songLevels, [0, 1, 2])
+        s.selectedRender = 0
+        text = render(s).text
+        XCTAssertTrue(text.contains("L0 bottom final · whole song 0:10.00"), text)
+        XCTAssertEqual(send(&s, [.key(.enter)]), [.playSong(level: 0)])
+    }
+}

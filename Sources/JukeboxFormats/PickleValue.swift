@@ -42,7 +42,7 @@ public enum TorchDType: String, Sendable, CaseIterable {
 /// Raw bytes of a storage that arrived inside the pickle itself (`torch.storage._load_from_bytes`)
 /// rather than in the file's storage section.
 public final class InlineStorageBytes: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
+    package let pointer: UnsafeMutableRawPointer
     public let count: Int
 
     init(copying source: UnsafeRawBufferPointer) {

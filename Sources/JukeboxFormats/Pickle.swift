@@ -7,9 +7,9 @@ import Foundation
 /// rebuilds, OrderedDict) are recognised by name and rebuilt by our own code; any other global is
 /// refused with an error naming it. Every read is bounds-checked, so malformed input gives a
 /// one-line JukeboxError, never a crash.
-struct Unpickler {
+package struct Unpickler {
     /// What a pickle may use beyond plain data.
-    struct Policy {
+    package struct Policy {
         /// Persistent ids for storages and the torch rebuild globals (the main checkpoint pickle).
         var torch: Bool
         /// Rebuilds a storage pickled by value (`torch.storage._load_from_bytes`); nil refuses it.
@@ -25,7 +25,7 @@ struct Unpickler {
     }
 
     struct Result {
-        let value: PickleValue
+        package let value: PickleValue
         /// Offset just past the STOP opcode.
         let end: Int
         /// Storages the pickle refers to by key, in first-use order.

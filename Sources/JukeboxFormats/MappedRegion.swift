@@ -1,12 +1,12 @@
 import Foundation
 
 /// A read-only private mapping of a whole file (or an owned copy of bytes, for parsing from memory).
-final class MappedRegion: @unchecked Sendable {
+package final class MappedRegion: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
     let count: Int
     private let mapped: Bool
 
-    init(path: String) throws {
+    package init(path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw JukeboxError(path, "cannot open (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
@@ -27,7 +27,7 @@ final class MappedRegion: @unchecked Sendable {
         mapped = true
     }
 
-    init(copying source: [UInt8]) {
+    package init(copying source: [UInt8]) {
         let n = source.count
         let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 16)
         source.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: n) } }
@@ -41,11 +41,11 @@ final class MappedRegion: @unchecked Sendable {
     }
 
     /// The bytes as a buffer (empty files give an empty buffer).
-    var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: count == 0 ? nil : bytes, count: count) }
+    package var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: count == 0 ? nil : bytes, count: count) }
 
     /// Releases the whole pages inside `range` back to the page cache (mapped files only), so
     /// streaming through a checkpoint larger than memory does not keep it all resident.
-    func evict(_ range: Range<Int>) {
+    package func evict(_ range: Range<Int>) {
         guard mapped else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page

@@ -32,7 +32,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Entry names in the order of their data (the order they were written).
     public let names: [String]
     public let metadata: [String: String]
-    private let region: MappedRegion
+    package let region: MappedRegion
     private let dataStart: Int
 
     public convenience init(path: String) throws {
@@ -117,47 +117,16 @@ public final class SafetensorsFile: @unchecked Sendable {
         return e
     }
 
-    private func raw(_ e: SafetensorsEntry) -> UnsafeMutableRawPointer { region.bytes + dataStart + e.begin }
-
-    /// A float tensor. F32 data that is 4-byte aligned is borrowed from the mapping, not copied;
-    /// F16/BF16 (and integer) data is converted to float32.
-    public func tensor(_ name: String) throws -> Tensor {
-        let e = try entry(name)
-        let p = raw(e)
-        let n = e.count
-        switch e.dtype {
-        case .f32:
-            if Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 {
-                let storage = TensorStorage(borrowing: p.assumingMemoryBound(to: Float.self), count: n, owner: region)
-                return Tensor(shape: e.shape, storage: storage)
-            }
-            let t = Tensor(zeros: e.shape)
-            memcpy(t.data, p, n * 4)
-            return t
-        case .f16, .bf16:
-            let t = Tensor(zeros: e.shape)
-            let isF16 = e.dtype == .f16
-            for i in 0..<n {
-                let h = p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
-                t.data[i] = isF16 ? HalfPrecision.f16ToF32(h) : HalfPrecision.bf16ToF32(h)
-            }
-            return t
-        case .i64, .i32:
-            let ints = try int64s(name)
-            return Tensor(shape: e.shape, values: ints.map { Float($0) })
-        case .i8, .u8:
-            throw JukeboxError(path, "tensor \(name) holds packed \(e.dtype.rawValue) weights, not floats")
-        }
-    }
+    package func raw(_ e: SafetensorsEntry) -> UnsafeMutableRawPointer { region.bytes + dataStart + e.begin }
 
     /// A tensor's stored bytes, as they are (for copying it into another file).
-    func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
+    package func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
         let e = try entry(name)
         return UnsafeRawBufferPointer(start: raw(e), count: e.end - e.begin)
     }
 
     /// An entry's bytes in the mapping, alive as long as the returned owner.
-    func bytes(_ e: SafetensorsEntry) -> (pointer: UnsafeRawPointer, owner: AnyObject) {
+    package func bytes(_ e: SafetensorsEntry) -> (pointer: UnsafeRawPointer, owner: AnyObject) {
         (UnsafeRawPointer(raw(e)), region)
     }
 

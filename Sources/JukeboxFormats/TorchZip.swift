@@ -2,8 +2,8 @@ import Foundation
 
 /// torch's zip serialization (the default since torch 1.6): `<name>/data.pkl` is the main pickle and
 /// `<name>/data/<key>` holds each storage's raw bytes.
-enum TorchZip {
-    static func parse(_ bytes: UnsafeRawBufferPointer, source: String) throws -> TorchLegacy.Layout {
+package enum TorchZip {
+    package static func parse(_ bytes: UnsafeRawBufferPointer, source: String) throws -> TorchLegacy.Layout {
         let zip = try ZipDirectory(bytes, source: source)
         guard let pickleEntry = zip.entries.filter({ $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") })
             .min(by: { $0.name.count < $1.name.count }) else {

@@ -4,7 +4,7 @@ import Foundation
 /// byte range of each *stored* entry. torch's zip checkpoints never compress their entries, so a
 /// storage can be read in place from the mapping with no copy — a general ZIP library would have to
 /// extract each multi-gigabyte entry into a buffer first. ZIP64 (archives over 4 GB) is handled.
-struct ZipDirectory {
+package struct ZipDirectory {
     struct Entry {
         let name: String
         let method: Int
@@ -19,7 +19,7 @@ struct ZipDirectory {
     private let bytes: UnsafeRawBufferPointer
     private let source: String
 
-    static func isZip(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isZip(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 4 && bytes[0] == 0x50 && bytes[1] == 0x4B && bytes[2] == 0x03 && bytes[3] == 0x04
     }
 

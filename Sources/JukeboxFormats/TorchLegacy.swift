@@ -8,21 +8,21 @@ import Foundation
 ///   4. the main pickle, whose tensors name their storages through persistent ids,
 ///   5. a pickle of the list of storage keys,
 ///   6. for each key in that order: its element count (8 bytes, little-endian), then its raw data.
-enum TorchLegacy {
+package enum TorchLegacy {
     static let magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
-    struct Layout {
-        let root: PickleValue
+    package struct Layout {
+        package let root: PickleValue
         /// Byte range of each storage's data within the parsed bytes.
-        let locations: [String: StorageLocation]
+        package let locations: [String: StorageLocation]
     }
 
     /// Legacy files start with the PROTO opcode and a LONG1 of ten bytes (the magic number).
-    static func looksLegacy(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func looksLegacy(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 4 && bytes[0] == 0x80 && bytes[2] == 0x8A && bytes[3] == 0x0A
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, source: String, nesting: Int = 0) throws -> Layout {
+    package static func parse(_ bytes: UnsafeRawBufferPointer, source: String, nesting: Int = 0) throws -> Layout {
         func fail(_ why: String) -> JukeboxError { JukeboxError(source, why) }
 
         let magicPickle = try Unpickler.load(bytes, start: 0, source: source)
@@ -77,7 +77,7 @@ enum TorchLegacy {
     }
 
     /// `torch.storage._load_from_bytes(b)`: `b` is a whole legacy file whose object is one storage.
-    static func loadStorageFromBytes(_ data: [UInt8], source: String, nesting: Int) throws -> TorchStorageRef {
+    package static func loadStorageFromBytes(_ data: [UInt8], source: String, nesting: Int) throws -> TorchStorageRef {
         try data.withUnsafeBytes { buf in
             let layout = try parse(buf, source: source, nesting: nesting)
             guard case .storage(let ref) = layout.root, let loc = layout.locations[ref.key] else {
@@ -91,7 +91,7 @@ enum TorchLegacy {
 }
 
 /// Byte range of one storage's data inside the checkpoint file.
-struct StorageLocation {
-    let start: Int
-    let byteCount: Int
+package struct StorageLocation {
+    package let start: Int
+    package let byteCount: Int
 }
