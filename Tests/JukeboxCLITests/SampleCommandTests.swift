@@ -270,4 +270,42 @@ final class SampleCommandTests: XCTestCase {
         _ = run.finish()
         XCTAssertNoThrow(try StudioSession.open(dir + "/long", models: models))
     }
+
+    /// Overwrites the largest float tensor of `file` (whose name contains `containing`) with NaN.
+    func poison(_ file: String, containing: String) throws {
+        let tensors = try SafetensorsFile(path: file)
+        let victim = try XCTUnwrap(tensors.names.compactMap { tensors.entries[$0] }
+            .filter { $0.dtype == .f32 && (containing.isEmpty || $0.name.contains(containing)) }.max { $0.count < $1.count })
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: file))
+        defer { try? handle.close() }
+        let headerSize = try XCTUnwrap(handle.readData(ofLength: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        try handle.seek(toOffset: 8 + headerSize + UInt64(victim.begin))
+        handle.write(Data([Float](repeating: .nan, count: victim.count).withUnsafeBytes { Data($0) }))
+    }
+
+    /// Weights that hold NaN are named, with a non-zero exit: never silent codes or full-scale noise.
+    func testWeightsThatAreNotNumbersAreNamedNotSampled() throws {
+        let dir = temporaryFolder(self)
+        let broken = dir + "/broken"
+        try FileManager.default.copyItem(atPath: set, toPath: broken)
+        let priorFile = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: broken + "/prior_level_2")
+            .first { $0.hasSuffix(".safetensors") })
+        try poison(broken + "/prior_level_2/" + priorFile, containing: "")
+        var r = try CLI.run(["sample", "--model", broken, "--genre", "rock", "--artist", artist, "--seconds", "1", "-o", dir + "/a"])
+        assertCleanFailure(r, naming: "prior_level_2")
+        XCTAssertTrue(r.stderr.contains("weights hold NaN"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a"))
+
+        let codec = dir + "/codec"
+        try FileManager.default.copyItem(atPath: set, toPath: codec)
+        let vqvaeFile = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: codec + "/vqvae").first { $0.hasSuffix(".safetensors") })
+        try poison(codec + "/vqvae/" + vqvaeFile, containing: "decoders.2")
+        r = try CLI.run(["sample", "--model", codec, "--genre", "rock", "--artist", artist, "--seconds", "1", "--levels", "top", "-o", dir + "/b"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("vqvae: level 2 decodes to values that are not numbers"), r.stderr)
+        // The top level was sampled before the render failed: its codes stay, to continue or upsample elsewhere.
+        XCTAssertTrue(r.stderr.contains("the codes sampled before it are kept"), r.stderr)
+        XCTAssertEqual(try SessionFolder(path: dir + "/b").loadCodes(samples: 1)[2]?.t, 44100 / 128)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b/render-level2-sample0.wav"))
+    }
 }

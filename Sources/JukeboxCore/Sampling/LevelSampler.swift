@@ -99,6 +99,12 @@ extension Generator {
                 var rng = SampleStreams.generator(seed: prompt.seed, level: level, sample: prompt.firstSampleIndex + s,
                                                   position: start + p)
                 let row = logits.data + s * bins + offset
+                // A NaN logit would draw code 0 forever (every comparison with it fails): weights that hold NaN
+                // or infinities are named instead of sampling silence.
+                guard !UnsafeBufferPointer(start: row, count: c.lBins).contains(where: { $0.isNaN || $0 == .infinity }) else {
+                    throw JukeboxError(ModelSet.priorFolderName(level: level),
+                                       "its logits are not numbers at code \(start + p): the prior's weights hold NaN or infinite values")
+                }
                 if let tilt { for (k, r) in zip(0..<c.lBins, tilt) { row[k] += strength * r } }
                 values[s] = sampler.draw(row, count: c.lBins, settings: settings, rng: &rng)
                 rows[level][s].append(values[s])

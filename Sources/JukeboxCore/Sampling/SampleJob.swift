@@ -102,7 +102,12 @@ public struct SampleJob {
         } catch let error as Interrupted {
             throw error
         } catch {
-            // Nothing half-written: a folder this run created goes away with its partial contents.
+            // Sampled work is kept: a failure after codes were saved (rendering, say) leaves the session to
+            // continue or upsample. Without any, a folder this run created goes away with what little it holds.
+            let kept = (try? folder.loadCodes(samples: prompt.samples, levels: set.vqvae.levels))?.isEmpty == false
+            if kept {
+                throw JukeboxError(output, "\(error) — the codes sampled before it are kept in this session")
+            }
             if !existed { try? FileManager.default.removeItem(atPath: output) }
             throw error
         }

@@ -107,6 +107,11 @@ public final class VQVAE: @unchecked Sendable {
         }
         let latents = try codebooks[level].decode(codes)
         let audio = decoders[level](latents)
+        // Weights that hold NaN or infinities decode to garbage (full-scale DC once clipped): said, not written.
+        let samples = UnsafeBufferPointer(start: audio.data, count: audio.count)
+        guard !samples.contains(where: { !$0.isFinite }) else {
+            throw JukeboxError("vqvae", "level \(level) decodes to values that are not numbers: its weights hold NaN or infinite values")
+        }
         return audio.reshaped([codes.n, audio.shape[2], 1])
     }
 
