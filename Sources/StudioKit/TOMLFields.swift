@@ -24,6 +24,7 @@ struct TOMLFields {
 
     /// Parses `text`; a syntax error names the line and column.
     static func parse(_ text: String, file: String) throws -> TOMLFields {
+        if let problem = TOMLKeyCheck.problem(in: text) { throw StudioFileError(file, "line \(problem.line), column \(problem.column)", problem.message) }
         do {
             return TOMLFields(file: file, table: try TOMLTable(string: text), path: "")
         } catch let error as TOMLParseError {

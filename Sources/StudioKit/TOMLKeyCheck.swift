@@ -1,0 +1,75 @@
+import Foundation
+
+/// Keys and table headers checked before the text reaches TOMLKit's parser (toml++), which asserts, that
+/// is aborts, on some malformed keys (`[}name]`) instead of reporting them. A studio file is a few flat
+/// tables of `key = value` lines: every key and header is bare (A-Z a-z 0-9 _ -) or quoted, dotted at
+/// most. Values, and everything inside multi-line strings (a preset's lyrics), are left to the parser.
+enum TOMLKeyCheck {
+    /// The first line (and its column) whose key or header is malformed, with what is wrong; nil when all are well formed.
+    static func problem(in text: String) -> (line: Int, column: Int, message: String)? {
+        var inMultiline: String? = nil
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw)
+            if let delimiter = inMultiline {
+                if line.components(separatedBy: delimiter).count % 2 == 0 { inMultiline = nil }
+                continue
+            }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let column = line.prefix { $0 == " " || $0 == "\t" }.count + 1
+            if trimmed.hasPrefix("[") {
+                guard header(trimmed) else { return (index + 1, column, "a table header must be [name] with a bare or quoted name") }
+                continue
+            }
+            guard let equals = assignment(trimmed) else {
+                return (index + 1, column, "expected key = value")
+            }
+            guard dottedKey(String(trimmed[..<equals])) else {
+                return (index + 1, column, "a key must be bare (letters, digits, _ and -) or quoted")
+            }
+            let value = trimmed[trimmed.index(after: equals)...]
+            for delimiter in ["\"\"\"", "'''"] where value.components(separatedBy: delimiter).count == 2 {
+                inMultiline = delimiter
+            }
+        }
+        return nil
+    }
+
+    /// Where the `=` of `key = value` is: the first one outside a quoted key.
+    private static func assignment(_ line: String) -> String.Index? {
+        var quote: Character? = nil
+        for i in line.indices {
+            let c = line[i]
+            if let q = quote { if c == q { quote = nil } } else if c == "\"" || c == "'" { quote = c } else if c == "=" { return i }
+        }
+        return nil
+    }
+
+    private static func header(_ line: String) -> Bool {
+        var body = line
+        if let hash = body.firstIndex(of: "#"), !body[..<hash].contains("\"") { body = String(body[..<hash]) }
+        body = body.trimmingCharacters(in: .whitespaces)
+        let double = body.hasPrefix("[[") && body.hasSuffix("]]")
+        guard double || (body.hasPrefix("[") && body.hasSuffix("]")), body.count > (double ? 4 : 2) else { return false }
+        return dottedKey(String(body.dropFirst(double ? 2 : 1).dropLast(double ? 2 : 1)))
+    }
+
+    private static func dottedKey(_ text: String) -> Bool {
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        while true {
+            guard let first = rest.first else { return false }
+            if first == "\"" || first == "'" {
+                guard let close = rest.dropFirst().firstIndex(of: first) else { return false }
+                rest = rest[rest.index(after: close)...]
+            } else {
+                let bare = rest.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+                guard !bare.isEmpty else { return false }
+                rest = rest.dropFirst(bare.count)
+            }
+            rest = Substring(rest.trimmingCharacters(in: .whitespaces))
+            if rest.isEmpty { return true }
+            guard rest.first == "." else { return false }
+            rest = Substring(rest.dropFirst().trimmingCharacters(in: .whitespaces))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import JukeboxCore
+import XCTest
+@testable import StudioKit
+
+/// The studio's own files taken apart: thousands of mutations of the shipped presets and themes (bytes
+/// flipped, cut short, inserted, set to extremes) only ever parse or fail with an error naming the file,
+/// never crash. TOMLKit's parser is C++, so a crash here would take the studio down with the terminal raw.
+final class TOMLMutationTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func shipped(_ folder: String) throws -> [[UInt8]] {
+        let dir = Self.root.appendingPathComponent(folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.sorted()
+        XCTAssertFalse(names.isEmpty, "no shipped \(folder)")
+        return try names.map { [UInt8](try Data(contentsOf: dir.appendingPathComponent($0))) }
+    }
+
+    func mutations(_ seeds: [[UInt8]], rounds: Int, _ body: (String) -> Void) {
+        var rng = SeededGenerator(seed: 7)
+        for i in 0..<rounds {
+            var b = seeds[i % seeds.count]
+            switch rng.next() % 4 {
+            case 0: if !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(truncatingIfNeeded: rng.next()) }
+            case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count + 1))))
+            case 2: if !b.isEmpty { b.insert(Array("[]=\"'#\n{}0.e-".utf8)[Int(rng.next() % 13)], at: Int(rng.next() % UInt64(b.count))) }
+            default:
+                for _ in 0..<4 where !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] = [0x00, 0xFF, 0x22, 0x5B][Int(rng.next() % 4)] }
+            }
+            // Bytes that are not UTF-8 never reach the parser: loading reads text.
+            guard let text = String(bytes: b, encoding: .utf8) else { continue }
+            // TOML_MUTANT_DUMP=1: the mutant under test is in /tmp/toml-mutant.toml when the parser aborts.
+            if ProcessInfo.processInfo.environment["TOML_MUTANT_DUMP"] != nil {
+                try? text.write(toFile: "/tmp/toml-mutant.toml", atomically: false, encoding: .utf8)
+            }
+            body(text)
+        }
+    }
+
+    func testPresetMutationsParseOrNameTheFile() throws {
+        var refused = 0
+        mutations(try shipped("presets"), rounds: 3000) { text in
+            do { _ = try Preset.parse(text, file: "mutant.toml") } catch {
+                refused += 1
+                XCTAssertTrue("\(error)".hasPrefix("mutant.toml"), "\(error)")
+                XCTAssertFalse("\(error)".contains("\n"), "one line: \(error)")
+            }
+        }
+        XCTAssertGreaterThan(refused, 100, "the mutations reached the checks")
+    }
+
+    func testThemeMutationsParseOrNameTheFile() throws {
+        var refused = 0
+        mutations(try shipped("themes"), rounds: 3000) { text in
+            do { _ = try Theme.parse(text, file: "mutant.toml") } catch {
+                refused += 1
+                XCTAssertTrue("\(error)".hasPrefix("mutant.toml"), "\(error)")
+                XCTAssertFalse("\(error)".contains("\n"), "one line: \(error)")
+            }
+        }
+        XCTAssertGreaterThan(refused, 100, "the mutations reached the checks")
+    }
+
+    /// Found by the mutations: toml++ aborted on this header (an assertion) where it should have said no.
+    func testAHeaderTomlPlusPlusAbortsOnIsRefusedFirst() {
+        XCTAssertThrowsError(try Theme.parse("[title]\nbold = true\n\n[}lane_low]\nfg = \"cyan\"\n", file: "t.toml")) {
+            XCTAssertEqual("\($0)", "t.toml: line 4, column 1: a table header must be [name] with a bare or quoted name")
+        }
+        XCTAssertThrowsError(try Preset.parse("genre = \"rock\"\n}x = 1\n", file: "p.toml")) {
+            XCTAssertEqual("\($0)", "p.toml: line 2, column 1: a key must be bare (letters, digits, _ and -) or quoted")
+        }
+        // Lyrics over several lines are values, not keys: anything goes inside them.
+        XCTAssertNoThrow(try Preset.parse("genre = \"rock\"\nlyrics = \"\"\"\n[}not a header]\n= nor a key\n\"\"\"\n", file: "p.toml"))
+    }
+}
