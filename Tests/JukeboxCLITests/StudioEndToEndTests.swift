@@ -281,7 +281,8 @@ final class StudioEndToEndTests: XCTestCase {
         // The mouse: a double click on candidate 2's strip keeps it.
         let row = try XCTUnwrap(offered.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("   2  ") })
         try click(x: 12, y: row, times: 2)
-        waitFor("the next round to start") { $0.contains("Segment 2") || $0.contains("tok/s") }
+        // Killed once segment 2's candidates are on the table (drawn and saved, not yet chosen).
+        waitFor("segment 2's candidates", seconds: 60) { $0.contains("Segment 2  round 1") && $0.contains("Enter keeps") }
         let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGKILL)
         waitFor("the studio to die") { $0.contains("studio-exited-137") }
@@ -297,6 +298,9 @@ final class StudioEndToEndTests: XCTestCase {
         try keys("Enter")
         let reopened = waitFor("the kept segment") { $0.contains("segment 1: kept 2 of 2") }
         XCTAssertTrue(reopened.contains("1 segment kept"), reopened)
+        // The kill lost nothing: the undecided candidates are back, ready to keep.
+        XCTAssertTrue(reopened.contains("segment 2: deciding") && reopened.contains("   2  "), reopened)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: SessionFolder(path: session).candidatesPath))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/other"), "nothing was written to the unused folder")
         XCTAssertEqual(try SessionFolder(path: session).loadCodes(samples: 1)[2]?.t, Int((2 * 44100 / 128.0).rounded(.up)))
         try keys("C-q")
