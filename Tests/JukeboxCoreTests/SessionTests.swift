@@ -221,4 +221,39 @@ final class SessionTests: XCTestCase {
         try CodesFile.write([("z0", try LevelCodes(n: 2, t: 2, values: [1, -4, 2, 3]))], to: folder.codesPath)
         assertFails(try folder.loadCodes(samples: 2), naming: "codes.safetensors", "negative code -4")
     }
+
+    /// Codes and document change together: each save writes a new generation of codes, the document naming it
+    /// is renamed into place, and older generations go. A kill between the two leaves the previous pair whole.
+    func testCodesAndDocumentChangeAsOnePair() throws {
+        let path = NSTemporaryDirectory() + "jukebox-pair-" + UUID().uuidString
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let doc = document()
+        let folder = try SessionFolder.create(at: path, document: doc)
+        // A session of format 1: codes.safetensors, named by nothing.
+        let z1 = try codes(samples: 2, t: 10, seed: 1)
+        try folder.saveCodes([2: z1], samples: 2)
+        XCTAssertEqual(folder.codesPath, path + "/codes.safetensors")
+
+        let z2 = try codes(samples: 2, t: 130, seed: 2)
+        try folder.save(doc, codes: [2: z2], samples: 2)
+        XCTAssertEqual(try folder.loadDocument().codesFile, "codes-000001.safetensors")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path).sorted(), ["codes-000001.safetensors", "session.json"])
+        XCTAssertEqual(try folder.loadCodes(samples: 2)[2], z2)
+
+        // Killed after the next generation's codes were written, before the document was renamed in:
+        // the document still names the previous codes, and they are whole.
+        let z3 = try codes(samples: 2, t: 140, seed: 3)
+        try CodesFile.write([("z2", z3)], to: path + "/codes-000002.safetensors")
+        let (_, reopened) = try SessionFolder.open(path)
+        XCTAssertEqual(try folder.loadCodes(for: reopened, levels: 3)[2], z2)
+        // The next save goes past the stray generation and removes it.
+        try folder.save(reopened, codes: [2: z3], samples: 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path).sorted(), ["codes-000003.safetensors", "session.json"])
+        XCTAssertEqual(try folder.loadCodes(samples: 2)[2], z3)
+        // Saving the document alone keeps the codes it names.
+        var edited = doc
+        edited.settings["note"] = "x"
+        try folder.save(edited)
+        XCTAssertEqual(try folder.loadDocument().codesFile, "codes-000003.safetensors")
+    }
 }

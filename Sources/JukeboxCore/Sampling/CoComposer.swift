@@ -136,8 +136,8 @@ extension CoComposer {
     /// Saves the kept line and the history of candidates into a session (autosave after every keep):
     /// the kept codes as z{level} (one row), the history in session.json, and what undo needs — every
     /// line on the undo stack is a prefix of the kept line, so their lengths suffice.
-    /// Writes the codes (the kept line and `lowerLevels`, in one file), the undecided round's candidates, and
-    /// then the document that describes them, so the document never names codes the disk does not hold.
+    /// Writes the undecided round's candidates, then the codes (the kept line and `lowerLevels`) and the
+    /// document that describes them as one change (SessionFolder.save(_:codes:samples:)).
     public func save(to folder: SessionFolder, document: SessionDocument, lowerLevels: [Int: LevelCodes] = [:]) throws {
         var doc = document
         doc.history = history
@@ -146,11 +146,10 @@ extension CoComposer {
         doc.settings[Self.undoKey] = undoStack.map { "\($0.t)" }.joined(separator: ",")
         var codes = lowerLevels
         codes[level] = kept.t > 0 ? kept : nil
-        try folder.saveCodes(codes, samples: 1)
         if let current {
             try folder.savePending(PendingCandidates(level: level, codes: current.codes, ids: current.ids, start: kept.t))
         }
-        try folder.save(doc)
+        try folder.save(doc, codes: codes, samples: 1)
         if current == nil { try folder.savePending(nil) }
     }
 

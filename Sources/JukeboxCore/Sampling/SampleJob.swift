@@ -151,10 +151,9 @@ public struct SampleJob {
         func save(_ codes: [LevelCodes]) throws {
             var byLevel: [Int: LevelCodes] = [:]
             for (level, c) in codes.enumerated() where c.t > 0 { byLevel[level] = c }
-            try folder.saveCodes(byLevel, samples: prompt.samples)
             var sofar = document
             sofar.history = history
-            try folder.save(sofar)
+            try folder.save(sofar, codes: byLevel, samples: prompt.samples)
         }
         let result = try Generator(models: set).generate(prompt, mode: mode, cancel: cancel, checkpoint: checkpoint) { event in
             if case let .windowFinished(level, index, start, length) = event {

@@ -5,7 +5,7 @@ import Foundation
 /// Plain Codable values; SessionFolder reads and writes them.
 public struct SessionDocument: Codable, Equatable, Sendable {
     /// The format this build writes. Older versions are migrated on open (SessionMigration).
-    public static let currentFormatVersion = 1
+    public static let currentFormatVersion = 2
 
     public var formatVersion: Int
     public var prompt: SessionPrompt
@@ -20,6 +20,9 @@ public struct SessionDocument: Codable, Equatable, Sendable {
     public var rngStates: [[UInt64]]
     /// Every window sampled so far, in order.
     public var history: [WindowRecord]
+    /// The codes file this document describes (format 2: a new generation per save, named here, so codes
+    /// and document change together when the document is renamed into place); nil: `codes.safetensors`.
+    public var codesFile: String?
 
     public init(prompt: SessionPrompt, modelSet: String, settings: [String: String] = [:], seeds: [UInt64],
                 rngStates: [[UInt64]], history: [WindowRecord] = []) {

@@ -1,8 +1,10 @@
 import Foundation
 
-/// A session on disk: a folder with `session.json` (SessionDocument), `codes.safetensors` (z0, z1, z2 as
-/// N×T int64, whatever exists so far) and rendered audio `render-level{L}-sample{i}.wav`.
-/// Every write is atomic (temporary file, fsync, rename), so a crash leaves the previous file whole.
+/// A session on disk: a folder with `session.json` (SessionDocument), the codes file it names
+/// (`codes-NNNNNN.safetensors`, a new generation per save; `codes.safetensors` in sessions of format 1: z0, z1,
+/// z2 as N×T int64, whatever exists so far) and rendered audio `render-level{L}-sample{i}.wav`.
+/// Every write is atomic (temporary file, fsync, rename), so a crash leaves the previous file whole, and codes
+/// change with the document that names them (`save(_:codes:samples:)`).
 /// A damaged file is an error naming it; nothing is ever silently replaced.
 public struct SessionFolder: Sendable {
     public let path: String
@@ -11,7 +13,13 @@ public struct SessionFolder: Sendable {
     public static let codesName = "codes.safetensors"
 
     public var documentPath: String { (path as NSString).appendingPathComponent(Self.documentName) }
-    public var codesPath: String { (path as NSString).appendingPathComponent(Self.codesName) }
+    /// The codes file the session's document names now (`codes.safetensors` for a session of format 1, or
+    /// before any document exists).
+    public var codesPath: String { codesPath(for: try? loadDocument()) }
+
+    public func codesPath(for document: SessionDocument?) -> String {
+        (path as NSString).appendingPathComponent(document?.codesFile ?? Self.codesName)
+    }
 
     public func renderPath(level: Int, sample: Int) -> String {
         (path as NSString).appendingPathComponent("render-level\(level)-sample\(sample).wav")
@@ -69,7 +77,8 @@ public struct SessionFolder: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         for name in names {
             guard let marker = name.range(of: ".tmp-", options: .backwards),
-                  [Self.documentName, Self.codesName].contains(String(name[..<marker.lowerBound])),
+                  [Self.documentName, Self.codesName].contains(String(name[..<marker.lowerBound]))
+                    || name.hasPrefix("codes-") || name.hasPrefix(Self.candidatesName),
                   let pid = Int32(name[marker.upperBound...]), pid > 0 else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
                 try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(name))
@@ -120,10 +129,41 @@ public struct SessionFolder: Sendable {
         return try encoder.encode(document)
     }
 
-    /// Writes session.json atomically after checking the document.
+    /// Writes session.json atomically after checking the document. A document that names no codes file keeps
+    /// the one the session's document names now (a save of the document alone never detaches its codes).
     public func save(_ document: SessionDocument) throws {
+        var document = document
+        if document.codesFile == nil, FileManager.default.fileExists(atPath: documentPath) {
+            document.codesFile = (try? loadDocument())?.codesFile
+        }
         try document.validate(source: documentPath)
         try AtomicFile.write(Self.encodeDocument(document), to: documentPath)
+    }
+
+    /// Codes and the document that describes them, as one change: the codes go to a new generation's file,
+    /// then the document naming it is renamed into place (the moment the pair changes), then older
+    /// generations go. A kill at any point leaves the previous pair or the new one, whole.
+    public func save(_ document: SessionDocument, codes: [Int: LevelCodes], samples: Int) throws {
+        let name = String(format: "codes-%06d.safetensors", nextCodesGeneration())
+        try writeCodes(codes, samples: samples, to: (path as NSString).appendingPathComponent(name))
+        var document = document
+        document.codesFile = name
+        try save(document)
+        for old in codesGenerations() where old != name {
+            try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(old))
+        }
+    }
+
+    /// Codes files in the folder: the legacy name and every generation's.
+    func codesGenerations() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+            $0 == Self.codesName || ($0.hasPrefix("codes-") && $0.hasSuffix(".safetensors") && !$0.contains(".tmp-"))
+        }
+    }
+
+    func nextCodesGeneration() -> Int {
+        let numbers = codesGenerations().compactMap { Int($0.dropFirst("codes-".count).dropLast(".safetensors".count)) }
+        return (numbers.max() ?? 0) + 1
     }
 
     /// A DecodingError as one line naming the field.
@@ -150,19 +190,25 @@ public struct SessionFolder: Sendable {
 
     // MARK: codes.safetensors
 
-    /// Writes the codes that exist so far (levels absent from `codes` are not written).
+    /// Writes the codes that exist so far (levels absent from `codes` are not written) into the codes file the
+    /// document names now; `save(_:codes:samples:)` changes codes and document together.
     public func saveCodes(_ codes: [Int: LevelCodes], samples: Int) throws {
+        try writeCodes(codes, samples: samples, to: codesPath)
+    }
+
+    private func writeCodes(_ codes: [Int: LevelCodes], samples: Int, to file: String) throws {
         for (level, c) in codes where c.n != samples {
-            throw JukeboxError(codesPath, "z\(level) has \(c.n) rows for \(samples) samples")
+            throw JukeboxError(file, "z\(level) has \(c.n) rows for \(samples) samples")
         }
         let matrices = codes.keys.sorted().map { (name: "z\($0)", codes: codes[$0]!) }
-        try CodesFile.write(matrices, to: codesPath, metadata: ["session_format": String(SessionDocument.currentFormatVersion)])
+        try CodesFile.write(matrices, to: file, metadata: ["session_format": String(SessionDocument.currentFormatVersion)])
     }
 
     /// The codes of `document`'s session, checked against its history: every kept window must lie inside the
     /// codes on disk, so a missing, short or replaced codes file is reported, never taken as less work done.
     public func loadCodes(for document: SessionDocument, levels: Int) throws -> [Int: LevelCodes] {
-        let codes = try loadCodes(samples: document.prompt.samples, levels: levels)
+        let codesPath = codesPath(for: document)
+        let codes = try loadCodes(from: codesPath, samples: document.prompt.samples, levels: levels)
         let exists = FileManager.default.fileExists(atPath: codesPath)
         for record in document.history where record.kept != nil {
             let have = codes[record.level]?.t ?? 0
@@ -179,6 +225,10 @@ public struct SessionFolder: Sendable {
     /// The codes so far, by level; none when the file does not exist yet. Every matrix must have one
     /// row per sample; `levels` bounds the level names accepted (z0 ... z{levels-1}).
     public func loadCodes(samples: Int, levels: Int = 3) throws -> [Int: LevelCodes] {
+        try loadCodes(from: codesPath, samples: samples, levels: levels)
+    }
+
+    func loadCodes(from codesPath: String, samples: Int, levels: Int) throws -> [Int: LevelCodes] {
         guard FileManager.default.fileExists(atPath: codesPath) else { return [:] }
         let file = try SafetensorsFile(path: codesPath)
         var out: [Int: LevelCodes] = [:]

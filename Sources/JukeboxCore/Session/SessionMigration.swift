@@ -1,14 +1,16 @@
 import Foundation
 
 /// Brings an older session.json up to the current format, one version at a time. Each step takes
-/// the JSON object of version v and returns version v + 1. Version 1 is the first and current format,
-/// so there are no steps yet; when the format changes, bump currentFormatVersion and add the step
-/// from the old version here (never edit an existing step).
+/// the JSON object of version v and returns version v + 1. When the format changes, bump
+/// currentFormatVersion and add the step from the old version here (never edit an existing step).
 public enum SessionMigration {
     public typealias Step = @Sendable ([String: Any]) throws -> [String: Any]
 
     /// steps[v] turns version v into v + 1.
-    public static let steps: [Int: Step] = [:]
+    public static let steps: [Int: Step] = [
+        // 2 names its codes file (`codesFile`); a session of format 1 has none and keeps codes.safetensors.
+        1: { $0 },
+    ]
 
     /// The oldest version this build can open.
     public static let oldestReadable = 1
