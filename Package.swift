@@ -29,7 +29,8 @@ let package = Package(
         // time) and the thread pool they run on.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Parsers of untrusted bytes (pickle, zip, safetensors) and the one error type: built with every check on.
-        .target(name: "JukeboxFormats"),
+        // Optimised with checks on (-O, also in debug builds, so the tests' large files and corpora go fast).
+        .target(name: "JukeboxFormats", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(
             name: "JukeboxCore",
             dependencies: ["JukeboxFormats", "CBLAS", "CSndfile", "CKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
@@ -41,8 +42,9 @@ let package = Package(
         // Above the engine: training (backward passes, optimisers, the default model's recipe), the corpus
         // the project renders, and the measurements of the model card. The studio links none of them.
         .target(name: "JukeboxTraining", dependencies: ["JukeboxCore", "JukeboxCorpus", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "JukeboxCorpus", dependencies: ["JukeboxCore"]),
-        .target(name: "JukeboxEvaluation", dependencies: ["JukeboxCore", "JukeboxCorpus", "JukeboxTraining", "CBLAS"]),
+        .target(name: "JukeboxCorpus", dependencies: ["JukeboxCore"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "JukeboxEvaluation", dependencies: ["JukeboxCore", "JukeboxCorpus", "JukeboxTraining", "CBLAS"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
             name: "jukebox",
             dependencies: ["JukeboxCore", "JukeboxTraining", "JukeboxCorpus", "JukeboxEvaluation",

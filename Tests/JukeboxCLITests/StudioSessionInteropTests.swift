@@ -242,4 +242,32 @@ final class StudioSessionInteropTests: XCTestCase {
         try Data("not safetensors".utf8).write(to: URL(fileURLWithPath: folder.candidatesPath))
         XCTAssertThrowsError(try StudioSession.open(path, models: set)) { XCTAssertTrue("\($0)".contains(folder.candidatesPath), "\($0)") }
     }
+
+    /// A session from the CLI whose codes are gone or short is named when the studio opens it, not shown as an
+    /// empty line to sample over; the studio's own session, its codes cut, is refused by its undo lengths.
+    func testAStudioOpeningDamagedCodesNamesThem() throws {
+        let dir = temporaryFolder(self)
+        let set = try modelSet(dir), cli = dir + "/cli"
+        let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", Self.genre, "--artist", Self.artist,
+                             "--seconds", "1", "--levels", "top", "-o", cli])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let codes = SessionFolder(path: cli).codesPath
+        try FileManager.default.removeItem(atPath: codes)
+        XCTAssertThrowsError(try StudioSession.open(cli, models: set)) { XCTAssertTrue("\($0)".contains("is missing"), "\($0)") }
+
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: 3, candidates: 2)
+        let studio = dir + "/studio"
+        let session = try StudioSession.create(at: studio, fields: fields, models: set, modelPath: dir + "/set")
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(0)
+        _ = try session.drawCandidates(cancel: nil, events: nil)
+        try session.composer.keep(1)
+        try session.save()
+        session.close()
+        let folder = SessionFolder(path: studio)
+        let line = try XCTUnwrap(folder.loadCodes(samples: 1)[2])
+        try folder.saveCodes([2: LevelCodes(n: 1, t: 3, values: Array(line.values.prefix(3)))], samples: 1)
+        XCTAssertThrowsError(try StudioSession.open(studio, models: set)) { XCTAssertTrue("\($0)".contains("not a prefix of the kept line"), "\($0)") }
+    }
 }

@@ -63,4 +63,34 @@ final class AudioFileTests: XCTestCase {
         XCTAssertEqual(a.samples, x)
         XCTAssertEqual(a.sampleRate, 22050)
     }
+
+    /// The first seconds of a long recording are read without the rest (a prime of an hour-long file), and
+    /// they equal the same stretch of the whole file read and resampled.
+    func testTheFirstSecondsAloneEqualTheWholeFilesStart() throws {
+        let dir = NSTemporaryDirectory() + "jukebox-head-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SeededGenerator(seed: 3)
+        for rate in [44100, 48000] {
+            let seconds = 12
+            var samples = [Float](repeating: 0, count: rate * seconds * 2)
+            for i in samples.indices {
+                let tone = Float(sin(Double(i / 2) * 0.01)) * 0.4
+                let noise = Float(rng.next() % 1000) / 10000 - 0.05
+                samples[i] = tone + noise
+            }
+            let path = dir + "/long-\(rate).wav"
+            try AudioFile.writeWAV(path, samples: samples, channels: 2, sampleRate: rate, format: .float32)
+            let whole = try AudioFile.readMono(path, sampleRate: 44100)
+            let head = try AudioFile.readMono(path, sampleRate: 44100, maxSeconds: 2.5)
+            XCTAssertEqual(head.count, Int(2.5 * 44100))
+            XCTAssertEqual(head, Array(whole.prefix(head.count)), "\(rate) Hz")
+            // Damage past the part asked for is never read.
+            var damaged = samples
+            damaged[rate * 2 * 8] = Float.nan
+            try AudioFile.writeWAV(dir + "/damaged.wav", samples: damaged, channels: 2, sampleRate: rate, format: .float32)
+            XCTAssertEqual(try AudioFile.readMono(dir + "/damaged.wav", sampleRate: 44100, maxSeconds: 2.5), head)
+            XCTAssertThrowsError(try AudioFile.readMono(dir + "/damaged.wav", sampleRate: 44100))
+        }
+    }
 }

@@ -41,14 +41,16 @@ public enum AudioFile {
     public static let plausibleSampleRates = 4000...768_000
     /// The largest magnitude taken as sound (60 dB over full scale); beyond it a float file is damaged.
     public static let largestSampleValue: Float = 1000
-    public static func read(_ path: String) throws -> AudioBuffer {
+    /// The file's audio; with `maxSeconds`, only its first seconds are decoded (a prime of 4 s from an
+    /// hour-long recording reads 4 s, not the hour).
+    public static func read(_ path: String, maxSeconds: Double? = nil) throws -> AudioBuffer {
         guard FileManager.default.fileExists(atPath: path) else { throw JukeboxError(path, "no such file") }
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
             throw JukeboxError(path, "not readable as audio (\(String(cString: sf_strerror(nil))))")
         }
         defer { sf_close(handle) }
-        return try readAll(handle, info: info, name: path)
+        return try readAll(handle, info: info, name: path, maxSeconds: maxSeconds)
     }
 
     /// Reads audio from bytes in memory (libsndfile virtual IO); the fuzz entry point's path.
@@ -83,7 +85,7 @@ public enum AudioFile {
         return try withExtendedLifetime(cursor) { try readAll(handle, info: info, name: name) }
     }
 
-    private static func readAll(_ handle: OpaquePointer, info: SF_INFO, name: String) throws -> AudioBuffer {
+    private static func readAll(_ handle: OpaquePointer, info: SF_INFO, name: String, maxSeconds: Double? = nil) throws -> AudioBuffer {
         let channels = Int(info.channels), rate = Int(info.samplerate)
         guard channels > 0, channels <= 64 else { throw JukeboxError(name, "unsupported channel count \(channels)") }
         // A header can claim any rate: outside what recorders use, resampling to the model's rate would make
@@ -92,12 +94,14 @@ public enum AudioFile {
             throw JukeboxError(name, "sample rate \(rate) Hz is outside \(AudioFile.plausibleSampleRates.lowerBound)–"
                                + "\(AudioFile.plausibleSampleRates.upperBound) Hz (a damaged or mislabelled header?)")
         }
-        // Frame counts in headers can lie; read in blocks until the decoder stops.
+        // Frame counts in headers can lie; read in blocks until the decoder stops (or past what was asked for).
         let block = 65536
+        let wanted = maxSeconds.map { Int(min(max($0, 0), 1e7) * Double(rate)) } ?? Int.max
         var samples: [Float] = []
         var chunk = [Float](repeating: 0, count: block * channels)
-        while true {
-            let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, Int64(block)) }
+        while samples.count / channels < wanted {
+            let frames = min(block, wanted - samples.count / channels)
+            let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, Int64(frames)) }
             if got <= 0 { break }
             samples.append(contentsOf: chunk[0..<(Int(got) * channels)])
             if samples.count > 4_000_000_000 / 4 { throw JukeboxError(name, "audio too long") }
@@ -114,11 +118,15 @@ public enum AudioFile {
         return AudioBuffer(samples: samples, channels: channels, sampleRate: rate)
     }
 
-    /// Reads any audio file as mono at `sampleRate`, mixing channels and resampling as needed.
-    public static func readMono(_ path: String, sampleRate: Int) throws -> [Float] {
-        let audio = try read(path)
+    /// Reads any audio file as mono at `sampleRate`, mixing channels and resampling as needed. With
+    /// `maxSeconds`, the first seconds only: a second more is decoded than kept, so the resampling filter sees
+    /// past the cut and what is kept equals the same stretch of the whole file resampled.
+    public static func readMono(_ path: String, sampleRate: Int, maxSeconds: Double? = nil) throws -> [Float] {
+        let audio = try read(path, maxSeconds: maxSeconds.map { $0 + 1 })
         guard audio.frames > 0 else { throw JukeboxError(path, "holds no audio frames") }
-        return Resampler.resample(audio.mono(), from: audio.sampleRate, to: sampleRate)
+        let mono = Resampler.resample(audio.mono(), from: audio.sampleRate, to: sampleRate)
+        guard let maxSeconds else { return mono }
+        return Array(mono.prefix(Int(maxSeconds * Double(sampleRate))))
     }
 
     /// Writes a WAV file atomically (temp file, fsync, rename).

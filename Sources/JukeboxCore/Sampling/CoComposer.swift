@@ -131,7 +131,7 @@ public final class CoComposer {
 // MARK: Sessions
 
 extension CoComposer {
-    static let roundKey = "cocompose.round", nextIDKey = "cocompose.next_id", undoKey = "cocompose.undo"
+    public static let roundKey = "cocompose.round", nextIDKey = "cocompose.next_id", undoKey = "cocompose.undo"
 
     /// Saves the kept line and the history of candidates into a session (autosave after every keep):
     /// the kept codes as z{level} (one row), the history in session.json, and what undo needs — every

@@ -131,7 +131,7 @@ public struct SampleJob {
     /// The first `primeSeconds` of `prime`, mono at the set's rate: read once, for its beat and its codes.
     func readPrime(sampleRate sr: Int) throws -> [Float] {
         guard let prime else { throw JukeboxError("--prime", "primed mode needs an audio file to continue") }
-        return Array(try AudioFile.readMono(prime, sampleRate: sr).prefix(Int(primeSeconds * Double(sr))))
+        return try AudioFile.readMono(prime, sampleRate: sr, maxSeconds: primeSeconds)
     }
 
     func generate(_ prompt: GenerationPrompt, mode: GenerationMode, set: ModelSet, folder: SessionFolder, document: SessionDocument,
