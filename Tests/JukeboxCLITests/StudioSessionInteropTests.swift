@@ -14,6 +14,13 @@ final class StudioSessionInteropTests: XCTestCase {
         return try ModelSet.load(dir + "/set")
     }
 
+    /// A new studio session at DIR/studio on the set at DIR/set: stretches of half a second, `candidates` a round.
+    func newStudioSession(_ dir: String, _ set: ModelSet, seed: UInt64 = 3, candidates: Int) throws -> StudioSession {
+        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
+                                  temperatures: [0.99, 0.99, 0.98], seed: seed, candidates: candidates)
+        return try StudioSession.create(at: dir + "/studio", fields: fields, models: set, modelPath: dir + "/set")
+    }
+
     func testASessionFromTheCLIOpensAndGoesOnInTheStudio() throws {
         let dir = temporaryFolder(self)
         let set = try modelSet(dir), cli = dir + "/cli"
@@ -191,9 +198,7 @@ final class StudioSessionInteropTests: XCTestCase {
     func testUndecidedCandidatesComeBackWhenTheSessionIsReopened() throws {
         let dir = temporaryFolder(self)
         let set = try modelSet(dir), path = dir + "/studio"
-        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
-                                  temperatures: [0.99, 0.99, 0.98], seed: 3, candidates: 3)
-        let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
+        let session = try newStudioSession(dir, set, candidates: 3)
         _ = try session.drawCandidates(cancel: nil, events: nil)
         try session.composer.keep(0)
         let drawn = try session.drawCandidates(cancel: nil, events: nil)
@@ -226,9 +231,7 @@ final class StudioSessionInteropTests: XCTestCase {
     func testCandidatesOfAnotherRoundAreIgnored() throws {
         let dir = temporaryFolder(self)
         let set = try modelSet(dir), path = dir + "/studio"
-        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
-                                  temperatures: [0.99, 0.99, 0.98], seed: 3, candidates: 2)
-        let session = try StudioSession.create(at: path, fields: fields, models: set, modelPath: dir + "/set")
+        let session = try newStudioSession(dir, set, candidates: 2)
         _ = try session.drawCandidates(cancel: nil, events: nil)
         try session.save()
         session.close()
@@ -255,10 +258,8 @@ final class StudioSessionInteropTests: XCTestCase {
         try FileManager.default.removeItem(atPath: codes)
         XCTAssertThrowsError(try StudioSession.open(cli, models: set)) { XCTAssertTrue("\($0)".contains("is missing"), "\($0)") }
 
-        let fields = PromptFields(genre: Self.genre, artist: Self.artist, lyrics: "", seconds: 0.5, totalSeconds: 30,
-                                  temperatures: [0.99, 0.99, 0.98], seed: 3, candidates: 2)
         let studio = dir + "/studio"
-        let session = try StudioSession.create(at: studio, fields: fields, models: set, modelPath: dir + "/set")
+        let session = try newStudioSession(dir, set, candidates: 2)
         _ = try session.drawCandidates(cancel: nil, events: nil)
         try session.composer.keep(0)
         _ = try session.drawCandidates(cancel: nil, events: nil)
