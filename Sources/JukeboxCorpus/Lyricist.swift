@@ -22,3 +22,15 @@ struct Lyricist {
         }
     }
 }
+
+/// Lyrics for a prompt nobody tuned for: lines the corpus's lyricist writes for a genre from a seed of
+/// their own, not any training song's (what `eval genre --prompts fresh` asks with).
+public enum FreshLyrics {
+    /// `lines` lines for `genre` (nil for a genre the corpus does not have).
+    public static func write(genre: String, lines: Int = 2, seed: UInt64) -> String? {
+        guard let style = GenreStyle.all.first(where: { $0.name == genre }) else { return nil }
+        var rng = SeededGenerator(seed: seed ^ 0xF8E5_11A5)
+        let lyricist = Lyricist(words: style.words)
+        return (0..<max(1, lines)).map { _ in lyricist.line(&rng).joined(separator: " ") }.joined(separator: "\n")
+    }
+}

@@ -20,6 +20,15 @@ public struct GenreJudge {
     public var sessionsOut: String?
     /// Sessions to judge besides the sampled ones.
     public var sessions: [String] = []
+    /// What the sampled clips are asked for with.
+    public var prompts: Prompts = .training
+
+    public enum Prompts: String, Sendable, CaseIterable {
+        /// What a user gets: the genre's artists in turn, two lines of lyrics written fresh for each clip.
+        case fresh
+        /// The training songs' own artists and lyrics in turn (the model card's first setting).
+        case training
+    }
 
     public init(corpus: String) { self.corpus = corpus }
 
@@ -73,8 +82,9 @@ public struct GenreJudge {
                                  held_out_beat_strength: heldOut.meanBeatStrength)
     }
 
-    /// `perGenre` sessions for every genre of the corpus: its training songs in turn give the artist and
-    /// the lyrics (none for an instrumental) of one clip each; the model set's own temperatures and song length.
+    /// `perGenre` sessions for every genre of the corpus, seeds counting up from `seed`: with `.training` its
+    /// training songs in turn give the artist and the lyrics (none for an instrumental) of one clip each; with
+    /// `.fresh` the genre's artists in turn and two new lines each. The model set's own temperatures and length.
     func sampleSessions(into folder: String, corpus: [CorpusSong], log: (String) -> Void,
                         events: @escaping (GenerationEvent) -> Void) throws -> [String] {
         let songs = corpus.filter { $0.split == "train" }
@@ -84,13 +94,17 @@ public struct GenreJudge {
         var made: [String] = []
         for genre in songsByGenre.keys.sorted() {
             let chosen = songsByGenre[genre]!
+            let artists = Array(Set(chosen.map(\.artist))).sorted()
             for i in 0..<perGenre {
                 let song = chosen[i % chosen.count]
+                let clipSeed = seed &+ UInt64(made.count)
+                let (artist, lyrics) = prompts == .training
+                    ? (song.artist, song.lyrics)
+                    : (artists[i % artists.count], FreshLyrics.write(genre: genre, seed: clipSeed) ?? "")
                 let out = (folder as NSString).appendingPathComponent("\(genre.replacingOccurrences(of: " ", with: "_"))-\(i + 1)")
-                let job = SampleJob(request: PromptRequest(genre: genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
-                                                           seed: seed &+ UInt64(made.count)),
+                let job = SampleJob(request: PromptRequest(genre: genre, artist: artist, lyrics: lyrics, seconds: seconds, seed: clipSeed),
                                     output: out, model: model)
-                log("sampling \(genre) (\(song.artist)) into \(out)")
+                log("sampling \(genre) (\(artist)) into \(out)")
                 _ = try job.run(log: log, events: events)
                 made.append(out)
             }
@@ -117,8 +131,14 @@ public struct GenreReport: Encodable {
     public struct Entry: Encodable {
         public let accuracy: Double, count: Int, labels: [String], confusion: [[Int]]
         public var intended_probability: Double?
+        /// The accuracy's 95 % interval (Wilson's score interval): what the count alone can tell.
+        public let interval_95: [Double]
 
-        public init(_ m: ConfusionMatrix) { (accuracy, count, labels, confusion) = (m.accuracy, m.total, m.labels, m.counts) }
+        public init(_ m: ConfusionMatrix) {
+            (accuracy, count, labels, confusion) = (m.accuracy, m.total, m.labels, m.counts)
+            let w = GenreReport.wilson(correct: Int((m.accuracy * Double(m.total)).rounded()), of: m.total)
+            interval_95 = [w.lower, w.upper]
+        }
 
         public init(_ j: GenreEvaluation.Judgement) {
             self.init(j.matrix)
@@ -134,6 +154,15 @@ public struct GenreReport: Encodable {
         if !evaluation.heldOutReconstructed.isEmpty {
             held_out_reconstructed = Dictionary(uniqueKeysWithValues: evaluation.heldOutReconstructed.enumerated().map { ("level \($0.offset)", Entry($0.element)) })
         }
+    }
+
+    /// Wilson's 95 % score interval for `correct` right out of `total` (0…1 when there is nothing to count).
+    public static func wilson(correct: Int, of total: Int, z: Double = 1.959964) -> (lower: Double, upper: Double) {
+        guard total > 0 else { return (0, 1) }
+        let n = Double(total), p = Double(correct) / n
+        let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        let half = z * ((p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()) / (1 + z * z / n)
+        return (max(0, centre - half), min(1, centre + half))
     }
 
     public func encoded() throws -> Data {

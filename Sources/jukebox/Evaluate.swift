@@ -40,6 +40,8 @@ struct EvaluateGenre: ParsableCommand {
     @Option(help: "Seconds per sampled clip.") var seconds: Double = 10
     @Option(help: "Seed of the first sampled clip (the next ones count up).") var seed: UInt64 = 1
     @Option(name: .customLong("sessions-out"), help: "Folder for the sampled sessions (kept, to listen to).") var sessionsOut: String?
+    @Option(help: "What sampled clips are asked for with: fresh (the genre's artists in turn, two new lines of lyrics each: what a user gets) or training (the training songs' artists and lyrics).")
+    var prompts: String = "fresh"
     @Argument(help: "Session folders whose renders to judge.") var sessions: [String] = []
 
     /// The library's job with these options.
@@ -47,11 +49,15 @@ struct EvaluateGenre: ParsableCommand {
         var judge = GenreJudge(corpus: data)
         (judge.codec, judge.model, judge.perGenre, judge.seconds, judge.seed) = (codec, model, perGenre, seconds, seed)
         (judge.sessionsOut, judge.sessions) = (sessionsOut, sessions)
+        judge.prompts = GenreJudge.Prompts(rawValue: prompts) ?? .fresh
         return judge
     }
 
     /// Trains the judge, samples where asked, and judges every session.
     func measure() throws -> GenreJudge.Result {
+        guard GenreJudge.Prompts(rawValue: prompts) != nil else {
+            throw JukeboxError("--prompts", "is \(prompts); use fresh or training")
+        }
         var bars: [String: Progress.Bar] = [:]
         return try judge.measure(log: Log.note, sampling: { SamplingProgress().show($0) }) { label, done, total in
             let bar = bars[label] ?? Progress.Bar(label, total: total)
@@ -74,8 +80,11 @@ struct EvaluateGenre: ParsableCommand {
             print(String(format: "held-out songs reconstructed from level %d alone: accuracy %.1f%%", level, 100 * matrix.accuracy))
         }
         if let samples {
-            print(String(format: "\nsamples: %d clips, accuracy %.1f%%; the intended genre's probability %.3f (chance %.3f)",
-                         samples.matrix.total, 100 * samples.matrix.accuracy, samples.intendedProbability, chance))
+            let right = Int((samples.matrix.accuracy * Double(samples.matrix.total)).rounded())
+            let interval = GenreReport.wilson(correct: right, of: samples.matrix.total)
+            print(String(format: "\nsamples: %d clips, accuracy %.1f%% (%d of %d; 95%% interval %.0f–%.0f%%); the intended genre's probability %.3f (chance %.3f)",
+                         samples.matrix.total, 100 * samples.matrix.accuracy, right, samples.matrix.total, 100 * interval.lower,
+                         100 * interval.upper, samples.intendedProbability, chance))
             print(samples.matrix.table())
         }
         if let tempo {

@@ -122,6 +122,28 @@ final class DatasetCommandTests: XCTestCase {
         XCTAssertGreaterThan(right.intendedProbability, wrong.intendedProbability)
         XCTAssertEqual(right.matrix.accuracy, evaluation.heldOut.accuracy)
 
+        // What a user gets: the genre's artists in turn and lyrics written fresh, not the training songs'; the
+        // accuracy comes with its 95 % interval.
+        let fresh = try CLI.run(["eval", "genre", "--data", corpus, "--model", dir + "/set", "--sample-per-genre", "1",
+                                 "--seconds", "2", "--seed", "101", "--sessions-out", dir + "/fresh", "--json"])
+        XCTAssertEqual(fresh.status, 0, fresh.stderr)
+        let freshReport = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(fresh.stdout.utf8)) as? [String: Any])
+        let freshSamples = try XCTUnwrap(freshReport["samples"] as? [String: Any], fresh.stdout)
+        XCTAssertEqual(freshSamples["count"] as? Int, GenreStyle.all.count)
+        let interval = try XCTUnwrap(freshSamples["interval_95"] as? [Double])
+        let accuracy = try XCTUnwrap(freshSamples["accuracy"] as? Double)
+        XCTAssertTrue(interval.count == 2 && interval[0] <= accuracy && accuracy <= interval[1] && interval[1] - interval[0] > 0.2, "\(interval)")
+        let training = try CorpusIndex.read(corpus).filter { $0.split == "train" }
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir + "/fresh") {
+            let prompt = try SessionFolder.open(dir + "/fresh/" + name).1.prompt
+            XCTAssertEqual(prompt.lyrics.split(separator: "\n").count, 2, prompt.lyrics)
+            XCTAssertFalse(training.contains { $0.lyrics.contains(prompt.lyrics) }, "fresh lyrics, not a training song's: \(prompt.lyrics)")
+            XCTAssertTrue(training.contains { $0.artist == prompt.artist && $0.genre == prompt.genre }, "the genre's own artist")
+            XCTAssertGreaterThanOrEqual(prompt.seed, 101)
+        }
+        assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--prompts", "odd", "--sample-per-genre", "1",
+                                        "--sessions-out", dir + "/odd"]), naming: "--prompts")
+
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/nothing"]), naming: dir + "/nothing/songs.jsonl")
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, dir + "/set"]), naming: dir + "/set")
     }

@@ -138,4 +138,24 @@ final class ContentDigestTests: XCTestCase {
         XCTAssertNotEqual(digest(["ab", "c"]), digest(["a", "bc"]))
         XCTAssertEqual(digest([]).count, 16)
     }
+
+    /// The judge's accuracy with its 95 % interval (Wilson's): 32 of 40 is 65–90 %, not "80 %".
+    func testTheIntervalOfACount() {
+        let w = GenreReport.wilson(correct: 32, of: 40)
+        XCTAssertEqual(w.lower, 0.6524, accuracy: 0.0005)
+        XCTAssertEqual(w.upper, 0.8950, accuracy: 0.0005)
+        let all = GenreReport.wilson(correct: 10, of: 10)
+        XCTAssertEqual(all.upper, 1)
+        XCTAssertEqual(all.lower, 0.7225, accuracy: 0.0005)
+        XCTAssertEqual(GenreReport.wilson(correct: 0, of: 0).upper, 1)
+    }
+
+    /// Fresh lyrics: two lines from the genre's words, from their own seed, and none for a genre the corpus lacks.
+    func testFreshLyricsAreTheGenresWordsFromTheirOwnSeed() throws {
+        let a = try XCTUnwrap(FreshLyrics.write(genre: "blues", seed: 101)), b = try XCTUnwrap(FreshLyrics.write(genre: "blues", seed: 102))
+        XCTAssertEqual(a.split(separator: "\n").count, 2)
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual(a, FreshLyrics.write(genre: "blues", seed: 101))
+        XCTAssertNil(FreshLyrics.write(genre: "polka", seed: 1))
+    }
 }
