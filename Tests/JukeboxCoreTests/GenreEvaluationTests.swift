@@ -145,7 +145,7 @@ final class ContentDigestTests: XCTestCase {
         XCTAssertEqual(w.lower, 0.6524, accuracy: 0.0005)
         XCTAssertEqual(w.upper, 0.8950, accuracy: 0.0005)
         let all = GenreReport.wilson(correct: 10, of: 10)
-        XCTAssertEqual(all.upper, 1)
+        XCTAssertEqual(all.upper, 1, accuracy: 1e-9)
         XCTAssertEqual(all.lower, 0.7225, accuracy: 0.0005)
         XCTAssertEqual(GenreReport.wilson(correct: 0, of: 0).upper, 1)
     }
