@@ -64,10 +64,10 @@ let package = Package(
         .target(name: "StudioKit", dependencies: ["JukeboxCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(
             name: "StudioKitTests",
-            dependencies: ["StudioKit", "JukeboxCore"],
+            dependencies: ["StudioKit", "JukeboxCore", "JukeboxTestSupport"],
             exclude: ["Snapshots"]
         ),
-        // Builders of torch checkpoints and a loopback HTTP server, shared by the engine's and the CLI's tests.
+        // Builders of torch checkpoints, a loopback HTTP server and seed mutations, shared by the test targets.
         .target(name: "JukeboxTestSupport", dependencies: ["JukeboxCore"], path: "Tests/Support"),
         .testTarget(
             name: "JukeboxCoreTests",

@@ -70,9 +70,11 @@ public struct ConfusionMatrix: Sendable, Encodable {
     public mutating func add(truth: Int, predicted: Int) { counts[truth][predicted] += 1 }
 
     public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
-    public var accuracy: Double {
-        total == 0 ? 0 : Double(labels.indices.reduce(0) { $0 + counts[$1][$1] }) / Double(total)
-    }
+    /// Clips named as their own genre (the diagonal).
+    public var correct: Int { labels.indices.reduce(0) { $0 + counts[$1][$1] } }
+    public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
+    /// The accuracy's 95 % interval (Wilson's score interval): what the count alone can tell.
+    public var interval95: (lower: Double, upper: Double) { GenreReport.wilson(correct: correct, of: total) }
 
     /// A plain-text table, truth down the side, predictions across.
     public func table() -> String {

@@ -136,8 +136,7 @@ public struct GenreReport: Encodable {
 
         public init(_ m: ConfusionMatrix) {
             (accuracy, count, labels, confusion) = (m.accuracy, m.total, m.labels, m.counts)
-            let w = GenreReport.wilson(correct: Int((m.accuracy * Double(m.total)).rounded()), of: m.total)
-            interval_95 = [w.lower, w.upper]
+            interval_95 = [m.interval95.lower, m.interval95.upper]
         }
 
         public init(_ j: GenreEvaluation.Judgement) {

@@ -40,18 +40,19 @@ func renderRendersList(_ state: StudioState, into grid: inout CellGrid, y: Int, 
         return
     }
     // The whole song per level first, then each window decoded while sampling, indented beneath.
-    func line(_ i: Int) -> String {
+    func title(_ i: Int) -> String {
         if let level = song[safe: i] { return state.songTitle(level: level) }
-        return (song.isEmpty ? "" : "  ") + state.renders[i - song.count].title(levels: state.lanes.count, sampleRate: state.sampleRate)
+        return state.renders[i - song.count].title(levels: state.lanes.count, sampleRate: state.sampleRate)
     }
     let shown = rows - 1, count = state.renderEntries
     // Keep the pick in view: a window of `shown` rows that ends at the newest unless the pick is above it.
     let first = max(0, min(state.selectedRender - shown / 2, count - shown))
     for (row, i) in (first..<min(count, first + shown)).enumerated() {
-        let title = line(i).trimmingCharacters(in: .whitespaces)
+        let name = title(i)
         let picked = i == state.selectedRender
-        let playing = state.playback.isActive && state.playback.title == title
-        grid.put((picked ? "> " : "  ") + (playing ? "* " : "  ") + line(i), x: 1, y: y + 1 + row,
+        let playing = state.playback.isActive && state.playback.title == name
+        let indent = i >= song.count && !song.isEmpty ? "  " : ""
+        grid.put((picked ? "> " : "  ") + (playing ? "* " : "  ") + indent + name, x: 1, y: y + 1 + row,
                  role: picked ? .selected : .normal, maxWidth: grid.width - 2)
     }
 }

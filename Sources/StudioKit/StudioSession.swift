@@ -55,12 +55,6 @@ public final class StudioSession {
         guard document.prompt.samples == 1 else {
             throw JukeboxError(folder.documentPath, "holds \(document.prompt.samples) samples; the studio opens one-sample sessions")
         }
-        // A session the studio did not make (`jukebox sample`'s) is checked against its history: codes that are
-        // missing or shorter than the windows it records are named, never opened as an empty line. The studio's
-        // own sessions are checked by their undo lengths (an undone keep stays in the history, past the line).
-        if document.settings[CoComposer.undoKey] == nil {
-            _ = try folder.loadCodes(for: document, levels: models.vqvae.levels)
-        }
         // Exactly what the session recorded: nothing asked, every field from its prompt.
         let prompt = try PromptResolver.resolve(PromptRequest(mode: document.prompt.mode), models: models,
                                                 session: document.prompt, naming: .words, blankNames: true)
@@ -68,7 +62,12 @@ public final class StudioSession {
         fields.bpm = prompt.record.bpm
         fields.barGuidance = prompt.record.barGuidance
         let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.generation, session: folder)
-        let codes = try folder.loadCodes(samples: 1, levels: models.vqvae.levels)
+        // A session the studio did not make (`jukebox sample`'s) is checked against its history: codes that are
+        // missing or shorter than the windows it records are named, never opened as an empty line. The studio's
+        // own sessions are checked by their undo lengths (an undone keep stays in the history, past the line).
+        let codes = document.settings[CoComposer.undoKey] == nil
+            ? try folder.loadCodes(for: document, levels: models.vqvae.levels)
+            : try folder.loadCodes(samples: 1, levels: models.vqvae.levels)
         let below = codes.filter { $0.key != models.topLevel && $0.value.t > 0 }
         let lower = below.isEmpty ? nil : (codes: below, top: composer.kept.values)
         return StudioSession(folder: folder, composer: composer, fields: fields, prompt: prompt, document: document, lower: lower,

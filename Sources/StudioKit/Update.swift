@@ -257,8 +257,10 @@ private func refreshPicker(_ state: inout StudioState, _ kind: Picker.Kind) {
         let sameGenre = kind == .artist && state.artistFacts(name).genre?.lowercased() == genre
         return 2 * match + (sameGenre ? 0 : 1)
     }
-    let ranked = near.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
-    let shown = ranked.prefix(6).map(\.element)
+    // Each name ranked once (an empty query ranks the whole list), then sorted by rank, keeping the order within.
+    let ranked = near.enumerated().map { (rank: rank($0.element), offset: $0.offset, name: $0.element) }
+        .sorted { ($0.rank, $0.offset) < ($1.rank, $1.offset) }
+    let shown = ranked.prefix(6).map(\.name)
     p.results = shown.map { v.display($0) }
     if kind == .artist {
         p.details = shown.map { name in

@@ -176,12 +176,7 @@ final class Runtime {
             codes = engine.session?.songCodes(level: level)
         }
         guard let codes, !codes.isEmpty else { note("nothing kept at level \(level) yet"); return }
-        let title = state.songTitle(level: level)
-        note("decoding \(title)…")
-        let queue = self.queue
-        audition.play(codes: codes, level: level, title: title) {
-            queue.post(.playback(PlaybackReport(phase: .failed($0), title: title)))
-        }
+        decodeAndPlay(codes, level: level, title: state.songTitle(level: level))
     }
 
     /// A window of a lane, or a candidate (its own codes: the new stretch), decoded and played.
@@ -199,6 +194,11 @@ final class Runtime {
         } else {
             return
         }
+        decodeAndPlay(codes, level: level, title: title)
+    }
+
+    /// Codes of one level decoded off the UI thread and played; a failure reaches the player's line.
+    private func decodeAndPlay(_ codes: [Int], level: Int, title: String) {
         note("decoding \(title)…")
         let queue = self.queue
         audition.play(codes: codes, level: level, title: title) {

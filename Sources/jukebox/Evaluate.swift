@@ -80,10 +80,9 @@ struct EvaluateGenre: ParsableCommand {
             print(String(format: "held-out songs reconstructed from level %d alone: accuracy %.1f%%", level, 100 * matrix.accuracy))
         }
         if let samples {
-            let right = Int((samples.matrix.accuracy * Double(samples.matrix.total)).rounded())
-            let interval = GenreReport.wilson(correct: right, of: samples.matrix.total)
+            let m = samples.matrix, interval = m.interval95
             print(String(format: "\nsamples: %d clips, accuracy %.1f%% (%d of %d; 95%% interval %.0f–%.0f%%); the intended genre's probability %.3f (chance %.3f)",
-                         samples.matrix.total, 100 * samples.matrix.accuracy, right, samples.matrix.total, 100 * interval.lower,
+                         m.total, 100 * m.accuracy, m.correct, m.total, 100 * interval.lower,
                          100 * interval.upper, samples.intendedProbability, chance))
             print(samples.matrix.table())
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JukeboxTestSupport
 import XCTest
 @testable import JukeboxCore
 @testable import JukeboxFormats
@@ -19,18 +20,7 @@ final class FuzzEntryTests: XCTestCase {
     }
 
     func mutate(_ seeds: [[UInt8]], rounds: Int, _ body: ([UInt8]) -> Void) {
-        var rng = SeededGenerator(seed: 42)
-        for i in 0..<rounds {
-            var b = seeds[i % seeds.count]
-            switch rng.next() % 4 {
-            case 0: if !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(truncatingIfNeeded: rng.next()) }
-            case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count + 1))))
-            case 2: if !b.isEmpty { b.insert(UInt8(truncatingIfNeeded: rng.next()), at: Int(rng.next() % UInt64(b.count))) }
-            default:
-                for _ in 0..<4 where !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] = [0x00, 0xFF, 0x7F, 0x80][Int(rng.next() % 4)] }
-            }
-            body(b)
-        }
+        Mutations().run(seeds, rounds: rounds, body)
     }
 
     func testSafetensorsMutationsNeverCrash() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import JukeboxTestSupport
 import XCTest
 @testable import StudioKit
 
@@ -17,18 +18,10 @@ final class TOMLMutationTests: XCTestCase {
     }
 
     func mutations(_ seeds: [[UInt8]], rounds: Int, _ body: (String) -> Void) {
-        var rng = SeededGenerator(seed: 7)
-        for i in 0..<rounds {
-            var b = seeds[i % seeds.count]
-            switch rng.next() % 4 {
-            case 0: if !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(truncatingIfNeeded: rng.next()) }
-            case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count + 1))))
-            case 2: if !b.isEmpty { b.insert(Array("[]=\"'#\n{}0.e-".utf8)[Int(rng.next() % 13)], at: Int(rng.next() % UInt64(b.count))) }
-            default:
-                for _ in 0..<4 where !b.isEmpty { b[Int(rng.next() % UInt64(b.count))] = [0x00, 0xFF, 0x22, 0x5B][Int(rng.next() % 4)] }
-            }
+        let toml = Mutations(inserted: Array("[]=\"'#\n{}0.e-".utf8), extremes: [0x00, 0xFF, 0x22, 0x5B], seed: 7)
+        toml.run(seeds, rounds: rounds) { b in
             // Bytes that are not UTF-8 never reach the parser: loading reads text.
-            guard let text = String(bytes: b, encoding: .utf8) else { continue }
+            guard let text = String(bytes: b, encoding: .utf8) else { return }
             // TOML_MUTANT_DUMP=1: the mutant under test is in /tmp/toml-mutant.toml when the parser aborts.
             if ProcessInfo.processInfo.environment["TOML_MUTANT_DUMP"] != nil {
                 try? text.write(toFile: "/tmp/toml-mutant.toml", atomically: false, encoding: .utf8)

@@ -120,21 +120,19 @@ public enum PromptResolver {
         // Bars: the tempo the clock or guide keeps and where a bar starts.
         let layout = try LabelLayout(hps: topPrior.hps)
         let labeller = Labeller(vocabulary: vocabulary, layout: layout, sampleLength: topPrior.nCtx * topHop)
-        var clock: BarClock? = nil, kept: Double? = nil
+        var clock: BarClock? = nil, tempo: Double? = nil
         if layout.barClock || models.barGuide != nil {
             let named = request.bpm ?? session?.bpm
-            let tempo = defaults.tempo(typed: record.artist, vocabulary: vocabulary, bpm: named)
             let downbeat = request.downbeat ?? session?.downbeat
-            if let tempo {
-                kept = tempo
-                clock = try BarClock(bpm: tempo, sampleRate: Double(sr), downbeat: Int(((downbeat ?? 0) * Double(sr)).rounded()))
+            if let artistTempo = defaults.tempo(typed: record.artist, vocabulary: vocabulary, bpm: named) {
+                var beat = (bpm: artistTempo, downbeat: downbeat ?? 0)
                 if request.mode == .primed, downbeat == nil, let prime {
                     // The bars must go on where the prime's beats are, not where the artist's songs start.
-                    let heard = primeBeat(prime, sampleRate: sr, bpm: named, artistTempo: tempo)
-                    kept = heard.bpm
-                    clock = try BarClock(bpm: heard.bpm, sampleRate: Double(sr), downbeat: Int((heard.downbeat * Double(sr)).rounded()))
-                    notes.append(String(format: "continuing the prime at %.1f bpm, bars from its beat at %.2f s", heard.bpm, heard.downbeat))
+                    beat = primeBeat(prime, sampleRate: sr, bpm: named, artistTempo: artistTempo)
+                    notes.append(String(format: "continuing the prime at %.1f bpm, bars from its beat at %.2f s", beat.bpm, beat.downbeat))
                 }
+                tempo = beat.bpm
+                clock = try BarClock(bpm: beat.bpm, sampleRate: Double(sr), downbeat: Int((beat.downbeat * Double(sr)).rounded()))
             }
         } else if request.bpm != nil {
             notes.append("this model set has neither a bar clock nor a bar guide, so the tempo changes nothing")
@@ -150,7 +148,7 @@ public enum PromptResolver {
         // The song's labels carry the clock only for a clocked prior; the guide needs it either way.
         generation.barClock = clock
         if let clock {
-            record.bpm = kept
+            record.bpm = tempo
             let downbeat = Double(clock.downbeat) / Double(sr)
             record.downbeat = downbeat > 0 ? downbeat : nil
         }

@@ -148,12 +148,14 @@ public struct SampleJob {
             try save(codes)
             lastSave = Date()
         }
+        // The levels that hold codes so far, by level (what a session's codes file keeps).
+        func held(_ codes: [LevelCodes]) -> [Int: LevelCodes] {
+            Dictionary(uniqueKeysWithValues: codes.enumerated().filter { $0.element.t > 0 }.map { ($0.offset, $0.element) })
+        }
         func save(_ codes: [LevelCodes]) throws {
-            var byLevel: [Int: LevelCodes] = [:]
-            for (level, c) in codes.enumerated() where c.t > 0 { byLevel[level] = c }
             var sofar = document
             sofar.history = history
-            try folder.save(sofar, codes: byLevel, samples: prompt.samples)
+            try folder.save(sofar, codes: held(codes), samples: prompt.samples)
         }
         let result = try Generator(models: set).generate(prompt, mode: mode, cancel: cancel, checkpoint: checkpoint) { event in
             if case let .windowFinished(level, index, start, length) = event {
@@ -161,8 +163,7 @@ public struct SampleJob {
             }
             events(event)
         }
-        var byLevel: [Int: LevelCodes] = [:]
-        for (level, codes) in result.codes.enumerated() where codes.t > 0 { byLevel[level] = codes }
+        let byLevel = held(result.codes)
         try save(result.codes)
 
         if result.cancelled {

@@ -45,19 +45,24 @@ public struct SessionFolder: Sendable {
     /// Refuses a folder that already holds a session.
     public static func create(at path: String, document: SessionDocument) throws -> SessionFolder {
         let folder = SessionFolder(path: path)
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw JukeboxError(path, "exists and is not a folder")
-        }
-        if fm.fileExists(atPath: folder.documentPath) {
+        try makeFolder(path)
+        if FileManager.default.fileExists(atPath: folder.documentPath) {
             throw JukeboxError(folder.documentPath, "a session already exists here; open it instead")
-        }
-        do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw JukeboxError(path, "cannot create the session folder (\(error.localizedDescription))")
         }
         try folder.save(document)
         return folder
+    }
+
+    /// The session folder at `path`, made when missing; a file in its place is refused.
+    static func makeFolder(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw JukeboxError(path, "exists and is not a folder") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw JukeboxError(path, "cannot create the session folder (\(error.localizedDescription))")
+        }
     }
 
     /// Opens an existing session: reads, migrates and checks session.json.

@@ -24,14 +24,14 @@ public final class SessionLock {
     /// A missing folder is made when `creating`, else refused.
     public static func acquire(_ folder: String, _ kind: Kind, creating: Bool = false,
                                holder: String = SessionLock.defaultHolder) throws -> SessionLock {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory)
-        if exists, !isDirectory.boolValue { throw JukeboxError(folder, "exists and is not a folder") }
-        if !exists {
-            guard creating else { throw JukeboxError(folder, "no such session folder") }
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw JukeboxError(folder, "cannot create the session folder (\(error.localizedDescription))")
+        if creating {
+            try SessionFolder.makeFolder(folder)
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+                throw JukeboxError(folder, "no such session folder")
             }
+            guard isDirectory.boolValue else { throw JukeboxError(folder, "exists and is not a folder") }
         }
         let path = (folder as NSString).appendingPathComponent(fileName)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
