@@ -156,7 +156,8 @@ extension CoComposer {
     /// Reopens a co-composition saved by save(to:document:): the kept line, its history, undo and rounds.
     public convenience init(generator: Generator, prompt: GenerationPrompt, session folder: SessionFolder) throws {
         let doc = try folder.loadDocument()
-        let codes = try folder.loadCodes(samples: 1, levels: generator.models.vqvae.levels)
+        // The codes this document names (asking the folder would read session.json a second time).
+        let codes = try folder.loadCodes(from: folder.codesPath(for: doc), samples: 1, levels: generator.models.vqvae.levels)
         try self.init(generator: generator, prompt: prompt, kept: codes[generator.models.topLevel])
         func number(_ key: String) throws -> Int {
             guard let text = doc.settings[key] else { return 0 }
