@@ -8,7 +8,7 @@ import JukeboxTraining
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed on random weights of a given shape.",
-        subcommands: [BenchPrior.self, BenchVQVAE.self, BenchSample.self, BenchVQVAETrain.self])
+        subcommands: [BenchPrior.self, BenchVQVAE.self, BenchSample.self, BenchVQVAETrain.self, BenchEncode.self])
 }
 
 struct BenchVQVAE: ParsableCommand {
@@ -125,4 +125,25 @@ struct BenchSample: ParsableCommand {
 func printJSON(_ object: [String: Any]) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
+}
+
+struct BenchEncode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Encode a long synthetic recording (stereo, 48 kHz) window by window; report time and peak memory.")
+
+    @Option(help: "Minutes of audio.") var minutes: Double = 20
+    @Option(help: "A VQ-VAE model folder (default: the published 5b VQ-VAE's shapes with random weights).")
+    var vqvae: String?
+    @Option(help: "Where the recording is written while it is encoded (removed after).") var folder: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard minutes > 0, minutes <= 600 else { throw JukeboxError("--minutes", "\(minutes) is not within 0–600") }
+        let model = try vqvae.map { try VQVAE(folder: $0) } ?? EncodeBenchmark.published5b()
+        let dir = folder ?? NSTemporaryDirectory()
+        let bar = Progress.Bar("encoding", total: Int((minutes * 60).rounded(.up)))
+        let r = try EncodeBenchmark.run(model: model, minutes: minutes, folder: dir) { bar.update(Int($0), unit: "s") }
+        if json { try printJSON(r.json) } else { print(r.description) }
+    }
 }

@@ -41,7 +41,7 @@ enum Progress {
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)
             let eta = rate > 0 ? Double(total - done) / rate : 0
-            let filled = 30 * done / total
+            let filled = 30 * min(max(done, 0), total) / total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
             // \e[K clears what a longer previous line left behind.
             let line = String(format: "\r%@ [%@] %3d%% %.1f %@/s ETA %.0fs%@\u{1B}[K", label, bar, 100 * min(done, total) / total, rate, unit, eta, suffix)

@@ -15,25 +15,17 @@ struct Encode: ParsableCommand {
 
     func run() throws {
         let model = try VQVAE(folder: vqvae)
-        var mono = try AudioFile.readMono(input, sampleRate: model.sampleRate)
-        // The top level needs whole hops; like the reference, drop the remainder at the end.
-        let hop = model.hopLengths.max() ?? 1
-        let kept = mono.count / hop * hop
-        guard kept > 0 else {
-            throw JukeboxError(input, "too short: \(mono.count) samples, need at least \(hop) at \(model.sampleRate) Hz")
-        }
-        if kept < mono.count {
-            Log.note("dropping the last \(mono.count - kept) samples to a multiple of \(hop)")
-            mono.removeLast(mono.count - kept)
-        }
-        let x = Tensor(shape: [1, kept, 1], values: mono)
-        let codes = try Progress.task("encoding \(String(format: "%.1f", Double(kept) / Double(model.sampleRate))) s") {
-            try model.encode(x)
-        }
+        // Read, resampled and encoded a window at a time: memory stays that of one window however long the file.
+        let reader = try AudioReader(input, sampleRate: model.sampleRate)
+        let rate = Double(model.sampleRate)
+        let bar = Progress.Bar("encoding", total: max(Int(reader.declaredSeconds.rounded(.up)), 1))
+        let (kept, codes) = try model.encode(reader: reader) { bar.update(Int(Double($0) / rate), unit: "s") }
+        bar.update(bar.total, unit: "s")
         try CodesFile.write(codes.enumerated().map { ("z\($0.offset)", $0.element) }, to: output,
                             metadata: ["source": input, "sample_rate": "\(model.sampleRate)"])
-        Log.note("wrote \(output): " + codes.enumerated().map { "z\($0.offset) \($0.element.n)×\($0.element.t)" }
-            .joined(separator: ", "))
+        // Like the reference, the end is cut to whole top-level codes.
+        Log.note("wrote \(output): " + String(format: "%.2f s, ", Double(kept) / rate)
+                 + codes.enumerated().map { "z\($0.offset) \($0.element.n)×\($0.element.t)" }.joined(separator: ", "))
     }
 }
 

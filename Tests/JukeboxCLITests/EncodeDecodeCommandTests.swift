@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import JukeboxTestSupport
 import XCTest
 
 final class EncodeDecodeCommandTests: XCTestCase {
@@ -20,6 +21,30 @@ final class EncodeDecodeCommandTests: XCTestCase {
             let mismatches = (0..<ours.count).filter { ours[$0] != ref[$0] && tie[$0] == 0 }
             XCTAssertEqual(mismatches, [], "level \(level) codes differ from the reference")
 
+        }
+    }
+
+    /// A recording longer than the encoder's window (40 s, stereo at 48 kHz) goes through `jukebox encode` a window at
+    /// a time and gives the codes of the whole file encoded at once, except at ties.
+    func testLongRecordingEncodesInWindowsToTheWholeFilesCodes() throws {
+        let dir = temporaryFolder(self)
+        XCTAssertEqual(try CLI.run(["model", "random", "--preset", "tiny", "-o", dir + "/set"]).status, 0)
+        let frames = 48000 * 40
+        let song = (0..<(2 * frames)).map { i -> Float in
+            let t = Float(i / 2) / 48000
+            return 0.3 * sin(2 * .pi * 220 * t) * (i % 2 == 0 ? 1 : 0.5) + 0.2 * sin(2 * .pi * 0.7 * t)
+        }
+        try AudioFile.writeWAV(dir + "/song.wav", samples: song, channels: 2, sampleRate: 48000, format: .float32)
+        let r = try CLI.run(["encode", "--vqvae", dir + "/set/vqvae", dir + "/song.wav", "-o", dir + "/codes.safetensors"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let model = try VQVAE(folder: dir + "/set/vqvae")
+        let (audio, whole) = try model.encode(file: dir + "/song.wav")
+        let codes = try SafetensorsFile(path: dir + "/codes.safetensors")
+        for level in 0..<model.levels {
+            let ours = try codes.int64s("z\(level)").map { Int($0) }
+            XCTAssertEqual(ours.count, whole[level].t)
+            XCTAssertEqual(try codesDifferingWithoutTie(model, audio: audio, level: level, ours, whole[level].values), [],
+                           "level \(level)")
         }
     }
 

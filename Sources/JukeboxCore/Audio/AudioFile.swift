@@ -86,14 +86,8 @@ public enum AudioFile {
     }
 
     private static func readAll(_ handle: OpaquePointer, info: SF_INFO, name: String, maxSeconds: Double? = nil) throws -> AudioBuffer {
+        try checkHeader(info, name: name)
         let channels = Int(info.channels), rate = Int(info.samplerate)
-        guard channels > 0, channels <= 64 else { throw JukeboxError(name, "unsupported channel count \(channels)") }
-        // A header can claim any rate: outside what recorders use, resampling to the model's rate would make
-        // thousands of samples of each one (a 1 Hz header asked for 38 GB).
-        guard AudioFile.plausibleSampleRates.contains(rate) else {
-            throw JukeboxError(name, "sample rate \(rate) Hz is outside \(AudioFile.plausibleSampleRates.lowerBound)–"
-                               + "\(AudioFile.plausibleSampleRates.upperBound) Hz (a damaged or mislabelled header?)")
-        }
         // Frame counts in headers can lie; read in blocks until the decoder stops (or past what was asked for).
         let block = 65536
         let wanted = maxSeconds.map { Int(min(max($0, 0), 1e7) * Double(rate)) } ?? Int.max
@@ -110,48 +104,50 @@ public enum AudioFile {
         if err != 0 && samples.isEmpty {
             throw JukeboxError(name, "cannot decode audio (\(String(cString: sf_strerror(handle))))")
         }
-        // Float files can hold anything: a value that is not finite, or far past full scale, is damage, not sound.
-        if let bad = samples.firstIndex(where: { !$0.isFinite || abs($0) > AudioFile.largestSampleValue }) {
-            throw JukeboxError(name, String(format: "holds the sample value %g at %.3f s (not audio: damaged?)",
-                                            Double(samples[bad]), Double(bad / channels) / Double(rate)))
-        }
+        try checkSamples(samples, channels: channels, rate: rate, firstFrame: 0, name: name)
         return AudioBuffer(samples: samples, channels: channels, sampleRate: rate)
     }
 
+    /// A header's channel count and rate, before anything is allocated from them.
+    static func checkHeader(_ info: SF_INFO, name: String) throws {
+        let channels = Int(info.channels), rate = Int(info.samplerate)
+        guard channels > 0, channels <= 64 else { throw JukeboxError(name, "unsupported channel count \(channels)") }
+        // A header can claim any rate: outside what recorders use, resampling to the model's rate would make
+        // thousands of samples of each one (a 1 Hz header asked for 38 GB).
+        guard AudioFile.plausibleSampleRates.contains(rate) else {
+            throw JukeboxError(name, "sample rate \(rate) Hz is outside \(AudioFile.plausibleSampleRates.lowerBound)–"
+                               + "\(AudioFile.plausibleSampleRates.upperBound) Hz (a damaged or mislabelled header?)")
+        }
+    }
+
+    /// Float files can hold anything: a value that is not finite, or far past full scale, is damage, not sound.
+    static func checkSamples(_ samples: [Float], channels: Int, rate: Int, firstFrame: Int, name: String) throws {
+        if let bad = samples.firstIndex(where: { !$0.isFinite || abs($0) > AudioFile.largestSampleValue }) {
+            throw JukeboxError(name, String(format: "holds the sample value %g at %.3f s (not audio: damaged?)",
+                                            Double(samples[bad]), Double(firstFrame + bad / channels) / Double(rate)))
+        }
+    }
+
     /// Reads any audio file as mono at `sampleRate`, mixing channels and resampling as needed. With
-    /// `maxSeconds`, the first seconds only: a second more is decoded than kept, so the resampling filter sees
-    /// past the cut and what is kept equals the same stretch of the whole file resampled.
+    /// `maxSeconds`, the first seconds only: the file is decoded a block at a time until they are complete (a
+    /// prime of 4 s from an hour-long recording reads 4 s), and they equal that stretch of the whole file.
     public static func readMono(_ path: String, sampleRate: Int, maxSeconds: Double? = nil) throws -> [Float] {
-        let audio = try read(path, maxSeconds: maxSeconds.map { $0 + 1 })
-        guard audio.frames > 0 else { throw JukeboxError(path, "holds no audio frames") }
-        let mono = Resampler.resample(audio.mono(), from: audio.sampleRate, to: sampleRate)
-        guard let maxSeconds else { return mono }
-        return Array(mono.prefix(Int(maxSeconds * Double(sampleRate))))
+        let reader = try AudioReader(path, sampleRate: sampleRate)
+        let wanted = maxSeconds.map { Int(min(max($0, 0), 1e7) * Double(sampleRate)) } ?? Int.max
+        var mono: [Float] = []
+        while mono.count < wanted, let block = try reader.next() {
+            mono.append(contentsOf: block)
+            if mono.count > 4_000_000_000 / 4 { throw JukeboxError(path, "audio too long") }
+        }
+        return wanted < mono.count ? Array(mono.prefix(wanted)) : mono
     }
 
     /// Writes a WAV file atomically (temp file, fsync, rename).
     public static func writeWAV(_ path: String, samples: [Float], channels: Int = 1, sampleRate: Int,
                                 format: SampleFormat = .pcm16) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        var info = SF_INFO()
-        info.channels = Int32(channels)
-        info.samplerate = Int32(sampleRate)
-        info.format = Int32(SF_FORMAT_WAV) | Int32(format == .pcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT)
-        guard let handle = sf_open(tmp, Int32(SFM_WRITE), &info) else {
-            throw JukeboxError(path, "cannot write (\(String(cString: sf_strerror(nil))))")
-        }
-        // Clip rather than wrap when converting to 16-bit.
-        sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
-        let frames = samples.count / max(channels, 1)
-        let written = samples.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, Int64(frames)) }
-        sf_write_sync(handle)
-        let closed = sf_close(handle) == 0
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard written == frames, closed, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw JukeboxError(path, "write failed (\(String(cString: strerror(errno))))")
-        }
+        let writer = try WAVWriter(path, channels: channels, sampleRate: sampleRate, format: format)
+        try writer.write(samples)
+        try writer.finish()
     }
 }
 

@@ -9,54 +9,12 @@ public enum Resampler {
     /// Ratios with at most this many output phases use a precomputed kernel per phase.
     static let maxTablePhases = 4096
 
+    /// A whole signal at once: the stream below, fed everything and then told it ended, so a file read in
+    /// blocks resamples to exactly these samples.
     public static func resample(_ x: [Float], from source: Int, to target: Int) -> [Float] {
         if source == target || x.isEmpty { return x }
-        let ratio = Double(target) / Double(source)
-        let outCount = Int((Double(x.count) * ratio).rounded())
-        let cutoff = min(1.0, ratio)  // relative to the source Nyquist
-        let halfWidth = Double(zeroCrossings) / cutoff  // in source samples
-        // Output j sits at source position j·M/L (L/M the reduced ratio), so only L distinct
-        // fractional offsets occur: one kernel per offset, computed once, instead of a Bessel
-        // series and a sine per tap per output sample.
-        let g = gcd(source, target), phases = target / g, step = source / g
-        var out = [Float](repeating: 0, count: outCount)
-        if phases <= maxTablePhases {
-            let kernels = (0..<phases).map { p in kernel(offset: Double(p) / Double(phases), halfWidth: halfWidth, cutoff: cutoff) }
-            x.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    parallelFor(outCount, minChunk: 4096) { range in
-                        for j in range {
-                            let base = j * step / phases
-                            let k = kernels[j * step % phases]
-                            var acc = 0.0
-                            for (n, w) in k.weights.enumerated() {
-                                let i = base + k.first + n
-                                if i >= 0 && i < src.count { acc += Double(src[i]) * w }
-                            }
-                            dst[j] = Float(acc)
-                        }
-                    }
-                }
-            }
-            return out
-        }
-        x.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                parallelFor(outCount, minChunk: 4096) { range in
-                    for j in range {
-                        let center = Double(j) / ratio
-                        let lo = max(0, Int((center - halfWidth).rounded(.up)))
-                        let hi = min(src.count - 1, Int((center + halfWidth).rounded(.down)))
-                        var acc = 0.0
-                        if lo <= hi {
-                            for i in lo...hi { acc += Double(src[i]) * tap(Double(i) - center, halfWidth: halfWidth, cutoff: cutoff) }
-                        }
-                        dst[j] = Float(acc)
-                    }
-                }
-            }
-        }
-        return out
+        let stream = StreamingResampler(from: source, to: target)
+        return stream.push(x) + stream.finish()
     }
 
     /// The taps for an output that sits `offset` (0 ≤ offset < 1) past a source sample: the source
@@ -86,5 +44,103 @@ public enum Resampler {
             if term < sum * 1e-12 { break }
         }
         return sum
+    }
+}
+
+/// The resampler over a signal that arrives in blocks (an hour-long recording read a few seconds at a
+/// time): an output is made once every source sample its kernel reads has arrived, or the signal has ended
+/// (past the end the signal is zero). Only the source samples the next outputs still need are kept, so
+/// memory does not grow with the signal's length, and the outputs equal the whole signal resampled.
+public final class StreamingResampler {
+    private let source: Int, target: Int
+    private let ratio: Double, cutoff: Double, halfWidth: Double
+    /// Output j sits at source position j·step/phases (phases/step the reduced ratio), so only `phases`
+    /// distinct fractional offsets occur: one kernel per offset, computed once, when there are few.
+    private let phases: Int, step: Int
+    private let kernels: [(first: Int, weights: [Double])]?
+    /// Source samples from `keptStart` on (earlier ones are needed by no output still to come).
+    private var kept: [Float] = []
+    private var keptStart = 0
+    private var received = 0
+    private var produced = 0
+
+    public init(from source: Int, to target: Int) {
+        (self.source, self.target) = (source, target)
+        let ratio = Double(target) / Double(source)
+        let cutoff = min(1.0, ratio)                                // relative to the source Nyquist
+        let halfWidth = Double(Resampler.zeroCrossings) / cutoff    // in source samples
+        let g = Resampler.gcd(source, target), phases = target / g
+        (self.ratio, self.cutoff, self.halfWidth) = (ratio, cutoff, halfWidth)
+        (self.phases, step) = (phases, source / g)
+        kernels = source == target || phases > Resampler.maxTablePhases ? nil : (0..<phases).map { p in
+            Resampler.kernel(offset: Double(p) / Double(phases), halfWidth: halfWidth, cutoff: cutoff)
+        }
+    }
+
+    /// The outputs the samples received so far complete.
+    public func push(_ x: [Float]) -> [Float] {
+        if source == target { return x }
+        kept.append(contentsOf: x)
+        received += x.count
+        var end = produced
+        while span(end).last < received { end += 1 }
+        return make(upTo: end, signalLength: nil)
+    }
+
+    /// The remaining outputs, the signal having ended (its length times the ratio in all, rounded).
+    public func finish() -> [Float] {
+        if source == target { return [] }
+        return make(upTo: Int((Double(received) * ratio).rounded()), signalLength: received)
+    }
+
+    /// The source samples output j reads (some may lie before 0 or past the end).
+    private func span(_ j: Int) -> (first: Int, last: Int) {
+        if let kernels {
+            let k = kernels[j * step % phases], base = j * step / phases
+            return (base + k.first, base + k.first + k.weights.count - 1)
+        }
+        let center = Double(j) / ratio
+        return (Int((center - halfWidth).rounded(.up)), Int((center + halfWidth).rounded(.down)))
+    }
+
+    private func make(upTo end: Int, signalLength: Int?) -> [Float] {
+        guard end > produced else { return [] }
+        let from = produced, limit = signalLength ?? received, start = keptStart
+        var out = [Float](repeating: 0, count: end - from)
+        kept.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                parallelFor(end - from, minChunk: 4096) { range in
+                    for r in range {
+                        let j = from + r
+                        var acc = 0.0
+                        if let kernels {
+                            let k = kernels[j * step % phases], first = j * step / phases + k.first
+                            for (n, w) in k.weights.enumerated() {
+                                let i = first + n
+                                if i >= 0 && i < limit { acc += Double(src[i - start]) * w }
+                            }
+                        } else {
+                            let center = Double(j) / ratio
+                            let lo = max(0, Int((center - halfWidth).rounded(.up)))
+                            let hi = min(limit - 1, Int((center + halfWidth).rounded(.down)))
+                            if lo <= hi {
+                                for i in lo...hi {
+                                    acc += Double(src[i - start]) * Resampler.tap(Double(i) - center, halfWidth: halfWidth, cutoff: cutoff)
+                                }
+                            }
+                        }
+                        dst[r] = Float(acc)
+                    }
+                }
+            }
+        }
+        produced = end
+        // Drop what no later output reads (spans only move forward).
+        let needed = min(max(span(produced).first, keptStart), received)
+        if needed - keptStart > 1 << 16 || signalLength != nil {
+            kept.removeFirst(needed - keptStart)
+            keptStart = needed
+        }
+        return out
     }
 }

@@ -213,4 +213,11 @@ public enum MemoryInfo {
     public static var residentBytes: Int { field("/proc/self/status", "VmRSS") ?? 0 }
     public static var peakResidentBytes: Int { field("/proc/self/status", "VmHWM") ?? 0 }
     public static var availableBytes: Int? { field("/proc/meminfo", "MemAvailable") }
+    /// Starts the peak (VmHWM) again from the current resident memory, so a phase's own peak can be read.
+    public static func resetPeak() {
+        let fd = open("/proc/self/clear_refs", O_WRONLY)
+        guard fd >= 0 else { return }
+        _ = write(fd, "5", 1)
+        close(fd)
+    }
 }
