@@ -34,6 +34,20 @@ public struct CorpusSong: Codable, Equatable, Sendable {
     public let key: String
     /// "train" or "test" (held out).
     public let split: String
+    /// When each word of `lyrics` is sung, in order (absent in corpora built before words were timed, and
+    /// empty for instrumental songs): what alignment is measured against.
+    public var words: [TimedWord]? = nil
+}
+
+/// A word of the lyrics and when it is sung, in seconds from the song's start.
+public struct TimedWord: Codable, Equatable, Sendable {
+    public let text: String
+    public let start: Double
+    public let end: Double
+
+    public init(text: String, start: Double, end: Double) {
+        (self.text, self.start, self.end) = (text, start, end)
+    }
 }
 
 /// The songs a recipe asks for, decided before any rendering so the plan alone is reproducible.
@@ -181,7 +195,8 @@ public enum CorpusBuilder {
         try AudioFile.writeWAV(folder + "/" + file, samples: audio, sampleRate: renderer.sampleRate)
         return CorpusSong(id: entry.id, file: file, genre: artist.genre.name, artist: artist.name, lyrics: song.lyrics,
                           seconds: Double(audio.count) / Double(renderer.sampleRate), bpm: artist.tempo,
-                          key: artist.keyName, split: entry.split)
+                          key: artist.keyName, split: entry.split,
+                          words: song.vocals.map { TimedWord(text: $0.text, start: $0.start, end: $0.start + $0.length) })
     }
 
     private static func writeIndex(_ songs: [CorpusSong], plan: CorpusPlan, recipe: CorpusRecipe, into folder: String) throws {
