@@ -29,7 +29,12 @@ public enum CorpusEncoder {
             let path = (output as NSString).appendingPathComponent(song.id + ".safetensors")
             let clock = try BarClock(bpm: song.bpm, sampleRate: Double(vqvae.sampleRate))
             let clockMatrix = ("bar_clock", try LevelCodes(n: 1, t: 2, values: [clock.barLength, clock.downbeat]))
-            try CodesFile.write(codes.enumerated().map { ("z\($0.offset)", $0.element) } + labels.matrices + [clockMatrix], to: path,
+            // When each word is sung, in milliseconds (start, end): what alignments are measured against.
+            let words = try song.words.flatMap { $0.isEmpty ? nil : $0 }.map { words in
+                [("word_times", try LevelCodes(n: words.count, t: 2, values: words.flatMap {
+                    [Int(($0.start * 1000).rounded()), Int(($0.end * 1000).rounded())] }))]
+            } ?? []
+            try CodesFile.write(codes.enumerated().map { ("z\($0.offset)", $0.element) } + labels.matrices + [clockMatrix] + words, to: path,
                                 metadata: ["source": source, "sample_rate": "\(vqvae.sampleRate)", "split": song.split])
             written.append(path)
             progress(i + 1, songs.count)

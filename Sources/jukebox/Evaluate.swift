@@ -10,7 +10,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure models: can a listener's stand-in hear the genre asked for?",
-        subcommands: [EvaluateGenre.self, EvaluateContinuation.self, EvaluateVQVAE.self, EvaluatePrior.self])
+        subcommands: [EvaluateGenre.self, EvaluateContinuation.self, EvaluateVQVAE.self, EvaluatePrior.self, EvaluateAlignment.self])
 }
 
 struct EvaluateGenre: ParsableCommand {

@@ -8,7 +8,7 @@ import JukeboxTraining
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train models: priors on code files, the VQ-VAE on a corpus folder.",
-        subcommands: [TrainPrior.self, TrainLabel.self, TrainVQVAE.self, TrainBarGuide.self])
+        subcommands: [TrainPrior.self, TrainLabel.self, TrainVQVAE.self, TrainBarGuide.self, TrainAlignment.self])
 }
 
 struct TrainPrior: ParsableCommand {
@@ -39,6 +39,10 @@ struct TrainPrior: ParsableCommand {
     @Option(help: "Seed of the initial weights and of the order of the windows.") var seed: UInt64 = 0
     @Option(help: "Stop after this many minutes, saving the checkpoint (a normal exit; --resume goes on).") var minutes: Double?
     @Flag(help: "Continue the run saved in OUT.") var resume = false
+    @Option(name: .customLong("align-layer"), help: "Teach this lyric-reading layer's --align-head to follow the sung words (code files with word_times; give it again with --resume).")
+    var alignLayer: Int?
+    @Option(name: .customLong("align-head"), help: "With --align-layer: the head taught.") var alignHead: Int = 0
+    @Option(name: .customLong("align-weight"), help: "With --align-layer: the guidance's weight beside the codes' loss.") var alignWeight: Double = 1
 
     func run() throws {
         guard steps > 0, logEvery > 0 else { throw JukeboxError("steps", "--steps and --log-every must be positive") }
@@ -89,8 +93,17 @@ struct TrainPrior: ParsableCommand {
         let batchSize = model.hps.has("bs") ? try model.hps.int("bs") : 1
         Log.note("training level \(level): \(trainingData.count) songs (\(trainingData.skipped) left out), batch \(batchSize), "
                  + "\(model.distinctParameters.reduce(0) { $0 + $1.tensor.count }) parameters")
-        let run = try PriorTrainingRun(trainer: trainer, data: trainingData,
+        var run = try PriorTrainingRun(trainer: trainer, data: trainingData,
                                        batchSize: batchSize, dataSeed: dataSeed, checkpointFolder: out, saveEvery: saveEvery)
+        if let alignLayer {
+            let guidance = try AlignmentGuidance(layer: alignLayer, head: alignHead, weight: alignWeight)
+            try guidance.check(model.prior)
+            guard trainingData.timedSongs > 0 else {
+                throw JukeboxError(data, "no song has word_times: guidance needs code files from `jukebox dataset encode` of a corpus that records them")
+            }
+            Log.note("guiding layer \(alignLayer) head \(alignHead) toward the sung words of \(trainingData.timedSongs) songs (weight \(alignWeight))")
+            run.guidance = guidance
+        }
         // Ctrl-C (or SIGTERM) stops after the step under way and saves it: --resume goes on from there.
         let cancel = CancelFlag()
         let interrupts = InterruptRequests([SIGINT, SIGTERM], cancelling: cancel)
@@ -103,8 +116,9 @@ struct TrainPrior: ParsableCommand {
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(e.step - startStep) / max(elapsed, 1e-9)
             let eta = rate > 0 ? Double(e.steps - e.step) / rate : 0
-            let line = String(format: "step %d/%d loss %.4f bits (codes %.4f, lyrics %.4f) lr %.3g gn %.3g %@%.2f steps/s ETA %.0fs",
-                              e.step, e.steps, e.loss.total, e.loss.gen, e.loss.prime, e.report.learningRate,
+            let align = e.loss.alignment.map { String(format: ", alignment %.3f", $0) } ?? ""
+            let line = String(format: "step %d/%d loss %.4f bits (codes %.4f, lyrics %.4f%@) lr %.3g gn %.3g %@%.2f steps/s ETA %.0fs",
+                              e.step, e.steps, e.loss.total, e.loss.gen, e.loss.prime, align, e.report.learningRate,
                               e.report.gradNorm, e.report.skipped ? "skipped " : "", rate, eta)
             if Progress.isTerminal {
                 bar.update(e.step - startStep, unit: "steps", suffix: String(format: " loss %.3f", e.loss.total))

@@ -44,11 +44,12 @@ public struct TextProcessor: Sendable {
     /// Cleans `text` and reports what the model will not see.
     public func inspect(_ text: String) -> CleanedLyrics {
         var out = String.UnicodeScalarView()
+        var origins: [Int] = []
         var dropped: [CleanedLyrics.Dropped] = []
         var folded: [CleanedLyrics.Folded] = []
         for (offset, scalar) in text.unicodeScalars.enumerated() {
             let s: Unicode.Scalar = scalar == "\\" ? "\n" : scalar
-            if token(of: s) != nil { out.append(s); continue }
+            if token(of: s) != nil { out.append(s); origins.append(offset); continue }
             if asciiFolding, let replacement = ASCIIFolding.fold(s) {
                 var kept = String.UnicodeScalarView()
                 // A replacement may itself hold a backslash or characters outside the vocabulary.
@@ -58,13 +59,14 @@ public struct TextProcessor: Sendable {
                 }
                 if !kept.isEmpty {
                     out.append(contentsOf: kept)
+                    origins += [Int](repeating: offset, count: kept.count)
                     folded.append(.init(scalar: scalar, offset: offset, replacement: String(kept)))
                     continue
                 }
             }
             dropped.append(.init(scalar: scalar, offset: offset))
         }
-        return CleanedLyrics(text: String(out), dropped: dropped, folded: folded)
+        return CleanedLyrics(text: String(out), dropped: dropped, folded: folded, origins: origins)
     }
 
     /// The reference's `tokenise` of cleaned text: one token per code point. A code point outside
@@ -102,6 +104,8 @@ public struct CleanedLyrics: Sendable, Equatable {
     public let text: String
     public let dropped: [Dropped]
     public let folded: [Folded]
+    /// For each scalar of `text`, the position in the input it came from (counted in Unicode scalars).
+    public let origins: [Int]
 
     /// Each dropped character once, in order of first appearance, with how often it occurs.
     public var droppedSummary: [(character: Unicode.Scalar, count: Int)] {

@@ -8,8 +8,12 @@ public struct PriorLoss: Sendable, Equatable {
     public let prime: Double
     /// prime_loss_fraction · prime · prime_dims/total_dims + gen · gen_dims/total_dims.
     public let total: Double
+    /// Training with alignment guidance: the guided head's mean bits on the character being sung (else nil).
+    public let alignment: Double?
 
-    package init(gen: Double, prime: Double, total: Double) { (self.gen, self.prime, self.total) = (gen, prime, total) }
+    package init(gen: Double, prime: Double, total: Double, alignment: Double? = nil) {
+        (self.gen, self.prime, self.total, self.alignment) = (gen, prime, total, alignment)
+    }
 }
 
 extension Prior {

@@ -53,10 +53,11 @@ enum AttentionTraining {
         }
     }
 
-    /// From dOut, adds dq, dk, dv into the gradient operands `d` (same layout as `o`).
+    /// From dOut, adds dq, dk, dv into the gradient operands `d` (same layout as `o`). With a guide, its head's
+    /// weights also get the gradient of the guide's cross-entropy toward each row's target key.
     static func backward(_ pattern: AttentionPattern, _ o: Operands, _ d: Operands, batch: Int, heads: Int, dh: Int,
                          out: UnsafePointer<Float>, dOut: UnsafePointer<Float>, outStride: Int,
-                         lse: UnsafePointer<Float>) {
+                         lse: UnsafePointer<Float>, guide: AttentionGuide? = nil) {
         let scale = scale(dh), L = o.length
         // Each task owns its item's rows and its head's columns of dq, dk and dv: no two tasks write alike.
         parallelFor(batch * heads) { tasks in
@@ -68,9 +69,13 @@ enum AttentionTraining {
                 let dq = d.q + n * L * d.qStride + h * dh
                 let dk = d.k + n * d.keyLength * d.kvStride + h * dh
                 let dv = d.v + n * d.keyLength * d.kvStride + h * dh
+                let guided = guide.flatMap { $0.head == h ? $0 : nil }
+                var guideBits = 0.0
                 for p in 0..<L {
                     let cnt = pattern.count(p)
                     if cnt == 0 { continue }
+                    let target = guided.map { $0.targets[n * L + p] } ?? -1
+                    let pull = target >= 0 ? guided!.rowWeight : 0
                     let oi = out + (n * L + p) * outStride + h * dh
                     let doi = dOut + (n * L + p) * outStride + h * dh
                     let qi = q + p * o.qStride, dqi = dq + p * d.qStride
@@ -81,12 +86,18 @@ enum AttentionTraining {
                         let kr = k + r * o.kvStride
                         let w = expf(PriorKernels.dot(qi, kr, dh) * scale - l)
                         let dw = PriorKernels.dot(doi, v + r * o.kvStride, dh)
-                        let ds = w * (dw - D) * scale
+                        var ds = w * (dw - D) * scale
+                        if pull != 0 {
+                            // d(−ln w_target)/d(score_j) = w_j − [j is the target]
+                            ds += pull * (w - (r == target ? 1 : 0)) * scale
+                            if r == target { guideBits -= Double(log2f(max(w, 1e-30))) }
+                        }
                         PriorKernels.axpy(ds, kr, dqi, dh)
                         PriorKernels.axpy(ds, qi, dk + r * d.kvStride, dh)
                         PriorKernels.axpy(w, doi, dv + r * d.kvStride, dh)
                     }
                 }
+                if let guided, guideBits > 0 { guided.add(bits: guideBits) }
             }
         }
     }

@@ -70,7 +70,7 @@ extension ConditionalAutoregressive2D {
     /// [batch·length, width]). Returns the gradients of the start embedding [batch, width] (y_cond) and of
     /// x_cond (its shape); adds encoder_kv's gradient into dEncoderKV.
     func trainingBackward(_ tape: AutoregressiveTape, dLogits: Tensor?, dActs given: Tensor?, grads: Gradients,
-                          encoderKV: Tensor?, dEncoderKV: Tensor?) -> (dStart: Tensor, dXCond: Tensor?) {
+                          encoderKV: Tensor?, dEncoderKV: Tensor?, guide: AttentionGuide? = nil) -> (dStart: Tensor, dXCond: Tensor?) {
         let w = width, batch = tape.batch, L = tape.length, rows = batch * L
         let dActs = given ?? Tensor(zeros: [rows, w])
         if let dLogits, let xOut {
@@ -87,7 +87,7 @@ extension ConditionalAutoregressive2D {
             dXCond = d
         }
         let dx = transformer.trainingBackward(dActs, tapes: tape.blocks, batch: batch, length: L, grads: grads,
-                                              encoderKV: encoderKV, dEncoderKV: dEncoderKV)
+                                              encoderKV: encoderKV, dEncoderKV: dEncoderKV, guide: guide)
         let dPos = grads.of(posEmb), dEmb = grads.of(xEmb)
         let dStart = Tensor(zeros: [batch, w])
         for n in 0..<batch {

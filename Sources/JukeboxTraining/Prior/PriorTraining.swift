@@ -5,8 +5,11 @@ extension Prior {
     /// The reference's train_loss for full windows z (batch rows of n_ctx codes) with label vectors y and,
     /// for upsamplers, x_cond [batch, n_ctx, width] from the conditioner over the level above; adds the
     /// gradient of train_loss with respect to every parameter into `grads`. Returns the loss and the
-    /// gradient of x_cond (upsamplers: to go on into the conditioner; nil at the top level).
-    public func trainingStep(z: [Int], batch: Int, y: [Int]?, xCond: Tensor? = nil, grads: Gradients) throws
+    /// gradient of x_cond (upsamplers: to go on into the conditioner; nil at the top level). With `guidance` and
+    /// `alignTargets` (per code of each row, the key of the character sung then, −1 for none), the guided head's
+    /// cross-entropy toward those keys is added.
+    func trainingStep(z: [Int], batch: Int, y: [Int]?, xCond: Tensor? = nil, grads: Gradients,
+                      guidance: AlignmentGuidance? = nil, alignTargets: [Int]? = nil) throws
         -> (loss: PriorLoss, dXCond: Tensor?) {
         let c = config, w = c.width
         guard batch > 0, z.count == batch * c.nCtx else {
@@ -71,12 +74,22 @@ extension Prior {
         }
         gen /= Double(batch * c.nCtx)
         if primeDims > 0 { prime /= Double(batch * primeDims) }
-        let loss = PriorLoss(gen: gen, prime: prime,
-                             total: c.primeLossFraction * prime * Double(primeDims) / totalDims + gen * Double(c.nCtx) / totalDims)
-
+        // The guide's targets, moved from code positions to rows of the whole sequence (after the lyric prefix).
+        var guide: AttentionGuide? = nil
+        if let guidance, let alignTargets {
+            guard alignTargets.count == batch * c.nCtx else {
+                throw JukeboxError("alignment targets", "expected \(batch * c.nCtx), got \(alignTargets.count)")
+            }
+            var rows = [Int](repeating: -1, count: batch * total)
+            for n in 0..<batch { for i in 0..<c.nCtx { rows[n * total + prefix + i] = alignTargets[n * c.nCtx + i] } }
+            guide = AttentionGuide(guidance, targets: rows)
+        }
         let dEncoderKV = encoder.map { Tensor(zeros: $0.encoderKV.shape) }
         let (dStart, dSeqXCond) = prior.trainingBackward(tape, dLogits: dLogits, dActs: nil, grads: grads,
-                                                         encoderKV: encoder?.encoderKV, dEncoderKV: dEncoderKV)
+                                                         encoderKV: encoder?.encoderKV, dEncoderKV: dEncoderKV, guide: guide)
+        let loss = PriorLoss(gen: gen, prime: prime,
+                             total: c.primeLossFraction * prime * Double(primeDims) / totalDims + gen * Double(c.nCtx) / totalDims,
+                             alignment: guide.map(\.meanBits))
         if let encoder, let lyricsEncoder, let dEncoderKV, let dPrimeLogits {
             lyricsEncoder.trainingBackward(encoder, dEncoderKV: dEncoderKV, dLyricLogits: dPrimeLogits, grads: grads)
         }

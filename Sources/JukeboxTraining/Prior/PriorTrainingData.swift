@@ -22,7 +22,38 @@ public final class PriorTrainingData: @unchecked Sendable {
         /// Audio samples of the whole song the codes begin (a session's planned length), or nil: the codes are the whole song.
         var totalSamples: Int? = nil
         var barClock: BarClock? = nil
+        /// For each code, the lyric character being sung then (an index into `lyrics`), −1 between words; nil
+        /// when the song's word times are not known.
+        var sung: [Int]? = nil
         var length: Int { codes.count }
+    }
+
+    /// The character sung at each of `codes` codes (`hop` samples each at `rate`) from the words' times in
+    /// milliseconds: a word's characters share its span evenly. Nil when the lyrics' words and the times differ
+    /// in number (the times belong to other lyrics).
+    static func sungCharacters(lyrics: [Int], wordTimes: [Int], codes: Int, hop: Int, rate: Double, text: TextProcessor) -> [Int]? {
+        let separators = Set(" \t\n".unicodeScalars.compactMap { text.token(of: $0) })
+        var words: [ClosedRange<Int>] = []
+        var start: Int? = nil
+        for (i, t) in lyrics.enumerated() {
+            if separators.contains(t) {
+                if let s = start { words.append(s...(i - 1)); start = nil }
+            } else if start == nil { start = i }
+        }
+        if let s = start { words.append(s...(lyrics.count - 1)) }
+        guard words.count * 2 == wordTimes.count else { return nil }
+        var sung = [Int](repeating: -1, count: codes)
+        for (k, chars) in words.enumerated() {
+            let (from, to) = (Double(wordTimes[2 * k]) / 1000, Double(wordTimes[2 * k + 1]) / 1000)
+            guard to > from else { continue }
+            let first = max(Int((from * rate / Double(hop)).rounded(.up)), 0), last = min(Int((to * rate / Double(hop)).rounded(.up)), codes)
+            guard first < last else { continue }
+            for t in first..<last {
+                let fraction = (Double(t * hop) / rate - from) / (to - from)
+                sung[t] = chars.lowerBound + min(chars.count - 1, max(0, Int(fraction * Double(chars.count))))
+            }
+        }
+        return sung
     }
 
     package let config: PriorConfig
@@ -33,6 +64,8 @@ public final class PriorTrainingData: @unchecked Sendable {
     public let skipped: Int
 
     public var count: Int { songs.count }
+    /// Songs whose word times are known (alignment guidance reads them).
+    public var timedSongs: Int { songs.filter { $0.sung != nil }.count }
 
     /// The code hop of the prior's level and its upsampling from the level above, from downs_t and strides_t.
     private static func geometry(_ c: PriorConfig, _ hps: Hyperparameters) throws -> (hop: Int, upsampling: Int) {
@@ -111,6 +144,7 @@ public final class PriorTrainingData: @unchecked Sendable {
             let labels = file.entries["labels"] == nil ? nil : try CodesFile.read(file, "labels")
             let lyrics = file.entries["lyrics"] == nil ? nil : try CodesFile.read(file, "lyrics")
             let clocks = file.entries["bar_clock"] == nil ? nil : try CodesFile.read(file, "bar_clock")
+            let wordTimes = file.entries["word_times"] == nil || z.n != 1 ? nil : try CodesFile.read(file, "word_times")
             if let clocks, clocks.n != z.n || clocks.t != 2 {
                 throw JukeboxError(path, "bar_clock has \(clocks.n)×\(clocks.t) entries; expected \(z.n) rows of bar length and downbeat")
             }
@@ -150,9 +184,13 @@ public final class PriorTrainingData: @unchecked Sendable {
                     guard clocks.values[2 * n] > 0 else { throw JukeboxError(path, "bar_clock of row \(n) has a negative bar length") }
                     clock = BarClock(barLength: clocks.values[2 * n], downbeat: clocks.values[2 * n + 1])
                 }
+                let sung = c.hasLyrics ? wordTimes.flatMap {
+                    Self.sungCharacters(lyrics: words, wordTimes: $0.values, codes: z.t, hop: hopLength, rate: c.sr,
+                                        text: TextProcessor(v3: c.nVocab == TextProcessor(v3: true).nVocab))
+                } : nil
                 songs.append(Song(codes: Array(z.values[(n * z.t)..<((n + 1) * z.t)]),
                                   above: above.map { Array($0.values[(n * $0.t)..<((n + 1) * $0.t)]) },
-                                  artist: artist, genres: genres, lyrics: words, barClock: clock))
+                                  artist: artist, genres: genres, lyrics: words, barClock: clock, sung: sung))
             }
         }
         guard !songs.isEmpty else {
@@ -168,6 +206,21 @@ public final class PriorTrainingData: @unchecked Sendable {
 
     public struct Batch: Sendable {
         public let z: [Int], zCond: [Int]?, y: [Int]?, size: Int
+        /// Per code of each row, the lyric key (column of the window's lyric tokens, shifted by the start
+        /// token) of the character sung then; −1 where none is or the window does not show it. Nil when no
+        /// song of the batch has word times.
+        public var alignTargets: [Int]? = nil
+    }
+
+    /// The key column of each code's sung character in a window that shows the lyric characters `indices`.
+    static func alignTargets(sung: ArraySlice<Int>, indices: [Int]) -> [Int] {
+        guard let firstShown = indices.firstIndex(where: { $0 >= 0 }) else { return sung.map { _ in -1 } }
+        let base = indices[firstShown] - firstShown   // character at position p of the window is base + p
+        return sung.map { ch in
+            guard ch >= 0 else { return -1 }
+            let column = ch - base + 1                 // the key after a character's own position carries it
+            return column >= 1 && column < indices.count && indices[column - 1] == ch ? column : -1
+        }
     }
 
     /// Batch number `index` of a run seeded with `seed`: the same (seed, index) always gives the same windows,
@@ -175,7 +228,7 @@ public final class PriorTrainingData: @unchecked Sendable {
     public func batch(index: Int, size: Int, seed: UInt64) throws -> Batch {
         let c = config
         var rng = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D)
-        var z: [Int] = [], zCond: [Int] = [], y: [Int] = []
+        var z: [Int] = [], zCond: [Int] = [], y: [Int] = [], targets: [Int] = [], anyTimed = false
         for _ in 0..<size {
             // Uniform over every window start of every song, so longer songs give more windows (the
             // reference's dataset cuts all the audio into chunks the same way).
@@ -191,10 +244,18 @@ public final class PriorTrainingData: @unchecked Sendable {
             y += [total, offset, duration, song.artist] + song.genres
             if c.barClockBins > 0 { y += song.barClock.map { [$0.barLength, $0.downbeat] } ?? [0, 0] }
             if c.hasLyrics {
-                y += try LyricWindow.relevantTokens(song.lyrics, nTokens: c.nTokens, totalLength: total, offset: offset,
-                                                    duration: duration, arithmetic: .float64).tokens
+                let window = try LyricWindow.relevantTokens(song.lyrics, nTokens: c.nTokens, totalLength: total, offset: offset,
+                                                            duration: duration, arithmetic: .float64)
+                y += window.tokens
+                if let sung = song.sung {
+                    targets += Self.alignTargets(sung: sung[start..<(start + c.nCtx)], indices: window.indices)
+                    anyTimed = true
+                } else {
+                    targets += [Int](repeating: -1, count: c.nCtx)
+                }
             }
         }
-        return Batch(z: z, zCond: c.isTopLevel ? nil : zCond, y: c.labels ? y : nil, size: size)
+        return Batch(z: z, zCond: c.isTopLevel ? nil : zCond, y: c.labels ? y : nil, size: size,
+                     alignTargets: anyTimed ? targets : nil)
     }
 }

@@ -10,6 +10,8 @@ public struct PriorTrainingRun {
     public let dataSeed: UInt64
     public let checkpointFolder: String
     public let saveEvery: Int
+    /// Alignment guidance for a lyric head, on the songs whose word times are known (nil: none).
+    public var guidance: AlignmentGuidance? = nil
 
     public init(trainer: PriorTrainer, data: PriorTrainingData, batchSize: Int, dataSeed: UInt64,
                 checkpointFolder: String, saveEvery: Int) throws {
@@ -53,7 +55,8 @@ public struct PriorTrainingRun {
             }
             let b = try data.batch(index: drawn, size: batchSize, seed: dataSeed)
             drawn += 1
-            let r = try trainer.step(z: b.z, zCond: b.zCond, y: b.y, batch: b.size)
+            let r = try trainer.step(z: b.z, zCond: b.zCond, y: b.y, batch: b.size, guidance: guidance,
+                                     alignTargets: guidance == nil ? nil : b.alignTargets)
             lastLoss = r.loss.total
             let save = !r.step.skipped && (optimizer.step % saveEvery == 0 || optimizer.step == steps)
             if save {
@@ -93,8 +96,10 @@ public struct PriorTrainer {
     }
 
     @discardableResult
-    public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int) throws -> Report {
-        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch)
+    public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int, guidance: AlignmentGuidance? = nil,
+                     alignTargets: [Int]? = nil) throws -> Report {
+        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch, guidance: guidance,
+                                                       alignTargets: alignTargets)
         let report = optimizer.update(model.parameters, grads: grads)
         if !report.skipped { ema?.step(model.distinctParameters) }
         return Report(loss: loss, step: report)

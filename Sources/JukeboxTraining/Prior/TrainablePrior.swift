@@ -107,7 +107,8 @@ public final class TrainablePrior: @unchecked Sendable {
     /// train_loss of a batch (z: batch rows of n_ctx codes; zCond: the level above's codes, upsamplers;
     /// y: label vectors) and the gradient of every parameter, added into `grads`.
     @discardableResult
-    public func accumulateGradients(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int, into grads: Gradients) throws -> PriorLoss {
+    public func accumulateGradients(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int, into grads: Gradients,
+                                    guidance: AlignmentGuidance? = nil, alignTargets: [Int]? = nil) throws -> PriorLoss {
         var xCond: Tensor? = nil
         var tape: ConditionerTape? = nil
         if let conditioner {
@@ -119,15 +120,18 @@ public final class TrainablePrior: @unchecked Sendable {
         } else if zCond != nil {
             throw JukeboxError("z_cond0", "the top-level prior takes no codes of a level above")
         }
-        let (loss, dXCond) = try prior.trainingStep(z: z, batch: batch, y: y, xCond: xCond, grads: grads)
+        let (loss, dXCond) = try prior.trainingStep(z: z, batch: batch, y: y, xCond: xCond, grads: grads,
+                                                    guidance: guidance, alignTargets: alignTargets)
         if let conditioner, let tape, let dXCond { conditioner.trainingBackward(tape, dXCond: dXCond, grads: grads) }
         return loss
     }
 
     /// train_loss and the gradients under the reference's parameter names.
-    public func lossAndGradients(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int) throws -> (loss: PriorLoss, gradients: [String: Tensor]) {
+    public func lossAndGradients(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int, guidance: AlignmentGuidance? = nil,
+                                 alignTargets: [Int]? = nil) throws -> (loss: PriorLoss, gradients: [String: Tensor]) {
         let grads = Gradients()
-        let loss = try accumulateGradients(z: z, zCond: zCond, y: y, batch: batch, into: grads)
+        let loss = try accumulateGradients(z: z, zCond: zCond, y: y, batch: batch, into: grads, guidance: guidance,
+                                           alignTargets: alignTargets)
         return (loss, grads.named(parameters))
     }
 }

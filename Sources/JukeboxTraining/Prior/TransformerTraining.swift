@@ -86,7 +86,8 @@ extension ResAttnBlockWeights {
     /// From dOut (gradient of the block's output) returns dx; adds the weights' gradients, and for decode
     /// layers the gradient of encoder_kv into dEncoderKV.
     func trainingBackward(_ dOut: Tensor, tape t: ResAttnBlockTape, config c: TransformerConfig, batch: Int,
-                          length L: Int, grads: Gradients, encoderKV: Tensor?, dEncoderKV: Tensor?) -> Tensor {
+                          length L: Int, grads: Gradients, encoderKV: Tensor?, dEncoderKV: Tensor?,
+                          guide: AttentionGuide? = nil) -> Tensor {
         let w = c.width, ns = c.nState, rows = batch * L, rs = c.residualScale
         // m and a both reach the output through res_scale.
         let dBranch = Tensor(zeros: [rows, w])
@@ -110,7 +111,7 @@ extension ResAttnBlockWeights {
         let o = operands(qkv: t.qkv, encKV: t.encKV, config: c, length: L, encoderDims: encDims)
         let d = operands(qkv: dqkv, encKV: dEncKV, config: c, length: L, encoderDims: encDims)
         AttentionTraining.backward(AttentionPattern(kind: kind, config: c), o, d, batch: batch, heads: c.heads,
-                                   dh: c.headWidth, out: t.a.data, dOut: da.data, outStride: ns, lse: t.lse.data)
+                                   dh: c.headWidth, out: t.a.data, dOut: da.data, outStride: ns, lse: t.lse.data, guide: guide)
         if let dEncKV, let cEncKv, let encoderKV, let dEncoderKV {
             Backward.linear(encoderKV.data, dEncKV.data, rows: batch * encDims, cEncKv, grads: grads,
                             dx: dEncoderKV.data, accumulate: true)
@@ -140,11 +141,11 @@ extension TransformerWeights {
     }
 
     func trainingBackward(_ dOut: Tensor, tapes: [ResAttnBlockTape], batch: Int, length: Int, grads: Gradients,
-                          encoderKV: Tensor?, dEncoderKV: Tensor?) -> Tensor {
+                          encoderKV: Tensor?, dEncoderKV: Tensor?, guide: AttentionGuide? = nil) -> Tensor {
         var d = dOut
-        for (layer, tape) in zip(layers, tapes).reversed() {
+        for (index, (layer, tape)) in zip(layers, tapes).enumerated().reversed() {
             d = layer.trainingBackward(d, tape: tape, config: config, batch: batch, length: length, grads: grads,
-                                       encoderKV: encoderKV, dEncoderKV: dEncoderKV)
+                                       encoderKV: encoderKV, dEncoderKV: dEncoderKV, guide: guide?.layer == index ? guide : nil)
         }
         return d
     }
