@@ -90,20 +90,22 @@ struct TrainPrior: ParsableCommand {
             return
         }
         let trainingData = try PriorTrainingData(folder: data, hps: model.hps)
+        var guidance: AlignmentGuidance? = nil
+        if let alignLayer {
+            let g = try AlignmentGuidance(layer: alignLayer, head: alignHead, weight: alignWeight)
+            try g.check(model.prior)
+            guard trainingData.timedSongs > 0 else {
+                throw JukeboxError(data, "no song has word_times: guidance needs code files from `jukebox dataset encode` of a corpus that records them")
+            }
+            Log.note("guiding layer \(alignLayer) head \(alignHead) toward the sung words of \(trainingData.timedSongs) songs (weight \(alignWeight))")
+            guidance = g
+        }
         let batchSize = model.hps.has("bs") ? try model.hps.int("bs") : 1
         Log.note("training level \(level): \(trainingData.count) songs (\(trainingData.skipped) left out), batch \(batchSize), "
                  + "\(model.distinctParameters.reduce(0) { $0 + $1.tensor.count }) parameters")
         var run = try PriorTrainingRun(trainer: trainer, data: trainingData,
                                        batchSize: batchSize, dataSeed: dataSeed, checkpointFolder: out, saveEvery: saveEvery)
-        if let alignLayer {
-            let guidance = try AlignmentGuidance(layer: alignLayer, head: alignHead, weight: alignWeight)
-            try guidance.check(model.prior)
-            guard trainingData.timedSongs > 0 else {
-                throw JukeboxError(data, "no song has word_times: guidance needs code files from `jukebox dataset encode` of a corpus that records them")
-            }
-            Log.note("guiding layer \(alignLayer) head \(alignHead) toward the sung words of \(trainingData.timedSongs) songs (weight \(alignWeight))")
-            run.guidance = guidance
-        }
+        run.guidance = guidance
         // Ctrl-C (or SIGTERM) stops after the step under way and saves it: --resume goes on from there.
         let cancel = CancelFlag()
         let interrupts = InterruptRequests([SIGINT, SIGTERM], cancelling: cancel)

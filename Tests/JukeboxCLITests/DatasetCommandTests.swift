@@ -81,6 +81,62 @@ final class DatasetCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/ckpt/weights.safetensors"))
         assertCleanFailure(try CLI.run(["dataset", "encode", "--vqvae", dir + "/set/vqvae", "--data", corpus, "--split", "dev",
                                         "-o", dir + "/x"]), naming: "--split")
+        try alignLyrics(corpus: corpus, songs: list, scratch: dir)
+    }
+
+    /// The corpus knows when each word is sung; a top prior taught by it is measured (`eval alignment`) and its
+    /// head chosen (`train alignment`), as a user with their own prior would.
+    func alignLyrics(corpus: String, songs list: [CorpusSong], scratch dir: String) throws {
+        for song in list {
+            let words = try XCTUnwrap(song.words, song.id)
+            XCTAssertEqual(words.map(\.text), song.lyrics.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+            XCTAssertEqual(words.map(\.start), words.map(\.start).sorted(), song.id)
+            XCTAssertTrue(words.allSatisfy { $0.start >= 0 && $0.end > $0.start && $0.end <= song.seconds }, song.id)
+        }
+        let sung = list.filter { !$0.lyrics.isEmpty }
+        XCTAssertFalse(sung.isEmpty, "some artists sing")
+        let encoded = try CLI.run(["dataset", "encode", "--vqvae", dir + "/set/vqvae", "--data", corpus, "--split", "all",
+                                   "-o", dir + "/codes-all"])
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let times = try CodesFile.read(dir + "/codes-all/\(sung[0].id).safetensors", "word_times")
+        XCTAssertEqual(times.n, sung[0].words!.count)
+        XCTAssertEqual(times.values[0], Int((sung[0].words![0].start * 1000).rounded()))
+
+        let guided = try CLI.run(["train", "prior", "--data", dir + "/codes-all", "--level", "2", "--init", dir + "/set/prior_level_2",
+                                  "--config", dir + "/train.json", "--out", dir + "/top", "--steps", "3", "--log-every", "1",
+                                  "--align-layer", "15", "--align-head", "1"])
+        XCTAssertEqual(guided.status, 0, guided.stderr)
+        XCTAssertTrue(guided.stderr.contains("alignment "), guided.stderr)
+        assertCleanFailure(try CLI.run(["train", "prior", "--data", dir + "/codes-all", "--level", "2", "--init", dir + "/set/prior_level_2",
+                                        "--out", dir + "/top2", "--steps", "1", "--align-layer", "3"]), naming: "--align-layer")
+
+        let chosen = try CLI.run(["train", "alignment", "--prior", dir + "/top", "--data", dir + "/codes-all", "--songs", "2", "--json"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(chosen.stdout.utf8)) as? [String: Any])
+        let pick = try XCTUnwrap(report["chosen"] as? [String: Int])
+        XCTAssertEqual((report["candidates"] as? [Any])?.count, 2, "both heads of the one lyric layer")
+        let config = try ModelConfig.load(folder: dir + "/top")
+        XCTAssertEqual(try config.hps.int("alignment_layer"), pick["layer"])
+        XCTAssertEqual(try config.hps.int("alignment_head"), pick["head"])
+
+        let measured = try CLI.run(["eval", "alignment", "--prior", dir + "/top", "--data", dir + "/codes-all", "--songs", "2", "--json"])
+        XCTAssertEqual(measured.status, 0, measured.stderr)
+        let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(measured.stdout.utf8)) as? [String: Any])
+        for key in ["alignment", "even_spread"] {
+            let e = try XCTUnwrap(figures[key] as? [String: Any], measured.stdout)
+            XCTAssertGreaterThan(e["words"] as? Int ?? 0, 0)
+            let median = try XCTUnwrap(e["median_seconds"] as? Double), p90 = try XCTUnwrap(e["p90_seconds"] as? Double)
+            XCTAssertTrue(median >= 0 && median <= p90 && p90 < 60, measured.stdout)
+        }
+        let table = try CLI.run(["eval", "alignment", "--prior", dir + "/top", "--data", dir + "/codes-all", "--songs", "1"])
+        XCTAssertTrue(table.stdout.contains("even spread"), table.stdout)
+        assertCleanFailure(try CLI.run(["eval", "alignment", "--prior", dir + "/set/prior_level_1", "--data", dir + "/codes-all"]),
+                           naming: "prior_level_1")
+        // Codes of a recording with no lyrics or word times: nothing to measure against.
+        try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
+        XCTAssertEqual(try CLI.run(["encode", "--vqvae", dir + "/set/vqvae", corpus + "/" + list[0].file, "-o",
+                                    dir + "/plain/x.safetensors"]).status, 0)
+        assertCleanFailure(try CLI.run(["eval", "alignment", "--prior", dir + "/top", "--data", dir + "/plain"]), naming: "word times")
     }
 
     /// `jukebox eval genre` on the corpus just built: the held-out songs, then a sample session.
