@@ -10,7 +10,7 @@ struct Jukebox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jukebox",
         abstract: "Jukebox on the CPU: sample, encode, decode, score, convert, train, evaluate and benchmark models.",
-        subcommands: [Sample.self, Encode.self, Decode.self, Score.self, Convert.self, Quantize.self, Info.self, Bench.self, Model.self,
+        subcommands: [Sample.self, Export.self, Encode.self, Decode.self, Score.self, Convert.self, Quantize.self, Info.self, Bench.self, Model.self,
                       Dataset.self, Train.self, Evaluate.self])
 }
 
