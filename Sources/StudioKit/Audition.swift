@@ -88,6 +88,9 @@ public struct PlaybackState: Sendable, Equatable {
     public var lastFile: String?
     /// Loudness of auditions, 0 to 2 (1: as decoded); `+` and `-` change it.
     public var volume = 1.0
+    /// Where in the kept song the audition started (0: the whole song); nil for auditions of other audio
+    /// (candidates, windows decoded while sampling), whose words the song's alignment does not time.
+    public var songOffset: Double?
 
     public init() {}
 
@@ -190,6 +193,7 @@ private func playSelectedRender(_ state: inout StudioState) -> [StudioEffect] {
     let song = state.songLevels
     if let level = song[safe: state.selectedRender] {
         state.status = "playing \(state.songTitle(level: level))"
+        state.playback.songOffset = 0
         return [.playSong(level: level)]
     }
     guard let render = state.renders[safe: state.selectedRender - song.count] else {
@@ -198,5 +202,6 @@ private func playSelectedRender(_ state: inout StudioState) -> [StudioEffect] {
         return []
     }
     state.status = "playing \(render.title(levels: state.lanes.count, sampleRate: state.sampleRate))"
+    state.playback.songOffset = nil
     return [.playRender(level: render.level, samples: render.samples)]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JukeboxCore
 
 /// One glyph per code-value bucket, low to high; an unsampled position is blank.
 public let laneGlyphs: [Character] = Array(".:-=+*#%@")
@@ -34,16 +35,44 @@ func renderLanes(_ state: StudioState, into grid: inout CellGrid) {
         renderLane(lane, name: levelName(lane.level, of: state.lanes.count), into: &grid, y: y)
         y += 4
     }
-    grid.put("Lyrics of the current top window", x: 1, y: y, role: .title)
-    let span = state.lyricSpan.isEmpty ? "(none yet)" : state.lyricSpan
     // Below the lanes: two rows of lyrics, the rest (at least four) for the renders list.
     let free = max(0, grid.height - 3 - (y + 1))
     let rows = min(2, free)
-    wrap(span, width: grid.width - 4).prefix(rows).enumerated().forEach { i, line in
-        grid.put(line, x: 2, y: y + 1 + i, role: state.lyricSpan.isEmpty ? .dim : .normal)
+    if let sung = state.timedLyrics, !sung.lines.isEmpty, let offset = state.playback.songOffset, state.playback.isActive {
+        renderSungLyrics(sung, at: offset + state.playback.position, into: &grid, y: y, rows: rows)
+    } else {
+        grid.put("Lyrics of the current top window", x: 1, y: y, role: .title)
+        let span = state.lyricSpan.isEmpty ? "(none yet)" : state.lyricSpan
+        wrap(span, width: grid.width - 4).prefix(rows).enumerated().forEach { i, line in
+            grid.put(line, x: 2, y: y + 1 + i, role: state.lyricSpan.isEmpty ? .dim : .normal)
+        }
     }
     renderRendersList(state, into: &grid, y: y + 1 + rows, rows: free - rows)
     renderPlaybackLine(state, into: &grid, y: 1)
+}
+
+/// Karaoke while the kept song plays: the line being sung with its current word marked, the next line dimmed
+/// (before the first line: the first, dimmed, as what comes).
+func renderSungLyrics(_ sung: LyricAlignment, at t: Double, into grid: inout CellGrid, y: Int, rows: Int) {
+    grid.put("Lyrics as sung  \(clock(t))", x: 1, y: y, role: .title)
+    guard rows > 0 else { return }
+    let current = sung.lines.lastIndex { $0.start <= t }
+    let width = grid.width - 4
+    func put(_ line: LyricAlignment.Line, row: Int, live: Bool) {
+        var x = 2
+        for (i, word) in line.words.enumerated() {
+            guard x + word.text.count <= 2 + width else { break }
+            let role: StyleRole = !live ? .dim : (word.start <= t && t < word.end) ? .selected : word.start <= t ? .normal : .dim
+            x = grid.put(word.text, x: x, y: y + 1 + row, role: role, maxWidth: 2 + width - x)
+            if i < line.words.count - 1 { x = grid.put(" ", x: x, y: y + 1 + row, role: .normal) }
+        }
+    }
+    if let current {
+        put(sung.lines[current], row: 0, live: true)
+        if rows > 1, current + 1 < sung.lines.count { put(sung.lines[current + 1], row: 1, live: false) }
+    } else {
+        put(sung.lines[0], row: 0, live: false)
+    }
 }
 
 private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y: Int) {

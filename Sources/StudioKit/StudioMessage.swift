@@ -43,6 +43,8 @@ public enum StudioMessage: Sendable, Equatable {
     case configured(sessionPath: String, sampleRate: Int)
     /// The audition player's state changed (or it played another chunk).
     case playback(PlaybackReport)
+    /// When the kept song sings each line and word (nil: not known, or nothing sung).
+    case timedLyrics(LyricAlignment?)
     /// An effect failed; shown on the status line.
     case failed(String)
     case tick

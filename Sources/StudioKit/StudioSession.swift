@@ -77,6 +77,20 @@ public final class StudioSession {
     /// Lets other processes have the session (the studio leaves it, or opens another).
     public func close() { lock.release() }
 
+    /// Top priors up to this size are read for the lyrics' timing in passing (the bundled one takes a second for a
+    /// minute of song); a published prior takes many minutes, which `jukebox export` spends on request.
+    public static let alignInPassingParameters = 100_000_000
+
+    /// When the saved song sings each line and word: alignment.json when it belongs to the saved codes, else made
+    /// now (and saved) when the top prior is small enough; nil when neither.
+    public func timedLyrics(models: ModelSet) throws -> LyricAlignment? {
+        let document = try folder.loadDocument()
+        if let saved = try SessionAlignment.load(folder), saved.codesFile == document.codesFile { return saved.samples.first }
+        let prior = try models.prior(level: models.topLevel)
+        guard try Prior.parameterCount(hps: prior.hps) <= Self.alignInPassingParameters else { return nil }
+        return try SessionAlignment.current(folder: folder, document: document, models: models).samples.first
+    }
+
     /// What the studio shows of the composer now.
     public var composition: Composition {
         let start = composer.kept.t

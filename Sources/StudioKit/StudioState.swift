@@ -75,6 +75,8 @@ public struct StudioState: Sendable {
     // Lanes, top level last.
     public var lanes: [Lane]
     public var lyricSpan = ""
+    /// When the kept song sings each line and word (the session's alignment), for the lyrics pane to follow.
+    public var timedLyrics: LyricAlignment?
     public var sampling = false
 
     // Keep or resample.

@@ -55,6 +55,8 @@ public func update(_ state: inout StudioState, _ message: StudioMessage) -> [Stu
         state.status = "no sound card: auditions will be written as WAV files (\(reason))"
     case .playback(let report):
         applyPlayback(report, to: &state)
+    case .timedLyrics(let alignment):
+        state.timedLyrics = alignment
     case .saved:
         state.dirty = false
         state.status = "saved"
@@ -330,7 +332,10 @@ private func lanesKey(_ state: inout StudioState, _ key: Key) -> [StudioEffect] 
     case .char("q"): return requestQuit(&state)
     case .char("p"):
         let top = state.lanes[state.topLevel]
-        if let w = top.currentWindow { return [.play(level: top.level, range: w, candidate: nil)] }
+        if let w = top.currentWindow {
+            state.playback.songOffset = nil
+            return [.play(level: top.level, range: w, candidate: nil)]
+        }
     case .tab:
         if !state.candidates.isEmpty || state.composition != nil { state.screen = .candidates }
     case .ctrl("u"): return requestUpsample(&state)
@@ -349,6 +354,7 @@ private func candidatesKey(_ state: inout StudioState, _ key: Key) -> [StudioEff
         guard count > 0 else { return [] }
         let top = state.lanes[state.topLevel]
         let range = top.currentWindow ?? 0..<(state.candidates[state.selectedCandidate].count)
+        state.playback.songOffset = nil
         return [.play(level: top.level, range: range, candidate: state.selectedCandidate)]
     case .enter, .char("k"):
         guard !state.sampling else { return busy(&state, "keep") }

@@ -14,6 +14,8 @@ final class Runtime {
     private(set) var sessionPath: String
     private var running = true
     private let signals = SignalCatcher()
+    /// Where the lyric timing of the song being played is read (one at a time).
+    private let lyricsQueue = DispatchQueue(label: "jukebox.studio.lyrics", qos: .utility)
     let recent = RecentSessionsFile.standard()
 
     /// `opened`: a session reopened from `sessionPath` (its kept line and prompt fill the studio).
@@ -177,6 +179,21 @@ final class Runtime {
         }
         guard let codes, !codes.isEmpty else { note("nothing kept at level \(level) yet"); return }
         decodeAndPlay(codes, level: level, title: state.songTitle(level: level))
+        followLyrics()
+    }
+
+    /// The saved song's lyric timing, for the lyrics pane to follow the song as it plays (read beside the
+    /// audition; the engine's jobs go on).
+    private func followLyrics() {
+        guard let session = engine.session else { return }
+        let models = engine.models, queue = engine.queue
+        lyricsQueue.async {
+            do {
+                queue.post(.timedLyrics(try session.timedLyrics(models: models)))
+            } catch {
+                queue.post(.note("lyrics timing: \(error)"))
+            }
+        }
     }
 
     /// A window of a lane, or a candidate (its own codes: the new stretch), decoded and played.
