@@ -32,7 +32,8 @@ func clock(_ seconds: Double) -> String {
 func renderLanes(_ state: StudioState, into grid: inout CellGrid) {
     var y = 2
     for lane in state.lanes.reversed() {
-        renderLane(lane, name: levelName(lane.level, of: state.lanes.count), into: &grid, y: y)
+        renderLane(lane, name: levelName(lane.level, of: state.lanes.count), into: &grid, y: y,
+                   lineStarts: lane.level == state.topLevel ? lyricLineStarts(state) : [])
         y += 4
     }
     // Below the lanes: two rows of lyrics, the rest (at least four) for the renders list.
@@ -75,7 +76,14 @@ func renderSungLyrics(_ sung: LyricAlignment, at t: Double, into grid: inout Cel
     }
 }
 
-private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y: Int) {
+/// Where each sung line of the kept song begins, in top-level codes (from the song's alignment).
+func lyricLineStarts(_ state: StudioState) -> [Int] {
+    guard let sung = state.timedLyrics, let hop = state.hopLengths[safe: state.topLevel], hop > 0 else { return [] }
+    return sung.lines.map { Int($0.start * Double(state.sampleRate) / Double(hop)) }
+}
+
+/// `lineStarts`: codes where a lyric line begins, marked `'` under the lane (window starts and the cursor win).
+private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y: Int, lineStarts: [Int] = []) {
     let total = max(lane.total, lane.codes.count)
     var header = "Level \(lane.level) (\(name))  \(lane.done)/\(total)"
     if total == 0 { header = "Level \(lane.level) (\(name))  waiting" }
@@ -97,6 +105,9 @@ private func renderLane(_ lane: Lane, name: String, into grid: inout CellGrid, y
         for p in span.reversed() where p < lane.codes.count && lane.codes[p] >= 0 { code = lane.codes[p]; break }
         let inWindow = window.map { $0.overlaps(span) } ?? false
         grid.set(x0 + c, y + 1, glyph(forCode: code, bins: lane.bins), role: inWindow ? .accent : laneRole(code, bins: lane.bins))
+    }
+    for start in lineStarts where start >= 0 && start < total {
+        grid.set(x0 + start / perColumn, y + 2, "'", role: .dim)
     }
     for start in lane.windowStarts where start > 0 && start < total {
         grid.set(x0 + start / perColumn, y + 2, "|", role: .boundary)

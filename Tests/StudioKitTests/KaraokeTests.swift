@@ -67,6 +67,22 @@ final class KaraokeTests: XCTestCase {
         XCTAssertTrue(other.text.contains("Lyrics of the current top window"), other.text)
     }
 
+    /// The top lane marks where each sung line begins, under the codes it falls on.
+    func testTheTopLaneMarksWhereLinesBegin() throws {
+        var s = try playing(at: 1)
+        s.hopLengths = [8, 32, 128]
+        let grid = render(s)
+        let rows = grid.text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lane = try XCTUnwrap(rows.firstIndex { $0.contains("Level 2 (top)") })
+        let markers = Array(rows[lane + 2])
+        let total = s.lanes[2].total, perColumn = (total + 75) / 76
+        let expected = Self.timed().lines.map { Int($0.start * 44100 / 128) }.filter { $0 < total }
+        XCTAssertFalse(expected.isEmpty)
+        for code in expected { XCTAssertEqual(markers[2 + code / perColumn], "'", String(markers)) }
+        XCTAssertTrue(render(try playing(at: 1)).text.split(separator: "\n")[lane + 2].allSatisfy { $0 != "'" },
+                      "no marks without the lanes' hop lengths")
+    }
+
     /// In a narrow terminal the line is cut at a word, never mid-word.
     func testALongLineIsCutAtAWordIn80Columns() throws {
         var s = try playing(at: 1.1)
