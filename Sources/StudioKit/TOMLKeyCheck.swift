@@ -3,7 +3,9 @@ import Foundation
 /// Keys and table headers checked before the text reaches TOMLKit's parser (toml++), which asserts, that
 /// is aborts, on some malformed keys (`[}name]`) instead of reporting them. A studio file is a few flat
 /// tables of `key = value` lines: every key and header is bare (A-Z a-z 0-9 _ -) or quoted, dotted at
-/// most. Values, and everything inside multi-line strings (a preset's lyrics), are left to the parser.
+/// most. Of values only the brackets are checked (toml++ also aborts on a `}` where an array expects a
+/// value: `[0.9, }]`); the rest, and everything inside multi-line strings (a preset's lyrics), is left to
+/// the parser.
 enum TOMLKeyCheck {
     /// The first line (and its column) whose key or header is malformed, with what is wrong; nil when all are well formed.
     static func problem(in text: String) -> (line: Int, column: Int, message: String)? {
@@ -28,8 +30,35 @@ enum TOMLKeyCheck {
                 return (index + 1, column, "a key must be bare (letters, digits, _ and -) or quoted")
             }
             let value = trimmed[trimmed.index(after: equals)...]
+            if let offset = strayBrace(value) {
+                return (index + 1, column + trimmed.distance(from: trimmed.startIndex, to: equals) + 1 + offset,
+                        "a } that closes no { (inside [ ] a value is expected)")
+            }
             for delimiter in ["\"\"\"", "'''"] where value.components(separatedBy: delimiter).count == 2 {
                 inMultiline = delimiter
+            }
+        }
+        return nil
+    }
+
+    /// The offset of the first `}` outside strings that does not close a `{` opened before it on the line.
+    static func strayBrace(_ value: Substring) -> Int? {
+        var open: [Character] = []
+        var quote: Character? = nil, escaped = false
+        for (offset, c) in value.enumerated() {
+            if let q = quote {
+                if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
+                continue
+            }
+            switch c {
+            case "\"", "'": quote = c
+            case "#": return nil
+            case "[", "{": open.append(c)
+            case "]": if open.last == "[" { open.removeLast() }
+            case "}":
+                guard open.last == "{" else { return offset }
+                open.removeLast()
+            default: break
             }
         }
         return nil

@@ -59,6 +59,14 @@ final class TOMLMutationTests: XCTestCase {
         XCTAssertThrowsError(try Preset.parse("genre = \"rock\"\n}x = 1\n", file: "p.toml")) {
             XCTAssertEqual("\($0)", "p.toml: line 2, column 1: a key must be bare (letters, digits, _ and -) or quoted")
         }
+        // Found by the libFuzzer target: toml++ aborted on a } where an array expects a value.
+        for value in ["[0.95, 0.99, }0]", "[{}, }]", "[ \"x\", }]", "[[}]]", "}"] {
+            XCTAssertThrowsError(try Preset.parse("genre = \"rock\"\ntemperatures = \(value)\n", file: "p.toml")) {
+                XCTAssertTrue("\($0)".hasPrefix("p.toml: line 2, column "), "\($0)")
+                XCTAssertTrue("\($0)".contains("a } that closes no {"), "\($0)")
+            }
+        }
+        XCTAssertNoThrow(try Preset.parse("genre = \"r}ock\" # a } in a comment\ntemperatures = [0.9, 0.95, ]\n", file: "p.toml"))
         // Lyrics over several lines are values, not keys: anything goes inside them.
         XCTAssertNoThrow(try Preset.parse("genre = \"rock\"\nlyrics = \"\"\"\n[}not a header]\n= nor a key\n\"\"\"\n", file: "p.toml"))
     }
