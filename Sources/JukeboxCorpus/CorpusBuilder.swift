@@ -205,12 +205,7 @@ public enum CorpusBuilder {
         let lines = try songs.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder + "/songs.jsonl")
 
-        func list(_ names: [String]) -> String {
-            (["unknown;0"] + names.enumerated().map { "\(PythonText.lower($0.element));\($0.offset + 1)" })
-                .joined(separator: "\n") + "\n"
-        }
-        try AtomicFile.write(Data(list(plan.artists.map(\.name)).utf8), to: folder + "/" + LabelVocabulary.artistsFileName)
-        try AtomicFile.write(Data(list(GenreStyle.all.map(\.name)).utf8), to: folder + "/" + LabelVocabulary.genresFileName)
+        try CorpusIndex.writeLabelLists(artists: plan.artists.map(\.name), genres: GenreStyle.all.map(\.name), into: folder)
 
         struct Summary: Encodable {
             let format: Int, seed: UInt64, sample_rate: Int, minutes_requested: Double

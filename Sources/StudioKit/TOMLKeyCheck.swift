@@ -34,9 +34,34 @@ enum TOMLKeyCheck {
                 return (index + 1, column + trimmed.distance(from: trimmed.startIndex, to: equals) + 1 + offset,
                         "a } that closes no { (inside [ ] a value is expected)")
             }
-            for delimiter in ["\"\"\"", "'''"] where value.components(separatedBy: delimiter).count == 2 {
-                inMultiline = delimiter
+            inMultiline = openMultiline(value)
+        }
+        return nil
+    }
+
+    /// The delimiter of a multi-line string the value opens and does not close on its line (nil: none). Quotes
+    /// inside a one-line string (`"'''"`) open nothing.
+    static func openMultiline(_ value: Substring) -> String? {
+        let chars = Array(value)
+        func at(_ k: Int, _ d: String) -> Bool { k + 3 <= chars.count && String(chars[k..<(k + 3)]) == d }
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "#" { return nil }
+            if let d = [String(repeating: "\"", count: 3), String(repeating: "'", count: 3)].first(where: { at(i, $0) }) {
+                var k = i + 3
+                while k < chars.count && !at(k, d) { k += 1 }
+                if k >= chars.count { return d }
+                i = k + 3
+                continue
             }
+            if c == "\"" || c == "'" {
+                var k = i + 1
+                while k < chars.count && chars[k] != c { k += c == "\"" && chars[k] == "\\" ? 2 : 1 }
+                i = k + 1
+                continue
+            }
+            i += 1
         }
         return nil
     }

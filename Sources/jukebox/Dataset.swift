@@ -9,7 +9,7 @@ import JukeboxTraining
 struct Dataset: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build the labelled training corpus (genre, artist, lyrics) the default model learns from.",
-        subcommands: [DatasetBuild.self, DatasetEncode.self])
+        subcommands: [DatasetBuild.self, DatasetImport.self, DatasetEncode.self])
 }
 
 struct DatasetBuild: ParsableCommand {
@@ -46,6 +46,38 @@ struct DatasetBuild: ParsableCommand {
         Log.note(String(format: "wrote %@: %d songs, %.1f minutes, %d genres, %d artists, %d held out", out, songs.count,
                         seconds / 60, Set(songs.map(\.genre)).count, Set(songs.map(\.artist)).count,
                         songs.filter { $0.split == "test" }.count))
+    }
+}
+
+struct DatasetImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Make a corpus of your own recordings (any format libsndfile reads) for `dataset encode` and training.",
+        discussion: """
+            Labels: labels.csv in DIR (a header naming file, artist, genre and optionally lyrics and bpm; paths             relative to DIR), else the first folder below DIR names the artist (DIR/ARTIST/...), else --artist;             the genre is the CSV's or --genre. Lyrics: a .txt or .lrc beside each file with its name (an LRC with a             time on every word also gives when each is sung). Tempo: the CSV's, else estimated. About one song in             --held-out-every is held out, chosen from its path (the same folder gives the same split). Files that             cannot be read are listed and left out. DIR is only read; each song is written to OUT as mono 16-bit             WAV at 44.1 kHz.
+            """)
+
+    @Argument(help: "Folder of recordings.") var folder: String
+    @Option(name: .shortAndLong, help: "Corpus folder to write (must not exist, or be empty; not inside DIR).") var out: String
+    @Option(help: "Artist of recordings with no labels.csv row and no artist folder.") var artist: String?
+    @Option(help: "Genre of recordings labels.csv does not give one.") var genre: String?
+    @Option(name: .customLong("held-out-every"), help: "Hold out about one song in this many (0: none).") var heldOutEvery: Int = 7
+    @Option(help: "Seed of the held-out choice.") var seed: UInt64 = 0
+
+    func run() throws {
+        var options = CorpusImporter.Options(artist: artist, genre: genre)
+        (options.heldOutEvery, options.seed) = (heldOutEvery, seed)
+        var bar: Progress.Bar? = nil
+        let report = try CorpusImporter.importFolder(folder, to: out, options: options) { done, total in
+            if bar == nil { bar = Progress.Bar("importing \(total) files", total: total) }
+            bar?.update(done, unit: "files")
+        }
+        for (file, reason) in report.skipped { Log.note("skipped \(file): \(reason)") }
+        let seconds = report.songs.reduce(0) { $0 + $1.seconds }
+        Log.note(String(format: "wrote %@: %d songs, %.1f minutes, %d artists, %d genres, %d held out, %d skipped", out,
+                        report.songs.count, seconds / 60, Set(report.songs.map(\.artist)).count,
+                        Set(report.songs.map(\.genre)).count, report.songs.filter { $0.split == "test" }.count,
+                        report.skipped.count))
     }
 }
 

@@ -67,6 +67,11 @@ final class TOMLMutationTests: XCTestCase {
             }
         }
         XCTAssertNoThrow(try Preset.parse("genre = \"r}ock\" # a } in a comment\ntemperatures = [0.9, 0.95, ]\n", file: "p.toml"))
+        // Also found by it: three quotes inside a one-line string open no multi-line string, so the header after
+        // them is still checked.
+        XCTAssertThrowsError(try Theme.parse("[title]\nbold = \"'''x\"\n\n[\u{8f}ate_high]\nfg = \"blue\"\n", file: "t.toml")) {
+            XCTAssertEqual("\($0)", "t.toml: line 4, column 1: a table header must be [name] with a bare or quoted name")
+        }
         // Lyrics over several lines are values, not keys: anything goes inside them.
         XCTAssertNoThrow(try Preset.parse("genre = \"rock\"\nlyrics = \"\"\"\n[}not a header]\n= nor a key\n\"\"\"\n", file: "p.toml"))
     }

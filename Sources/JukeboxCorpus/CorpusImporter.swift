@@ -1,0 +1,181 @@
+import Foundation
+import JukeboxCore
+
+/// A folder of the user's own recordings made into a corpus the training commands take (`dataset encode`,
+/// `train prior`): each file libsndfile reads, at any rate and channel count, converted to mono 16-bit WAV at
+/// the corpus rate, with its labels, lyrics, tempo and a held-out split. The source folder is only read.
+///
+/// Labels come from `labels.csv` in the folder (a header naming `file`, `artist`, `genre` and optionally
+/// `lyrics` — a text or LRC file — and `bpm`; paths relative to the folder), else the first folder below it
+/// names the artist (`DIR/ARTIST/…`), else `artist`; the genre is the CSV's or `genre`. Lyrics are a `.txt` or
+/// `.lrc` beside the file with its name; an LRC with a time on every word also gives the words' times. Files
+/// that cannot be read are listed with the reason and left out, never fatal.
+public enum CorpusImporter {
+    public struct Options: Sendable {
+        public var artist: String?
+        public var genre: String?
+        /// About one song in this many is held out (chosen from a hash of its path and `seed`: reproducible).
+        public var heldOutEvery = 7
+        public var seed: UInt64 = 0
+        public var sampleRate = 44100
+        public init(artist: String? = nil, genre: String? = nil) { (self.artist, self.genre) = (artist, genre) }
+    }
+
+    public struct Report: Sendable {
+        public let songs: [CorpusSong]
+        /// Files left out, relative to the source, each with why.
+        public let skipped: [(file: String, reason: String)]
+    }
+
+    /// Extensions taken as audio (the rest of the folder, lyrics and covers, is not).
+    public static let audioExtensions: Set<String> = ["wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff",
+                                                      "aifc", "au", "snd", "caf", "w64", "wv", "rf64"]
+
+    public static func importFolder(_ source: String, to output: String, options: Options,
+                                    progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Report {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue else {
+            throw JukeboxError(source, "no such folder")
+        }
+        let sourceRoot = URL(fileURLWithPath: source).standardizedFileURL.resolvingSymlinksInPath().path
+        let outputPath = URL(fileURLWithPath: output).standardizedFileURL.path
+        guard !(outputPath + "/").hasPrefix(sourceRoot + "/") else {
+            throw JukeboxError(output, "is inside the source folder \(source), which import never writes to")
+        }
+        if let existing = try? fm.contentsOfDirectory(atPath: output), !existing.isEmpty {
+            throw JukeboxError(output, "already exists and is not empty")
+        }
+        guard options.heldOutEvery >= 0 else { throw JukeboxError("--held-out-every", "must not be negative") }
+        let labels = try LabelsCSV.read(folder: source)
+        guard labels != nil || options.genre != nil else {
+            throw JukeboxError("--genre", "is needed: the folder has no labels.csv to name each song's genre")
+        }
+        let files = try audioFiles(in: source)
+        guard !files.isEmpty else { throw JukeboxError(source, "holds no audio files (\(audioExtensions.sorted().joined(separator: ", ")))") }
+
+        let (staging, target) = try StagingFolder.make(beside: output, purpose: "import")
+        do {
+            try fm.createDirectory(atPath: staging + "/audio", withIntermediateDirectories: true)
+            var songs: [CorpusSong] = [], skipped: [(String, String)] = []
+            for (n, file) in files.enumerated() {
+                defer { progress(n + 1, files.count) }
+                let row = labels?.rows[file]
+                if labels != nil && row == nil { skipped.append((file, "not listed in labels.csv")); continue }
+                let components = file.split(separator: "/")
+                guard let artist = nonEmpty(row?.artist) ?? (components.count > 1 ? String(components[0]) : options.artist) else {
+                    skipped.append((file, "no artist: put it in a folder named after the artist, list it in labels.csv, or give --artist"))
+                    continue
+                }
+                guard let genre = nonEmpty(row?.genre) ?? options.genre else {
+                    skipped.append((file, "no genre in labels.csv and no --genre")); continue
+                }
+                let id = String(format: "u%04d", songs.count)
+                do {
+                    let path = (source as NSString).appendingPathComponent(file)
+                    let lyrics = try SongLyrics.find(for: path, named: row?.lyrics.map { (source as NSString).appendingPathComponent($0) })
+                    let (seconds, opening) = try convert(path, to: staging + "/audio/\(id).wav", sampleRate: options.sampleRate)
+                    let bpm = row?.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate)
+                    songs.append(CorpusSong(id: id, file: "audio/\(id).wav", genre: genre, artist: artist, lyrics: lyrics?.text ?? "",
+                                            seconds: seconds, bpm: bpm, key: "unknown", split: "train", words: lyrics?.words))
+                } catch {
+                    try? fm.removeItem(atPath: staging + "/audio/\(id).wav")
+                    skipped.append((file, "\(error)"))
+                }
+            }
+            guard !songs.isEmpty else {
+                throw JukeboxError(source, "no file could be imported: " + skipped.prefix(3).map { "\($0.0): \($0.1)" }.joined(separator: "; "))
+            }
+            songs = heldOut(songs, sources: files.filter { f in !skipped.contains { $0.0 == f } }, options: options)
+            try writeIndex(songs, source: sourceRoot, skipped: skipped, options: options, into: staging)
+            if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }   // an empty folder
+            guard rename(staging, target) == 0 else {
+                throw JukeboxError(target, "cannot move the imported corpus into place (\(String(cString: strerror(errno))))")
+            }
+            return Report(songs: songs, skipped: skipped)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
+    static func nonEmpty(_ s: String?) -> String? {
+        guard let t = s?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        return t
+    }
+
+    /// Audio files below `folder` by extension, relative paths in order; hidden files and folders are passed over.
+    static func audioFiles(in folder: String) throws -> [String] {
+        guard let walk = FileManager.default.enumerator(atPath: folder) else { throw JukeboxError(folder, "cannot be read") }
+        var found: [String] = []
+        while let item = walk.nextObject() as? String {
+            if (item as NSString).lastPathComponent.hasPrefix(".") { walk.skipDescendants(); continue }
+            if audioExtensions.contains((item as NSString).pathExtension.lowercased()) { found.append(item) }
+        }
+        return found.sorted()
+    }
+
+    /// Streams the file into a mono WAV at `sampleRate`; returns its length in seconds and its first minute
+    /// (for the tempo).
+    static func convert(_ path: String, to wav: String, sampleRate: Int) throws -> (seconds: Double, opening: [Float]) {
+        let reader = try AudioReader(path, sampleRate: sampleRate)
+        let writer = try WAVWriter(wav, channels: 1, sampleRate: sampleRate)
+        var count = 0, opening: [Float] = []
+        while let block = try reader.next() {
+            try writer.write(block)
+            count += block.count
+            if opening.count < 60 * sampleRate { opening += block.prefix(60 * sampleRate - opening.count) }
+        }
+        guard count > 0 else { throw JukeboxError(path, "holds no audio frames") }
+        try writer.finish()
+        return (Double(count) / Double(sampleRate), opening)
+    }
+
+    /// The tempo the beat tracker hears in the opening, folded into 70–180 BPM (120 when it hears none).
+    static func estimatedTempo(_ samples: [Float], sampleRate: Int) -> Double {
+        var bpm = AudioFeatures.tempo(samples, sampleRate: sampleRate)
+        guard bpm.isFinite, bpm > 0 else { return 120 }
+        while bpm < 70 { bpm *= 2 }
+        while bpm > 180 { bpm /= 2 }
+        return (bpm * 10).rounded() / 10
+    }
+
+    /// Marks the held-out songs: a hash of each song's source path (and the seed) picks about one in
+    /// `heldOutEvery`, and with two songs or more at least one is held out.
+    static func heldOut(_ songs: [CorpusSong], sources: [String], options: Options) -> [CorpusSong] {
+        guard options.heldOutEvery > 0, songs.count >= 2 else { return songs }
+        let hashes = sources.map { path -> UInt64 in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ options.seed
+            for b in path.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return h
+        }
+        var test = Set(hashes.indices.filter { hashes[$0] % UInt64(options.heldOutEvery) == 0 })
+        if test.isEmpty, let least = hashes.indices.min(by: { hashes[$0] < hashes[$1] }) { test.insert(least) }
+        if test.count == songs.count { test.remove(test.max()!) }
+        return songs.enumerated().map { i, s in
+            CorpusSong(id: s.id, file: s.file, genre: s.genre, artist: s.artist, lyrics: s.lyrics, seconds: s.seconds, bpm: s.bpm,
+                       key: s.key, split: test.contains(i) ? "test" : "train", words: s.words)
+        }
+    }
+
+    private static func writeIndex(_ songs: [CorpusSong], source: String, skipped: [(String, String)], options: Options,
+                                   into folder: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let lines = try songs.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder + "/songs.jsonl")
+        let artists = songs.map(\.artist).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let genres = songs.map(\.genre).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        try CorpusIndex.writeLabelLists(artists: artists, genres: genres, into: folder)
+        struct Summary: Encodable {
+            let format: Int, source: String, sample_rate: Int, total_seconds: Double, songs: Int, held_out: Int
+            let genres: [String], artists: [String], skipped: [[String: String]]
+        }
+        let summary = Summary(format: CorpusBuilder.formatVersion, source: source, sample_rate: options.sampleRate,
+                              total_seconds: songs.reduce(0) { $0 + $1.seconds }, songs: songs.count,
+                              held_out: songs.filter { $0.split == "test" }.count, genres: genres, artists: artists,
+                              skipped: skipped.map { ["file": $0.0, "reason": $0.1] })
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(summary), to: folder + "/dataset.json")
+    }
+}
