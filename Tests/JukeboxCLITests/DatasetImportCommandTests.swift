@@ -1,0 +1,124 @@
+import Foundation
+import JukeboxCore
+import JukeboxCorpus
+import XCTest
+
+/// `jukebox dataset import`: a user's folder of recordings becomes a corpus the training commands take.
+final class DatasetImportCommandTests: XCTestCase {
+    /// Clicks at `bpm` under a quiet tone: something the beat tracker can hear.
+    static func clicks(seconds: Double, rate: Int, channels: Int, bpm: Double) -> [Float] {
+        let frames = Int(seconds * Double(rate)), period = Int(60 / bpm * Double(rate))
+        return (0..<(frames * channels)).map { i in
+            let f = i / channels
+            let click: Float = f % period < rate / 100 ? 0.6 * Float(sin(Double(f) * 0.9)) : 0
+            return click + 0.05 * Float(sin(Double(f) * 2 * .pi * 220 / Double(rate)))
+        }
+    }
+
+    /// Every file below `folder` with its bytes: to show the source is never written.
+    static func snapshot(_ folder: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for item in FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [] {
+            var isDir: ObjCBool = false
+            let path = folder + "/" + item
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+                out[item] = try Data(contentsOf: URL(fileURLWithPath: path))
+            }
+        }
+        return out
+    }
+
+    func songs(_ corpus: String) throws -> [CorpusSong] { try CorpusIndex.read(corpus) }
+
+    func testAFolderOfRecordingsBecomesACorpus() throws {
+        let dir = temporaryFolder(self), src = dir + "/My Music"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: src + "/Ada Loop", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: src + "/Bo", withIntermediateDirectories: true)
+        try AudioFile.writeWAV(src + "/Ada Loop/one.wav", samples: Self.clicks(seconds: 8, rate: 48000, channels: 2, bpm: 100),
+                               channels: 2, sampleRate: 48000)
+        try "[ar:Ada Loop]\n[00:01.00]<00:01.00>hello <00:01.50>world\n[00:02.00]<00:02.00>again\n"
+            .write(toFile: src + "/Ada Loop/one.lrc", atomically: true, encoding: .utf8)
+        try AudioFile.writeWAV(src + "/Ada Loop/two.wav", samples: Self.clicks(seconds: 4, rate: 22050, channels: 1, bpm: 90),
+                               sampleRate: 22050, format: .float32)
+        try "la la\nlo".write(toFile: src + "/Ada Loop/two.txt", atomically: true, encoding: .utf8)
+        try AudioFile.writeWAV(src + "/Bo/three.wav", samples: Self.clicks(seconds: 3, rate: 44100, channels: 1, bpm: 120),
+                               sampleRate: 44100)
+        try Data("not audio at all".utf8).write(to: URL(fileURLWithPath: src + "/Bo/broken.mp3"))
+        try AudioFile.writeWAV(src + "/loose.wav", samples: Self.clicks(seconds: 2, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        try "notes".write(toFile: src + "/notes.txt", atomically: true, encoding: .utf8)
+        let before = try Self.snapshot(src)
+
+        let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus", "--genre", "folk"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped Bo/broken.mp3: "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped loose.wav: no artist"), r.stderr)
+        XCTAssertEqual(try Self.snapshot(src), before, "the source folder is only read")
+
+        let list = try songs(dir + "/corpus")
+        XCTAssertEqual(list.map(\.artist), ["Ada Loop", "Ada Loop", "Bo"])
+        XCTAssertEqual(Set(list.map(\.genre)), ["folk"])
+        for (song, seconds) in zip(list, [8.0, 4, 3]) { XCTAssertEqual(song.seconds, seconds, accuracy: 0.01) }
+        XCTAssertEqual(list[0].lyrics, "hello world\nagain")
+        XCTAssertEqual(list[0].words?.map(\.text), ["hello", "world", "again"])
+        XCTAssertEqual(list[0].words?.map(\.start), [1, 1.5, 2])
+        XCTAssertEqual(list[1].lyrics, "la la\nlo")
+        XCTAssertNil(list[1].words, "a .txt has no times")
+        XCTAssertEqual(list[2].lyrics, "")
+        XCTAssertTrue(AudioFeatures.tempo(list[0].bpm, matches: 100), "\(list[0].bpm)")
+        XCTAssertTrue(list.contains { $0.split == "test" } && list.contains { $0.split == "train" })
+        for song in list {
+            let audio = try AudioFile.read(dir + "/corpus/" + song.file)
+            XCTAssertEqual(audio.sampleRate, 44100)
+            XCTAssertEqual(audio.channels, 1)
+        }
+        let artists = try String(contentsOfFile: dir + "/corpus/artist_ids.txt", encoding: .utf8)
+        XCTAssertEqual(artists, "unknown;0\nada loop;1\nbo;2\n")
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/corpus/dataset.json"))) as? [String: Any])
+        XCTAssertEqual((summary["skipped"] as? [[String: String]])?.map { $0["file"] ?? "" }, ["Bo/broken.mp3", "loose.wav"])
+
+        // The same folder gives the same corpus; --artist takes the loose file in.
+        XCTAssertEqual(try CLI.run(["dataset", "import", src, "-o", dir + "/again", "--genre", "folk"]).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/again/songs.jsonl", encoding: .utf8),
+                       try String(contentsOfFile: dir + "/corpus/songs.jsonl", encoding: .utf8))
+        let loose = try CLI.run(["dataset", "import", src, "-o", dir + "/loose", "--genre", "folk", "--artist", "Me"])
+        XCTAssertEqual(loose.status, 0, loose.stderr)
+        XCTAssertEqual(try songs(dir + "/loose").map(\.artist), ["Ada Loop", "Ada Loop", "Bo", "Me"])
+
+        // The training commands take it: the sung song's codes carry its word times.
+        XCTAssertEqual(try CLI.run(["model", "random", "--preset", "tiny", "-o", dir + "/set"]).status, 0)
+        let encoded = try CLI.run(["dataset", "encode", "--vqvae", dir + "/set/vqvae", "--data", dir + "/corpus", "--split", "all",
+                                   "-o", dir + "/codes"])
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        XCTAssertEqual(try CodesFile.read(dir + "/codes/u0000.safetensors", "word_times").values, [1000, 1500, 1500, 2000, 2000, 3000])
+    }
+
+    func testLabelsCSVNamesArtistGenreLyricsAndTempo() throws {
+        let dir = temporaryFolder(self), src = dir + "/src"
+        try FileManager.default.createDirectory(atPath: src + "/x", withIntermediateDirectories: true)
+        for name in ["a", "b", "c"] {
+            try AudioFile.writeWAV(src + "/x/\(name).wav", samples: Self.clicks(seconds: 2, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        }
+        try "oh \"so\", fine".write(toFile: src + "/words.txt", atomically: true, encoding: .utf8)
+        try "file,genre,artist,lyrics,bpm\nx/a.wav,jazz,\"Cat, the\",words.txt,96\nx/b.wav,blues,Dee,,\n"
+            .write(toFile: src + "/labels.csv", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped x/c.wav: not listed in labels.csv"), r.stderr)
+        let list = try songs(dir + "/corpus")
+        XCTAssertEqual(list.map(\.artist), ["Cat, the", "Dee"])
+        XCTAssertEqual(list.map(\.genre), ["jazz", "blues"])
+        XCTAssertEqual(list[0].lyrics, "oh \"so\", fine")
+        XCTAssertEqual(list[0].bpm, 96)
+
+        try "file,artist,genre,mood\nx/a.wav,A,rock,sad\n".write(toFile: src + "/labels.csv", atomically: true, encoding: .utf8)
+        assertCleanFailure(try CLI.run(["dataset", "import", src, "-o", dir + "/c2"]), naming: src + "/labels.csv")
+        try "file,artist,genre,bpm\nx/a.wav,A,rock,fast\n".write(toFile: src + "/labels.csv", atomically: true, encoding: .utf8)
+        assertCleanFailure(try CLI.run(["dataset", "import", src, "-o", dir + "/c3"]), naming: "line 2")
+        try FileManager.default.removeItem(atPath: src + "/labels.csv")
+        assertCleanFailure(try CLI.run(["dataset", "import", src, "-o", dir + "/c4"]), naming: "--genre")
+        assertCleanFailure(try CLI.run(["dataset", "import", src, "-o", src + "/inside", "--genre", "rock"]), naming: src + "/inside")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: src + "/inside"))
+        assertCleanFailure(try CLI.run(["dataset", "import", dir + "/nowhere", "-o", dir + "/c5", "--genre", "rock"]), naming: dir + "/nowhere")
+    }
+}
