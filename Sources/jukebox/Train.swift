@@ -43,6 +43,8 @@ struct TrainPrior: ParsableCommand {
     var alignLayer: Int?
     @Option(name: .customLong("align-head"), help: "With --align-layer: the head taught.") var alignHead: Int = 0
     @Option(name: .customLong("align-weight"), help: "With --align-layer: the guidance's weight beside the codes' loss.") var alignWeight: Double = 1
+    @Option(name: .customLong("train-only"), help: "Change only parameters whose key starts with this (repeatable; e.g. prior.transformer._attn_mods.15.attn.c_attn; give it again with --resume).")
+    var trainOnly: [String] = []
 
     func run() throws {
         guard steps > 0, logEvery > 0 else { throw JukeboxError("steps", "--steps and --log-every must be positive") }
@@ -53,7 +55,7 @@ struct TrainPrior: ParsableCommand {
         if barClockBins != nil && initFrom == nil {
             throw JukeboxError("--bar-clock-bins", "adds a bar clock to an existing prior, so it needs --init (a new run takes bar_clock_bins from --config)")
         }
-        let trainer: PriorTrainer
+        var trainer: PriorTrainer
         var firstBatch = 0, dataSeed = seed
         if resume {
             let state: TrainingState
@@ -83,6 +85,13 @@ struct TrainPrior: ParsableCommand {
                 model = try TrainablePrior.random(hps: Hyperparameters(values, source: config), seed: seed)
             }
             trainer = try PriorTrainer.make(model)
+        }
+        if !trainOnly.isEmpty {
+            let keys = trainer.model.parameters.map(\.key)
+            if let none = trainOnly.first(where: { prefix in !keys.contains { $0.hasPrefix(prefix) } }) {
+                throw JukeboxError("--train-only", "no parameter's key starts with \(none)")
+            }
+            trainer.trainable = trainOnly
         }
         let model = trainer.model, optimizer = trainer.optimizer
         if optimizer.step >= steps {

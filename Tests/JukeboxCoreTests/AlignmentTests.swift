@@ -119,4 +119,25 @@ final class AlignmentTests: XCTestCase {
         }
         XCTAssertThrowsError(try AlignmentGuidance(layer: 0, head: 0, weight: 0))
     }
+
+    /// Training only the guided layer's attention leaves every other weight as it was.
+    func testTrainingOnlyOneLayerChangesOnlyThatLayer() throws {
+        let hps = PriorGradCheckTests.hps(["attn_order": 12, "prior_depth": 16, "n_tokens": 6, "n_vocab": 9, "use_tokens": true,
+                                           "single_enc_dec": true, "max_bow_genre_size": 1, "labels_v3": true, "n_ctx": 14,
+                                           "blocks": 2, "prior_width": 8, "lr": 0.01, "lr_warmup": 2.0])
+        let model = try TrainablePrior.random(hps: hps, seed: 3)
+        var trainer = try PriorTrainer.make(model)
+        let prefix = "prior.transformer._attn_mods.15.attn.c_attn"
+        trainer.trainable = [prefix]
+        let before = model.parameters.map { ($0.key, $0.tensor.toArray()) }
+        let b = PriorGradCheckTests.batch(model, 2, seed: 4)
+        let targets = (0..<(2 * model.config.nCtx)).map { 1 + $0 % 4 }
+        for _ in 0..<3 {
+            try trainer.step(z: b.z, zCond: nil, y: b.y, batch: 2, guidance: try AlignmentGuidance(layer: 15, head: 0, weight: 1),
+                             alignTargets: targets)
+        }
+        for ((key, old), (_, now)) in zip(before, model.parameters.map { ($0.key, $0.tensor.toArray()) }) {
+            if key.hasPrefix(prefix) { XCTAssertNotEqual(old, now, key) } else { XCTAssertEqual(old, now, key) }
+        }
+    }
 }

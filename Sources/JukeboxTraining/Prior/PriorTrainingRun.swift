@@ -76,6 +76,9 @@ public struct PriorTrainer {
     public let optimizer: AdamOptimizer
     /// The weights' moving average, stepped after each optimizer step (nil: hps.ema off).
     public let ema: ExponentialMovingAverage?
+    /// Key prefixes of the only parameters the optimizer changes (nil: all). Fine-tuning one layer's attention to
+    /// follow the sung words, say, while the rest of the prior, and what it has learnt, stays as it was.
+    public var trainable: [String]? = nil
 
     public init(model: TrainablePrior, optimizer: AdamOptimizer, ema: ExponentialMovingAverage? = nil) {
         self.model = model
@@ -98,9 +101,15 @@ public struct PriorTrainer {
     @discardableResult
     public func step(z: [Int], zCond: [Int]?, y: [Int]?, batch: Int, guidance: AlignmentGuidance? = nil,
                      alignTargets: [Int]? = nil) throws -> Report {
-        let (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch, guidance: guidance,
+        var (loss, grads) = try model.lossAndGradients(z: z, zCond: zCond, y: y, batch: batch, guidance: guidance,
                                                        alignTargets: alignTargets)
-        let report = optimizer.update(model.parameters, grads: grads)
+        var parameters = model.parameters
+        if let trainable {
+            parameters = parameters.filter { p in trainable.contains { p.key.hasPrefix($0) } }
+            let keys = Set(parameters.map(\.key))
+            grads = grads.filter { keys.contains($0.key) }
+        }
+        let report = optimizer.update(parameters, grads: grads)
         if !report.skipped { ema?.step(model.distinctParameters) }
         return Report(loss: loss, step: report)
     }
