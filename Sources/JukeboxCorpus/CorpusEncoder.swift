@@ -22,7 +22,9 @@ public enum CorpusEncoder {
         var written: [String] = []
         for (i, song) in songs.enumerated() {
             let source = (corpus as NSString).appendingPathComponent(song.file)
-            let codes = try vqvae.encode(file: source).codes
+            // Read and encoded in windows (47 s: a rendered song in one), so an imported hour-long recording
+            // takes the memory of a window, not of the hour.
+            let codes = try vqvae.encode(reader: AudioReader(source, sampleRate: vqvae.sampleRate), chunkSamples: 1 << 21).codes
             let labels = try SongLabelCodes(vocabulary: vocabulary, artist: song.artist, genre: song.genre,
                                             lyrics: song.lyrics, genreSlots: 1)
             if let problem = labels.warnings.first { throw JukeboxError(source, "labels: \(problem)") }
