@@ -33,7 +33,7 @@ public struct CorpusSong: Codable, Equatable, Sendable {
     public let bpm: Double
     public let key: String
     /// "train" or "test" (held out).
-    public let split: String
+    public var split: String
     /// When each word of `lyrics` is sung, in order (absent in corpora built before words were timed, and
     /// empty for instrumental songs): what alignment is measured against.
     public var words: [TimedWord]? = nil

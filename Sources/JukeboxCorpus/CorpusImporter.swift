@@ -57,7 +57,7 @@ public enum CorpusImporter {
         let (staging, target) = try StagingFolder.make(beside: output, purpose: "import")
         do {
             try fm.createDirectory(atPath: staging + "/audio", withIntermediateDirectories: true)
-            var songs: [CorpusSong] = [], skipped: [(String, String)] = []
+            var songs: [CorpusSong] = [], sources: [String] = [], skipped: [(String, String)] = []
             for (n, file) in files.enumerated() {
                 defer { progress(n + 1, files.count) }
                 let row = labels?.rows[file]
@@ -78,6 +78,7 @@ public enum CorpusImporter {
                     let bpm = row?.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate)
                     songs.append(CorpusSong(id: id, file: "audio/\(id).wav", genre: genre, artist: artist, lyrics: lyrics?.text ?? "",
                                             seconds: seconds, bpm: bpm, key: "unknown", split: "train", words: lyrics?.words))
+                    sources.append(file)
                 } catch {
                     try? fm.removeItem(atPath: staging + "/audio/\(id).wav")
                     skipped.append((file, "\(error)"))
@@ -86,7 +87,7 @@ public enum CorpusImporter {
             guard !songs.isEmpty else {
                 throw JukeboxError(source, "no file could be imported: " + skipped.prefix(3).map { "\($0.0): \($0.1)" }.joined(separator: "; "))
             }
-            songs = heldOut(songs, sources: files.filter { f in !skipped.contains { $0.0 == f } }, options: options)
+            songs = heldOut(songs, sources: sources, options: options)
             try writeIndex(songs, source: sourceRoot, skipped: skipped, options: options, into: staging)
             if fm.fileExists(atPath: target) { try fm.removeItem(atPath: target) }   // an empty folder
             guard rename(staging, target) == 0 else {
@@ -152,10 +153,9 @@ public enum CorpusImporter {
         var test = Set(hashes.indices.filter { hashes[$0] % UInt64(options.heldOutEvery) == 0 })
         if test.isEmpty, let least = hashes.indices.min(by: { hashes[$0] < hashes[$1] }) { test.insert(least) }
         if test.count == songs.count { test.remove(test.max()!) }
-        return songs.enumerated().map { i, s in
-            CorpusSong(id: s.id, file: s.file, genre: s.genre, artist: s.artist, lyrics: s.lyrics, seconds: s.seconds, bpm: s.bpm,
-                       key: s.key, split: test.contains(i) ? "test" : "train", words: s.words)
-        }
+        var marked = songs
+        for i in test { marked[i].split = "test" }
+        return marked
     }
 
     private static func writeIndex(_ songs: [CorpusSong], source: String, skipped: [(String, String)], options: Options,

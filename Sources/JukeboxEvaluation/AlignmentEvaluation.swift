@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import JukeboxTraining
 
 /// How well a top prior's attention tells when each word is sung, on songs whose word times are known (code
 /// files from `dataset encode` of a corpus that records them, `word_times`): the error of each word's onset
@@ -14,6 +15,8 @@ public enum AlignmentEvaluation {
         /// Onsets of the lyrics' words in order, seconds.
         public let onsets: [Double]
         public let secondsPerBeat: Double
+        /// Audio samples per code of the prior's level.
+        public let rawToTokens: Int
     }
 
     /// Word-onset errors pooled over songs.
@@ -44,7 +47,8 @@ public enum AlignmentEvaluation {
         let c = prior.prior.config
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }.sorted()
         guard !files.isEmpty else { throw JukeboxError(folder, "holds no code files (*.safetensors)") }
-        let text = TextProcessor(v3: c.nVocab == TextProcessor(v3: true).nVocab)
+        let text = TextProcessor(v3: c.labelsV3)
+        let hop = try PriorTrainingData.geometry(c, prior.hps).hop
         var songs: [Song] = []
         for name in files where songs.count < limit {
             let path = (folder as NSString).appendingPathComponent(name)
@@ -56,8 +60,6 @@ public enum AlignmentEvaluation {
             guard z.n == 1, words.t == 2 else {
                 throw JukeboxError(path, "expected one song (z\(c.level) has \(z.n) rows) and word_times of (start, end) pairs")
             }
-            let hop = zip(try prior.hps.ints("downs_t"), try prior.hps.ints("strides_t")).prefix(c.level + 1)
-                .reduce(1) { r, ds in r * Int(pow(Double(ds.1), Double(ds.0))) }
             var clock: BarClock? = nil
             if file.entries["bar_clock"] != nil {
                 let m = try CodesFile.read(file, "bar_clock")
@@ -70,7 +72,7 @@ public enum AlignmentEvaluation {
             let beat = clock.map { Double($0.barLength) / 4 / c.sr } ?? 0.5
             songs.append(Song(id: (name as NSString).deletingPathExtension, codes: z.values, labels: song,
                               lyrics: text.textise(tokens), onsets: stride(from: 0, to: words.values.count, by: 2).map { Double(words.values[$0]) / 1000 },
-                              secondsPerBeat: beat))
+                              secondsPerBeat: beat, rawToTokens: hop))
         }
         guard !songs.isEmpty else {
             throw JukeboxError(folder, "holds no sung songs with word times (code files from `jukebox dataset encode` of a corpus built by this version)")
@@ -100,15 +102,14 @@ public enum AlignmentEvaluation {
         let c = prior.prior.config
         let layers = layers ?? prior.prior.lyricLayers
         guard !layers.isEmpty else { throw JukeboxError(prior.folder, "no layer of this prior attends to lyrics") }
-        let text = TextProcessor(v3: c.nVocab == TextProcessor(v3: true).nVocab)
-        let rawToTokens = songs.first.map { $0.labels.totalLength / max($0.codes.count, 1) } ?? 1
-        let secondsPerCode = Double(rawToTokens) / c.sr
+        let text = TextProcessor(v3: c.labelsV3)
         let heads = prior.prior.prior.transformer.config.heads
         var pooled = [[(seconds: Double, beats: Double)]](repeating: [], count: layers.count * heads)
         var even: [(seconds: Double, beats: Double)] = []
         for (n, song) in songs.enumerated() {
+            let secondsPerCode = Double(song.rawToTokens) / c.sr
             let maps = try AttentionMap.compute(prior: prior.prior, layers: layers, codes: song.codes, song: song.labels,
-                                                rawToTokens: rawToTokens, hopFraction: hopFraction)
+                                                rawToTokens: song.rawToTokens, hopFraction: hopFraction)
             for (l, map) in maps.enumerated() {
                 for h in 0..<heads {
                     let a = LyricAlignment.fromAttention(map, layer: layers[l], head: h, lyrics: song.lyrics, text: text,

@@ -85,10 +85,12 @@ public final class StudioSession {
     /// now (and saved) when the top prior is small enough; nil when neither.
     public func timedLyrics(models: ModelSet) throws -> LyricAlignment? {
         let document = try folder.loadDocument()
-        if let saved = try SessionAlignment.load(folder), saved.codesFile == document.codesFile { return saved.samples.first }
+        if let saved = try SessionAlignment.saved(folder: folder, document: document) { return saved.samples.first }
         let prior = try models.prior(level: models.topLevel)
         guard try Prior.parameterCount(hps: prior.hps) <= Self.alignInPassingParameters else { return nil }
-        return try SessionAlignment.current(folder: folder, document: document, models: models).samples.first
+        let made = try SessionAlignment.compute(folder: folder, document: document, models: models)
+        try made.save(folder)
+        return made.samples.first
     }
 
     /// What the studio shows of the composer now.

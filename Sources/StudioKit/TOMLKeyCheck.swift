@@ -30,63 +30,50 @@ enum TOMLKeyCheck {
                 return (index + 1, column, "a key must be bare (letters, digits, _ and -) or quoted")
             }
             let value = trimmed[trimmed.index(after: equals)...]
-            if let offset = strayBrace(value) {
+            let scanned = scanValue(value)
+            if let offset = scanned.strayBrace {
                 return (index + 1, column + trimmed.distance(from: trimmed.startIndex, to: equals) + 1 + offset,
                         "a } that closes no { (inside [ ] a value is expected)")
             }
-            inMultiline = openMultiline(value)
+            inMultiline = scanned.openMultiline
         }
         return nil
     }
 
-    /// The delimiter of a multi-line string the value opens and does not close on its line (nil: none). Quotes
-    /// inside a one-line string (`"'''"`) open nothing.
-    static func openMultiline(_ value: Substring) -> String? {
+    /// One pass over a value, outside its strings: the offset of the first `}` that closes no `{` opened before
+    /// it on the line, and the delimiter of a multi-line string the value opens and does not close on its line.
+    /// Quotes inside a one-line string (`"'''"`) open nothing, and braces inside strings are text.
+    static func scanValue(_ value: Substring) -> (strayBrace: Int?, openMultiline: String?) {
         let chars = Array(value)
         func at(_ k: Int, _ d: String) -> Bool { k + 3 <= chars.count && String(chars[k..<(k + 3)]) == d }
+        var open: [Character] = []
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c == "#" { return nil }
+            if c == "#" { break }
             if let d = [String(repeating: "\"", count: 3), String(repeating: "'", count: 3)].first(where: { at(i, $0) }) {
                 var k = i + 3
                 while k < chars.count && !at(k, d) { k += 1 }
-                if k >= chars.count { return d }
+                if k >= chars.count { return (nil, d) }
                 i = k + 3
                 continue
             }
-            if c == "\"" || c == "'" {
+            switch c {
+            case "\"", "'":
                 var k = i + 1
                 while k < chars.count && chars[k] != c { k += c == "\"" && chars[k] == "\\" ? 2 : 1 }
                 i = k + 1
                 continue
-            }
-            i += 1
-        }
-        return nil
-    }
-
-    /// The offset of the first `}` outside strings that does not close a `{` opened before it on the line.
-    static func strayBrace(_ value: Substring) -> Int? {
-        var open: [Character] = []
-        var quote: Character? = nil, escaped = false
-        for (offset, c) in value.enumerated() {
-            if let q = quote {
-                if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
-                continue
-            }
-            switch c {
-            case "\"", "'": quote = c
-            case "#": return nil
             case "[", "{": open.append(c)
             case "]": if open.last == "[" { open.removeLast() }
             case "}":
-                guard open.last == "{" else { return offset }
+                guard open.last == "{" else { return (i, nil) }
                 open.removeLast()
             default: break
             }
+            i += 1
         }
-        return nil
+        return (nil, nil)
     }
 
     /// Where the `=` of `key = value` is: the first one outside a quoted key.

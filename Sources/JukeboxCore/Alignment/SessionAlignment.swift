@@ -41,12 +41,17 @@ public struct SessionAlignment: Codable, Equatable, Sendable {
         try AtomicFile.write(encoder.encode(self), to: Self.path(folder))
     }
 
+    /// The saved alignment when it belongs to the session's current codes (nil: none, or made for older codes).
+    public static func saved(folder: SessionFolder, document: SessionDocument) throws -> SessionAlignment? {
+        guard let saved = try load(folder), saved.codesFile == document.codesFile,
+              saved.samples.count == document.prompt.samples else { return nil }
+        return saved
+    }
+
     /// The saved alignment when it belongs to the session's current codes, else one made now and saved.
     public static func current(folder: SessionFolder, document: SessionDocument, models: ModelSet,
                                cancel: CancelFlag? = nil) throws -> SessionAlignment {
-        if let saved = try load(folder), saved.codesFile == document.codesFile, saved.samples.count == document.prompt.samples {
-            return saved
-        }
+        if let saved = try saved(folder: folder, document: document) { return saved }
         let made = try compute(folder: folder, document: document, models: models, cancel: cancel)
         try made.save(folder)
         return made

@@ -41,16 +41,22 @@ public enum AudioFile {
     public static let plausibleSampleRates = 4000...768_000
     /// The largest magnitude taken as sound (60 dB over full scale); beyond it a float file is damaged.
     public static let largestSampleValue: Float = 1000
-    /// The file's audio; with `maxSeconds`, only its first seconds are decoded (a prime of 4 s from an
-    /// hour-long recording reads 4 s, not the hour).
-    public static func read(_ path: String, maxSeconds: Double? = nil) throws -> AudioBuffer {
+    /// The file's audio, all of it (a long recording is read a block at a time with AudioReader instead).
+    public static func read(_ path: String) throws -> AudioBuffer {
+        let (handle, info) = try open(path)
+        defer { sf_close(handle) }
+        return try readAll(handle, info: info, name: path)
+    }
+
+    /// The file opened for reading with its header checked; the caller closes the handle.
+    static func open(_ path: String) throws -> (handle: OpaquePointer, info: SF_INFO) {
         guard FileManager.default.fileExists(atPath: path) else { throw JukeboxError(path, "no such file") }
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
             throw JukeboxError(path, "not readable as audio (\(String(cString: sf_strerror(nil))))")
         }
-        defer { sf_close(handle) }
-        return try readAll(handle, info: info, name: path, maxSeconds: maxSeconds)
+        do { try checkHeader(info, name: path) } catch { sf_close(handle); throw error }
+        return (handle, info)
     }
 
     /// Reads audio from bytes in memory (libsndfile virtual IO); the fuzz entry point's path.
@@ -82,20 +88,19 @@ public enum AudioFile {
             throw JukeboxError(name, "not readable as audio (\(String(cString: sf_strerror(nil))))")
         }
         defer { sf_close(handle) }
+        try checkHeader(info, name: name)
         return try withExtendedLifetime(cursor) { try readAll(handle, info: info, name: name) }
     }
 
-    private static func readAll(_ handle: OpaquePointer, info: SF_INFO, name: String, maxSeconds: Double? = nil) throws -> AudioBuffer {
-        try checkHeader(info, name: name)
+    /// Every frame of an opened file whose header was checked.
+    private static func readAll(_ handle: OpaquePointer, info: SF_INFO, name: String) throws -> AudioBuffer {
         let channels = Int(info.channels), rate = Int(info.samplerate)
-        // Frame counts in headers can lie; read in blocks until the decoder stops (or past what was asked for).
+        // Frame counts in headers can lie; read in blocks until the decoder stops.
         let block = 65536
-        let wanted = maxSeconds.map { Int(min(max($0, 0), 1e7) * Double(rate)) } ?? Int.max
         var samples: [Float] = []
         var chunk = [Float](repeating: 0, count: block * channels)
-        while samples.count / channels < wanted {
-            let frames = min(block, wanted - samples.count / channels)
-            let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, Int64(frames)) }
+        while true {
+            let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, Int64(block)) }
             if got <= 0 { break }
             samples.append(contentsOf: chunk[0..<(Int(got) * channels)])
             if samples.count > 4_000_000_000 / 4 { throw JukeboxError(name, "audio too long") }

@@ -19,12 +19,7 @@ public final class AudioReader {
     private static let blockFrames = 65536
 
     public init(_ path: String, sampleRate: Int) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw JukeboxError(path, "no such file") }
-        var info = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
-            throw JukeboxError(path, "not readable as audio (\(String(cString: sf_strerror(nil))))")
-        }
-        do { try AudioFile.checkHeader(info, name: path) } catch { sf_close(handle); throw error }
+        let (handle, info) = try AudioFile.open(path)
         self.handle = handle
         self.path = path
         self.sampleRate = sampleRate

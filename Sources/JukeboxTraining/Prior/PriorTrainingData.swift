@@ -68,7 +68,7 @@ public final class PriorTrainingData: @unchecked Sendable {
     public var timedSongs: Int { songs.filter { $0.sung != nil }.count }
 
     /// The code hop of the prior's level and its upsampling from the level above, from downs_t and strides_t.
-    private static func geometry(_ c: PriorConfig, _ hps: Hyperparameters) throws -> (hop: Int, upsampling: Int) {
+    public static func geometry(_ c: PriorConfig, _ hps: Hyperparameters) throws -> (hop: Int, upsampling: Int) {
         let downs = try hps.ints("downs_t"), strides = try hps.ints("strides_t")
         guard downs.count == c.levels, strides.count == c.levels else {
             throw JukeboxError(hps.source, "downs_t and strides_t need \(c.levels) entries each")
@@ -186,7 +186,7 @@ public final class PriorTrainingData: @unchecked Sendable {
                 }
                 let sung = c.hasLyrics ? wordTimes.flatMap {
                     Self.sungCharacters(lyrics: words, wordTimes: $0.values, codes: z.t, hop: hopLength, rate: c.sr,
-                                        text: TextProcessor(v3: c.nVocab == TextProcessor(v3: true).nVocab))
+                                        text: TextProcessor(v3: c.labelsV3))
                 } : nil
                 songs.append(Song(codes: Array(z.values[(n * z.t)..<((n + 1) * z.t)]),
                                   above: above.map { Array($0.values[(n * $0.t)..<((n + 1) * $0.t)]) },
