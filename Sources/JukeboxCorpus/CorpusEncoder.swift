@@ -7,13 +7,16 @@ import JukeboxCore
 public enum CorpusEncoder {
     /// Encodes the songs of `split` ("train", "test" or nil for all) of the corpus at `corpus` into
     /// `output` (created if needed; files of the same song are replaced). Returns the files written.
+    /// Labels are ids in the corpus's own lists, or in `vocabulary` (a model's lists grown by the corpus's
+    /// names, for fine-tuning) with `genreSlots` genre ids a song.
     @discardableResult
     public static func encode(corpus: String, vqvae: VQVAE, split: String?, to output: String,
+                              vocabulary given: LabelVocabulary? = nil, genreSlots: Int = 1,
                               progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [String] {
         let songs = try CorpusIndex.read(corpus).filter { split == nil || $0.split == split }
         guard !songs.isEmpty else { throw JukeboxError(corpus, "holds no \(split ?? "") songs".replacingOccurrences(of: "  ", with: " ")) }
         // The corpus's lists are whole lower-case names, as the v3 lookups take them; one genre per song.
-        let vocabulary = try LabelVocabulary(modelFolder: corpus, v3: true)
+        let vocabulary = try given ?? LabelVocabulary(modelFolder: corpus, v3: true)
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         } catch {
@@ -26,7 +29,7 @@ public enum CorpusEncoder {
             // takes the memory of a window, not of the hour.
             let codes = try vqvae.encode(reader: AudioReader(source, sampleRate: vqvae.sampleRate), chunkSamples: 1 << 21).codes
             let labels = try SongLabelCodes(vocabulary: vocabulary, artist: song.artist, genre: song.genre,
-                                            lyrics: song.lyrics, genreSlots: 1)
+                                            lyrics: song.lyrics, genreSlots: genreSlots)
             if let problem = labels.warnings.first { throw JukeboxError(source, "labels: \(problem)") }
             let path = (output as NSString).appendingPathComponent(song.id + ".safetensors")
             let clock = try BarClock(bpm: song.bpm, sampleRate: Double(vqvae.sampleRate))

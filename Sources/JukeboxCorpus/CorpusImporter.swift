@@ -105,14 +105,25 @@ public enum CorpusImporter {
         return t
     }
 
-    /// Audio files below `folder` by extension, relative paths in order; hidden files and folders are passed over.
+    /// Audio files below `folder` by extension, relative paths in order; hidden files and folders are passed
+    /// over. Linked folders are followed (a music library is often assembled from links), each real folder once.
     static func audioFiles(in folder: String) throws -> [String] {
-        guard let walk = FileManager.default.enumerator(atPath: folder) else { throw JukeboxError(folder, "cannot be read") }
-        var found: [String] = []
-        while let item = walk.nextObject() as? String {
-            if (item as NSString).lastPathComponent.hasPrefix(".") { walk.skipDescendants(); continue }
-            if audioExtensions.contains((item as NSString).pathExtension.lowercased()) { found.append(item) }
+        let fm = FileManager.default
+        guard fm.isReadableFile(atPath: folder) else { throw JukeboxError(folder, "cannot be read") }
+        var found: [String] = [], seen: Set<String> = []
+        func walk(_ relative: String) {
+            let path = relative.isEmpty ? folder : (folder as NSString).appendingPathComponent(relative)
+            guard seen.insert((path as NSString).resolvingSymlinksInPath).inserted,
+                  let items = try? fm.contentsOfDirectory(atPath: path) else { return }
+            for item in items.sorted() where !item.hasPrefix(".") {
+                let child = relative.isEmpty ? item : relative + "/" + item
+                var isFolder: ObjCBool = false
+                guard fm.fileExists(atPath: (path as NSString).appendingPathComponent(item), isDirectory: &isFolder) else { continue }
+                if isFolder.boolValue { walk(child) }
+                else if audioExtensions.contains((item as NSString).pathExtension.lowercased()) { found.append(child) }
+            }
         }
+        walk("")
         return found.sorted()
     }
 

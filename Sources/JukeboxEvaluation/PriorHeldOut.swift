@@ -25,6 +25,9 @@ public struct PriorHeldOut: Sendable, Equatable {
     public let bitsWithOtherLabels: Double?
     /// Bits per token with the bar clock's downbeat moved by half a bar (nil without a clock).
     public var bitsWithClockHalfABarOff: Double? = nil
+    /// Bits per token with the artist "unknown" (id 0) in place of each song's own, when asked for: what
+    /// naming the artist is worth, even where every held-out song has the same one.
+    public var bitsWithUnknownArtist: Double? = nil
 
     public var json: [String: Any] {
         var json: [String: Any] = [
@@ -33,20 +36,23 @@ public struct PriorHeldOut: Sendable, Equatable {
         json["bits_with_other_above"] = bitsWithOtherAbove
         json["bits_with_other_labels"] = bitsWithOtherLabels
         json["bits_with_clock_half_a_bar_off"] = bitsWithClockHalfABarOff
+        json["bits_with_unknown_artist"] = bitsWithUnknownArtist
         return json
     }
 
     /// Scores `prior` on `windows` seeded windows of the code files in `test`; the baseline counts codes
     /// of the same level in `train`. Windows are drawn as training draws them (labels, lyrics, the level
     /// above), from a fixed seed, so two priors of one recipe are scored on the same windows.
-    public static func evaluate(prior: PriorModel, train: String, test: String, windows: Int, seed: UInt64 = 7) throws -> PriorHeldOut {
-        try evaluate(prior: prior, train: train, test: try PriorTrainingData(folder: test, hps: prior.hps), windows: windows, seed: seed)
+    public static func evaluate(prior: PriorModel, train: String, test: String, windows: Int, seed: UInt64 = 7,
+                                unknownArtist: Bool = false) throws -> PriorHeldOut {
+        try evaluate(prior: prior, train: train, test: try PriorTrainingData(folder: test, hps: prior.hps), windows: windows, seed: seed,
+                     unknownArtist: unknownArtist)
     }
 
     /// The same on windows from anywhere, such as a model's own sample sessions
     /// (`PriorTrainingData(sessions:vocabulary:hps:)`).
     public static func evaluate(prior: PriorModel, train: String, test testData: PriorTrainingData, windows: Int,
-                                seed: UInt64 = 7) throws -> PriorHeldOut {
+                                seed: UInt64 = 7, unknownArtist: Bool = false) throws -> PriorHeldOut {
         let config = prior.prior.config
         let trainData = try PriorTrainingData(folder: train, hps: prior.hps)
         var counts = [Double](repeating: 1, count: config.lBins)
@@ -54,7 +60,7 @@ public struct PriorHeldOut: Sendable, Equatable {
         let total = counts.reduce(0, +)
         let labelSpan = config.labelLayout.artistAndGenres
         let clock = config.labelLayout.clock
-        var modelBits = 0.0, unigramBits = 0.0, otherAboveBits = 0.0, otherLabelsBits = 0.0, offClockBits = 0.0, tokens = 0
+        var modelBits = 0.0, unigramBits = 0.0, otherAboveBits = 0.0, otherLabelsBits = 0.0, offClockBits = 0.0, unknownArtistBits = 0.0, tokens = 0
         func bits(_ z: [Int], _ zCond: [Int]?, _ y: [Int]?) throws -> Double {
             let scored = try prior.bitsPerToken(z: LevelCodes(n: 1, t: z.count, values: z),
                                                 zCond: zCond.map { try LevelCodes(n: 1, t: $0.count, values: $0) },
@@ -72,6 +78,10 @@ public struct PriorHeldOut: Sendable, Equatable {
                 y.replaceSubrange(labelSpan, with: otherY[labelSpan])
                 otherLabelsBits += try bits(batch.z, batch.zCond, y)
             }
+            if unknownArtist, var y = batch.y {
+                y[labelSpan.lowerBound] = 0
+                unknownArtistBits += try bits(batch.z, batch.zCond, y)
+            }
             if var y = batch.y, !clock.isEmpty {
                 y[clock.lowerBound + 1] += y[clock.lowerBound] / 2
                 offClockBits += try bits(batch.z, batch.zCond, y)
@@ -85,6 +95,7 @@ public struct PriorHeldOut: Sendable, Equatable {
                                   bitsWithOtherAbove: config.isTopLevel ? nil : otherAboveBits / n,
                                   bitsWithOtherLabels: config.labels ? otherLabelsBits / n : nil)
         if !clock.isEmpty { scored.bitsWithClockHalfABarOff = offClockBits / n }
+        if unknownArtist && config.labels { scored.bitsWithUnknownArtist = unknownArtistBits / n }
         return scored
     }
 }

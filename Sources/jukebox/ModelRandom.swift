@@ -9,7 +9,7 @@ import JukeboxTraining
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Work with model sets (vqvae + prior_level_2/1/0 folders).",
-        subcommands: [ModelFetch.self, ModelVerify.self, ModelList.self, ModelRandom.self, ModelTrainDefault.self])
+        subcommands: [ModelFetch.self, ModelVerify.self, ModelList.self, ModelRandom.self, ModelTrainDefault.self, ModelFineTune.self])
 }
 
 struct ModelRandom: ParsableCommand {

@@ -121,4 +121,18 @@ final class DatasetImportCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: src + "/inside"))
         assertCleanFailure(try CLI.run(["dataset", "import", dir + "/nowhere", "-o", dir + "/c5", "--genre", "rock"]), naming: dir + "/nowhere")
     }
+
+    /// A library assembled from links: a linked artist folder is followed, a link back up is not walked twice.
+    func testLinkedFoldersAreFollowedOnce() throws {
+        let dir = temporaryFolder(self), src = dir + "/library", elsewhere = dir + "/disk/Cy"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: src, withIntermediateDirectories: true)
+        try AudioFile.writeWAV(elsewhere + "/a.wav", samples: Self.clicks(seconds: 2, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        try fm.createSymbolicLink(atPath: src + "/Cy", withDestinationPath: elsewhere)
+        try fm.createSymbolicLink(atPath: elsewhere + "/loop", withDestinationPath: src)
+        let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus", "--genre", "folk"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try songs(dir + "/corpus").map(\.artist), ["Cy"])
+    }
 }

@@ -32,6 +32,16 @@ public struct BarGuide: Sendable {
         return logRatio[start..<(start + codes)]
     }
 
+    /// This guide with the rows of artists it lacks taken from `counted` (a guide counted on new artists'
+    /// songs with the grown lists): the artists it knows keep their rows.
+    public func grown(by counted: BarGuide) throws -> BarGuide {
+        guard counted.bins == bins, counted.codes == codes, counted.artists >= artists else {
+            throw JukeboxError("bar guide", "cannot grow \(artists)×\(bins)×\(codes) by \(counted.artists)×\(counted.bins)×\(counted.codes)")
+        }
+        return try BarGuide(artists: counted.artists, bins: bins, codes: codes,
+                            logRatio: logRatio + counted.logRatio[(artists * bins * codes)...])
+    }
+
     // MARK: File
 
     public func write(to path: String) throws {
