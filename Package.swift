@@ -42,7 +42,7 @@ let package = Package(
         // Above the engine: training (backward passes, optimisers, the default model's recipe), the corpus
         // the project renders, and the measurements of the model card. The studio links none of them.
         .target(name: "JukeboxTraining", dependencies: ["JukeboxCore", "JukeboxCorpus", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "JukeboxCorpus", dependencies: ["JukeboxCore"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "JukeboxCorpus", dependencies: ["JukeboxCore", "JukeboxTOML"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "JukeboxEvaluation", dependencies: ["JukeboxCore", "JukeboxCorpus", "JukeboxTraining", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(
@@ -61,7 +61,10 @@ let package = Package(
             dependencies: ["StudioAudio", "JukeboxCore"]
         ),
         // The studio's state, update step and views: no terminal, so screens are tested as text.
-        .target(name: "StudioKit", dependencies: ["JukeboxCore", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "StudioKit", dependencies: ["JukeboxCore", "JukeboxTOML", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Checked reads of small hand-written TOML files (studio themes and presets, an import's labels.toml),
+        // with the key check that keeps toml++'s aborts away from them.
+        .target(name: "JukeboxTOML", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(
             name: "StudioKitTests",
             dependencies: ["StudioKit", "JukeboxCore", "JukeboxTestSupport"],

@@ -5,9 +5,9 @@ import JukeboxCore
 /// `train prior`): each file libsndfile reads, at any rate and channel count, converted to mono 16-bit WAV at
 /// the corpus rate, with its labels, lyrics, tempo and a held-out split. The source folder is only read.
 ///
-/// Labels come from `labels.csv` in the folder (a header naming `file`, `artist`, `genre` and optionally
-/// `lyrics` — a text or LRC file — and `bpm`; paths relative to the folder), else the first folder below it
-/// names the artist (`DIR/ARTIST/…`), else `artist`; the genre is the CSV's or `genre`. Lyrics are a `.txt` or
+/// Labels come from `labels.csv` or `labels.toml` in the folder (per file, relative to the folder: `artist`,
+/// `genre` and optionally `lyrics` — a text or LRC file — and `bpm`; ImportLabels), else the first folder below
+/// it names the artist (`DIR/ARTIST/…`), else `artist`; the genre is the labels file's or `genre`. Lyrics are a `.txt` or
 /// `.lrc` beside the file with its name; an LRC with a time on every word also gives the words' times. Files
 /// that cannot be read are listed with the reason and left out, never fatal.
 public enum CorpusImporter {
@@ -47,9 +47,9 @@ public enum CorpusImporter {
             throw JukeboxError(output, "already exists and is not empty")
         }
         guard options.heldOutEvery >= 0 else { throw JukeboxError("--held-out-every", "must not be negative") }
-        let labels = try LabelsCSV.read(folder: source)
+        let labels = try ImportLabels.read(folder: source)
         guard labels != nil || options.genre != nil else {
-            throw JukeboxError("--genre", "is needed: the folder has no labels.csv to name each song's genre")
+            throw JukeboxError("--genre", "is needed: the folder has no labels.csv or labels.toml to name each song's genre")
         }
         let files = try audioFiles(in: source)
         guard !files.isEmpty else { throw JukeboxError(source, "holds no audio files (\(audioExtensions.sorted().joined(separator: ", ")))") }
@@ -60,15 +60,15 @@ public enum CorpusImporter {
             var songs: [CorpusSong] = [], sources: [String] = [], skipped: [(String, String)] = []
             for (n, file) in files.enumerated() {
                 defer { progress(n + 1, files.count) }
-                let row = labels?.rows[file]
-                if labels != nil && row == nil { skipped.append((file, "not listed in labels.csv")); continue }
+                let row = labels?.row(for: file)
+                if let labels, row == nil { skipped.append((file, "not listed in \(labels.fileName)")); continue }
                 let components = file.split(separator: "/")
                 guard let artist = nonEmpty(row?.artist) ?? (components.count > 1 ? String(components[0]) : options.artist) else {
-                    skipped.append((file, "no artist: put it in a folder named after the artist, list it in labels.csv, or give --artist"))
+                    skipped.append((file, "no artist: put it in a folder named after the artist, name it in a labels file, or give --artist"))
                     continue
                 }
                 guard let genre = nonEmpty(row?.genre) ?? options.genre else {
-                    skipped.append((file, "no genre in labels.csv and no --genre")); continue
+                    skipped.append((file, "no genre in \(labels?.fileName ?? "a labels file") and no --genre")); continue
                 }
                 let id = String(format: "u%04d", songs.count)
                 do {

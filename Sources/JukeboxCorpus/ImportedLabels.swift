@@ -1,21 +1,85 @@
 import Foundation
 import JukeboxCore
+import JukeboxTOML
 
-/// `labels.csv` of an imported folder: a header naming the columns (`file`, `artist`, `genre`, and optionally
-/// `lyrics` and `bpm`, in any order), then one row per recording. Quoted fields may hold commas and quotes ("").
-struct LabelsCSV {
-    struct Row { let artist: String?; let genre: String?; let lyrics: String?; let bpm: Double? }
-    static let fileName = "labels.csv"
+/// The labels of an imported folder, from `labels.csv` or `labels.toml` beside the recordings (not both): per
+/// file (relative to the folder) the artist, genre, lyrics file and tempo, and from labels.toml the values
+/// every file it does not list takes.
+struct ImportLabels {
+    struct Row { var artist: String?; var genre: String?; var lyrics: String?; var bpm: Double? }
+    let fileName: String
     let rows: [String: Row]
+    /// What files not listed take (labels.toml's top-level keys); nil: they are left out.
+    var defaults: Row? = nil
 
-    /// Nil when the folder has no labels.csv; a malformed one is an error naming its line.
-    static func read(folder: String) throws -> LabelsCSV? {
-        let path = (folder as NSString).appendingPathComponent(fileName)
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+    /// The folder's labels file; nil when it has none.
+    static func read(folder: String) throws -> ImportLabels? {
+        let csv = (folder as NSString).appendingPathComponent(LabelsCSV.fileName)
+        let toml = (folder as NSString).appendingPathComponent(LabelsTOML.fileName)
+        switch (FileManager.default.fileExists(atPath: csv), FileManager.default.fileExists(atPath: toml)) {
+        case (true, true): throw JukeboxError(folder, "has both \(LabelsCSV.fileName) and \(LabelsTOML.fileName); keep one")
+        case (true, false): return try LabelsCSV.read(path: csv)
+        case (false, true): return try LabelsTOML.read(path: toml)
+        case (false, false): return nil
+        }
+    }
+
+    /// The labels of `file`: its own entry over the defaults; nil when neither names it.
+    func row(for file: String) -> Row? {
+        guard let own = rows[(file as NSString).standardizingPath] else { return defaults }
+        guard let defaults else { return own }
+        return Row(artist: CorpusImporter.nonEmpty(own.artist) ?? defaults.artist, genre: CorpusImporter.nonEmpty(own.genre) ?? defaults.genre,
+                   lyrics: own.lyrics, bpm: own.bpm ?? defaults.bpm)
+    }
+
+    static func text(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path), data.count <= 16 << 20,
               let text = String(data: data, encoding: .utf8) else {
             throw JukeboxError(path, "not readable as UTF-8 text of at most 16 MB")
         }
+        return text
+    }
+}
+
+/// `labels.toml`: optional top-level `artist`, `genre` and `bpm` for every file, then a `[[song]]` section per
+/// recording with `file` and any of `artist`, `genre`, `lyrics` (a .txt or .lrc) and `bpm`.
+enum LabelsTOML {
+    static let fileName = "labels.toml"
+
+    static func read(path: String) throws -> ImportLabels {
+        do {
+            let doc = try TOMLFields.parse(try ImportLabels.text(path), file: path)
+            try doc.rejectUnknown(["artist", "genre", "bpm", "song"])
+            func row(_ t: TOMLFields) throws -> ImportLabels.Row {
+                ImportLabels.Row(artist: try t.string("artist"), genre: try t.string("genre"), lyrics: CorpusImporter.nonEmpty(try t.string("lyrics")),
+                                 bpm: try t.number("bpm", in: 20...400))
+            }
+            let top = try row(doc)
+            var rows: [String: ImportLabels.Row] = [:]
+            for song in try doc.tables("song") ?? [] {
+                try song.rejectUnknown(["file", "artist", "genre", "lyrics", "bpm"])
+                guard let file = CorpusImporter.nonEmpty(try song.string("file")) else { throw song.error("file", "is missing or empty") }
+                rows[(file as NSString).standardizingPath] = try row(song)
+            }
+            let hasDefaults = top.artist != nil || top.genre != nil || top.bpm != nil
+            guard !rows.isEmpty || hasDefaults else {
+                throw JukeboxError(path, "names no song ([[song]] with file = …) and no artist, genre or bpm for every file")
+            }
+            return ImportLabels(fileName: fileName, rows: rows, defaults: hasDefaults ? top : nil)
+        } catch let e as TOMLFileError {
+            throw JukeboxError(e.file, e.field.isEmpty ? e.message : "\(e.field): \(e.message)")
+        }
+    }
+}
+
+/// `labels.csv` of an imported folder: a header naming the columns (`file`, `artist`, `genre`, and optionally
+/// `lyrics` and `bpm`, in any order), then one row per recording. Quoted fields may hold commas and quotes ("").
+enum LabelsCSV {
+    static let fileName = "labels.csv"
+
+    /// A malformed file is an error naming its line.
+    static func read(path: String) throws -> ImportLabels {
+        let text = try ImportLabels.text(path)
         var lines = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline).map(String.init)
         guard !lines.isEmpty else { throw JukeboxError(path, "is empty: it needs a header (file,artist,genre[,lyrics][,bpm])") }
         let header = try fields(lines.removeFirst(), path: path, line: 1).map { $0.lowercased() }
@@ -25,7 +89,7 @@ struct LabelsCSV {
         if let unknown = header.first(where: { !["file", "artist", "genre", "lyrics", "bpm"].contains($0) }) {
             throw JukeboxError(path, "line 1: unknown column \(unknown) (known: file, artist, genre, lyrics, bpm)")
         }
-        var rows: [String: Row] = [:]
+        var rows: [String: ImportLabels.Row] = [:]
         for (n, line) in lines.enumerated() {
             let values = try fields(line, path: path, line: n + 2)
             guard values.count == header.count else {
@@ -41,10 +105,10 @@ struct LabelsCSV {
                 }
                 bpm = value
             }
-            rows[(file as NSString).standardizingPath] = Row(artist: field["artist"], genre: field["genre"],
-                                                              lyrics: CorpusImporter.nonEmpty(field["lyrics"]), bpm: bpm)
+            rows[(file as NSString).standardizingPath] = ImportLabels.Row(artist: field["artist"], genre: field["genre"],
+                                                                           lyrics: CorpusImporter.nonEmpty(field["lyrics"]), bpm: bpm)
         }
-        return LabelsCSV(rows: rows)
+        return ImportLabels(fileName: fileName, rows: rows)
     }
 
     static func fields(_ line: String, path: String, line number: Int) throws -> [String] {

@@ -1,4 +1,6 @@
 import Foundation
+import JukeboxTOML
+import TOMLKit
 import JukeboxCore
 
 /// A saved prompt (presets/NAME.toml): what the composer holds, so a good starting point is one key

@@ -1,4 +1,5 @@
 import Foundation
+import JukeboxTOML
 import JukeboxCore
 
 /// The studio's files: user presets, themes by name (the shipped themes/ and presets/ are found with
@@ -46,3 +47,6 @@ public enum StudioFiles {
         return try Theme.load((folder as NSString).appendingPathComponent(argument + ".toml"))
     }
 }
+
+/// A theme or preset file that cannot be used: one line naming the file, the field and what is wrong.
+public typealias StudioFileError = TOMLFileError

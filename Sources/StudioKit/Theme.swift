@@ -1,4 +1,6 @@
 import Foundation
+import JukeboxTOML
+import TOMLKit
 
 /// A terminal colour: the terminal's own default, or a palette index (0–7 the basic eight, 8–15 their
 /// bright forms, up to 255 on 256-colour terminals).

@@ -54,13 +54,13 @@ struct DatasetImport: ParsableCommand {
         commandName: "import",
         abstract: "Make a corpus of your own recordings (any format libsndfile reads) for `dataset encode` and training.",
         discussion: """
-            Labels: labels.csv in DIR (a header naming file, artist, genre and optionally lyrics and bpm; paths             relative to DIR), else the first folder below DIR names the artist (DIR/ARTIST/...), else --artist;             the genre is the CSV's or --genre. Lyrics: a .txt or .lrc beside each file with its name (an LRC with a             time on every word also gives when each is sung). Tempo: the CSV's, else estimated. About one song in             --held-out-every is held out, chosen from its path (the same folder gives the same split). Files that             cannot be read are listed and left out. DIR is only read; each song is written to OUT as mono 16-bit             WAV at 44.1 kHz.
+            Labels: labels.csv in DIR (a header naming file, artist, genre and optionally lyrics and bpm; paths             relative to DIR), else the first folder below DIR names the artist (DIR/ARTIST/...), else --artist;             the genre is the CSV's or --genre. Lyrics: a .txt or .lrc beside each file with its name (an LRC with a             time on every word also gives when each is sung). Tempo: the labels file's, else estimated. About one song in             --held-out-every is held out, chosen from its path (the same folder gives the same split). Files that             cannot be read are listed and left out. DIR is only read; each song is written to OUT as mono 16-bit             WAV at 44.1 kHz.
             """)
 
     @Argument(help: "Folder of recordings.") var folder: String
     @Option(name: .shortAndLong, help: "Corpus folder to write (must not exist, or be empty; not inside DIR).") var out: String
-    @Option(help: "Artist of recordings with no labels.csv row and no artist folder.") var artist: String?
-    @Option(help: "Genre of recordings labels.csv does not give one.") var genre: String?
+    @Option(help: "Artist of recordings no labels file or artist folder names.") var artist: String?
+    @Option(help: "Genre of recordings no labels file gives one.") var genre: String?
     @Option(name: .customLong("held-out-every"), help: "Hold out about one song in this many (0: none).") var heldOutEvery: Int = 7
     @Option(help: "Seed of the held-out choice.") var seed: UInt64 = 0
 

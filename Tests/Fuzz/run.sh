@@ -9,7 +9,7 @@ shift $(( $# >= 2 ? 2 : 1 ))
 # The TOML target reaches the studio's parsers (StudioKit, TOMLKit and its C++ toml++); the others the engine's.
 module=JukeboxCore; builds="JukeboxFormats JukeboxCore CKernels ZIPFoundation"; extra=(); cmaps=()
 if [ "$target" = toml ]; then
-    module=StudioKit; builds="$builds StudioKit TOMLKit CTOML"; extra=(-lstdc++)
+    module=StudioKit; builds="$builds StudioKit JukeboxTOML TOMLKit CTOML"; extra=(-lstdc++)
     cmaps=(-Xcc -fmodule-map-file=.build-fuzz/release/CTOML.build/module.modulemap -cxx-interoperability-mode=default)
     # TOMLKit never frees the C++ table a parse makes nor the key lists it returns (~100 bytes a file): found by
     # this target, harmless for the few files the studio reads, and not ours to fix; crashes are what is looked for.

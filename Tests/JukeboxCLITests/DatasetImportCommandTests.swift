@@ -122,6 +122,51 @@ final class DatasetImportCommandTests: XCTestCase {
         assertCleanFailure(try CLI.run(["dataset", "import", dir + "/nowhere", "-o", dir + "/c5", "--genre", "rock"]), naming: dir + "/nowhere")
     }
 
+    func testLabelsTOMLNamesSongsAndWhatTheRestTake() throws {
+        let dir = temporaryFolder(self), src = dir + "/src"
+        try FileManager.default.createDirectory(atPath: src + "/x", withIntermediateDirectories: true)
+        for name in ["a", "b", "c"] {
+            try AudioFile.writeWAV(src + "/x/\(name).wav", samples: Self.clicks(seconds: 2, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        }
+        try "la di da".write(toFile: src + "/a words.txt", atomically: true, encoding: .utf8)
+        try """
+            # every file not named below
+            artist = "Eve"
+            genre = "folk"
+
+            [[song]]
+            file = "x/a.wav"
+            artist = "Cat"
+            lyrics = "a words.txt"
+            bpm = 96
+
+            [[song]]
+            file = "x/b.wav"
+            genre = "blues"
+            """.write(toFile: src + "/labels.toml", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let list = try songs(dir + "/corpus")
+        XCTAssertEqual(list.map(\.artist), ["Cat", "Eve", "Eve"])
+        XCTAssertEqual(list.map(\.genre), ["folk", "blues", "folk"])
+        XCTAssertEqual(list[0].lyrics, "la di da")
+        XCTAssertEqual(list[0].bpm, 96)
+
+        // Mistakes name the file and the field; toml++'s aborts are kept away.
+        for (text, field) in [("[[song]]\nfile = \"x/a.wav\"\nmood = \"sad\"\n", "song[0].mood"),
+                              ("genre = \"rock\"\n[[song]]\nfile = \"x/a.wav\"\nbpm = 9000\n", "song[0].bpm"),
+                              ("[[song]]\nartist = \"A\"\n", "song[0].file"),
+                              ("genre = [0.9, }]\n", "line 1"), ("", "names no song")] {
+            try text.write(toFile: src + "/labels.toml", atomically: true, encoding: .utf8)
+            let bad = try CLI.run(["dataset", "import", src, "-o", dir + "/bad"])
+            assertCleanFailure(bad, naming: src + "/labels.toml")
+            XCTAssertTrue(bad.stderr.contains(field), bad.stderr)
+        }
+        try "file,artist,genre\n".write(toFile: src + "/labels.csv", atomically: true, encoding: .utf8)
+        assertCleanFailure(try CLI.run(["dataset", "import", src, "-o", dir + "/bad"]), naming: src)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad"))
+    }
+
     /// A library assembled from links: a linked artist folder is followed, a link back up is not walked twice.
     func testLinkedFoldersAreFollowedOnce() throws {
         let dir = temporaryFolder(self), src = dir + "/library", elsewhere = dir + "/disk/Cy"

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Keys and table headers checked before the text reaches TOMLKit's parser (toml++), which asserts, that
-/// is aborts, on some malformed keys (`[}name]`) instead of reporting them. A studio file is a few flat
-/// tables of `key = value` lines: every key and header is bare (A-Z a-z 0-9 _ -) or quoted, dotted at
+/// is aborts, on some malformed keys (`[}name]`) instead of reporting them. The files read here are a few
+/// flat tables of `key = value` lines: every key and header is bare (A-Z a-z 0-9 _ -) or quoted, dotted at
 /// most. Of values only the brackets are checked (toml++ also aborts on a `}` where an array expects a
 /// value: `[0.9, }]`); the rest, and everything inside multi-line strings (a preset's lyrics), is left to
 /// the parser.
-enum TOMLKeyCheck {
+public enum TOMLKeyCheck {
     /// The first line (and its column) whose key or header is malformed, with what is wrong; nil when all are well formed.
-    static func problem(in text: String) -> (line: Int, column: Int, message: String)? {
+    public static func problem(in text: String) -> (line: Int, column: Int, message: String)? {
         var inMultiline: String? = nil
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = String(raw)
@@ -43,7 +43,7 @@ enum TOMLKeyCheck {
     /// One pass over a value, outside its strings: the offset of the first `}` that closes no `{` opened before
     /// it on the line, and the delimiter of a multi-line string the value opens and does not close on its line.
     /// Quotes inside a one-line string (`"'''"`) open nothing, and braces inside strings are text.
-    static func scanValue(_ value: Substring) -> (strayBrace: Int?, openMultiline: String?) {
+    public static func scanValue(_ value: Substring) -> (strayBrace: Int?, openMultiline: String?) {
         let chars = Array(value)
         func at(_ k: Int, _ d: String) -> Bool { k + 3 <= chars.count && String(chars[k..<(k + 3)]) == d }
         var open: [Character] = []
