@@ -60,28 +60,19 @@ public enum CorpusImporter {
             var songs: [CorpusSong] = [], sources: [String] = [], skipped: [(String, String)] = []
             for (n, file) in files.enumerated() {
                 defer { progress(n + 1, files.count) }
-                let row = labels?.row(for: file)
-                if let labels, row == nil { skipped.append((file, "not listed in \(labels.fileName)")); continue }
-                let components = file.split(separator: "/")
-                guard let artist = nonEmpty(row?.artist) ?? (components.count > 1 ? String(components[0]) : options.artist) else {
-                    skipped.append((file, "no artist: put it in a folder named after the artist, name it in a labels file, or give --artist"))
-                    continue
-                }
-                guard let genre = nonEmpty(row?.genre) ?? options.genre else {
-                    skipped.append((file, "no genre in \(labels?.fileName ?? "a labels file") and no --genre")); continue
-                }
                 let id = String(format: "u%04d", songs.count)
                 do {
+                    let labelled = try label(file, in: source, labels: labels, options: options)
                     let path = (source as NSString).appendingPathComponent(file)
-                    let lyrics = try SongLyrics.find(for: path, named: row?.lyrics.map { (source as NSString).appendingPathComponent($0) })
                     let (seconds, opening) = try convert(path, to: staging + "/audio/\(id).wav", sampleRate: options.sampleRate)
-                    let bpm = row?.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate)
-                    songs.append(CorpusSong(id: id, file: "audio/\(id).wav", genre: genre, artist: artist, lyrics: lyrics?.text ?? "",
-                                            seconds: seconds, bpm: bpm, key: "unknown", split: "train", words: lyrics?.words))
+                    let bpm = labelled.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate)
+                    songs.append(CorpusSong(id: id, file: "audio/\(id).wav", genre: labelled.genre, artist: labelled.artist,
+                                            lyrics: labelled.lyrics?.text ?? "", seconds: seconds, bpm: bpm, key: "unknown", split: "train",
+                                            words: labelled.lyrics?.words))
                     sources.append(file)
                 } catch {
                     try? fm.removeItem(atPath: staging + "/audio/\(id).wav")
-                    skipped.append((file, "\(error)"))
+                    skipped.append((file, (error as? JukeboxError)?.message ?? "\(error)"))
                 }
             }
             guard !songs.isEmpty else {
@@ -98,6 +89,48 @@ public enum CorpusImporter {
             try? fm.removeItem(atPath: staging)
             throw error
         }
+    }
+
+    /// A file's artist, genre, lyrics and tempo (nil: to be estimated), from the labels file, its folder and the
+    /// options; a file none of them labels is an error saying what is missing.
+    static func label(_ file: String, in source: String, labels: ImportLabels?, options: Options) throws
+        -> (artist: String, genre: String, lyrics: SongLyrics?, bpm: Double?) {
+        let row = labels?.row(for: file)
+        if let labels, row == nil { throw JukeboxError(file, "not listed in \(labels.fileName)") }
+        let components = file.split(separator: "/")
+        guard let artist = nonEmpty(row?.artist) ?? (components.count > 1 ? String(components[0]) : options.artist) else {
+            throw JukeboxError(file, "no artist: put it in a folder named after the artist, name it in a labels file, or give --artist")
+        }
+        guard let genre = nonEmpty(row?.genre) ?? options.genre else {
+            throw JukeboxError(file, "no genre in \(labels?.fileName ?? "a labels file") and no --genre")
+        }
+        let path = (source as NSString).appendingPathComponent(file)
+        let lyrics = try SongLyrics.find(for: path, named: row?.lyrics.map { (source as NSString).appendingPathComponent($0) })
+        return (artist, genre, lyrics, row?.bpm)
+    }
+
+    /// The recordings of a folder as songs, labelled as an import labels them, read where they are (`file`
+    /// relative to the folder, split "test"), without writing anything: what `eval continuation` continues.
+    /// Only each file's first minute is decoded (for the tempo) and its length taken from the header.
+    public static func recordings(in source: String, options: Options) throws -> Report {
+        let labels = try ImportLabels.read(folder: source)
+        var songs: [CorpusSong] = [], skipped: [(file: String, reason: String)] = []
+        for file in try audioFiles(in: source) {
+            do {
+                let labelled = try label(file, in: source, labels: labels, options: options)
+                let reader = try AudioReader((source as NSString).appendingPathComponent(file), sampleRate: options.sampleRate)
+                var opening: [Float] = []
+                while opening.count < 60 * options.sampleRate, let block = try reader.next() { opening += block }
+                let seconds = reader.declaredSeconds
+                songs.append(CorpusSong(id: (file as NSString).deletingPathExtension.replacingOccurrences(of: "/", with: "-"), file: file,
+                                        genre: labelled.genre, artist: labelled.artist, lyrics: labelled.lyrics?.text ?? "", seconds: seconds,
+                                        bpm: labelled.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate), key: "unknown",
+                                        split: "test", words: labelled.lyrics?.words))
+            } catch {
+                skipped.append((file, (error as? JukeboxError)?.message ?? "\(error)"))
+            }
+        }
+        return Report(songs: songs, skipped: skipped)
     }
 
     static func nonEmpty(_ s: String?) -> String? {

@@ -268,6 +268,14 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
             let document = try SessionFolder.open(try XCTUnwrap(entry["session"] as? String)).1
             XCTAssertEqual(document.prompt.genre, song.genre)
             XCTAssertEqual(document.prompt.artist, song.artist)
+            // Its sound beside the song's own and an unprimed sample's (a session of its own).
+            let sound = try XCTUnwrap(entry["sound"] as? [String: Any])
+            for key in ["continuation_balance_distance_db", "song_balance_distance_db", "unprimed_balance_distance_db"] {
+                XCTAssertTrue((0..<60).contains(sound[key] as? Double ?? -1), "\(key): \(sound)")
+            }
+            let unprimed = try SessionFolder.open(try XCTUnwrap(entry["session"] as? String) + "-unprimed").1
+            XCTAssertEqual(unprimed.prompt.mode, .ancestral)
+            XCTAssertEqual(unprimed.prompt.artist, song.artist)
         }
         // The corpus's songs keep their tempo over the continued span.
         let summary = try XCTUnwrap(report["summary"] as? [String: Any])
@@ -278,7 +286,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         // The sessions are kept: a second run into the same folder is refused before it samples.
         assertCleanFailure(try CLI.run(command), naming: dir + "/continued/" + expected[0].id)
         // The sampler's settings reach the sessions.
-        let table = try CLI.run(command.dropLast() + [dir + "/continued-again", "--temp-top", "0.5", "--top-p", "0.9"])
+        let table = try CLI.run(command.dropLast() + [dir + "/continued-again", "--temp-top", "0.5", "--top-p", "0.9", "--no-unprimed"])
         XCTAssertEqual(table.status, 0, table.stderr)
         let again = try SessionFolder.open(dir + "/continued-again/" + expected[0].id).1
         XCTAssertEqual(again.prompt.temperatures.last, 0.5, "index = level: the top is last")
@@ -287,6 +295,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual(header.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) },
                        ["song", "genre", "bpm", "song itself", "0-2 s (prime)", "2-5 s", "5-8 s"], table.stdout)
         XCTAssertTrue(table.stdout.contains("beat strength: prime"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("spectral balance, distance from the prime's (dB): continuation"), table.stdout)
         assertCleanFailure(try CLI.run(["eval", "continuation", "--data", corpus, "--model", set, "--prime-seconds", "2",
                                         "--seconds", "4", "--sessions-out", dir + "/x"]), naming: "--seconds")
         assertCleanFailure(try CLI.run(["eval", "continuation", "--data", corpus, "--model", set, "--seconds", "600",
