@@ -75,6 +75,12 @@ public enum CorpusImporter {
                     skipped.append((file, (error as? JukeboxError)?.message ?? "\(error)"))
                 }
             }
+            if let labels {
+                let present = Set(files.map { ($0 as NSString).standardizingPath })
+                for named in labels.rows.keys.sorted() where !present.contains(named) {
+                    skipped.append((named, "named in \(labels.fileName) but not found in the folder"))
+                }
+            }
             guard !songs.isEmpty else {
                 throw JukeboxError(source, "no file could be imported: " + skipped.prefix(3).map { "\($0.0): \($0.1)" }.joined(separator: "; "))
             }
@@ -160,20 +166,31 @@ public enum CorpusImporter {
         return found.sorted()
     }
 
+    /// Recordings shorter than this are left out: no prior's window learns from a blip.
+    public static let shortestSeconds = 2.0
+    /// A recording whose loudest sample stays below this (−80 dBFS) is silence, with nothing to learn.
+    static let silentPeak: Float = 1e-4
+
     /// Streams the file into a mono WAV at `sampleRate`; returns its length in seconds and its first minute
-    /// (for the tempo).
+    /// (for the tempo). A silent or too short recording is an error saying so (a listed skip).
     static func convert(_ path: String, to wav: String, sampleRate: Int) throws -> (seconds: Double, opening: [Float]) {
         let reader = try AudioReader(path, sampleRate: sampleRate)
         let writer = try WAVWriter(wav, channels: 1, sampleRate: sampleRate)
-        var count = 0, opening: [Float] = []
+        var count = 0, opening: [Float] = [], peak: Float = 0
         while let block = try reader.next() {
             try writer.write(block)
             count += block.count
+            for x in block { peak = max(peak, abs(x)) }
             if opening.count < 60 * sampleRate { opening += block.prefix(60 * sampleRate - opening.count) }
         }
         guard count > 0 else { throw JukeboxError(path, "holds no audio frames") }
+        let seconds = Double(count) / Double(sampleRate)
+        guard seconds >= shortestSeconds else {
+            throw JukeboxError(path, String(format: "%.1f s long, shorter than the %.0f s a song needs", seconds, shortestSeconds))
+        }
+        guard peak >= silentPeak else { throw JukeboxError(path, "is silent (no sample above -80 dBFS)") }
         try writer.finish()
-        return (Double(count) / Double(sampleRate), opening)
+        return (seconds, opening)
     }
 
     /// The tempo the beat tracker hears in the opening, folded into 70–180 BPM (120 when it hears none).

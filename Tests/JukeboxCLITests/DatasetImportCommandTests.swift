@@ -100,11 +100,12 @@ final class DatasetImportCommandTests: XCTestCase {
             try AudioFile.writeWAV(src + "/x/\(name).wav", samples: Self.clicks(seconds: 2, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
         }
         try "oh \"so\", fine".write(toFile: src + "/words.txt", atomically: true, encoding: .utf8)
-        try "file,genre,artist,lyrics,bpm\nx/a.wav,jazz,\"Cat, the\",words.txt,96\nx/b.wav,blues,Dee,,\n"
+        try "file,genre,artist,lyrics,bpm\nx/a.wav,jazz,\"Cat, the\",words.txt,96\nx/b.wav,blues,Dee,,\nx/gone.wav,rock,Eve,,\n"
             .write(toFile: src + "/labels.csv", atomically: true, encoding: .utf8)
         let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("skipped x/c.wav: not listed in labels.csv"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped x/gone.wav: named in labels.csv but not found in the folder"), r.stderr)
         let list = try songs(dir + "/corpus")
         XCTAssertEqual(list.map(\.artist), ["Cat, the", "Dee"])
         XCTAssertEqual(list.map(\.genre), ["jazz", "blues"])
@@ -165,6 +166,29 @@ final class DatasetImportCommandTests: XCTestCase {
         try "file,artist,genre\n".write(toFile: src + "/labels.csv", atomically: true, encoding: .utf8)
         assertCleanFailure(try CLI.run(["dataset", "import", src, "-o", dir + "/bad"]), naming: src)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad"))
+    }
+
+    /// Silence, a blip and an empty folder: listed skips, or one line when nothing is left.
+    func testSilenceAndBlipsAreSkippedAndAnEmptyFolderIsOneLine() throws {
+        let dir = temporaryFolder(self), src = dir + "/src"
+        try FileManager.default.createDirectory(atPath: src + "/Ann", withIntermediateDirectories: true)
+        try AudioFile.writeWAV(src + "/Ann/quiet.wav", samples: [Float](repeating: 0, count: 44100 * 5), sampleRate: 44100)
+        try AudioFile.writeWAV(src + "/Ann/blip.wav", samples: Self.clicks(seconds: 1, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        try AudioFile.writeWAV(src + "/Ann/song.wav", samples: Self.clicks(seconds: 3, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus", "--genre", "folk"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped Ann/quiet.wav: is silent"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped Ann/blip.wav: 1.0 s long, shorter than the 2 s a song needs"), r.stderr)
+        XCTAssertEqual(try songs(dir + "/corpus").count, 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/corpus/audio").count, 1, "no half-written audio left")
+
+        try FileManager.default.removeItem(atPath: src + "/Ann/song.wav")
+        let nothing = try CLI.run(["dataset", "import", src, "-o", dir + "/c2", "--genre", "folk"])
+        assertCleanFailure(nothing, naming: src)
+        XCTAssertTrue(nothing.stderr.contains("no file could be imported"), nothing.stderr)
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        assertCleanFailure(try CLI.run(["dataset", "import", dir + "/empty", "-o", dir + "/c3", "--genre", "folk"]), naming: dir + "/empty")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/c2") || FileManager.default.fileExists(atPath: dir + "/c3"))
     }
 
     /// A library assembled from links: a linked artist folder is followed, a link back up is not walked twice.
