@@ -98,3 +98,40 @@ final class ModelFineTuneCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/new"))
     }
 }
+
+/// The fine-tuned set in the real studio: its new artist is offered for the new genre and samples.
+extension StudioEndToEndTests {
+    func testAFineTunedSetsNewArtistIsPickedAndSampledInTheStudio() throws {
+        let dir = try prepareStudio(seed: 8, randomSet: false)
+        let bundled = try BundledModel.locate(environment: [:], executable: CLI.executable)
+        let made = try ModelFineTuneCommandTests.importAndFineTune(self, bundled: bundled)
+        try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
+                  studioCommand(dir, "--model '\(made)/new' --session '\(dir)/session' --theme mono") + "; echo studio-exited-$?; sleep 30"])
+        waitFor("the composer") { $0.contains("enre") }
+        try literal("chiptune")
+        waitFor("the genre typed") { $0.contains("chiptune") }
+        try keys("Escape")
+        try keys("Tab")
+        // An empty artist field offers the chosen genre's artists: the new ones.
+        let offered = waitFor("the new artists offered") { $0.contains("ada loop") && $0.contains("bo") }
+        let rows = offered.split(separator: "\n").map(String.init)
+        let first = try XCTUnwrap(rows.firstIndex { $0.contains("ada loop") && $0.contains("chiptune") }, offered)
+        XCTAssertTrue(rows[first + 1].contains("bo") && rows[first + 1].contains("chiptune"), offered)
+        try literal("ada loop")
+        waitFor("the artist typed") { $0.contains("Artist        ada loop") }
+        try keys("Escape")
+        // Stretches of 2 s (the field after the artist), then the first round of candidates.
+        try keys("Tab"); try keys("BSpace"); try keys("BSpace"); try literal("2")
+        waitFor("2 s stretches") { $0.contains("Sample        2 ") }
+        try keys("C-r")
+        waitFor("the candidates", seconds: 60) { $0.contains("Segment 1  round 1") && $0.contains("Enter keeps") }
+        let screen = pane()
+        XCTAssertFalse(screen.contains("error") || screen.contains("unknown"), screen)
+        let document = try SessionFolder.open(dir + "/session").1
+        XCTAssertEqual(document.prompt.artist, "ada loop")
+        XCTAssertEqual(document.prompt.genre, "chiptune")
+        try keys("C-q")
+        let end = waitFor("the studio to exit") { $0.contains("studio-exited-") || $0.contains("y/n") }
+        if !end.contains("studio-exited-") { try keys("y"); waitFor("the studio to exit") { $0.contains("studio-exited-") } }
+    }
+}
