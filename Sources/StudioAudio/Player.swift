@@ -38,7 +38,13 @@ public struct PlayerReport: Sendable, Equatable {
 /// Plays one clip at a time on its own thread, so a blocking sound card never stalls the UI loop.
 /// Commands (play, pause, seek, stop) only change shared fields under a lock; the thread picks them up
 /// between chunks of 50 ms, which bounds how late a pause or seek is heard (plus the card's latency).
+///
+/// A sound card takes audio as fast as it plays it. A device that takes it faster (ALSA's null device, or
+/// its file plugin in front of one) is held to the clock: the player never runs more than `lead` ahead of
+/// the time since it started (or last seeked or resumed), so positions, the lyrics that follow them and
+/// the level meter move as they would on a speaker. A real card's buffer (0.1 s) never lets it get there.
 public final class Player: @unchecked Sendable {
+    static let lead = 0.5
     private let sink: AudioSink
     private let report: @Sendable (PlayerReport) -> Void
     private let condition = NSCondition()
@@ -52,8 +58,12 @@ public final class Player: @unchecked Sendable {
     private var thread: Thread?
     private var idle = true
 
-    public init(sink: AudioSink, report: @escaping @Sendable (PlayerReport) -> Void) {
+    /// How many seconds of audio the clock lets through a second (1: real time; tests run faster).
+    private let speed: Double
+
+    public init(sink: AudioSink, speed: Double = 1, report: @escaping @Sendable (PlayerReport) -> Void) {
         self.sink = sink
+        self.speed = max(speed, 1e-3)
         self.report = report
         let t = Thread { [unowned self] in self.loop() }
         t.name = "jukebox-studio playback"
@@ -124,6 +134,8 @@ public final class Player: @unchecked Sendable {
     private func loop() {
         var openGeneration = -1
         var openSink = false
+        // Where the clock started for the clip under way: its time and frame, and the frame written up to.
+        var anchor = (time: Date(), frame: 0), pacedGeneration = -1, pacedEnd = -1
         while true {
             condition.lock()
             while !shuttingDown && !stopRequested && (clip == nil || paused) { idle = clip == nil; condition.wait() }
@@ -158,6 +170,14 @@ public final class Player: @unchecked Sendable {
                     finish(current, gen, .failed("\(error)"))
                     continue
                 }
+            }
+            if sink.isRealtime {
+                // A seek or another clip starts the clock again; so does falling behind it (a pause, a slow card).
+                if gen != pacedGeneration || start != pacedEnd { anchor = (Date(), start); pacedGeneration = gen }
+                var ahead = Double(start - anchor.frame) / Double(current.sampleRate) / speed - Date().timeIntervalSince(anchor.time)
+                if ahead < -0.2 { anchor = (Date(), start); ahead = 0 }
+                if ahead > Self.lead / speed { usleep(UInt32(min(ahead - Self.lead / speed, 1) * 1_000_000)) }
+                pacedEnd = end
             }
             do {
                 let range = (start * current.channels)..<(end * current.channels)

@@ -32,7 +32,7 @@ final class PlayerTests: XCTestCase {
 
     func testPauseHoldsTheWritesAndResumeGoesOn() {
         let sink = PacedSink(), reports = Reports()
-        let player = Player(sink: sink) { reports.add($0) }
+        let player = Player(sink: sink, speed: 10) { reports.add($0) }
         defer { player.shutdown() }
         player.play(clip)
         waitFor("some audio") { sink.samples.count >= 1000 }
@@ -56,7 +56,7 @@ final class PlayerTests: XCTestCase {
 
     func testSeekSkipsForwardAndBack() {
         let sink = PacedSink(), reports = Reports()
-        let player = Player(sink: sink) { reports.add($0) }
+        let player = Player(sink: sink, speed: 10) { reports.add($0) }
         defer { player.shutdown() }
         player.play(clip)
         waitFor("some audio") { sink.samples.count >= 500 }
@@ -69,7 +69,7 @@ final class PlayerTests: XCTestCase {
         XCTAssertEqual(jumps.count, 1, "one jump forward")
 
         let back = PacedSink()
-        let player2 = Player(sink: back) { _ in }
+        let player2 = Player(sink: back, speed: 10) { _ in }
         defer { player2.shutdown() }
         player2.play(clip, from: 4)
         waitFor("some audio") { back.samples.count >= 500 }
@@ -81,7 +81,7 @@ final class PlayerTests: XCTestCase {
 
     func testStopEndsTheClipAndPlayReplacesIt() {
         let sink = PacedSink(), reports = Reports()
-        let player = Player(sink: sink) { reports.add($0) }
+        let player = Player(sink: sink, speed: 10) { reports.add($0) }
         defer { player.shutdown() }
         player.play(clip)
         waitFor("some audio") { sink.samples.count >= 500 }
@@ -102,7 +102,7 @@ final class PlayerTests: XCTestCase {
     /// The volume scales what is written from the next chunk on, clipped at full scale.
     func testVolumeScalesTheSamplesWritten() {
         let sink = PacedSink(), reports = Reports()
-        let player = Player(sink: sink) { reports.add($0) }
+        let player = Player(sink: sink, speed: 10) { reports.add($0) }
         defer { player.shutdown() }
         player.volume = 0.5
         XCTAssertEqual(player.volume, 0.5)
@@ -112,11 +112,34 @@ final class PlayerTests: XCTestCase {
         player.volume = 9
         XCTAssertEqual(player.volume, 2, "at most twice as loud")
         let loud = PacedSink()
-        let second = Player(sink: loud) { _ in }
+        let second = Player(sink: loud, speed: 10) { _ in }
         defer { second.shutdown() }
         second.volume = 2
         second.play(clip)
         waitFor("the end") { second.isIdle && loud.samples.count == clip.samples.count }
         XCTAssertEqual(loud.samples, clip.samples.map { min($0 * 2, 1) })
+    }
+
+    /// A device that takes audio faster than it plays (ALSA's null device) is held to the clock: a second of
+    /// audio takes at least half a second (the lead it may run ahead), and positions are reported along the way.
+    func testADeviceThatDoesNotWaitIsHeldToTheClock() {
+        final class Instant: AudioSink, @unchecked Sendable {
+            var name: String { "instant" }
+            var isRealtime: Bool { true }
+            func open(sampleRate: Int, channels: Int, title: String) throws {}
+            func write(_ samples: UnsafeBufferPointer<Float>) throws {}
+            func drain() throws {}
+            func close() {}
+        }
+        let reports = Reports()
+        let player = Player(sink: Instant()) { reports.add($0) }
+        defer { player.shutdown() }
+        let started = Date()
+        player.play(Clip(samples: [Float](repeating: 0, count: 1000), sampleRate: 1000, title: "second"))
+        waitFor("the end") { reports.all.contains { $0.phase == .finished } }
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1 - Player.lead - 0.05)
+        let positions = reports.all.filter { $0.phase == .playing }.map(\.position)
+        XCTAssertEqual(positions, positions.sorted())
+        XCTAssertGreaterThanOrEqual(positions.count, 10, "a report for every chunk")
     }
 }
