@@ -126,7 +126,9 @@ struct TrainPrior: ParsableCommand {
         let outcome = try run.run(firstBatch: firstBatch, steps: steps, cancel: cancel) { e in
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(e.step - startStep) / max(elapsed, 1e-9)
-            let eta = rate > 0 ? Double(e.steps - e.step) / rate : 0
+            // With --minutes, the run ends at its time limit if that comes before its steps.
+            let untilLimit = minutes.map { $0 * 60 - elapsed } ?? .infinity
+            let eta = min(rate > 0 ? Double(e.steps - e.step) / rate : 0, max(untilLimit, 0))
             let align = e.loss.alignment.map { String(format: ", alignment %.3f", $0) } ?? ""
             let line = String(format: "step %d/%d loss %.4f bits (codes %.4f, lyrics %.4f%@) lr %.3g gn %.3g %@%.2f steps/s ETA %.0fs",
                               e.step, e.steps, e.loss.total, e.loss.gen, e.loss.prime, align, e.report.learningRate,
