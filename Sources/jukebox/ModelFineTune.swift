@@ -93,16 +93,8 @@ struct ModelFineTune: ParsableCommand {
         // Codes of the corpus under the set's codec, labelled with the grown lists.
         if !recipe.isDone("codes") {
             let started = Date()
-            for split in ["train", "test"] {
-                let final = work + "/codes-\(split)", partial = final + ".partial"
-                if fm.fileExists(atPath: final) { continue }
-                try? fm.removeItem(atPath: partial)
-                let count = songs.filter { $0.split == split }.count
-                let bar = Progress.Bar("encoding \(count) \(split) songs", total: count)
-                _ = try CorpusEncoder.encode(corpus: data, vqvae: set.vqvae, split: split, to: partial, vocabulary: growth.vocabulary,
-                                             genreSlots: max(topConfig.maxBowGenreSize, 1)) { done, _ in bar.update(done, unit: "songs") }
-                try fm.moveItem(atPath: partial, toPath: final)
-            }
+            try RecipeCodes.encode(corpus: data, vqvae: set.vqvae, work: work, vocabulary: growth.vocabulary,
+                                   genreSlots: max(topConfig.maxBowGenreSize, 1))
             try recipe.finish("codes", ["seconds": Date().timeIntervalSince(started)])
         }
 

@@ -110,17 +110,7 @@ struct ModelTrainDefault: ParsableCommand {
     func encodeCodes(recipe: inout RecipeProgress) throws {
         guard !recipe.isDone("codes") else { return }
         let started = Date()
-        for split in ["train", "test"] {
-            let final = work + "/codes-\(split)", partial = final + ".partial"
-            if FileManager.default.fileExists(atPath: final) { continue }
-            try? FileManager.default.removeItem(atPath: partial)
-            let songs = try CorpusIndex.read(corpus).filter { $0.split == split }.count
-            let bar = Progress.Bar("encoding \(songs) \(split) songs", total: songs)
-            _ = try CorpusEncoder.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/vqvae"), split: split, to: partial) { done, _ in
-                bar.update(done, unit: "songs")
-            }
-            try FileManager.default.moveItem(atPath: partial, toPath: final)
-        }
+        try RecipeCodes.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/vqvae"), work: work)
         try recipe.finish("codes", ["seconds": Date().timeIntervalSince(started)])
     }
 

@@ -39,6 +39,25 @@ struct RecipeProgress {
     }
 }
 
+/// WORK/codes-train and WORK/codes-test: a corpus's splits encoded by a VQ-VAE, each written beside its final
+/// name and renamed when whole, so a split that exists is complete (a rerun encodes only what is missing).
+/// Labels are the corpus's own lists, or `vocabulary` (a set's lists grown by the corpus, for fine-tuning).
+enum RecipeCodes {
+    static func encode(corpus: String, vqvae: VQVAE, work: String, vocabulary: LabelVocabulary? = nil, genreSlots: Int = 1) throws {
+        let songs = try CorpusIndex.read(corpus)
+        for split in ["train", "test"] {
+            let final = work + "/codes-\(split)", partial = final + ".partial"
+            if FileManager.default.fileExists(atPath: final) { continue }
+            try? FileManager.default.removeItem(atPath: partial)
+            let count = songs.filter { $0.split == split }.count
+            let bar = Progress.Bar("encoding \(count) \(split) songs", total: count)
+            _ = try CorpusEncoder.encode(corpus: corpus, vqvae: vqvae, split: split, to: partial, vocabulary: vocabulary,
+                                         genreSlots: genreSlots) { done, _ in bar.update(done, unit: "songs") }
+            try FileManager.default.moveItem(atPath: partial, toPath: final)
+        }
+    }
+}
+
 /// Shares a time budget among the training stages: each stage, when it starts, gets the time left (less
 /// a reserve for encoding the codes and scoring the priors) in proportion to its share among the stages
 /// still to run, so a stage that finishes early leaves its time to the next.
