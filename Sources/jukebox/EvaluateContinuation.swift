@@ -125,7 +125,9 @@ struct EvaluateContinuation: ParsableCommand {
         var unprimedRender: String? = nil
         if unprimed {
             Log.note("sampling \(song.id)'s prompt without the prime into \(out)-unprimed")
-            _ = try job(.ancestral, into: out + "-unprimed").run(log: Log.note, events: SamplingProgress().show)
+            var free = try job(.ancestral, into: out + "-unprimed")
+            free.adaptToPrime = nil   // it hears no prime
+            _ = try free.run(log: Log.note, events: SamplingProgress().show)
             unprimedRender = try finestRender(in: out + "-unprimed")
         }
         // The last stretch may be shorter than --stretch; one too short to hold a slow beat is dropped.

@@ -17,6 +17,14 @@ struct SamplerOptions: ParsableArguments {
     @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Draw each code from the k likeliest only (0: from all).") var topK: Int?
     @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Draw each code from the likeliest whose probabilities add up to p (0: from all).")
     var topP: Double?
+    @Option(name: .customLong("adapt-steps"), help: "Primed mode: teach each prior the prime for this many steps first (0: no); the set so taught is kept in the session.")
+    var adaptSteps: Int = 0
+    @Option(name: .customLong("adapt-lr"), help: "Learning rate of --adapt-steps.") var adaptLr: Double = 0.0003
+
+    func validate() throws {
+        guard (0...100_000).contains(adaptSteps) else { throw JukeboxError("--adapt-steps", "must be between 0 and 100000, got \(adaptSteps)") }
+        guard adaptLr > 0, adaptLr < 1 else { throw JukeboxError("--adapt-lr", "must be between 0 and 1, got \(adaptLr)") }
+    }
 
     /// These settings on a job.
     func apply(to job: inout SampleJob) {
@@ -25,6 +33,16 @@ struct SamplerOptions: ParsableArguments {
         job.upsamplerTemperature = tempRest
         job.request.topK = topK
         job.request.topP = topP
+        if adaptSteps != 0 {
+            let settings = PrimeAdaptation.Settings(steps: adaptSteps, learningRate: adaptLr)
+            job.adaptToPrime = { set, codes, prompt, into in
+                var bar: Progress.Bar? = nil, current = -1
+                return try PrimeAdaptation.adapt(set: set, primeCodes: codes, prompt: prompt, settings: settings, to: into, log: Log.note) { level, step, steps in
+                    if level != current { bar = Progress.Bar("level \(level) hearing the prime", total: steps); current = level }
+                    bar?.update(step, unit: "steps")
+                }
+            }
+        }
     }
 }
 

@@ -20,6 +20,13 @@ public struct SampleJob {
     public var session: String?
     /// The session folder to write.
     public var output: String
+    /// Primed mode: given the set's folder, the prime's codes at every level, the resolved prompt and a folder
+    /// inside the session, writes there a set taught the prime and returns the levels it changed (the CLI
+    /// passes the training layer's PrimeAdaptation, which this library does not link). The session then
+    /// samples from, and names, that set.
+    public var adaptToPrime: ((_ set: String, _ primeCodes: [LevelCodes], _ prompt: GenerationPrompt, _ into: String) throws -> [Int])? = nil
+    /// Where in the session folder the set taught the prime is kept.
+    public static let adaptedSetFolder = "prime-adapted-set"
 
     public init(request: PromptRequest, output: String, model: String? = nil) {
         (self.request, self.output, self.model) = (request, output, model)
@@ -47,6 +54,9 @@ public struct SampleJob {
     public func run(cancel: CancelFlag = CancelFlag(), log: (String) -> Void = { _ in },
                     events: @escaping (GenerationEvent) -> Void = { _ in }) throws -> Outcome {
         let mode = request.mode
+        if adaptToPrime != nil && mode != .primed {
+            throw JukeboxError("--adapt-steps", "teaches the set a prime: only --mode primed has one")
+        }
         guard primeSeconds > 0, primeSeconds <= PromptResolver.longestSeconds else {
             throw JukeboxError("--prime-seconds", "must be more than 0 and at most \(Int(PromptResolver.longestSeconds)), got \(primeSeconds)")
         }
@@ -58,8 +68,8 @@ public struct SampleJob {
         }
         var sourceLock = try source.map { try SessionLock.acquire($0, .read) }
         let earlier = try source.map { try SessionFolder.open($0) }
-        let modelPath = try BundledModel.resolve(model ?? earlier?.document.modelSet)
-        let set = try ModelSet.load(modelPath)
+        var modelPath = try BundledModel.resolve(model ?? earlier?.document.modelSet)
+        var set = try ModelSet.load(modelPath)
         let sr = set.vqvae.sampleRate, top = set.topLevel
 
         var request = self.request
@@ -74,6 +84,22 @@ public struct SampleJob {
         let generationMode = try makeMode(set: set, lowest: lowest, prompt: prompt, prime: primeAudio, earlier: earlier)
         sourceLock?.release()
         sourceLock = nil
+        let existed = FileManager.default.fileExists(atPath: output)
+        if let adaptToPrime, case .primed(let audio, _) = generationMode {
+            // Refused before the minutes of teaching, as creating the session would refuse it after.
+            if FileManager.default.fileExists(atPath: SessionFolder(path: output).documentPath) {
+                throw JukeboxError(SessionFolder(path: output).documentPath, "a session already exists here; open it instead")
+            }
+            let into = (output as NSString).appendingPathComponent(Self.adaptedSetFolder)
+            do {
+                let levels = try adaptToPrime(modelPath, try set.vqvae.encode(audio), prompt, into)
+                log("note: the set's priors of level\(levels.count == 1 ? "" : "s") \(levels.map(String.init).joined(separator: ", ")) heard the prime first (\(into))")
+                (modelPath, set) = (into, try ModelSet.load(into))
+            } catch {
+                try? FileManager.default.removeItem(atPath: existed ? into : output)
+                throw error
+            }
+        }
         if case let .upsample(topCodes) = generationMode, topCodes.t * set.vqvae.hopLengths[top] != prompt.sampleLength {
             // Upsampling fills exactly what the top level holds.
             prompt.sampleLength = topCodes.t * set.vqvae.hopLengths[top]
@@ -87,7 +113,6 @@ public struct SampleJob {
         let document = SessionDocument(
             prompt: resolved.record, modelSet: (modelPath as NSString).standardizingPath, settings: sessionSettings(),
             seeds: (0..<prompt.samples).map { prompt.seed &+ UInt64($0) }, rngStates: Array(repeating: [prompt.seed], count: prompt.samples))
-        let existed = FileManager.default.fileExists(atPath: output)
         let lock = try SessionLock.acquire(output, .write, creating: true)
         defer { lock.release() }
         let folder: SessionFolder

@@ -82,7 +82,7 @@ public final class PriorTrainingData: @unchecked Sendable {
         Array((genres + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize))
     }
 
-    private init(config c: PriorConfig, hopLength: Int, upsampling: Int, songs: [Song], skipped: Int) {
+    init(config c: PriorConfig, hopLength: Int, upsampling: Int, songs: [Song], skipped: Int) {
         config = c
         (self.hopLength, self.upsampling) = (hopLength, upsampling)
         self.songs = songs
