@@ -58,6 +58,8 @@ struct ModelFineTune: ParsableCommand {
             URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
         }
         guard !same(base, output) else { throw JukeboxError(output, "is the set being fine-tuned, which is never changed; choose a new folder") }
+        // Refused now, not after the budget is spent: OUTPUT is new, empty or an earlier fine-tune's.
+        try Self.checkReplaceable(output)
         let set = try Progress.task("loading \(base)") { try ModelSet.load(base) }
         let levels = set.availableLevels
         let songs = try CorpusIndex.read(data)
@@ -205,14 +207,8 @@ struct ModelFineTune: ParsableCommand {
         card["fine_tune"] = fineTuneCard(base: base, growth: growth, songs: songs, recipe: recipe)
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: card, options: [.prettyPrinted, .sortedKeys]), to: staging + "/model-card.json")
         _ = try Progress.task("loading the new set") { try ModelSet.load(staging) }
-        if fm.fileExists(atPath: output) {
-            let contents = (try? fm.contentsOfDirectory(atPath: output)) ?? []
-            let card = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/model-card.json")))) as? [String: Any]
-            guard contents.isEmpty || card?["fine_tune"] != nil else {
-                throw JukeboxError(output, "exists and is not an earlier fine-tuned set; choose a new folder")
-            }
-            try fm.removeItem(atPath: output)
-        }
+        try Self.checkReplaceable(output)
+        if fm.fileExists(atPath: output) { try fm.removeItem(atPath: output) }
         try fm.moveItem(atPath: staging, toPath: output)
         Log.note("wrote \(output): " + Self.summary(recipe: recipe, levels: set.availableLevels))
     }
@@ -232,6 +228,16 @@ struct ModelFineTune: ParsableCommand {
             "priors": levels, "codec": recipe.entries["codec"] ?? [:],
             "note": "bits per token on the corpus's held-out songs; before = the base set with the new names as unknown; bits_with_unknown_artist = the same windows with artist id 0; the VQ-VAE is the base set's",
             "command": "jukebox model fine-tune --model SET --data CORPUS -o NEWSET --budget-minutes \(budgetMinutes)"]
+    }
+
+    /// OUTPUT may be written when it does not exist, is empty, or holds a set an earlier fine-tune wrote.
+    static func checkReplaceable(_ output: String) throws {
+        guard FileManager.default.fileExists(atPath: output) else { return }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        let card = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/model-card.json")))) as? [String: Any]
+        guard contents.isEmpty || card?["fine_tune"] != nil else {
+            throw JukeboxError(output, "exists and is not an earlier fine-tuned set; choose a new folder")
+        }
     }
 
     static func summary(recipe: RecipeProgress, levels: [Int]) -> String {

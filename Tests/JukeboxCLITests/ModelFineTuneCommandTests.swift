@@ -96,6 +96,11 @@ final class ModelFineTuneCommandTests: XCTestCase {
         let budget = try CLI.run(["model", "fine-tune", "--data", dir, "-o", dir + "/new", "--budget-minutes", "0"])
         assertCleanFailure(budget, naming: "--budget-minutes")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/new"))
+        // A folder of the user's is never replaced, and that is said before any work.
+        try FileManager.default.createDirectory(atPath: dir + "/mine", withIntermediateDirectories: true)
+        try "keep me".write(toFile: dir + "/mine/notes.txt", atomically: true, encoding: .utf8)
+        assertCleanFailure(try CLI.run(["model", "fine-tune", "--data", dir, "-o", dir + "/mine"]), naming: dir + "/mine")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/mine/notes.txt", encoding: .utf8), "keep me")
     }
 }
 
