@@ -92,9 +92,15 @@ public enum AlignmentEvaluation {
     public struct Result: Sendable {
         /// Errors per (layer, head), best first.
         public let candidates: [(layer: Int, head: Int, errors: Errors)]
+        /// Errors per (layer, head, spread) of the path held near the even spread (LyricAlignment's evenPrior),
+        /// best first.
+        public let held: [(layer: Int, head: Int, spread: Double, errors: Errors)]
         public let evenSpread: Errors
         public let songs: Int
     }
+
+    /// Spreads (fractions of the lyrics' characters, one standard deviation) the held path is measured with.
+    public static let spreads = [0.03, 0.06, 0.12, 0.25]
 
     /// Every head of every layer in `layers` (default: all that see the lyrics) measured on `songs`.
     public static func measure(prior: PriorModel, songs: [Song], layers: [Int]? = nil, hopFraction: Double = 0.5,
@@ -105,6 +111,7 @@ public enum AlignmentEvaluation {
         let text = TextProcessor(v3: c.labelsV3)
         let heads = prior.prior.prior.transformer.config.heads
         var pooled = [[(seconds: Double, beats: Double)]](repeating: [], count: layers.count * heads)
+        var held = [[(seconds: Double, beats: Double)]](repeating: [], count: layers.count * heads * spreads.count)
         var even: [(seconds: Double, beats: Double)] = []
         for (n, song) in songs.enumerated() {
             let secondsPerCode = Double(song.rawToTokens) / c.sr
@@ -115,6 +122,12 @@ public enum AlignmentEvaluation {
                     let a = LyricAlignment.fromAttention(map, layer: layers[l], head: h, lyrics: song.lyrics, text: text,
                                                          secondsPerCode: secondsPerCode)
                     pooled[l * heads + h] += errors(a, song)
+                    for (k, spread) in spreads.enumerated() {
+                        let b = LyricAlignment.fromAttention(map, layer: layers[l], head: h, lyrics: song.lyrics, text: text,
+                                                             secondsPerCode: secondsPerCode,
+                                                             evenPrior: (Double(song.codes.count) * secondsPerCode, 0, spread))
+                        held[(l * heads + h) * spreads.count + k] += errors(b, song)
+                    }
                 }
             }
             let seconds = Double(song.codes.count) * secondsPerCode
@@ -123,6 +136,15 @@ public enum AlignmentEvaluation {
         }
         let candidates = layers.indices.flatMap { l in (0..<heads).map { h in (layer: layers[l], head: h, errors: Errors(pooled[l * heads + h])) } }
             .sorted { $0.errors.medianSeconds < $1.errors.medianSeconds }
-        return Result(candidates: candidates, evenSpread: Errors(even), songs: songs.count)
+        var heldCandidates: [(layer: Int, head: Int, spread: Double, errors: Errors)] = []
+        for l in layers.indices {
+            for h in 0..<heads {
+                for k in spreads.indices {
+                    heldCandidates.append((layers[l], h, spreads[k], Errors(held[(l * heads + h) * spreads.count + k])))
+                }
+            }
+        }
+        heldCandidates.sort { $0.errors.medianSeconds < $1.errors.medianSeconds }
+        return Result(candidates: candidates, held: heldCandidates, evenSpread: Errors(even), songs: songs.count)
     }
 }

@@ -55,9 +55,10 @@ struct EvaluateAlignment: ParsableCommand {
         guard head >= 0 && head < heads else { throw JukeboxError("--head", "is \(head); the prior has heads 0..<\(heads)") }
         let result = try options.measure(model, list, layers: [layer])
         let chosen = result.candidates.first { $0.head == head }!.errors
+        let held = result.held.first { $0.head == head }!
         if json {
             try printJSON(["songs": result.songs, "layer": layer, "head": head, "alignment": chosen.json,
-                           "even_spread": result.evenSpread.json])
+                           "held_near_even": ["spread": held.spread, "errors": held.errors.json], "even_spread": result.evenSpread.json])
             return
         }
         print("\(result.songs) songs, \(chosen.words) words; word-onset error")
@@ -67,6 +68,7 @@ struct EvaluateAlignment: ParsableCommand {
                   + String(format: "%6.2f s %5.2f beats %6.2f s %5.2f beats", e.medianSeconds, e.medianBeats, e.p90Seconds, e.p90Beats))
         }
         row("layer \(layer), head \(head)", chosen)
+        row(String(format: "held near even %.2f", held.spread), held.errors)
         row("even spread", result.evenSpread)
     }
 }
@@ -89,23 +91,35 @@ struct TrainAlignment: ParsableCommand {
     func run() throws {
         let (model, list) = try options.load()
         let result = try options.measure(model, list, layers: nil)
-        let best = result.candidates[0]
+        let plain = result.candidates[0], held = result.held[0]
+        // A head read alone, or held near the even spread: whichever puts the words nearer their onsets.
+        let holds = held.errors.medianSeconds < plain.errors.medianSeconds
+        let best = holds ? (layer: held.layer, head: held.head, errors: held.errors) : plain
         if json {
-            try printJSON(["songs": result.songs, "even_spread": result.evenSpread.json, "chosen": ["layer": best.layer, "head": best.head],
-                           "candidates": result.candidates.map { ["layer": $0.layer, "head": $0.head, "errors": $0.errors.json] }])
+            var chosen: [String: Any] = ["layer": best.layer, "head": best.head]
+            if holds { chosen["spread"] = held.spread }
+            try printJSON(["songs": result.songs, "even_spread": result.evenSpread.json, "chosen": chosen,
+                           "candidates": result.candidates.map { ["layer": $0.layer, "head": $0.head, "errors": $0.errors.json] },
+                           "held_near_even": result.held.prefix(10).map { ["layer": $0.layer, "head": $0.head, "spread": $0.spread, "errors": $0.errors.json] }])
         } else {
             print("layer head  median error (s, beats)  90th percentile (s, beats)")
             for c in result.candidates {
                 print(String(format: "%5d %4d  %8.2f %8.2f          %8.2f %8.2f", c.layer, c.head, c.errors.medianSeconds,
                              c.errors.medianBeats, c.errors.p90Seconds, c.errors.p90Beats))
             }
+            for c in result.held.prefix(3) {
+                print(String(format: "%5d %4d  %8.2f %8.2f          %8.2f %8.2f   held near the even spread (%.2f)", c.layer, c.head,
+                             c.errors.medianSeconds, c.errors.medianBeats, c.errors.p90Seconds, c.errors.p90Beats, c.spread))
+            }
             print(String(format: "even spread %8.2f %8.2f          %8.2f %8.2f", result.evenSpread.medianSeconds,
                          result.evenSpread.medianBeats, result.evenSpread.p90Seconds, result.evenSpread.p90Beats))
         }
         guard !dryRun else { return }
         let config = try ModelConfig.load(folder: options.prior)
-        try ModelConfig(kind: config.kind, hps: config.hps.with(["alignment_layer": best.layer, "alignment_head": best.head]),
+        try ModelConfig(kind: config.kind, hps: config.hps.with(["alignment_layer": best.layer, "alignment_head": best.head,
+                                                                 LyricAlignment.spreadKey: holds ? held.spread : NSNull()]),
                         weightFormat: config.weightFormat).write(folder: options.prior)
-        Log.note("wrote alignment_layer \(best.layer), alignment_head \(best.head) to \(options.prior)/config.json")
+        Log.note("wrote alignment_layer \(best.layer), alignment_head \(best.head)"
+                 + (holds ? String(format: ", \(LyricAlignment.spreadKey) %.2f", held.spread) : "") + " to \(options.prior)/config.json")
     }
 }

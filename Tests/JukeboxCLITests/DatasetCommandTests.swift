@@ -113,15 +113,20 @@ final class DatasetCommandTests: XCTestCase {
         let chosen = try CLI.run(["train", "alignment", "--prior", dir + "/top", "--data", dir + "/codes-all", "--songs", "2", "--json"])
         XCTAssertEqual(chosen.status, 0, chosen.stderr)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(chosen.stdout.utf8)) as? [String: Any])
-        let pick = try XCTUnwrap(report["chosen"] as? [String: Int])
+        let pick = try XCTUnwrap(report["chosen"] as? [String: Any])
         XCTAssertEqual((report["candidates"] as? [Any])?.count, 2, "both heads of the one lyric layer")
+        XCTAssertEqual((report["held_near_even"] as? [Any])?.count, 2 * 4, "both heads, each at four spreads")
         let config = try ModelConfig.load(folder: dir + "/top")
-        XCTAssertEqual(try config.hps.int("alignment_layer"), pick["layer"])
-        XCTAssertEqual(try config.hps.int("alignment_head"), pick["head"])
+        XCTAssertEqual(try config.hps.int("alignment_layer"), pick["layer"] as? Int)
+        XCTAssertEqual(try config.hps.int("alignment_head"), pick["head"] as? Int)
+        // Held near the even spread when that put the words nearer (the spread recorded), else read alone.
+        XCTAssertEqual(config.hps.has(LyricAlignment.spreadKey) ? try config.hps.double(LyricAlignment.spreadKey) : nil,
+                       pick["spread"] as? Double)
 
         let measured = try CLI.run(["eval", "alignment", "--prior", dir + "/top", "--data", dir + "/codes-all", "--songs", "2", "--json"])
         XCTAssertEqual(measured.status, 0, measured.stderr)
         let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(measured.stdout.utf8)) as? [String: Any])
+        XCTAssertNotNil((figures["held_near_even"] as? [String: Any])?["spread"] as? Double, measured.stdout)
         for key in ["alignment", "even_spread"] {
             let e = try XCTUnwrap(figures[key] as? [String: Any], measured.stdout)
             XCTAssertGreaterThan(e["words"] as? Int ?? 0, 0)

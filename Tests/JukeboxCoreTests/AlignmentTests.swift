@@ -33,6 +33,28 @@ final class AlignmentTests: XCTestCase {
         XCTAssertEqual(path[31], path[29], "codes that show nothing keep the character before them")
     }
 
+    /// A head that stalls (all its weight on the first character shown, an attention sink) reads as a path stuck at
+    /// the start; held near the even spread, the path moves through the lyrics where the even spread would, and
+    /// where the attention does say something (a character it clearly picks) it still follows it.
+    func testAPathHeldNearTheEvenSpreadMovesPastAStalledHead() {
+        let codes = 80, chars = 20
+        var characters: [[Int]] = [], weights: [[Float]] = []
+        for t in 0..<codes {
+            let shown = Array(0..<chars)
+            characters.append(shown)
+            // Stalled on character 0, except around code 40, where the head clearly picks character 12.
+            weights.append(shown.map { c in (35..<45).contains(t) ? (c == 12 ? 0.9 : 0.005) : (c == 0 ? 0.9 : 0.005) })
+        }
+        let map = AttentionMap(characters: characters, weights: [weights], heads: 1)
+        XCTAssertEqual(map.path(head: 0).last, 0, "alone, the path stays where the head stalls")
+        let expected = (0..<codes).map { Double($0) / Double(codes) * Double(chars) - 0.5 }
+        let held = map.path(head: 0, expected: expected, spread: 2)
+        XCTAssertEqual(held, held.sorted())
+        XCTAssertGreaterThanOrEqual(held.last ?? 0, chars - 2, "it reaches the end of the lyrics: \(held)")
+        XCTAssertEqual(held[40], 12, "where the head picks a character, the path takes it: \(held)")
+        XCTAssertEqual(held[10], 2, accuracy: 1, "elsewhere the even spread leads: \(held)")
+    }
+
     /// Words and lines come from the lyrics as written: a word made only of characters the model cannot see takes
     /// the time of what follows it, words the clip ends before are left out, and every word knows its place.
     func testWordsAndLinesFollowTheWrittenLyrics() throws {

@@ -59,7 +59,13 @@ public struct AttentionMap: Sendable {
     /// characters never go back and the attention along the way is as large as it can be (a Viterbi path
     /// over codes × the characters each code's window shows). Codes whose window shows no characters keep the
     /// character before them (−1 before any).
-    public func path(head: Int) -> [Int] {
+    ///
+    /// With `expected` (for each code, the character the even spread of the lyrics puts there) the path also
+    /// pays for straying from it, a diagonal prior as alignment in speech uses, for heads whose attention alone
+    /// wanders or stalls. Each step then scores log(weight / the character's mean weight) − ½((character −
+    /// expected) / `spread`)²: a character that draws weight all through the song (an attention sink) says
+    /// nothing of when it is sung, one that draws more than its usual weight at a code does.
+    public func path(head: Int, expected: [Double]? = nil, spread: Double = 1) -> [Int] {
         let read = (0..<codes).filter { !characters[$0].isEmpty }
         var path = [Int](repeating: -1, count: codes)
         guard !read.isEmpty else { return path }
@@ -68,6 +74,14 @@ public struct AttentionMap: Sendable {
         var back: [[Int32]] = []
         back.reserveCapacity(read.count)
         var previousChars: [Int] = [], previousScore: [Float] = []
+        var usual: [Int: Double] = [:]
+        if expected != nil {
+            var sum: [Int: Double] = [:], count: [Int: Double] = [:]
+            for t in read {
+                for (c, w) in zip(characters[t], weights[head][t]) { sum[c, default: 0] += Double(w); count[c, default: 0] += 1 }
+            }
+            for (c, total) in sum { usual[c] = total / count[c]! }
+        }
         for (n, t) in read.enumerated() {
             let cs = characters[t], ws = weights[head][t]
             var score = [Float](repeating: 0, count: cs.count), from = [Int32](repeating: -1, count: cs.count)
@@ -79,7 +93,12 @@ public struct AttentionMap: Sendable {
                     j += 1
                 }
                 // The first code read may start on any character; later ones only go forward.
-                score[k] = (n == 0 ? 0 : best) + ws[k]
+                var gain = ws[k]
+                if let expected {
+                    let d = (Double(cs[k]) - expected[t]) / spread
+                    gain = Float(log((Double(ws[k]) + 1e-6) / (usual[cs[k]]! + 1e-6)) - 0.5 * d * d)
+                }
+                score[k] = (n == 0 ? 0 : best) + gain
                 from[k] = bestAt
             }
             back.append(from)

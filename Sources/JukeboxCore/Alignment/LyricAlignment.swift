@@ -91,19 +91,37 @@ public struct LyricAlignment: Codable, Equatable, Sendable {
         self.lines = lines
     }
 
+    /// The hps key (ours) of the spread the alignment head's path is held near the even spread with; absent: not held.
+    public static let spreadKey = "alignment_spread"
+
     /// The attention of `layer`/`head` read as a monotone path (AttentionMap.path): a character's time is the
     /// first code at which the path reaches it.
+    ///
+    /// With `evenPrior` the path is held near the even spread of the characters over the song (of
+    /// `songSeconds`, the clip starting `offsetSeconds` in), `spread` of the characters being one standard
+    /// deviation: method "attention+even".
     public static func fromAttention(_ map: AttentionMap, layer: Int, head: Int, lyrics: String, text: TextProcessor,
-                                     secondsPerCode: Double) -> LyricAlignment {
+                                     secondsPerCode: Double,
+                                     evenPrior: (songSeconds: Double, offsetSeconds: Double, spread: Double)? = nil) -> LyricAlignment {
         let count = text.inspect(lyrics).text.unicodeScalars.count
         var onsets = [Double?](repeating: nil, count: count)
         var next = 0
-        for (t, c) in map.path(head: head).enumerated() where c >= next {
+        let path: [Int]
+        if let evenPrior, evenPrior.songSeconds > 0 {
+            let expected = (0..<map.codes).map { t in
+                (Double(t) * secondsPerCode + evenPrior.offsetSeconds) / evenPrior.songSeconds * Double(count) - 0.5
+            }
+            path = map.path(head: head, expected: expected, spread: max(evenPrior.spread * Double(count), 1))
+        } else {
+            path = map.path(head: head)
+        }
+        for (t, c) in path.enumerated() where c >= next {
             for k in next...min(c, count - 1) where k < count { onsets[k] = Double(t) * secondsPerCode }
             next = c + 1
             if next >= count { break }
         }
-        return LyricAlignment(method: "attention", layer: layer, head: head, lyrics: lyrics, text: text, onsets: onsets,
+        return LyricAlignment(method: evenPrior == nil ? "attention" : "attention+even", layer: layer, head: head, lyrics: lyrics,
+                              text: text, onsets: onsets,
                               weights: map.peakWeights(head: head, characters: count),
                               seconds: Double(map.codes) * secondsPerCode)
     }

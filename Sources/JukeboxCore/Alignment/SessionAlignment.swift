@@ -91,11 +91,14 @@ public struct SessionAlignment: Codable, Equatable, Sendable {
                                     note: "the top prior has no alignment layer (`jukebox train alignment` chooses one): words spread evenly over the song",
                                     samples: Array(repeating: even, count: n))
         }
+        // A head `train alignment` found to follow the words better held near the even spread (ours: alignment_spread).
+        let spread = prior.hps.has(LyricAlignment.spreadKey) ? try prior.hps.double(LyricAlignment.spreadKey) : nil
         let samples = try (0..<n).map { row -> LyricAlignment in
             let map = try AttentionMap.compute(prior: prior.prior, layers: [layer], codes: Array(codes.row(row)), song: song,
                                                rawToTokens: hop, cancel: cancel)[0]
             return LyricAlignment.fromAttention(map, layer: layer, head: head, lyrics: lyrics, text: labeller.text,
-                                                secondsPerCode: secondsPerCode)
+                                                secondsPerCode: secondsPerCode,
+                                                evenPrior: spread.map { (Double(song.totalLength) / sr, Double(song.offset) / sr, $0) })
         }
         return SessionAlignment(formatVersion: currentFormat, codesFile: document.codesFile, note: nil, samples: samples)
     }
