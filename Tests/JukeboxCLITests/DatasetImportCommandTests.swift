@@ -191,6 +191,28 @@ final class DatasetImportCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/c2") || FileManager.default.fileExists(atPath: dir + "/c3"))
     }
 
+    /// FLAC and Ogg Vorbis (as sox writes them) at other rates and channel counts come in as WAV does.
+    func testFLACAndOggAreImported() throws {
+        guard let sox = StudioEndToEndTests.which("sox") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("sox is not installed") }
+            throw XCTSkip("sox is not installed")
+        }
+        let dir = temporaryFolder(self), src = dir + "/src/Cy"
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        try AudioFile.writeWAV(dir + "/clicks.wav", samples: Self.clicks(seconds: 3, rate: 48000, channels: 2, bpm: 100),
+                               channels: 2, sampleRate: 48000)
+        XCTAssertEqual(try Subprocess.run(sox, [dir + "/clicks.wav", src + "/a.flac"]).status, 0)
+        XCTAssertEqual(try Subprocess.run(sox, [dir + "/clicks.wav", "-r", "32000", "-c", "1", src + "/b.ogg"]).status, 0)
+        let r = try CLI.run(["dataset", "import", dir + "/src", "-o", dir + "/corpus", "--genre", "folk"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let list = try songs(dir + "/corpus")
+        XCTAssertEqual(list.count, 2, r.stderr)
+        for song in list {
+            XCTAssertEqual(song.seconds, 3, accuracy: 0.02)
+            XCTAssertTrue(AudioFeatures.tempo(song.bpm, matches: 100), "\(song.bpm)")
+        }
+    }
+
     /// A library assembled from links: a linked artist folder is followed, a link back up is not walked twice.
     func testLinkedFoldersAreFollowedOnce() throws {
         let dir = temporaryFolder(self), src = dir + "/library", elsewhere = dir + "/disk/Cy"
