@@ -33,6 +33,8 @@ struct EvaluateContinuation: ParsableCommand {
     @Option(help: "With a folder of recordings: the genre of those no labels file names.") var genre: String?
     @Option(help: "With a folder of recordings: the artist of those no labels file or artist folder names.") var artist: String?
     @Flag(inversion: .prefixedNo, help: "Also sample each prompt without the prime, to compare its sound with the prime's.") var unprimed = true
+    @Option(name: .customLong("bar-guidance"), parsing: .unconditional, help: "How strongly the set's bar guide steers the top level (default: the set's).")
+    var barGuidance: Double?
     @Option(name: .customLong("songs-per-genre"), help: "Held-out songs to continue per genre.") var songsPerGenre: Int = 1
     @Option(name: .customLong("prime-seconds"), help: "Seconds of each song to continue from.") var primeSeconds: Double = 5
     @Option(help: "Seconds of each session in all, the prime included.") var seconds: Double = 15
@@ -110,7 +112,8 @@ struct EvaluateContinuation: ParsableCommand {
         // assumes; a recording's (key "unknown") first beat is found in the prime.
         func job(_ mode: SessionMode, into folder: String) throws -> SampleJob {
             var job = SampleJob(request: PromptRequest(genre: song.genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
-                                                       bpm: song.bpm, downbeat: song.key == "unknown" ? nil : 0, seed: seed, mode: mode),
+                                                       bpm: song.bpm, downbeat: song.key == "unknown" ? nil : 0, barGuidance: barGuidance,
+                                                       seed: seed, mode: mode),
                                 output: folder)
             sampler.apply(to: &job)
             job.levels = try SampleJob.Levels(rawValue: levels) ?? { throw JukeboxError("--levels", "is \(levels); use top or all") }()
