@@ -31,7 +31,9 @@ struct ModelFineTune: ParsableCommand {
     @Option(help: "Model set to start from (default: the bundled one). Only read.") var model: String?
     @Option(help: "Corpus of your recordings (`jukebox dataset import`), with held-out songs.") var data: String
     @Option(name: .shortAndLong, help: "Model set folder to write (new, or an earlier fine-tune's).") var output: String
-    @Option(help: "Work folder for codes and checkpoints, reused to resume (default: OUTPUT.work).") var work: String?
+    @Option(name: .customLong("work"), help: "Work folder for codes and checkpoints, reused to resume (default: OUTPUT.work).")
+    var workOption: String?
+    var work: String { workOption ?? output + ".work" }
     @Option(name: .customLong("budget-minutes"), help: "Minutes for the whole command: encoding, scoring and the priors' training share what is left.") var budgetMinutes: Double = 60
     @Option(help: "Learning rate (after a short warm-up, constant).") var lr: Double = 0.0002
     @Option(name: .customLong("max-steps"), help: "Steps per prior at most; the budget usually ends them first.") var maxSteps: Int = 100_000
@@ -53,11 +55,7 @@ struct ModelFineTune: ParsableCommand {
         let fm = FileManager.default
         let deadline = Date().addingTimeInterval(budgetMinutes * 60)
         let base = try BundledModel.resolve(model)
-        let work = self.work ?? output + ".work"
-        func same(_ a: String, _ b: String) -> Bool {
-            URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
-        }
-        guard !same(base, output) else { throw JukeboxError(output, "is the set being fine-tuned, which is never changed; choose a new folder") }
+        guard !SampleJob.samePlace(base, output) else { throw JukeboxError(output, "is the set being fine-tuned, which is never changed; choose a new folder") }
         // Refused now, not after the budget is spent: OUTPUT is new, empty or an earlier fine-tune's.
         try Self.checkReplaceable(output)
         let set = try Progress.task("loading \(base)") { try ModelSet.load(base) }
@@ -67,18 +65,17 @@ struct ModelFineTune: ParsableCommand {
         guard songs.contains(where: { $0.split == "test" }) else {
             throw JukeboxError(data, "holds no held-out songs to measure on (import it again with --held-out-every)")
         }
-        let topFolder = base + "/" + ModelSet.priorFolderName(level: set.topLevel)
-        let topConfig = try PriorConfig(hps: try ModelConfig.load(folder: topFolder).hps)
+        let topConfig = try set.prior(level: set.topLevel).prior.config
         guard topConfig.labels, let vocabulary = set.vocabularies[set.topLevel] else {
-            throw JukeboxError(topFolder, "has no artist and genre labels to learn the new music's under")
+            throw JukeboxError(base + "/" + ModelSet.priorFolderName(level: set.topLevel), "has no artist and genre labels to learn the new music's under")
         }
         // One growth serves every prior, so every prior must read the same lists (the published 1b_lyrics set's
         // upsamplers do not: their lists are v2, its top prior's v3).
         for level in levels where level != set.topLevel {
-            let folder = base + "/" + ModelSet.priorFolderName(level: level)
-            let config = try PriorConfig(hps: try ModelConfig.load(folder: folder).hps)
+            let config = try set.prior(level: level).prior.config
             guard !config.labels || (config.yBins == topConfig.yBins && config.labelsV3 == topConfig.labelsV3) else {
-                throw JukeboxError(folder, "has other label lists than the top prior (y_bins \(config.yBins) against \(topConfig.yBins)); fine-tune needs one set of lists")
+                throw JukeboxError(base + "/" + ModelSet.priorFolderName(level: level),
+                                   "has other label lists than the top prior (y_bins \(config.yBins) against \(topConfig.yBins)); fine-tune needs one set of lists")
             }
         }
         let growth = try LabelVocabularyGrowth(vocabulary, yBins: topConfig.yBins, artists: songs.map(\.artist), genres: songs.map(\.genre))
@@ -105,7 +102,7 @@ struct ModelFineTune: ParsableCommand {
             let name = ModelSet.priorFolderName(level: level), start = work + "/start/" + name
             if !fm.fileExists(atPath: start + "/config.json") {
                 let source = base + "/" + name
-                if try PriorConfig(hps: try ModelConfig.load(folder: source).hps).labels {
+                if try set.prior(level: level).prior.config.labels {
                     try PriorLabelGrowth.write(prior: source, growth: growth, to: start + ".partial")
                 } else {
                     try fm.createDirectory(atPath: start + ".partial", withIntermediateDirectories: true)
@@ -126,12 +123,11 @@ struct ModelFineTune: ParsableCommand {
         let scoring = levels.reduce(30.0) { $0 + (recipe.entries["before-\($1)"]?["seconds"] as? Double ?? 10) }
         try train(levels: levels, top: set.topLevel, until: deadline.addingTimeInterval(-scoring), recipe: &recipe)
         for level in levels { try score(prior: work + "/" + ModelSet.priorFolderName(level: level), level: level, stage: "after-\(level)", recipe: &recipe) }
-        try assemble(base: base, set: set, growth: growth, songs: songs, work: work, recipe: recipe)
+        try assemble(base: base, set: set, growth: growth, songs: songs, recipe: recipe)
     }
 
     /// Each prior in turn, top first, from its grown start for its share of what is left of the budget.
     func train(levels: [Int], top: Int, until deadline: Date, recipe: inout RecipeProgress) throws {
-        let work = self.work ?? output + ".work"
         let config = work + "/fine-tune-settings.json"
         if !FileManager.default.fileExists(atPath: config) {
             let settings: [String: Any] = ["lr": lr, "lr_warmup": 20, "lr_use_cosine_decay": false, "lr_use_linear_decay": false, "lr_gamma": 1]
@@ -165,7 +161,7 @@ struct ModelFineTune: ParsableCommand {
     /// Held-out bits per token of the prior in `folder` (with the artist "unknown" beside), once per stage.
     func score(prior folder: String, level: Int, stage: String, recipe: inout RecipeProgress) throws {
         guard !recipe.isDone(stage) else { return }
-        let work = self.work ?? output + ".work", started = Date()
+        let started = Date()
         let prior = try Progress.task("scoring level \(level) (\(stage.hasPrefix("before") ? "before" : "after"))") {
             try PriorHeldOut.evaluate(prior: try PriorModel.load(folder: folder), train: work + "/codes-train", test: work + "/codes-test",
                                       windows: windows, unknownArtist: true)
@@ -177,7 +173,7 @@ struct ModelFineTune: ParsableCommand {
 
     /// OUTPUT: the base set's VQ-VAE and files, the fine-tuned priors with the grown lists, tempos and genres
     /// of the new artists, the bar guide grown by their songs, and the model card with `fine_tune`.
-    func assemble(base: String, set: ModelSet, growth: LabelVocabularyGrowth, songs: [CorpusSong], work: String,
+    func assemble(base: String, set: ModelSet, growth: LabelVocabularyGrowth, songs: [CorpusSong],
                   recipe: RecipeProgress) throws {
         let fm = FileManager.default
         let staging = work + "/set.partial"

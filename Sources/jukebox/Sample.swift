@@ -21,10 +21,12 @@ struct SamplerOptions: ParsableArguments {
     var adaptSteps: Int = 0
     @Option(name: .customLong("adapt-lr"), help: "Learning rate of --adapt-steps.") var adaptLr: Double = 0.0003
 
-    func validate() throws {
-        guard (0...100_000).contains(adaptSteps) else { throw JukeboxError("--adapt-steps", "must be between 0 and 100000, got \(adaptSteps)") }
-        guard adaptLr > 0, adaptLr < 1 else { throw JukeboxError("--adapt-lr", "must be between 0 and 1, got \(adaptLr)") }
+    /// The teaching settings when --adapt-steps asks for any (0: none), checked where they are defined.
+    func adaptation() throws -> PrimeAdaptation.Settings? {
+        adaptSteps == 0 ? nil : try PrimeAdaptation.Settings(steps: adaptSteps, learningRate: adaptLr)
     }
+
+    func validate() throws { _ = try adaptation() }
 
     /// These settings on a job.
     func apply(to job: inout SampleJob) {
@@ -33,8 +35,8 @@ struct SamplerOptions: ParsableArguments {
         job.upsamplerTemperature = tempRest
         job.request.topK = topK
         job.request.topP = topP
-        if adaptSteps != 0 {
-            let settings = PrimeAdaptation.Settings(steps: adaptSteps, learningRate: adaptLr)
+        // validate() has checked the settings.
+        if let settings = try? adaptation() {
             job.adaptToPrime = { set, codes, prompt, into in
                 var bar: Progress.Bar? = nil, current = -1
                 return try PrimeAdaptation.adapt(set: set, primeCodes: codes, prompt: prompt, settings: settings, to: into, log: Log.note) { level, step, steps in

@@ -24,7 +24,7 @@ final class PrimeAdaptationTests: XCTestCase {
         let before = try Self.snapshot(dir + "/set")
 
         let levels = try PrimeAdaptation.adapt(set: dir + "/set", primeCodes: codes, prompt: prompt,
-                                               settings: .init(steps: 8, learningRate: 0.001), to: dir + "/adapted")
+                                               settings: try .init(steps: 8, learningRate: 0.001), to: dir + "/adapted")
         XCTAssertEqual(levels, [2, 1, 0])
         XCTAssertEqual(try Self.snapshot(dir + "/set"), before, "the set taught is a copy")
         let adapted = try ModelSet.load(dir + "/adapted")
@@ -49,11 +49,11 @@ final class PrimeAdaptationTests: XCTestCase {
         // A prime shorter than a window leaves that prior as it was, and says so.
         var notes: [String] = []
         let short = try codes.map { try LevelCodes(n: 1, t: $0.t / 20, values: Array($0.values.prefix($0.t / 20))) }
-        let some = try PrimeAdaptation.adapt(set: dir + "/set", primeCodes: short, prompt: prompt, settings: .init(steps: 1),
+        let some = try PrimeAdaptation.adapt(set: dir + "/set", primeCodes: short, prompt: prompt, settings: try .init(steps: 1),
                                              to: dir + "/short", log: { notes.append($0) })
         XCTAssertFalse(some.contains(2), "\(some)")
         XCTAssertTrue(notes.contains { $0.contains("shorter than a level-2 window") }, "\(notes)")
-        XCTAssertThrowsError(try PrimeAdaptation.adapt(set: dir + "/set", primeCodes: codes, prompt: prompt, settings: .init(steps: 0),
+        XCTAssertThrowsError(try PrimeAdaptation.adapt(set: dir + "/set", primeCodes: codes, prompt: prompt, settings: try .init(steps: 0),
                                                        to: dir + "/none"))
     }
 

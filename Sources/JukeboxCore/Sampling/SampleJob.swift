@@ -85,11 +85,12 @@ public struct SampleJob {
         sourceLock?.release()
         sourceLock = nil
         let existed = FileManager.default.fileExists(atPath: output)
+        // Held from here on: the set taught the prime is written into the session folder too.
+        let lock = try SessionLock.acquire(output, .write, creating: true)
+        defer { lock.release() }
         if let adaptToPrime, case .primed(let audio, _) = generationMode {
             // Refused before the minutes of teaching, as creating the session would refuse it after.
-            if FileManager.default.fileExists(atPath: SessionFolder(path: output).documentPath) {
-                throw JukeboxError(SessionFolder(path: output).documentPath, "a session already exists here; open it instead")
-            }
+            try SessionFolder.refuseExisting(at: output)
             let into = (output as NSString).appendingPathComponent(Self.adaptedSetFolder)
             do {
                 let levels = try adaptToPrime(modelPath, try set.vqvae.encode(audio), prompt, into)
@@ -113,8 +114,6 @@ public struct SampleJob {
         let document = SessionDocument(
             prompt: resolved.record, modelSet: (modelPath as NSString).standardizingPath, settings: sessionSettings(),
             seeds: (0..<prompt.samples).map { prompt.seed &+ UInt64($0) }, rngStates: Array(repeating: [prompt.seed], count: prompt.samples))
-        let lock = try SessionLock.acquire(output, .write, creating: true)
-        defer { lock.release() }
         let folder: SessionFolder
         do { folder = try SessionFolder.create(at: output, document: document) } catch {
             if !existed { try? FileManager.default.removeItem(atPath: output) }
@@ -138,7 +137,8 @@ public struct SampleJob {
         }
     }
 
-    static func samePlace(_ a: String, _ b: String) -> Bool {
+    /// Whether two paths name the same file or folder (after `..`, `.` and links).
+    package static func samePlace(_ a: String, _ b: String) -> Bool {
         URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath().path
             == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath().path
     }

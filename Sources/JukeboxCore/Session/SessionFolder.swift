@@ -46,11 +46,17 @@ public struct SessionFolder: Sendable {
     public static func create(at path: String, document: SessionDocument) throws -> SessionFolder {
         let folder = SessionFolder(path: path)
         try makeFolder(path)
-        if FileManager.default.fileExists(atPath: folder.documentPath) {
-            throw JukeboxError(folder.documentPath, "a session already exists here; open it instead")
-        }
+        try refuseExisting(at: path)
         try folder.save(document)
         return folder
+    }
+
+    /// Throws when `path` already holds a session: a new one is never written over it.
+    public static func refuseExisting(at path: String) throws {
+        let document = SessionFolder(path: path).documentPath
+        if FileManager.default.fileExists(atPath: document) {
+            throw JukeboxError(document, "a session already exists here; open it instead")
+        }
     }
 
     /// The session folder at `path`, made when missing; a file in its place is refused.

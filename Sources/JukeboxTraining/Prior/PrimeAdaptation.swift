@@ -10,9 +10,15 @@ import JukeboxCore
 public enum PrimeAdaptation {
     public struct Settings: Sendable, Equatable {
         /// Optimizer steps per prior (0: none).
-        public var steps: Int
-        public var learningRate: Double
-        public init(steps: Int, learningRate: Double = 0.0003) { (self.steps, self.learningRate) = (steps, learningRate) }
+        public let steps: Int
+        public let learningRate: Double
+        public init(steps: Int, learningRate: Double = 0.0003) throws {
+            guard steps > 0, steps <= 100_000 else { throw JukeboxError("--adapt-steps", "must be between 1 and 100000, got \(steps)") }
+            guard learningRate > 0, learningRate < 1 else {
+                throw JukeboxError("--adapt-lr", "must be between 0 and 1, got \(learningRate)")
+            }
+            (self.steps, self.learningRate) = (steps, learningRate)
+        }
     }
 
     /// Writes into `output` the set at `folder` with each prior that has a window's worth of the prime taught it
@@ -22,10 +28,6 @@ public enum PrimeAdaptation {
     public static func adapt(set folder: String, primeCodes: [LevelCodes], prompt: GenerationPrompt, settings: Settings,
                              to output: String, log: (String) -> Void = { _ in },
                              progress: (_ level: Int, _ step: Int, _ steps: Int) -> Void = { _, _, _ in }) throws -> [Int] {
-        guard settings.steps > 0, settings.steps <= 100_000 else { throw JukeboxError("--adapt-steps", "must be between 1 and 100000, got \(settings.steps)") }
-        guard settings.learningRate > 0, settings.learningRate < 1 else {
-            throw JukeboxError("--adapt-lr", "must be between 0 and 1, got \(settings.learningRate)")
-        }
         try copySet(folder, to: output)
         var adapted: [Int] = []
         for level in (0..<primeCodes.count).reversed() {
@@ -84,10 +86,9 @@ extension PriorTrainingData {
         let z = codes[c.level]
         let usable = c.isTopLevel ? z.t : min(z.t, codes[c.level + 1].t * upsampling)
         guard usable >= c.nCtx else { return nil }
-        let genres = Array((prompt.genreIDs + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize))
         let song = Song(codes: Array(z.values.prefix(usable)),
                         above: c.isTopLevel ? nil : Array(codes[c.level + 1].values.prefix(usable / upsampling)),
-                        artist: prompt.artistID, genres: genres, lyrics: prompt.lyricTokens,
+                        artist: prompt.artistID, genres: Self.genreSlots(prompt.genreIDs, c), lyrics: prompt.lyricTokens,
                         totalSamples: max(prompt.totalLength, usable * hop), barClock: c.barClockBins > 0 ? prompt.barClock : nil)
         self.init(config: c, hopLength: hop, upsampling: upsampling, songs: [song], skipped: 0)
     }

@@ -78,7 +78,7 @@ public final class PriorTrainingData: @unchecked Sendable {
     }
 
     /// Genre ids cut or padded (−1, none) to the prior's max_bow_genre_size slots.
-    private static func genreSlots(_ genres: [Int], _ c: PriorConfig) -> [Int] {
+    static func genreSlots(_ genres: [Int], _ c: PriorConfig) -> [Int] {
         Array((genres + Array(repeating: -1, count: c.maxBowGenreSize)).prefix(c.maxBowGenreSize))
     }
 
