@@ -146,7 +146,7 @@ public enum CorpusImporter {
 
     /// Audio files below `folder` by extension, relative paths in order; hidden files and folders are passed
     /// over. Linked folders are followed (a music library is often assembled from links), each real folder once.
-    static func audioFiles(in folder: String) throws -> [String] {
+    public static func audioFiles(in folder: String) throws -> [String] {
         let fm = FileManager.default
         guard fm.isReadableFile(atPath: folder) else { throw JukeboxError(folder, "cannot be read") }
         var found: [String] = [], seen: Set<String> = []

@@ -99,31 +99,35 @@ struct EvaluateGenre: ParsableCommand {
 struct EvaluateVQVAE: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vqvae",
-        abstract: "Reconstruct a corpus's held-out songs from each level's codes: SNR and spectral convergence per level.",
+        abstract: "Reconstruct held-out songs from each level's codes: SNR, spectral convergence and high-band flatness per level.",
         discussion: """
-            Each held-out song is encoded whole, then decoded from one level's codes alone. SNR pools the \
-            error energy of every song; spectral convergence is ‖S − Ŝ‖ / ‖S‖ of STFT magnitudes (n_fft 2048, \
-            hop 256), pooled over the songs, and also averaged song by song.
+            --data is a corpus (its held-out songs) or any folder of recordings (every audio file below it). \
+            Each song is encoded whole, then decoded from one level's codes alone. SNR pools the error energy \
+            of every song; spectral convergence is ‖S − Ŝ‖ / ‖S‖ of STFT magnitudes (n_fft 2048, hop 256), \
+            pooled over the songs, and also averaged song by song. Flatness is the 4–22 kHz band's spectral \
+            flatness (1 white noise, near 0 harmonics) over the frames where the songs sound in that band, of \
+            the rebuilds beside the songs themselves: where a codec turns upper harmonics into hiss it rises.
             """)
 
     @Option(help: "VQ-VAE model folder (or a model set's vqvae).") var vqvae: String
-    @Option(help: "Corpus folder from `jukebox dataset build`.") var data: String
+    @Option(help: "Corpus folder (its held-out songs) or a folder of recordings.") var data: String
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
         let model = try VQVAE(folder: vqvae)
-        let count = try CorpusIndex.read(data).filter { $0.split == "test" }.count
-        let bar = Progress.Bar("reconstructing \(count) held-out songs", total: max(count, 1))
-        let levels = try VQVAEHeldOut.evaluate(vqvae: model, corpus: data) { done, _ in bar.update(done, unit: "songs") }
+        let files = try VQVAEHeldOut.recordings(in: data)
+        let bar = Progress.Bar("reconstructing \(files.count) songs", total: files.count)
+        let levels = try VQVAEHeldOut.evaluate(vqvae: model, files: files) { done, _ in bar.update(done, unit: "songs") }
         if json {
             let data = try JSONSerialization.data(withJSONObject: levels.map(\.json), options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("level  hop   SNR dB  spectral convergence (pooled, per song)")
+        print("level  hop   SNR dB  spectral convergence (pooled, per song)  4-22 kHz flatness (songs)")
         for r in levels {
-            print(String(format: "%5d %4d %8.2f  %8.3f %8.3f", r.level, model.hopLengths[r.level], r.snrDB,
-                         r.spectralConvergence, r.spectralConvergencePerSong))
+            let flat = r.highBandFlatness.map { f in String(format: "%8.3f (%.3f)", f, r.cleanHighBandFlatness ?? 0) } ?? "  (no high band)"
+            print(String(format: "%5d %4d %8.2f  %8.3f %8.3f                     ", r.level, model.hopLengths[r.level], r.snrDB,
+                         r.spectralConvergence, r.spectralConvergencePerSong) + flat)
         }
     }
 }

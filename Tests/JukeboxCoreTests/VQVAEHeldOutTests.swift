@@ -68,4 +68,46 @@ final class VQVAEHeldOutTests: XCTestCase {
             XCTAssertEqual("\($0)", "\(folder): holds no held-out (test) songs")
         }
     }
+
+    /// The rebuilds' high-band flatness is taken over the song's own sounding frames, beside the song's.
+    func testFlatnessOfRebuildsStandsBesideTheSongsOverTheSongsFrames() throws {
+        let vqvae = try SamplingGeneratorTests.vqvae()
+        let x = song(1, amplitude: 0.5) + [Float](repeating: 0, count: 8000) + song(3, amplitude: 0.4)
+        let folder = try corpus([x])
+        let levels = try VQVAEHeldOut.evaluate(vqvae: vqvae, corpus: folder)
+        let stored = try AudioFile.readMono(folder + "/audio/s0.wav", sampleRate: 22050)
+        let clean = HighBandFlatness.frames(stored, sampleRate: 22050)
+        let sounding = HighBandFlatness.sounding(clean)
+        XCTAssertTrue(sounding.contains(false), "the gap is left out")
+        let codes = try vqvae.encode(Tensor(shape: [1, stored.count, 1], values: stored))
+        for r in levels {
+            XCTAssertEqual(try XCTUnwrap(r.cleanHighBandFlatness), try XCTUnwrap(HighBandFlatness.mean(clean)), accuracy: 1e-9)
+            let y = try vqvae.decode(codes[r.level], level: r.level)
+            let rebuilt = HighBandFlatness.frames(Array(UnsafeBufferPointer(start: y.data, count: y.count)), sampleRate: 22050)
+            XCTAssertEqual(try XCTUnwrap(r.highBandFlatness), try XCTUnwrap(HighBandFlatness.mean(rebuilt, selected: sounding)),
+                           accuracy: 1e-9)
+            XCTAssertEqual(r.json["high_band_flatness"] as? Double, r.highBandFlatness)
+        }
+    }
+
+    /// A folder of recordings (no songs.jsonl) is measured file by file, whatever its layout.
+    func testAFolderOfRecordingsIsMeasuredWhole() throws {
+        let vqvae = try SamplingGeneratorTests.vqvae()
+        let folder = temporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: folder + "/band/album", withIntermediateDirectories: true)
+        try AudioFile.writeWAV(folder + "/band/album/one.wav", samples: song(1, amplitude: 0.5), sampleRate: 22050)
+        try AudioFile.writeWAV(folder + "/two.wav", samples: song(2, amplitude: 0.3), sampleRate: 22050)
+        let files = try VQVAEHeldOut.recordings(in: folder)
+        XCTAssertEqual(Set(files), [folder + "/band/album/one.wav", folder + "/two.wav"])
+        let levels = try VQVAEHeldOut.evaluate(vqvae: vqvae, corpus: folder)
+        let one = try VQVAEHeldOut.evaluate(vqvae: vqvae, files: [folder + "/band/album/one.wav"])
+        let two = try VQVAEHeldOut.evaluate(vqvae: vqvae, files: [folder + "/two.wav"])
+        for level in 0..<2 {
+            XCTAssertEqual(levels[level].spectralConvergencePerSong,
+                           (one[level].spectralConvergence + two[level].spectralConvergence) / 2, accuracy: 1e-9)
+        }
+        let empty = temporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try VQVAEHeldOut.recordings(in: empty)) { XCTAssertEqual("\($0)", "\(empty): holds no audio files") }
+    }
 }
