@@ -20,12 +20,18 @@ struct TrainVQVAE: ParsableCommand {
             codebooks' state; --resume continues it bit for bit (Ctrl-C saves the step under way first). \
             evaluation.json holds the last held-out reconstruction per level (spectral convergence, SNR, codes \
             used). --init starts from another VQ-VAE folder (its architecture; the codebooks' running counts \
-            restored as the reference's restore_k; a fresh optimizer).
+            restored as the reference's restore_k; a fresh optimizer). The config's train_levels (this project's, \
+            e.g. [0]) trains only those levels: the others keep their weights and codebooks and cost nothing; \
+            with a new architecture for the trained levels (hvqvae_multipliers [4, 1, 1] makes level 0 four \
+            times as wide and deep), --keep-levels-from names the VQ-VAE whose other levels are kept, so the \
+            codes the priors know stay the same.
             """)
 
     @Option(help: "Corpus folder.") var data: String
     @Option(help: "Hyperparameters (JSON); not needed with --resume.") var config: String?
     @Option(name: .customLong("init"), help: "Continue from this VQ-VAE model folder.") var initFrom: String?
+    @Option(name: .customLong("keep-levels-from"), help: "With train_levels in a new run: the VQ-VAE whose other levels are kept.")
+    var keepLevelsFrom: String?
     @Option(help: "Model folder to write.") var out: String
     @Option(help: "Optimizer steps to reach in all.") var steps: Int = 1000
     @Option(name: .customLong("save-every")) var saveEvery: Int = 100
@@ -47,6 +53,9 @@ struct TrainVQVAE: ParsableCommand {
         }
         if let minutes, !(minutes > 0) { throw JukeboxError("--minutes", "must be positive, got \(minutes)") }
         let trainer: VQVAETrainer
+        if keepLevelsFrom != nil && (resume || initFrom != nil) {
+            throw JukeboxError("--keep-levels-from", "is for a new run of a new architecture (--init and --resume keep every level already)")
+        }
         if resume {
             let hps = try ModelConfig.load(folder: out).hps
             let corpus = try Self.corpus(data, hps)
@@ -73,12 +82,20 @@ struct TrainVQVAE: ParsableCommand {
                                            ema: VQVAETrainer.averaging(model, hps))
             } else {
                 trainer = try VQVAETrainer.start(hps: hps, data: corpus, seed: seed)
+                let model = trainer.model
+                if let keepLevelsFrom {
+                    try model.adoptUntrainedLevels(from: keepLevelsFrom, sampleLength: corpus.sampleLength)
+                } else if model.trainedLevels.count < model.config.levels {
+                    throw JukeboxError("train_levels", "leaves levels untrained in a new run: name the VQ-VAE to keep them from "
+                                       + "with --keep-levels-from")
+                }
             }
         }
         let sampleLength = trainer.data.sampleLength
         let corpus = trainer.data
         let model = trainer.model
-        Log.note("training the VQ-VAE: \(corpus.train.count) train songs, \(corpus.test.count) held out, batch \(trainer.batchSize) × "
+        let levels = model.trainedLevels.count < model.config.levels ? " (levels \(model.trainedLevels.map(String.init).joined(separator: ", ")) only)" : ""
+        Log.note("training the VQ-VAE\(levels): \(corpus.train.count) train songs, \(corpus.test.count) held out, batch \(trainer.batchSize) × "
                  + "\(sampleLength) samples, \(model.trainableParameters.reduce(0) { $0 + $1.tensor.count }) parameters, "
                  + String(format: "bandwidth l2 %.4g l1 %.4g spec %.4g", model.objective.bandwidth.l2, model.objective.bandwidth.l1,
                           model.objective.bandwidth.spec))
@@ -96,8 +113,8 @@ struct TrainVQVAE: ParsableCommand {
             let step = trainer.optimizer.step
             let rate = Double(step - startStep) / max(Date().timeIntervalSince(start), 1e-9)
             if step % logEvery == 0 || step == steps {
-                let levels = r.loss.levels.enumerated().map { l, e in
-                    String(format: "l%d recons %.4f spec %.4f commit %.4f used %d", l, e.recons, e.multispectral, e.commit, e.bottleneck.usage)
+                let levels = r.loss.levels.map { e in
+                    String(format: "l%d recons %.4f spec %.4f commit %.4f used %d", e.level, e.recons, e.multispectral, e.commit, e.bottleneck.usage)
                 }.joined(separator: ", ")
                 Log.note(String(format: "step %d/%d loss %.4f (%@) lr %.3g gn %.3g %.2f steps/s", step, steps, r.loss.total, levels,
                                 r.optimizer.learningRate, r.optimizer.gradNorm, rate))

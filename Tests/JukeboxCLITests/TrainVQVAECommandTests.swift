@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import JukeboxFormats
 import JukeboxCorpus
 import JukeboxEvaluation
 import JukeboxTraining
@@ -94,6 +95,59 @@ final class TrainVQVAECommandTests: XCTestCase {
         let more = try CLI.run(common + ["--out", dir + "/more", "--init", dir + "/vq", "--steps", "2"])
         XCTAssertEqual(more.status, 0, more.stderr)
         XCTAssertTrue(more.stderr.contains("step 2/2 loss"), more.stderr)
+    }
+
+    /// A wider level 0 trained beside the levels of a trained VQ-VAE: level 1 is taken from it byte for
+    /// byte and stays so (its codes, which priors know, are unchanged), level 0 learns, and a resumed run
+    /// keeps training level 0 alone.
+    func testOneLevelTrainsWiderWhileTheOthersAreKept() throws {
+        let dir = temporaryFolder(self)
+        try writeCorpus(dir + "/corpus")
+        let config = dir + "/config.json", wider = dir + "/wider.json"
+        try JSONSerialization.data(withJSONObject: ["kind": "vqvae", "hps": Self.hps]).write(to: URL(fileURLWithPath: config))
+        var hps = Self.hps
+        hps["hvqvae_multipliers"] = [4, 1]
+        hps["train_levels"] = [0]
+        try JSONSerialization.data(withJSONObject: ["kind": "vqvae", "hps": hps]).write(to: URL(fileURLWithPath: wider))
+        let base = try CLI.run(["train", "vqvae", "--data", dir + "/corpus", "--config", config, "--out", dir + "/vq", "--steps", "3",
+                                "--seed", "1", "--eval-crops", "1"])
+        XCTAssertEqual(base.status, 0, base.stderr)
+        let common = ["train", "vqvae", "--data", dir + "/corpus", "--config", wider, "--eval-crops", "1", "--log-every", "1", "--seed", "2"]
+        // Leaving a level untrained in a new run needs somewhere to take it from.
+        assertCleanFailure(try CLI.run(common + ["--out", dir + "/alone", "--steps", "1"]), naming: "train_levels")
+        let r = try CLI.run(common + ["--out", dir + "/l0", "--steps", "4", "--keep-levels-from", dir + "/vq", "--save-every", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("training the VQ-VAE (levels 0 only)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("(l0 recons") && !r.stderr.contains("l1 recons"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("held out at step 4: level 0 SC") && r.stderr.contains("; level 1 SC"), r.stderr)
+
+        let before = try SafetensorsFile(path: dir + "/vq/weights.safetensors"), after = try SafetensorsFile(path: dir + "/l0/weights.safetensors")
+        let oldWidth = try before.tensor("encoders.0.level_blocks.0.model.0.0.weight").shape[0]
+        XCTAssertEqual(try after.tensor("encoders.0.level_blocks.0.model.0.0.weight").shape[0], 2 * oldWidth, "level 0 is twice as wide")
+        var level1 = 0
+        for key in before.names where key.hasPrefix("encoders.1.") || key.hasPrefix("decoders.1.") || key.hasPrefix("bottleneck.level_blocks.1.") {
+            XCTAssertEqual(try before.tensor(key).toArray(), try after.tensor(key).toArray(), key)
+            level1 += 1
+        }
+        XCTAssertGreaterThan(level1, 10)
+        let model = try VQVAE(folder: dir + "/l0"), old = try VQVAE(folder: dir + "/vq")
+        let x = (0..<4096).map { Float(0.3 * sin(Double($0) * 0.07)) }
+        XCTAssertEqual(try model.encode(Tensor(shape: [1, 4096, 1], values: x))[1], try old.encode(Tensor(shape: [1, 4096, 1], values: x))[1],
+                       "the level above codes as before")
+
+        // Resumed, it goes on with level 0 alone: the same bytes as four steps straight.
+        let half = try CLI.run(common + ["--out", dir + "/half", "--steps", "2", "--keep-levels-from", dir + "/vq"])
+        XCTAssertEqual(half.status, 0, half.stderr)
+        let rest = try CLI.run(["train", "vqvae", "--data", dir + "/corpus", "--out", dir + "/half", "--steps", "4", "--resume",
+                                "--eval-crops", "1", "--seed", "2"])
+        XCTAssertEqual(rest.status, 0, rest.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/half/weights.safetensors"),
+                       FileManager.default.contents(atPath: dir + "/l0/weights.safetensors"))
+        assertCleanFailure(try CLI.run(common + ["--out", dir + "/x", "--resume", "--keep-levels-from", dir + "/vq"]), naming: "--keep-levels-from")
+        // A source whose kept level differs in shape is named.
+        hps["hvqvae_multipliers"] = [4, 2]
+        try JSONSerialization.data(withJSONObject: ["kind": "vqvae", "hps": hps]).write(to: URL(fileURLWithPath: wider))
+        assertCleanFailure(try CLI.run(common + ["--out", dir + "/y", "--steps", "1", "--keep-levels-from", dir + "/vq"]), naming: dir + "/vq")
     }
 
     func testBenchTimesTrainingSteps() throws {

@@ -3,6 +3,7 @@ import JukeboxCore
 
 /// The loss terms of one level (the reference's per-level metrics) and of its codebook.
 public struct VQVAELevelLoss: Sendable {
+    public var level: Int
     public var recons: Double            // recons_loss_l{L+1}
     public var spectral: Double          // spectral_loss_l{L+1} (0 unless the spectral weight is set)
     public var multispectral: Double     // multispectral_loss_l{L+1}
@@ -10,7 +11,7 @@ public struct VQVAELevelLoss: Sendable {
     public var bottleneck: BottleneckMetrics
 }
 
-/// One training forward's loss: the weighted total and its terms by level.
+/// One training forward's loss: the weighted total and its terms by level (the levels it reached).
 public struct VQVAELoss: Sendable {
     public var total: Double
     public var levels: [VQVAELevelLoss]
@@ -27,6 +28,11 @@ public final class TrainableVQVAE: @unchecked Sendable {
     /// Every state_dict entry, in order.
     public let parameters: [(key: String, tensor: Tensor)]
     public var objective: VQVAEObjective
+    /// The levels a training step reaches (hps `train_levels`, this project's; every level when absent).
+    /// The levels are independent networks that share only the loss's sum, so a level left out keeps its
+    /// weights and codebook exactly and costs nothing while the others train: level 0 can be rebuilt wider
+    /// while the codes of the levels above, which the priors were trained on, stay the same.
+    public let trainedLevels: [Int]
     let model: VQVAE
     let bottlenecks: [EMABottleneckBlock]
     /// The multi-resolution STFT bases, built once per setting (millions of sines and cosines).
@@ -45,6 +51,7 @@ public final class TrainableVQVAE: @unchecked Sendable {
         self.hps = hps
         config = try VQVAEHyperparameters(hps)
         objective = try VQVAEObjective(hps, bandwidth: bandwidth)
+        trainedLevels = try Self.trainedLevels(hps, levels: config.levels)
         model = try VQVAE(hps: config, parameters: DictionarySource(tensors: tensors, prefix: ""))
         let keys = try VQVAE.parameterShapes(hps).map(\.key)
         if let extra = tensors.keys.first(where: { !Set(keys).contains($0) }) {
@@ -87,9 +94,45 @@ public final class TrainableVQVAE: @unchecked Sendable {
         return m
     }
 
-    /// The parameters gradients reach (all but the codebooks).
+    /// `train_levels` checked against the architecture: distinct levels that exist, in order.
+    static func trainedLevels(_ hps: Hyperparameters, levels: Int) throws -> [Int] {
+        guard hps.has("train_levels") else { return Array(0..<levels) }
+        let chosen = try hps.ints("train_levels")
+        guard !chosen.isEmpty, Set(chosen).count == chosen.count, chosen.allSatisfy({ (0..<levels).contains($0) }) else {
+            throw JukeboxError(hps.source, "train_levels \(chosen) must name distinct levels of 0..<\(levels)")
+        }
+        return chosen.sorted()
+    }
+
+    /// Whether `key` belongs to one of `levels`' encoder, decoder or codebook.
+    static func key(_ key: String, isIn levels: [Int]) -> Bool {
+        levels.contains { l in ["encoders.\(l).", "decoders.\(l).", "bottleneck.level_blocks.\(l)."].contains { key.hasPrefix($0) } }
+    }
+
+    /// The parameters gradients reach: the trained levels' encoders and decoders (never the codebooks).
     public var trainableParameters: [(key: String, tensor: Tensor)] {
-        parameters.filter { !$0.key.hasPrefix("bottleneck.") }
+        parameters.filter { !$0.key.hasPrefix("bottleneck.") && Self.key($0.key, isIn: trainedLevels) }
+    }
+
+    /// Takes the weights and codebooks of every level not trained from the VQ-VAE at `folder`, whose
+    /// architecture must give those levels the same shapes (a wider level 0 beside the old levels 1 and
+    /// 2, say); their codebooks' running counts are restored as `load` restores them.
+    public func adoptUntrainedLevels(from folder: String, sampleLength: Int) throws {
+        let kept = (0..<config.levels).filter { !trainedLevels.contains($0) }
+        guard !kept.isEmpty else { throw JukeboxError(folder, "every level is trained: there is nothing to keep from it") }
+        let other = try ModelConfig.load(folder: folder)
+        let shapes = Dictionary(uniqueKeysWithValues: try VQVAE.parameterShapes(other.hps).map { ($0.key, $0.shape) })
+        let store = try WeightStore(folder: folder)
+        for (key, tensor) in parameters where Self.key(key, isIn: kept) {
+            guard let shape = shapes[key] else { throw JukeboxError(folder, "has no \(key) (its levels differ from the config's)") }
+            guard shape == tensor.shape else {
+                throw JukeboxError(folder, "\(key) is \(shape), the config makes it \(tensor.shape): level \(key.split(separator: ".")[key.hasPrefix("bottleneck") ? 2 : 1]) differs")
+            }
+            tensor.data.update(from: try store.take(key, shape).data, count: tensor.count)
+        }
+        for level in kept {
+            bottlenecks[level].restore(numTokens: sampleLength / config.hopLengths[level], threshold: Float(objective.revivalThreshold))
+        }
     }
 
     /// The reference's forward with its loss, adding every parameter's gradient into `grads`; with
@@ -125,7 +168,8 @@ public final class TrainableVQVAE: @unchecked Sendable {
         var levels: [VQVAELevelLoss] = []
         var outputs: [Tensor] = []
         var codes: [[Int]] = []
-        for level in 0..<config.levels {
+        // Training reaches only the trained levels; evaluation rebuilds at every level.
+        for level in grads == nil ? Array(0..<config.levels) : trainedLevels {
             var encoderTape = ConvTape(), decoderTape = ConvTape()
             let latents = model.encoders[level].trainingForward(input, &encoderTape)
             let q = bottlenecks[level].forward(latents, updateCodebook: updateCodebooks)
@@ -143,7 +187,7 @@ public final class TrainableVQVAE: @unchecked Sendable {
                                       prediction: output.data, into: dOut.data) / o.multispectral
             }
             total += recons + o.spectral * spec + o.multispectral * multi + o.commit * q.commitLoss
-            levels.append(VQVAELevelLoss(recons: recons, spectral: spec, multispectral: multi, commit: q.commitLoss,
+            levels.append(VQVAELevelLoss(level: level, recons: recons, spectral: spec, multispectral: multi, commit: q.commitLoss,
                                          bottleneck: q.metrics))
             outputs.append(output.reshaped([n, t]))
             codes.append(q.codes)
