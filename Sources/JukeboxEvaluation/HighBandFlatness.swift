@@ -2,9 +2,10 @@ import Foundation
 import JukeboxCore
 
 /// How noise-like the high band (4–22 kHz) of a recording is: per frame, the spectral flatness of its
-/// power there (geometric over arithmetic mean: 1 for white noise, near 0 for a few harmonics), averaged
-/// over the frames where the band carries sound. A codec that keeps an instrument's upper harmonics keeps
-/// the clean song's low figure; one that rebuilds them as hiss moves it toward 1.
+/// power there (geometric over arithmetic mean: about 0.56 for white noise in one frame, near 0 for a few
+/// harmonics), averaged over the frames where the band carries sound, each weighted by the band's power in
+/// it (what is heard: a loud frame's hiss counts more than a faint one's). A codec that keeps an
+/// instrument's upper harmonics keeps the clean song's low figure; one that rebuilds them as hiss raises it.
 public enum HighBandFlatness {
     public static let lowHz = 4000.0, highHz = 22000.0
     static let size = 2048, hop = 1024
@@ -54,12 +55,13 @@ public enum HighBandFlatness {
         return frames.map { $0.energy >= max(floor, silentPower) }
     }
 
-    /// Mean flatness of `frames` over those `selected` marks (its own sounding frames when nil); nil when none.
+    /// Power-weighted mean flatness of `frames` over those `selected` marks (its own sounding frames when
+    /// nil); nil when none is marked or they hold no power.
     public static func mean(_ frames: [Frame], selected: [Bool]? = nil) -> Double? {
         let keep = selected ?? sounding(frames)
-        var total = 0.0, count = 0
-        for (f, k) in zip(frames, keep) where k { total += f.flatness; count += 1 }
-        return count > 0 ? total / Double(count) : nil
+        var total = 0.0, weight = 0.0
+        for (f, k) in zip(frames, keep) where k { total += f.flatness * f.energy; weight += f.energy }
+        return weight > 0 ? total / weight : nil
     }
 
     /// The flatness of mono `samples` over their own sounding frames.

@@ -15,7 +15,7 @@ public struct VQVAEReconstruction: Sendable {
     /// The same ratio per song, then averaged (the reference's habit for a batch of crops).
     public let spectralConvergencePerSong: Double
     /// 4–22 kHz spectral flatness of the rebuilds (`HighBandFlatness`), over the frames where the songs
-    /// themselves sound in that band; nil when no song does.
+    /// themselves sound in that band, pooled over the songs by power; nil when no song does.
     public let highBandFlatness: Double?
     /// The same frames' flatness in the songs themselves.
     public let cleanHighBandFlatness: Double?
@@ -60,7 +60,7 @@ public enum VQVAEHeldOut {
         let stft = SpectralLoss.defaultSTFT
         var signal = 0.0, noise = [Double](repeating: 0, count: levels)
         var reference = 0.0, residual = [Double](repeating: 0, count: levels), perSong = [Double](repeating: 0, count: levels)
-        var flatness = [Double](repeating: 0, count: levels), cleanFlatness = 0.0, flatFrames = 0
+        var flatness = [(sum: Double, weight: Double)](repeating: (0, 0), count: levels), cleanFlatness = (sum: 0.0, weight: 0.0)
         for (i, source) in files.enumerated() {
             let (x, codes) = try vqvae.encode(file: source)
             guard x.count > stft.nFFT / 2 else { throw JukeboxError(source, "too short to measure (\(x.count) samples)") }
@@ -71,7 +71,7 @@ public enum VQVAEHeldOut {
             for v in x { signal += Double(v) * Double(v) }
             let cleanBand = HighBandFlatness.frames(x, sampleRate: vqvae.sampleRate)
             let sounding = HighBandFlatness.sounding(cleanBand)
-            for (f, s) in zip(cleanBand, sounding) where s { cleanFlatness += f.flatness; flatFrames += 1 }
+            for (f, s) in zip(cleanBand, sounding) where s { cleanFlatness.sum += f.flatness * f.energy; cleanFlatness.weight += f.energy }
             for level in 0..<levels {
                 let y = try vqvae.decode(codes[level], level: level)
                 guard y.count == x.count else {
@@ -79,7 +79,7 @@ public enum VQVAEHeldOut {
                 }
                 for j in 0..<x.count { let e = Double(x[j] - y.data[j]); noise[level] += e * e }
                 let rebuilt = HighBandFlatness.frames(Array(UnsafeBufferPointer(start: y.data, count: y.count)), sampleRate: vqvae.sampleRate)
-                for (f, s) in zip(rebuilt, sounding) where s { flatness[level] += f.flatness }
+                for (f, s) in zip(rebuilt, sounding) where s { flatness[level].sum += f.flatness * f.energy; flatness[level].weight += f.energy }
                 let magnitude = stft.forward(y.data, t: y.count).magnitude
                 var songResidual = 0.0
                 for j in 0..<target.count {
@@ -91,13 +91,12 @@ public enum VQVAEHeldOut {
             }
             progress(i + 1, files.count)
         }
-        let frames = Double(flatFrames)
+        func ratio(_ a: (sum: Double, weight: Double)) -> Double? { a.weight > 0 ? a.sum / a.weight : nil }
         return (0..<levels).map { level in
             VQVAEReconstruction(level: level, snrDB: 10 * log10(signal / max(noise[level], 1e-30)),
                                 spectralConvergence: (residual[level] / max(reference, 1e-30)).squareRoot(),
                                 spectralConvergencePerSong: perSong[level] / Double(files.count),
-                                highBandFlatness: flatFrames > 0 ? flatness[level] / frames : nil,
-                                cleanHighBandFlatness: flatFrames > 0 ? cleanFlatness / frames : nil)
+                                highBandFlatness: ratio(flatness[level]), cleanHighBandFlatness: ratio(cleanFlatness))
         }
     }
 }

@@ -105,7 +105,8 @@ struct EvaluateVQVAE: ParsableCommand {
             Each song is encoded whole, then decoded from one level's codes alone. SNR pools the error energy \
             of every song; spectral convergence is ‖S − Ŝ‖ / ‖S‖ of STFT magnitudes (n_fft 2048, hop 256), \
             pooled over the songs, and also averaged song by song. Flatness is the 4–22 kHz band's spectral \
-            flatness (1 white noise, near 0 harmonics) over the frames where the songs sound in that band, of \
+            flatness (near 0 for harmonics, about 0.56 for white noise) over the frames where the songs sound in that band, \
+            weighted by the band's power, of \
             the rebuilds beside the songs themselves: where a codec turns upper harmonics into hiss it rises.
             """)
 
