@@ -90,11 +90,14 @@ public struct GenreJudge {
         let songs = corpus.filter { $0.split == "train" }
         var songsByGenre: [String: [CorpusSong]] = [:]
         for song in songs { songsByGenre[song.genre, default: []].append(song) }
+        let modelArtists = prompts == .fresh ? try artistsByGenre() : [:]
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var made: [String] = []
         for genre in songsByGenre.keys.sorted() {
             let chosen = songsByGenre[genre]!
-            let artists = Array(Set(chosen.map(\.artist))).sorted()
+            // The model's own artists of the genre: a judge's corpus of another seed has artists the model
+            // never heard of.
+            let artists = modelArtists[genre] ?? Array(Set(chosen.map(\.artist))).sorted()
             for i in 0..<perGenre {
                 let song = chosen[i % chosen.count]
                 let clipSeed = seed &+ UInt64(made.count)
@@ -110,6 +113,14 @@ public struct GenreJudge {
             }
         }
         return made
+    }
+
+    /// The model set's artists by genre (its sampling.json's `artist_genre`), sorted; empty when it has none.
+    func artistsByGenre() throws -> [String: [String]] {
+        guard let defaults = try SamplingDefaults.load(setFolder: try BundledModel.resolve(model)) else { return [:] }
+        var byGenre: [String: [String]] = [:]
+        for (artist, genre) in defaults.artistGenres { byGenre[genre, default: []].append(artist) }
+        return byGenre.mapValues { $0.sorted() }
     }
 }
 

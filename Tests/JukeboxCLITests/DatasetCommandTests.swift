@@ -202,6 +202,19 @@ final class DatasetCommandTests: XCTestCase {
             XCTAssertTrue(training.contains { $0.artist == prompt.artist && $0.genre == prompt.genre }, "the genre's own artist")
             XCTAssertGreaterThanOrEqual(prompt.seed, 101)
         }
+        // A set that names its artists' genres is asked with its own artists, whatever corpus trains the
+        // judge (one of another seed has artists the model never heard of).
+        var genresOfArtists: [String: String] = [:]
+        for (i, genre) in GenreStyle.all.map(\.name).enumerated() { genresOfArtists[RandomModelSet.artists[i]] = genre }
+        try SamplingDefaults(top: 0.98, upsamplers: 0.99, artistGenres: genresOfArtists).json
+            .write(to: URL(fileURLWithPath: dir + "/set/sampling.json"))
+        let own = try CLI.run(["eval", "genre", "--data", corpus, "--model", dir + "/set", "--sample-per-genre", "1",
+                               "--seconds", "1", "--seed", "201", "--sessions-out", dir + "/own", "--json"])
+        XCTAssertEqual(own.status, 0, own.stderr)
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir + "/own") {
+            let prompt = try SessionFolder.open(dir + "/own/" + name).1.prompt
+            XCTAssertEqual(genresOfArtists[prompt.artist], prompt.genre, "the set's own artist of \(prompt.genre), not \(prompt.artist)")
+        }
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--prompts", "odd", "--sample-per-genre", "1",
                                         "--sessions-out", dir + "/odd"]), naming: "--prompts")
 
