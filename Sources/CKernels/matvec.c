@@ -200,9 +200,37 @@ static jk_int8_input *int8_inputs(const jk_matrix *m, const float *x, int ldx, i
     return in;
 }
 
+// The batch rows prepared for the tiled kernels, in the caller's thread-local buffer; NULL when they do not apply.
+static jk_tiled_input *tiled_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
+    static _Thread_local char *buffer;
+    static _Thread_local size_t capacity;
+    if (!m->tiled || !jk_vnni_available()) return NULL;
+    int len = jk_row_length(m->format, m->n_in), groups = len / 32;
+    size_t per_row = ((size_t)len + 63) / 64 * 64 + (sizeof(float) + sizeof(int32_t)) * (size_t)(groups + 16);
+    per_row = (per_row + 63) / 64 * 64;
+    size_t need = (size_t)batch * (per_row + sizeof(jk_tiled_input)) + 64;
+    if (need > capacity) {
+        free(buffer);
+        buffer = aligned_alloc(64, (need + 63) / 64 * 64);
+        if (!buffer) abort();
+        capacity = (need + 63) / 64 * 64;
+    }
+    jk_tiled_input *in = (jk_tiled_input *)buffer;
+    char *p = buffer + ((size_t)batch * sizeof(jk_tiled_input) + 63) / 64 * 64;
+    for (int b = 0; b < batch; b++) {
+        in[b].q = (int8_t *)p;
+        in[b].scale = (float *)(p + ((size_t)len + 63) / 64 * 64);
+        in[b].zero = (int32_t *)(in[b].scale + groups + 16);
+        p += per_row;
+        jk_tiled_prepare(x + (size_t)b * ldx, len, m->format, &in[b]);
+    }
+    return in;
+}
+
 void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out) {
     choose();
-    chosen_dequantize(m, j0, j1, out);
+    if (m->tiled) jk_tiled_dequantize_rows(m, j0, j1, out);
+    else chosen_dequantize(m, j0, j1, out);
 }
 
 typedef struct {
@@ -211,6 +239,7 @@ typedef struct {
     float *y;
     int ldx, ldy, batch;
     const jk_int8_input *int8;
+    const jk_tiled_input *tiled;
 } matvec_job;
 
 static void matvec_part(void *ctx, int part, int parts) {
@@ -220,7 +249,11 @@ static void matvec_part(void *ctx, int part, int parts) {
     int j0 = units * part / parts * 16, j1 = units * (part + 1) / parts * 16;
     if (j1 > job->m->n_out) j1 = job->m->n_out;
     if (j0 >= j1) return;
-    if (job->int8 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    if (job->m->tiled) {
+        if (!job->tiled) jk_tiled_rows_generic(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
+        else if (job->m->format == JK_Q4) jk_q4_tiled_rows(job->m, job->tiled, job->batch, job->bias, job->y, job->ldy, j0, j1);
+        else jk_q8_tiled_rows(job->m, job->tiled, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    } else if (job->int8 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
     else if (job->int8) jk_q8_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
     else chosen_matvec(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
 }
@@ -229,7 +262,8 @@ void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, 
                         float *y, int ldy) {
     choose();
     x = padded_inputs(m, x, &ldx, batch);
-    matvec_job job = { m, x, bias, y, ldx, ldy, batch, int8_inputs(m, x, ldx, batch) };
+    matvec_job job = { m, x, bias, y, ldx, ldy, batch, m->tiled ? NULL : int8_inputs(m, x, ldx, batch),
+                       tiled_inputs(m, x, ldx, batch) };
     // A small product is cheaper on one thread than the hand-off.
     if ((size_t)m->n_out * (size_t)m->n_in < 32768) matvec_part(&job, 0, 1);
     else jk_parallel(matvec_part, &job);

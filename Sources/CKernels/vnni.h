@@ -19,4 +19,21 @@ void jk_q4_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, con
 void jk_q8_prepare(const float *x, int n_in, jk_int8_input *in);
 void jk_q8_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1);
+
+/// One batch row prepared for the tiled kernels (tiled.c): int8 values in plain order, per group its scale
+/// and the weights' zero point times the sum of its values.
+typedef struct {
+    int8_t *q;       // P values, 64-byte aligned
+    float *scale;    // per group
+    int32_t *zero;   // per group: z·Σq
+} jk_tiled_input;
+
+void jk_tiled_prepare(const float *x, int n_in, int format, jk_tiled_input *in);
+void jk_q8_tiled_rows(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *bias, float *y, int ldy,
+                      int j0, int j1);
+void jk_q4_tiled_rows(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *bias, float *y, int ldy,
+                      int j0, int j1);
+void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy,
+                           int j0, int j1);
+void jk_tiled_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);
 #endif

@@ -52,4 +52,11 @@ package final class MappedRegion: @unchecked Sendable {
         guard page > 0, start < end, end <= count else { return }
         madvise(bytes + start, end - start, MADV_DONTNEED)
     }
+
+    /// The same for the bytes at `pointer` (inside this region); anything else is left alone.
+    package func evict(_ pointer: UnsafeRawPointer, count n: Int) {
+        let start = pointer - UnsafeRawPointer(bytes)
+        guard start >= 0, start + n <= count else { return }
+        evict(start..<(start + n))
+    }
 }

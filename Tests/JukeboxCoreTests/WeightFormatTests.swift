@@ -76,6 +76,32 @@ final class WeightFormatTests: XCTestCase {
         }
     }
 
+    /// q8 and q4 tiled for the integer kernels (where the CPU has them) hold the very weights of the file's
+    /// layout and compute what the row-major kernels do, for outputs that fill no whole tile, inputs that
+    /// fill no whole group, every batch the streaming kernel takes (in fours and a remainder), and past it.
+    func testTiledMatricesHoldAndComputeWhatTheFileLayoutDoes() throws {
+        for (nIn, nOut) in [(64, 48), (96, 33), (1920 / 4, 70), (40, 17), (1200 / 8, 21), (1024, 80)] {
+            let w = randomWeight(nIn, nOut, seed: UInt64(nIn * 7 + nOut))
+            var rng = SeededGenerator(seed: 5)
+            let b = Tensor(zeros: [nOut]); rng.fill(b.data, nOut, std: 0.1)
+            for format in [WeightFormat.q8, .q4] {
+                let packed = PackedMatrix.pack(w, format: format)
+                let tiled = packed.tiledForSampling()
+                XCTAssertEqual(tiled.tiled, WeightKernels.tilesAvailable, "tiled exactly where the CPU computes tiles")
+                XCTAssertEqual(tiled.unpacked().toArray(), packed.unpacked().toArray(), "\(format) \(nIn)×\(nOut) weights")
+                let held = packed.unpacked()
+                for rows in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17] {
+                    let x = Tensor(zeros: [rows, nIn]); rng.fill(x.data, x.count, std: 1)
+                    let got = product(LinearWeight(packed: tiled, b: b), x), rowMajor = product(LinearWeight(packed: packed, b: b), x)
+                    XCTAssertLessThan(relativeError(got, reference(held, b, x)), rows <= PackedMatrix.streamingRows ? 1e-2 : 1e-5,
+                                      "\(format) \(nIn)×\(nOut) rows \(rows)")
+                    // Both meet the batch rows as the same int8 values: the sums differ only in their order.
+                    XCTAssertLessThan(relativeError(got, rowMajor), 1e-5, "\(format) \(nIn)×\(nOut) rows \(rows) against the row-major kernel")
+                }
+            }
+        }
+    }
+
     /// A transformer whose checkpoint stores its matrices as F16 or BF16 keeps them 16-bit (no widening)
     /// and gives the logits of the float32 model made from the widened values, within the fixtures' 1e-4.
     func testSixteenBitCheckpointsStayHalfAndGiveTheirWideningsLogits() throws {

@@ -19,11 +19,13 @@ enum { JK_F32 = 0, JK_F16 = 1, JK_BF16 = 2, JK_Q8 = 3, JK_Q4 = 4 };
 ///   Q4            data: n_out × P/2 bytes;         scales as Q8, w = (q − 8)·s, where byte k of a
 ///                 group holds element k in its low nibble and element k+16 in its high nibble
 /// where P is n_in rounded up to whole groups of 32 (jk_row_length), the padding holding zero weights.
+/// With `tiled`, a Q8 or Q4 matrix is in the tiles of 16 outputs that jk_tile makes (tiled.c).
 typedef struct {
     int format;
     int n_out, n_in;
     const void *data;
     const uint16_t *scales;
+    int tiled;
 } jk_matrix;
 
 /// y[b·ldy + j] = bias[j] + Σ_i W[j,i]·x[b·ldx + i] for b < batch and every output j, split over the pool's
@@ -45,6 +47,14 @@ static inline int jk_row_length(int format, int n_in) {
     return (format == JK_Q8 || format == JK_Q4) ? (n_in + JK_GROUP - 1) / JK_GROUP * JK_GROUP : n_in;
 }
 size_t jk_scale_count(int format, int n_out, int n_in);
+
+/// Whether this CPU computes tiled q8/q4 matrices (AVX-512 VNNI); only then are matrices worth tiling.
+int jk_tiles_available(void);
+/// Bytes and scales of a Q8 or Q4 matrix in tiles of 16 outputs (n_out rounded up to 16).
+size_t jk_tiled_bytes(int format, int n_out, int n_in);
+size_t jk_tiled_scale_count(int format, int n_out, int n_in);
+/// Rewrites a row-major Q8 or Q4 matrix `m` into tiles (data, scales as sized above). Runs on the pool.
+void jk_tile(const jk_matrix *m, void *data, uint16_t *scales);
 
 /// Rows of a binary16 key/value cache: conversions, and one query's dot product and weighted sum.
 void jk_to_half(const float *x, uint16_t *h, int n);

@@ -12,7 +12,8 @@ public enum PackedWeightKeys {
 extension WeightStore {
     /// The Conv1D weight `key` as a packed matrix when the file keeps it packed, or keeps it as 16-bit
     /// floats (then it stays 16-bit, turned output-major); nil when the file holds it as float32.
-    /// Shapes are checked against the model's nIn × nOut and the error names the key.
+    /// Shapes are checked against the model's nIn × nOut and the error names the key. q8 and q4 come back
+    /// tiled for the sampling kernels where the CPU computes tiles (`PackedMatrix.tiledForSampling`).
     func takePacked(_ key: String, nIn: Int, nOut: Int) throws -> PackedMatrix? {
         if let e = file.entries[key] {
             guard e.dtype == .f16 || e.dtype == .bf16 else { return nil }
@@ -46,7 +47,7 @@ extension WeightStore {
             }
             markTaken(valuesKey)
             let (pointer, owner) = file.bytes(e)
-            return PackedMatrix(format: format, nOut: nOut, nIn: nIn, data: pointer, scales: scales, owner: owner)
+            return PackedMatrix(format: format, nOut: nOut, nIn: nIn, data: pointer, scales: scales, owner: owner).tiledForSampling()
         }
         return nil
     }

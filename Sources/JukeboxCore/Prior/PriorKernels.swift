@@ -50,7 +50,7 @@ package enum PriorKernels {
         let nOut = w.shape[0], nIn = w.shape[1]
         if onPool && rows <= PackedMatrix.streamingRows {
             // Already output-major: the streaming kernel reads it in place.
-            var m = jk_matrix(format: WeightFormat.f32.code, n_out: Int32(nOut), n_in: Int32(nIn), data: w.data, scales: nil)
+            var m = jk_matrix(format: WeightFormat.f32.code, n_out: Int32(nOut), n_in: Int32(nIn), data: w.data, scales: nil, tiled: 0)
             jk_matvec_parallel(&m, x, Int32(nIn), Int32(rows), nil, out, Int32(nOut))
         } else if rows == 1 {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nOut), Int32(nIn), 1, w.data, Int32(nIn), x, 1, 0, out, 1)

@@ -41,7 +41,7 @@ extension TensorLookup {
             guard format != .f32, spec.shape.count == 2 else { return nil }
             return PackedMatrix.random(format: format.forMatrix(nIn: spec.shape[0], nOut: spec.shape[1]),
                                        nIn: spec.shape[0], nOut: spec.shape[1], std: std(spec),
-                                       seed: keySeed(spec.key))
+                                       seed: keySeed(spec.key)).tiledForSampling()
         })
     }
 }
