@@ -32,7 +32,8 @@ public struct GenreJudge {
 
     public init(corpus: String) { self.corpus = corpus }
 
-    public typealias Result = (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: GenreReport.Tempo?)
+    public typealias Result = (evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: GenreReport.Tempo?,
+                               sound: GenreReport.Sound?)
 
     /// - Parameters:
     ///   - sampling: the sampler's events while clips are sampled (for a progress display).
@@ -64,8 +65,9 @@ public struct GenreJudge {
                 artists.append(document.prompt.artist)
             }
         }
-        guard !clips.isEmpty else { return (evaluation, nil, nil) }
-        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists, corpus: songs))
+        guard !clips.isEmpty else { return (evaluation, nil, nil, nil) }
+        return (evaluation, try evaluation.judge(clips), try tempo(clips: clips, artists: artists, corpus: songs),
+                try sound(clips: clips.map(\.file), corpus: songs))
     }
 
     /// Whether the clips keep their artist's tempo, beside the held-out songs' first seconds as the
@@ -80,6 +82,26 @@ public struct GenreJudge {
         return GenreReport.Tempo(clips: heard.total, at_artist_tempo: heard.agreeing, held_out_songs: heldOut.total,
                                  held_out_at_tempo: heldOut.agreeing, beat_strength: heard.meanBeatStrength,
                                  held_out_beat_strength: heldOut.meanBeatStrength)
+    }
+
+    /// How clean the clips' high band is (`HighBandFlatness`, pooled over the clips by power), beside the
+    /// held-out songs' own.
+    func sound(clips: [String], corpus songs: [CorpusSong]) throws -> GenreReport.Sound {
+        func pooled(_ files: [String]) throws -> Double? {
+            var sum = 0.0, weight = 0.0
+            for file in files {
+                // At 44.1 kHz, the rate of the models and of the corpus, whatever the file's.
+                let frames = HighBandFlatness.frames(try AudioFile.readMono(file, sampleRate: 44100), sampleRate: 44100)
+                for (f, sounding) in zip(frames, HighBandFlatness.sounding(frames)) where sounding {
+                    sum += f.flatness * f.energy
+                    weight += f.energy
+                }
+            }
+            return weight > 0 ? sum / weight : nil
+        }
+        let root = corpus as NSString
+        return GenreReport.Sound(high_band_flatness: try pooled(clips),
+                                 held_out_high_band_flatness: try pooled(songs.filter { $0.split == "test" }.map { root.appendingPathComponent($0.file) }))
     }
 
     /// `perGenre` sessions for every genre of the corpus, seeds counting up from `seed`: with `.training` its
@@ -131,6 +153,13 @@ public struct GenreReport: Encodable {
     public var held_out_reconstructed: [String: Entry]?
     public let samples: Entry?
     public var tempo: Tempo?
+    public var sound: Sound?
+
+    /// The 4–22 kHz band's spectral flatness (`HighBandFlatness`) of the clips and of the held-out songs:
+    /// where a codec rebuilds upper harmonics as hiss, the clips' is the higher.
+    public struct Sound: Encodable {
+        public let high_band_flatness: Double?, held_out_high_band_flatness: Double?
+    }
 
     /// Clips whose onset envelope repeats at their artist's tempo, and the same for the held-out songs;
     /// the mean beat strength of each (AudioFeatures.beat): whether there is a beat at all.
@@ -156,8 +185,9 @@ public struct GenreReport: Encodable {
         }
     }
 
-    public init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: Tempo? = nil) {
+    public init(_ evaluation: GenreEvaluation, samples: GenreEvaluation.Judgement?, tempo: Tempo? = nil, sound: Sound? = nil) {
         self.tempo = tempo
+        self.sound = sound
         chance = 1 / Double(evaluation.classifier.genres.count)
         held_out = Entry(evaluation.heldOut)
         self.samples = samples.map(Entry.init)

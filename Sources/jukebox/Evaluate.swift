@@ -67,9 +67,9 @@ struct EvaluateGenre: ParsableCommand {
     }
 
     func run() throws {
-        let (evaluation, samples, tempo) = try measure()
+        let (evaluation, samples, tempo, sound) = try measure()
         if json {
-            print(String(decoding: try GenreReport(evaluation, samples: samples, tempo: tempo).encoded(), as: UTF8.self))
+            print(String(decoding: try GenreReport(evaluation, samples: samples, tempo: tempo, sound: sound).encoded(), as: UTF8.self))
             return
         }
         let chance = 1 / Double(evaluation.classifier.genres.count)
@@ -91,6 +91,10 @@ struct EvaluateGenre: ParsableCommand {
                          tempo.at_artist_tempo, tempo.clips, seconds, tempo.held_out_at_tempo, tempo.held_out_songs))
             print(String(format: "beat strength (the onset envelope's autocorrelation at its tempo, 0 to 1): clips %.2f, held-out songs %.2f",
                          tempo.beat_strength, tempo.held_out_beat_strength))
+        }
+        if let sound, let clips = sound.high_band_flatness {
+            print(String(format: "4-22 kHz flatness (0 harmonics, about 0.56 white noise): clips %.3f, held-out songs %@", clips,
+                         sound.held_out_high_band_flatness.map { String(format: "%.3f", $0) } ?? "(no high band)"))
         }
     }
 

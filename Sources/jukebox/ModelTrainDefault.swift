@@ -183,8 +183,9 @@ struct ModelTrainDefault: ParsableCommand {
         (judge.codec, judge.model, judge.perGenre, judge.seconds, judge.sessionsOut) = (output, output, clips, seconds, sessions)
         // The card's figure keeps its setting (the training songs' prompts) until the card is measured anew.
         judge.prompts = .training
-        let (evaluation, samples, tempo) = try judge.measure(log: Log.note, sampling: { SamplingProgress().show($0) })
-        guard var judged = try JSONSerialization.jsonObject(with: GenreReport(evaluation, samples: samples, tempo: tempo).encoded()) as? [String: Any] else {
+        let (evaluation, samples, tempo, sound) = try judge.measure(log: Log.note, sampling: { SamplingProgress().show($0) })
+        guard var judged = try JSONSerialization.jsonObject(with: GenreReport(evaluation, samples: samples, tempo: tempo, sound: sound).encoded())
+                as? [String: Any] else {
             throw JukeboxError("genre judge", "report is not a JSON object")
         }
         judged["command"] = "jukebox eval genre --data CORPUS --codec SET --model SET --sample-per-genre \(clips) --seconds \(seconds) --prompts training --sessions-out WORK/genre-judge-sessions"

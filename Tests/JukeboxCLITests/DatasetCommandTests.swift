@@ -169,6 +169,11 @@ final class DatasetCommandTests: XCTestCase {
         let samples = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(judgedJSON.stdout.utf8)) as? [String: Any])?["samples"] as? [String: Any])
         let probability = try XCTUnwrap(samples["intended_probability"] as? Double, judgedJSON.stdout)
         XCTAssertTrue(probability > 0 && probability < 1, judgedJSON.stdout)
+        // A random model's clips are noise, far flatter in the high band than the songs.
+        let sound = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(judgedJSON.stdout.utf8)) as? [String: Any])?["sound"] as? [String: Double])
+        let clipsFlatness = try XCTUnwrap(sound["high_band_flatness"]), songsFlatness = try XCTUnwrap(sound["held_out_high_band_flatness"])
+        XCTAssertGreaterThan(clipsFlatness, songsFlatness + 0.1, judgedJSON.stdout)
+        XCTAssertTrue(judged.stdout.contains("4-22 kHz flatness"), judged.stdout)
 
         // The intended genre's probability follows the truth: the held-out songs judged as their own
         // genre score well above chance, and above the same songs judged as the next genre in the list.
