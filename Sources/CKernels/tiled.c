@@ -130,19 +130,7 @@ void jk_tiled_prepare(const float *x, int n_in, int format, jk_tiled_input *in) 
     if (jk_vnni_available()) { tiled_prepare_avx512(x, groups, z, in); return; }
 #endif
     for (int g = 0; g < groups; g++) {
-        const float *v = x + 32 * g;
-        float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-        float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0;
-        int sum = 0;
-        for (int i = 0; i < 32; i++) {
-            int r = (int)lrintf(v[i] * inv);
-            r = r > 127 ? 127 : (r < -127 ? -127 : r);
-            in->q[32 * g + i] = (int8_t)r;
-            sum += r;
-        }
-        in->scale[g] = d;
-        in->zero[g] = z * sum;
+        in->zero[g] = z * jk_quantize_group(x + 32 * g, in->q + 32 * g, &in->scale[g]);
     }
 }
 

@@ -7,6 +7,23 @@
 #include <string.h>
 #include <math.h>
 #include <stdlib.h>
+
+// 32 inputs as int8 with the scale that maps their largest magnitude to 127; returns their sum.
+int jk_quantize_group(const float *v, int8_t q[32], float *scale) {
+    float amax = 0;
+    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
+    float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0;
+    int sum = 0;
+    for (int i = 0; i < 32; i++) {
+        int r = (int)lrintf(v[i] * inv);
+        r = r > 127 ? 127 : (r < -127 ? -127 : r);
+        q[i] = (int8_t)r;
+        sum += r;
+    }
+    *scale = d;
+    return sum;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -24,21 +41,6 @@ int jk_vnni_available(void) {
     return known;
 }
 
-// 32 inputs as int8 with the scale that maps their largest magnitude to 127; returns their sum.
-static int quantize_group(const float *v, int8_t q[32], float *scale) {
-    float amax = 0;
-    for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(v[i]));
-    float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0;
-    int sum = 0;
-    for (int i = 0; i < 32; i++) {
-        int r = (int)lrintf(v[i] * inv);
-        r = r > 127 ? 127 : (r < -127 ? -127 : r);
-        q[i] = (int8_t)r;
-        sum += r;
-    }
-    *scale = d;
-    return sum;
-}
 
 // Row b of x (n_in values, a whole number of groups: the caller pads) as int8 with one scale per 32 values. The bytes of each pair of groups are laid out as the
 // kernel unpacks a pair of weight groups: [g0 0–15 | g1 0–15 | g0 16–31 | g1 16–31]. An odd last group
@@ -50,7 +52,7 @@ void jk_q4_prepare(const float *x, int n_in, jk_int8_input *in) {
     for (int g = 0; g < groups; g++) {
         int8_t q[32];
         float d;
-        int sum = quantize_group(x + 32 * g, q, &d);
+        int sum = jk_quantize_group(x + 32 * g, q, &d);
         int8_t *out = in->q + 64 * (g / 2) + 16 * (g % 2);
         for (int i = 0; i < 32; i++) out[i < 16 ? i : i + 16] = q[i];
         in->scale[g] = d;
@@ -151,7 +153,7 @@ void jk_q8_prepare(const float *x, int n_in, jk_int8_input *in) {
     for (int g = 0; g < groups; g++) {
         int8_t q[32];
         float d;
-        quantize_group(x + 32 * g, q, &d);
+        jk_quantize_group(x + 32 * g, q, &d);
         uint8_t *out = (uint8_t *)in->q + 32 * g;
         for (int i = 0; i < 32; i++) out[i] = (uint8_t)(q[i] + 128);
         in->scale[g] = d;

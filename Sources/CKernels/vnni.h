@@ -12,6 +12,9 @@ typedef struct {
 } jk_int8_input;
 
 int jk_vnni_available(void);
+/// 32 inputs as int8 with the scale that maps their largest magnitude to 127 (the portable rounding the
+/// vector paths reproduce); returns their sum.
+int jk_quantize_group(const float *v, int8_t q[32], float *scale);
 void jk_q4_prepare(const float *x, int n_in, jk_int8_input *in);
 void jk_q4_vnni_rows(const jk_matrix *m, const jk_int8_input *in, int batch, const float *bias, float *y, int ldy,
                      int j0, int j1);
