@@ -8,7 +8,49 @@ import JukeboxTraining
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine's speed on random weights of a given shape.",
-        subcommands: [BenchPrior.self, BenchVQVAE.self, BenchSample.self, BenchVQVAETrain.self, BenchEncode.self])
+        subcommands: [BenchPrior.self, BenchMatvec.self, BenchVQVAE.self, BenchSample.self, BenchVQVAETrain.self, BenchEncode.self])
+}
+
+struct BenchMatvec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matvec",
+        abstract: "Time one weight format's matrix-vector product alone at batch 1…16, beside the memory bandwidth.",
+        discussion: """
+            About 1 GB of random matrices of one shape are multiplied in turn, so every product streams its \
+            weights from memory as a sampling step does. Each batch size prints microseconds a product and the \
+            weight bytes streamed a second; --file-layout keeps q8 and q4 as a file stores them (no tiles).
+            """)
+
+    @Option(help: "Weight format: \(WeightFormat.names).") var format: String = "q4"
+    @Option(name: .customLong("in"), help: "Inputs of the matrix.") var nIn: Int = 1920
+    @Option(name: .customLong("out"), help: "Outputs of the matrix.") var nOut: Int = 7680
+    @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,2,3,4,8,16"
+    @Option(help: "Passes through the matrices per batch size.") var repeats: Int = 10
+    @Option(help: "Megabytes of matrices (at least 8 matrices): far more than the caches hold.") var megabytes: Int = 1024
+    @Flag(name: .customLong("file-layout"), help: "q8 and q4 in the file's row-major layout, not tiled.") var fileLayout = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard let f = WeightFormat(rawValue: format) else { throw JukeboxError("--format", "unknown format \(format) (\(WeightFormat.names))") }
+        let list = batches.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ $0 != nil }) else { throw JukeboxError("--batches", "\(batches) is not a list of numbers") }
+        let r = try MatvecBenchmark.run(format: f, nIn: nIn, nOut: nOut, batches: list.map { $0! }, repeats: repeats, tiles: !fileLayout,
+                                       megabytes: megabytes)
+        if json {
+            try printJSON(["format": f.rawValue, "in": nIn, "out": nOut, "tiled": r.tiled, "isa": WeightKernels.isa,
+                           "bandwidth_bytes_per_second": r.bandwidthBytesPerSecond,
+                           "batches": r.rows.map { ["batch": $0.batch, "microseconds_per_product": $0.microsecondsPerProduct,
+                                                    "bytes_per_second": $0.bytesPerSecond] }])
+            return
+        }
+        print(String(format: "%@ %d×%d%@ (%@), memory bandwidth %.1f GB/s", f.rawValue, nIn, nOut, r.tiled ? " tiled" : "",
+                     WeightKernels.isa, r.bandwidthBytesPerSecond / 1e9))
+        let first = r.rows.first?.microsecondsPerProduct ?? 1
+        for row in r.rows {
+            print(String(format: "batch %2d: %8.1f µs a product (%.2f× batch %d), %.1f GB/s of weights", row.batch, row.microsecondsPerProduct,
+                         row.microsecondsPerProduct / first, r.rows.first?.batch ?? 1, row.bytesPerSecond / 1e9))
+        }
+    }
 }
 
 struct BenchVQVAE: ParsableCommand {

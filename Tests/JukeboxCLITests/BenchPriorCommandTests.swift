@@ -1,4 +1,5 @@
 import Foundation
+import JukeboxCore
 import XCTest
 
 /// `bench prior --preset`: a published architecture in a weight format, its figures beside the roofline
@@ -33,5 +34,30 @@ final class BenchPriorCommandTests: XCTestCase {
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "7b"]), naming: "--preset")
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--format", "q3"]), naming: "--format")
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--context", "8192"]), naming: "--context")
+    }
+
+    /// `bench matvec`: one format's product alone at each batch size, beside the bandwidth; the figures
+    /// hang together (bytes a second = a matrix's bytes over its time), whatever their values.
+    func testOneProductIsTimedAtEachBatchBesideTheBandwidth() throws {
+        let r = try CLI.run(["bench", "matvec", "--format", "q8", "--in", "100", "--out", "40", "--batches", "1,3,16",
+                             "--repeats", "2", "--megabytes", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(json["batches"] as? [[String: Any]])
+        XCTAssertEqual(rows.compactMap { $0["batch"] as? Int }, [1, 3, 16])
+        XCTAssertGreaterThan(json["bandwidth_bytes_per_second"] as? Double ?? 0, 0)
+        let bytes = Double(40 * 128 + 40 * 4 * 2)   // q8: 40 rows of 128 values (whole groups) and 4 scales each
+        for row in rows {
+            let us = try XCTUnwrap(row["microseconds_per_product"] as? Double), rate = try XCTUnwrap(row["bytes_per_second"] as? Double)
+            XCTAssertEqual(rate, bytes / (us * 1e-6), accuracy: rate * 1e-6)
+        }
+        XCTAssertEqual(json["tiled"] as? Bool, WeightKernels.tilesAvailable, "q8 tiled where the CPU computes tiles")
+        let table = try CLI.run(["bench", "matvec", "--format", "q4", "--in", "64", "--out", "16", "--batches", "1,2", "--repeats", "1",
+                                 "--megabytes", "1", "--file-layout"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("batch  2:") && !table.stdout.contains("tiled"), table.stdout)
+        assertCleanFailure(try CLI.run(["bench", "matvec", "--format", "q3"]), naming: "--format")
+        assertCleanFailure(try CLI.run(["bench", "matvec", "--batches", "1,x"]), naming: "--batches")
+        assertCleanFailure(try CLI.run(["bench", "matvec", "--batches", "17", "--megabytes", "1"]), naming: "bench matvec")
     }
 }
