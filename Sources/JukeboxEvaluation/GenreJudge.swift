@@ -56,13 +56,13 @@ public struct GenreJudge {
         progress(training, 1, 1)
         var sessions = self.sessions
         if perGenre > 0, let sessionsOut { sessions += try sampleSessions(into: sessionsOut, corpus: songs, log: log, events: sampling) }
-        var clips: [(file: String, genre: String)] = [], artists: [String] = []
+        var clips: [(file: String, genre: String)] = [], artists: [(name: String, bpm: Double?)] = []
         for path in sessions {
             let (folder, document) = try SessionFolder.open(path)
             guard let renders = folder.finestRenders() else { throw JukeboxError(path, "holds no rendered WAV (render-level*-sample*.wav)") }
             for file in renders.files {
                 clips.append((file, document.prompt.genre))
-                artists.append(document.prompt.artist)
+                artists.append((document.prompt.artist, document.prompt.bpm))
             }
         }
         guard !clips.isEmpty else { return (evaluation, nil, nil, nil) }
@@ -70,11 +70,13 @@ public struct GenreJudge {
                 try sound(clips: clips.map(\.file), corpus: songs))
     }
 
-    /// Whether the clips keep their artist's tempo, beside the held-out songs' first seconds as the
-    /// reference; clips of artists the corpus lacks are not counted.
-    func tempo(clips: [(file: String, genre: String)], artists: [String], corpus songs: [CorpusSong]) throws -> GenreReport.Tempo {
+    /// Whether the clips keep their artist's tempo (the tempo their session's bar clock kept, else the
+    /// corpus's for the artist: a judge's corpus of another seed has other artists), beside the held-out
+    /// songs' first seconds as the reference; clips with neither are not counted.
+    func tempo(clips: [(file: String, genre: String)], artists: [(name: String, bpm: Double?)], corpus songs: [CorpusSong]) throws
+        -> GenreReport.Tempo {
         let bpm = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
-        let known = zip(clips, artists).compactMap { clip, artist in bpm[artist].map { (file: clip.file, bpm: $0) } }
+        let known = zip(clips, artists).compactMap { clip, artist in (artist.bpm ?? bpm[artist.name]).map { (file: clip.file, bpm: $0) } }
         let heard = try GenreEvaluation.tempoAgreement(known, seconds: seconds)
         let root = (corpus as NSString)
         let heldOut = try GenreEvaluation.tempoAgreement(songs.filter { $0.split == "test" }.map { (root.appendingPathComponent($0.file), $0.bpm) },

@@ -220,6 +220,22 @@ final class DatasetCommandTests: XCTestCase {
             let prompt = try SessionFolder.open(dir + "/own/" + name).1.prompt
             XCTAssertEqual(genresOfArtists[prompt.artist], prompt.genre, "the set's own artist of \(prompt.genre), not \(prompt.artist)")
         }
+        // Their artists are not the corpus's, so a clip's tempo is the one its session's bar clock kept.
+        let ownSessions = try FileManager.default.contentsOfDirectory(atPath: dir + "/own").sorted().prefix(2).map { dir + "/own/" + $0 }
+        let untimed = try CLI.run(["eval", "genre", "--data", corpus, "--json"] + ownSessions)
+        XCTAssertEqual(((try JSONSerialization.jsonObject(with: Data(untimed.stdout.utf8)) as? [String: Any])?["tempo"] as? [String: Any])?["clips"] as? Int,
+                       0, "no tempo to hold them to: \(untimed.stdout)")
+        for session in ownSessions {
+            var document = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: session + "/session.json"))) as? [String: Any])
+            var prompt = try XCTUnwrap(document["prompt"] as? [String: Any])
+            prompt["bpm"] = 120
+            document["prompt"] = prompt
+            try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: session + "/session.json"))
+        }
+        let timed = try CLI.run(["eval", "genre", "--data", corpus, "--json"] + ownSessions)
+        XCTAssertEqual(timed.status, 0, timed.stderr)
+        XCTAssertEqual(((try JSONSerialization.jsonObject(with: Data(timed.stdout.utf8)) as? [String: Any])?["tempo"] as? [String: Any])?["clips"] as? Int,
+                       2, timed.stdout)
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--prompts", "odd", "--sample-per-genre", "1",
                                         "--sessions-out", dir + "/odd"]), naming: "--prompts")
 
