@@ -23,8 +23,8 @@ public enum MatvecBenchmark {
     /// `batches` each timed over `repeats` passes through the matrices; `tiles` false keeps the file's layout.
     public static func run(format: WeightFormat, nIn: Int, nOut: Int, batches: [Int], repeats: Int = 10,
                            tiles: Bool = true, megabytes: Int = 1024) throws -> Result {
-        guard nIn > 0, nOut > 0, nIn <= 65536, repeats > 0, megabytes > 0, batches.allSatisfy({ (1...PackedMatrix.streamingRows).contains($0) }) else {
-            throw JukeboxError("bench matvec", "shapes must be 1…65536, --megabytes positive, batches 1…\(PackedMatrix.streamingRows), repeats positive")
+        guard nIn > 0, nOut > 0, nIn <= 65536, repeats > 0, (1...65536).contains(megabytes), batches.allSatisfy({ (1...PackedMatrix.streamingRows).contains($0) }) else {
+            throw JukeboxError("bench matvec", "shapes and --megabytes must be 1…65536, batches 1…\(PackedMatrix.streamingRows), repeats positive")
         }
         let one = format.matrixBytes(nOut: nOut, nIn: nIn)
         // A gigabyte of matrices by default (at least 8): far past any cache.
