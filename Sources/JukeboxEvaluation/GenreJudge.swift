@@ -90,16 +90,10 @@ public struct GenreJudge {
     /// held-out songs' own.
     func sound(clips: [String], corpus songs: [CorpusSong]) throws -> GenreReport.Sound {
         func pooled(_ files: [String]) throws -> Double? {
-            var sum = 0.0, weight = 0.0
-            for file in files {
-                // At 44.1 kHz, the rate of the models and of the corpus, whatever the file's.
-                let frames = HighBandFlatness.frames(try AudioFile.readMono(file, sampleRate: 44100), sampleRate: 44100)
-                for (f, sounding) in zip(frames, HighBandFlatness.sounding(frames)) where sounding {
-                    sum += f.flatness * f.energy
-                    weight += f.energy
-                }
-            }
-            return weight > 0 ? sum / weight : nil
+            var pool = HighBandFlatness.Pool()
+            // At 44.1 kHz, the rate of the models and of the corpus, whatever the file's.
+            for file in files { pool.add(HighBandFlatness.frames(try AudioFile.readMono(file, sampleRate: 44100), sampleRate: 44100)) }
+            return pool.value
         }
         let root = corpus as NSString
         return GenreReport.Sound(high_band_flatness: try pooled(clips),

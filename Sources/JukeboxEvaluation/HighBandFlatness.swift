@@ -55,13 +55,30 @@ public enum HighBandFlatness {
         return frames.map { $0.energy >= max(floor, silentPower) }
     }
 
+    /// Flatness pooled by power over the frames of one or many recordings.
+    public struct Pool: Sendable {
+        var sum = 0.0, weight = 0.0
+
+        public init() {}
+
+        /// Adds `frames` marked by `selected` (their own sounding frames when nil).
+        public mutating func add(_ frames: [Frame], selected: [Bool]? = nil) {
+            for (f, keep) in zip(frames, selected ?? sounding(frames)) where keep {
+                sum += f.flatness * f.energy
+                weight += f.energy
+            }
+        }
+
+        /// The pooled flatness; nil when no frame with power was added.
+        public var value: Double? { weight > 0 ? sum / weight : nil }
+    }
+
     /// Power-weighted mean flatness of `frames` over those `selected` marks (its own sounding frames when
     /// nil); nil when none is marked or they hold no power.
     public static func mean(_ frames: [Frame], selected: [Bool]? = nil) -> Double? {
-        let keep = selected ?? sounding(frames)
-        var total = 0.0, weight = 0.0
-        for (f, k) in zip(frames, keep) where k { total += f.flatness * f.energy; weight += f.energy }
-        return weight > 0 ? total / weight : nil
+        var pool = Pool()
+        pool.add(frames, selected: selected)
+        return pool.value
     }
 
     /// The flatness of mono `samples` over their own sounding frames.

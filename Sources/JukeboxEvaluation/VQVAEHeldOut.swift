@@ -60,7 +60,7 @@ public enum VQVAEHeldOut {
         let stft = SpectralLoss.defaultSTFT
         var signal = 0.0, noise = [Double](repeating: 0, count: levels)
         var reference = 0.0, residual = [Double](repeating: 0, count: levels), perSong = [Double](repeating: 0, count: levels)
-        var flatness = [(sum: Double, weight: Double)](repeating: (0, 0), count: levels), cleanFlatness = (sum: 0.0, weight: 0.0)
+        var flatness = [HighBandFlatness.Pool](repeating: .init(), count: levels), cleanFlatness = HighBandFlatness.Pool()
         for (i, source) in files.enumerated() {
             let (x, codes) = try vqvae.encode(file: source)
             guard x.count > stft.nFFT / 2 else { throw JukeboxError(source, "too short to measure (\(x.count) samples)") }
@@ -71,15 +71,14 @@ public enum VQVAEHeldOut {
             for v in x { signal += Double(v) * Double(v) }
             let cleanBand = HighBandFlatness.frames(x, sampleRate: vqvae.sampleRate)
             let sounding = HighBandFlatness.sounding(cleanBand)
-            for (f, s) in zip(cleanBand, sounding) where s { cleanFlatness.sum += f.flatness * f.energy; cleanFlatness.weight += f.energy }
+            cleanFlatness.add(cleanBand, selected: sounding)
             for level in 0..<levels {
                 let y = try vqvae.decode(codes[level], level: level)
                 guard y.count == x.count else {
                     throw JukeboxError(source, "level \(level) decoded \(y.count) samples from \(x.count)")
                 }
                 for j in 0..<x.count { let e = Double(x[j] - y.data[j]); noise[level] += e * e }
-                let rebuilt = HighBandFlatness.frames(Array(UnsafeBufferPointer(start: y.data, count: y.count)), sampleRate: vqvae.sampleRate)
-                for (f, s) in zip(rebuilt, sounding) where s { flatness[level].sum += f.flatness * f.energy; flatness[level].weight += f.energy }
+                flatness[level].add(HighBandFlatness.frames(y.toArray(), sampleRate: vqvae.sampleRate), selected: sounding)
                 let magnitude = stft.forward(y.data, t: y.count).magnitude
                 var songResidual = 0.0
                 for j in 0..<target.count {
@@ -91,12 +90,11 @@ public enum VQVAEHeldOut {
             }
             progress(i + 1, files.count)
         }
-        func ratio(_ a: (sum: Double, weight: Double)) -> Double? { a.weight > 0 ? a.sum / a.weight : nil }
         return (0..<levels).map { level in
             VQVAEReconstruction(level: level, snrDB: 10 * log10(signal / max(noise[level], 1e-30)),
                                 spectralConvergence: (residual[level] / max(reference, 1e-30)).squareRoot(),
                                 spectralConvergencePerSong: perSong[level] / Double(files.count),
-                                highBandFlatness: ratio(flatness[level]), cleanHighBandFlatness: ratio(cleanFlatness))
+                                highBandFlatness: flatness[level].value, cleanHighBandFlatness: cleanFlatness.value)
         }
     }
 }

@@ -83,7 +83,7 @@ final class VQVAEHeldOutTests: XCTestCase {
         for r in levels {
             XCTAssertEqual(try XCTUnwrap(r.cleanHighBandFlatness), try XCTUnwrap(HighBandFlatness.mean(clean)), accuracy: 1e-9)
             let y = try vqvae.decode(codes[r.level], level: r.level)
-            let rebuilt = HighBandFlatness.frames(Array(UnsafeBufferPointer(start: y.data, count: y.count)), sampleRate: 22050)
+            let rebuilt = HighBandFlatness.frames(y.toArray(), sampleRate: 22050)
             XCTAssertEqual(try XCTUnwrap(r.highBandFlatness), try XCTUnwrap(HighBandFlatness.mean(rebuilt, selected: sounding)),
                            accuracy: 1e-9)
             XCTAssertEqual(r.json["high_band_flatness"] as? Double, r.highBandFlatness)
