@@ -23,7 +23,13 @@
 #endif
 
 static int zero_point(int format) { return format == JK_Q8 ? 128 : 8; }
-static size_t tile_bytes(int format, int groups) { return (size_t)groups * (format == JK_Q8 ? 512 : 256); }
+static size_t group_bytes(int format) { return format == JK_Q8 ? 512 : 256; }
+static size_t tile_bytes(int format, int groups) { return (size_t)groups * group_bytes(format); }
+
+// Where byte b of output l's group g lies in its tile (b < 32 for q8, b < 16 for q4: the layout above).
+static inline size_t tile_byte(int format, int g, int l, int b) {
+    return (size_t)g * group_bytes(format) + (size_t)(b / 4) * 64 + 4 * (size_t)l + (size_t)(b % 4);
+}
 
 // JK_TILES=off keeps the file's layout (to compare the two kernels on one machine).
 int jk_tiles_available(void) {
@@ -45,9 +51,8 @@ size_t jk_tiled_scale_count(int format, int n_out, int n_in) {
 static inline int tiled_value(const jk_matrix *m, int groups, int j, int i) {
     int t = j / 16, l = j % 16, g = i / 32, k = i % 32;
     const uint8_t *tile = (const uint8_t *)m->data + (size_t)t * tile_bytes(m->format, groups);
-    if (m->format == JK_Q8) return tile[(size_t)g * 512 + (k / 4) * 64 + 4 * l + k % 4];
-    int c = (k % 16) / 4;
-    uint8_t byte = tile[(size_t)g * 256 + c * 64 + 4 * l + k % 4];
+    if (m->format == JK_Q8) return tile[tile_byte(JK_Q8, g, l, k)];
+    uint8_t byte = tile[tile_byte(JK_Q4, g, l, k % 16)];
     return k < 16 ? (byte & 15) : (byte >> 4);
 }
 
@@ -85,12 +90,10 @@ static void tile_part(void *ctx, int part, int parts) {
                 scales[g * 16 + l] = j < m->n_out ? m->scales[(size_t)j * groups + g] : 0;
                 if (m->format == JK_Q8) {
                     const int8_t *src = (const int8_t *)m->data + (size_t)j * n_in + 32 * g;
-                    for (int k = 0; k < 32; k++)
-                        tile[(size_t)g * 512 + (k / 4) * 64 + 4 * l + k % 4] = (uint8_t)((j < m->n_out ? src[k] : 0) + 128);
+                    for (int k = 0; k < 32; k++) tile[tile_byte(JK_Q8, g, l, k)] = (uint8_t)((j < m->n_out ? src[k] : 0) + 128);
                 } else {
                     const uint8_t *src = (const uint8_t *)m->data + (size_t)j * (n_in / 2) + 16 * g;
-                    for (int k = 0; k < 16; k++)
-                        tile[(size_t)g * 256 + (k / 4) * 64 + 4 * l + k % 4] = j < m->n_out ? src[k] : 0x88;
+                    for (int k = 0; k < 16; k++) tile[tile_byte(JK_Q4, g, l, k)] = j < m->n_out ? src[k] : 0x88;
                 }
             }
         }
@@ -161,7 +164,7 @@ void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batc
         __m512i i0[4], i1[4]; \
         for (int b = 0; b < NB; b++) { i0[b] = _mm512_set1_epi32(-in[b].zero[g]); i1[b] = _mm512_setzero_si512(); } \
         if (FORMAT == JK_Q8) { \
-            const uint8_t *w = tile + (size_t)g * 512; \
+            const uint8_t *w = tile + (size_t)g * group_bytes(JK_Q8); \
             for (int c = 0; c < 8; c += 2) { \
                 __m512i wa = _mm512_loadu_si512(w + 64 * c), wb = _mm512_loadu_si512(w + 64 * c + 64); \
                 for (int b = 0; b < NB; b++) { \
@@ -171,7 +174,7 @@ void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batc
                 } \
             } \
         } else { \
-            const uint8_t *w = tile + (size_t)g * 256; \
+            const uint8_t *w = tile + (size_t)g * group_bytes(JK_Q4); \
             for (int c = 0; c < 4; c++) { \
                 __m512i raw = _mm512_loadu_si512(w + 64 * c); \
                 __m512i lo = _mm512_and_si512(raw, low), hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low); \
@@ -202,8 +205,8 @@ void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tile
     for (int b = 0; b < NB; b++) { xq[b] = (const int32_t *)in[b].q; acc[b] = _mm512_setzero_ps(); } \
     for (int g = 0; g < groups; g++) { \
         /* Every line of the group a few groups ahead: the hardware's own prefetch leaves the loads waiting. */ \
-        for (int c_ = 0; c_ < (FORMAT == JK_Q8 ? 512 : 256); c_ += 64) \
-            __builtin_prefetch(tile + (size_t)g * (FORMAT == JK_Q8 ? 512 : 256) + c_ + TILE_PREFETCH, 0, 3); \
+        for (size_t c_ = 0; c_ < group_bytes(FORMAT); c_ += 64) \
+            __builtin_prefetch(tile + (size_t)g * group_bytes(FORMAT) + c_ + TILE_PREFETCH, 0, 3); \
         TILE_GROUP(FORMAT, NB); \
     } \
 }
