@@ -33,10 +33,23 @@ public struct DefaultModelPreset: Sendable {
         public let nCtx: Int?, batchSize: Int?
         /// A round that gives the top prior a bar clock of this many bins (`train prior --bar-clock-bins`).
         public let barClockBins: Int?
+        /// A codec stage that trains only these levels, in the shape `multipliers` gives them, keeping the
+        /// other levels of the stage it `continues` (`train vqvae --keep-levels-from`) so their codes stay.
+        public let trainLevels: [Int]?, multipliers: [Int]?
+        /// Warm-up steps, where a stage needs other than the usual (a tenth of its steps, at most 50).
+        public let warmup: Int?
 
         init(_ member: String, steps: Int, lr: Double, share: Double) {
             (name, self.member, self.steps, learningRate, continues, budgetShare, seedOffset) = (member, member, steps, lr, nil, share, 0)
-            (nCtx, batchSize, barClockBins) = (nil, nil, nil)
+            (nCtx, batchSize, barClockBins, trainLevels, multipliers, warmup) = (nil, nil, nil, nil, nil, nil)
+        }
+
+        /// The codec's level 0 again, its width and depth `multiplier` times the base (the first codec's
+        /// multiplier is the reference's 2), trained alone beside the first codec's other levels.
+        init(codecLevel0 multiplier: Int, steps: Int, lr: Double, warmup: Int, share: Double) {
+            (name, member, continues, self.steps, learningRate, budgetShare, seedOffset) = ("vqvae-level0", "vqvae", "vqvae", steps, lr, share, 2)
+            (nCtx, batchSize, barClockBins, trainLevels, multipliers) = (nil, nil, nil, [0], [multiplier, 1, 1])
+            self.warmup = warmup
         }
 
         init(_ member: String, round: Int, steps: Int, lr: Double, share: Double, nCtx: Int? = nil, batchSize: Int? = nil,
@@ -47,6 +60,7 @@ public struct DefaultModelPreset: Sendable {
             (self.steps, learningRate, budgetShare, seedOffset) = (steps, lr, share, UInt64(round - 1))
             continues = round == 2 ? member : member + "-round\(round - 1)"
             (self.nCtx, self.batchSize) = (nCtx, batchSize)
+            (trainLevels, multipliers, warmup) = (nil, nil, nil)
         }
     }
 
@@ -77,6 +91,9 @@ public struct DefaultModelPreset: Sendable {
         switch scale {
         case .default:
             return [Stage("vqvae", steps: 800, lr: 0.0006, share: 0.16),
+                    // Level 0 again with multiplier 3 (width 48, depth 6; the first codec's has 2): the first
+                    // codec's level 0 turned the 4–22 kHz band into noise (flatness 0.33 against the songs' 0.09).
+                    Stage(codecLevel0: 3, steps: 3000, lr: 0.0006, warmup: 100, share: 0.3),
                     Stage("prior_level_2", steps: 4000, lr: 0.001, share: 0.18),
                     Stage("prior_level_2", round: 2, steps: 3000, lr: 0.0004, share: 0.12),
                     Stage("prior_level_2", round: 3, steps: 2500, lr: 0.0003, share: 0.10),
@@ -88,7 +105,8 @@ public struct DefaultModelPreset: Sendable {
                     Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.13),
                     Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.13)]
         case .tiny:
-            return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
+            return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage(codecLevel0: 3, steps: 2, lr: 0.0006, warmup: 1, share: 0.1),
+                    Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
                     Stage("prior_level_2", round: 2, steps: 2, lr: 0.0004, share: 0.2),
                     // 32 lyric positions + 128 codes in 2 blocks of 80; 208 codes keep the blocks, 3 of them.
                     Stage("prior_level_2", round: 3, steps: 2, lr: 0.0003, share: 0.2, nCtx: 208, batchSize: 1),
@@ -156,8 +174,8 @@ public struct DefaultModelPreset: Sendable {
 
     /// Adam with a short warm-up and half a cosine over the stage's planned steps, so a stage that runs
     /// its steps ends at a small learning rate.
-    private func schedule(lr: Double, steps: Int) -> HyperparameterPresets.Entries {
-        [("lr", .float(lr)), ("lr_warmup", .float(Double(min(50, max(steps / 10, 1))))), ("lr_use_cosine_decay", .bool(true)),
+    private func schedule(lr: Double, steps: Int, warmup: Int? = nil) -> HyperparameterPresets.Entries {
+        [("lr", .float(lr)), ("lr_warmup", .float(Double(warmup ?? min(50, max(steps / 10, 1))))), ("lr_use_cosine_decay", .bool(true)),
          ("lr_decay", .float(Double(steps))), ("lr_start_linear_decay", .int(0)), ("clip", .float(1.0)),
          // The moving average at these batch sizes would lag thousands of steps behind: saved weights are the trained ones.
          ("ema", .bool(false))]
@@ -170,12 +188,16 @@ public struct DefaultModelPreset: Sendable {
     }
 
     /// The VQ-VAE: the published geometry (hops 8/32/128 at 44.1 kHz) and objective, small convolutions.
-    public func vqvaeHps() throws -> HyperparameterPresets.Entries {
-        let s = sizes, stage = try self.stage(named: "vqvae")
-        return HyperparameterPresets.merge(try HyperparameterPresets.hps("vqvae"), [vqArchitecture, [
+    /// `stage`: which of the codec's stages (its first by default) the shape and training settings are for.
+    public func vqvaeHps(stage name: String = "vqvae") throws -> HyperparameterPresets.Entries {
+        let s = sizes, stage = try self.stage(named: name)
+        var shape: HyperparameterPresets.Entries = []
+        if let levels = stage.trainLevels { shape.append(("train_levels", Self.ints(levels))) }
+        if let multipliers = stage.multipliers { shape.append(("hvqvae_multipliers", Self.ints(multipliers))) }
+        return HyperparameterPresets.merge(try HyperparameterPresets.hps("vqvae"), [vqArchitecture, shape, [
             ("sample_length", .int(s.sampleLength)), ("bs", .int(s.vqBatch)), ("revival_threshold", .float(1.0)),
             ("l_mu", .float(0.99)), ("commit", .float(0.02)),
-        ], schedule(lr: stage.learningRate, steps: stage.steps)])
+        ], schedule(lr: stage.learningRate, steps: stage.steps, warmup: stage.warmup)])
     }
 
     /// The prior at `level`: 2 is a 1b_lyrics-style single encoder-decoder over lyrics with v3 labels;
@@ -221,7 +243,7 @@ public struct DefaultModelPreset: Sendable {
     /// them (with `--init`, only the training settings count).
     public func config(stage name: String) throws -> Data {
         let stage = try self.stage(named: name)
-        if stage.member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps())) }
+        if stage.member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps(stage: name))) }
         guard let level = ModelSet.priorLevel(folderName: stage.member) else {
             throw JukeboxError(name, "not a member of the default set")
         }

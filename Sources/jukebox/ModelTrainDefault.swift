@@ -56,7 +56,7 @@ struct ModelTrainDefault: ParsableCommand {
         let budget = RecipeBudget(minutes: budgetMinutes, stages: preset.stages)
 
         for stage in preset.stages {
-            if stage.member != "vqvae" { try encodeCodes(recipe: &recipe) }
+            if stage.member != "vqvae" { try encodeCodes(preset: preset, recipe: &recipe) }
             guard !recipe.isDone(stage.name) else { Log.note("\(stage.name): done earlier, skipped"); continue }
             let minutes = budget.minutes(for: stage.name, done: recipe.doneNames, encoded: recipe.isDone("codes"))
             let folder = work + "/" + stage.name
@@ -71,7 +71,9 @@ struct ModelTrainDefault: ParsableCommand {
                 // A config written by an earlier try stays: the stage must go on with the settings it began with.
                 if !FileManager.default.fileExists(atPath: config) { try AtomicFile.write(try preset.config(stage: stage.name), to: config) }
                 args += ["--config", config]
-                if let earlier = stage.continues { args += ["--init", work + "/" + earlier] }
+                // A prior goes on from its earlier round's weights; a codec stage of a new shape keeps the
+                // earlier codec's other levels.
+                if let earlier = stage.continues { args += [stage.trainLevels == nil ? "--init" : "--keep-levels-from", work + "/" + earlier] }
                 if let nCtx = stage.nCtx { args += ["--n-ctx", String(nCtx)] }
                 if let bins = stage.barClockBins { args += ["--bar-clock-bins", String(bins)] }
             }
@@ -107,10 +109,10 @@ struct ModelTrainDefault: ParsableCommand {
 
     /// The train and test songs' codes under the finished VQ-VAE; each split is written beside its final
     /// name and renamed when whole, so a split that exists is complete.
-    func encodeCodes(recipe: inout RecipeProgress) throws {
+    func encodeCodes(preset: DefaultModelPreset, recipe: inout RecipeProgress) throws {
         guard !recipe.isDone("codes") else { return }
         let started = Date()
-        try RecipeCodes.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/vqvae"), work: work)
+        try RecipeCodes.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/" + preset.finalStages["vqvae"]!.name), work: work)
         try recipe.finish("codes", ["seconds": Date().timeIntervalSince(started)])
     }
 

@@ -20,7 +20,8 @@ enum RecipeModelCard {
         ]
         // The VQ-VAE's own held-out evaluation (train vqvae writes it with the last checkpoint).
         var vqvae: [String: Any] = [:]
-        if let data = FileManager.default.contents(atPath: work + "/vqvae/evaluation.json"),
+        let codec = preset.finalStages["vqvae"]?.name ?? "vqvae"
+        if let data = FileManager.default.contents(atPath: work + "/\(codec)/evaluation.json"),
            let evaluation = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             vqvae = evaluation
         }

@@ -22,6 +22,21 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         for stage in ["vqvae", "prior_level_2", "prior_level_1", "prior_level_0"] {
             XCTAssertTrue(r.stderr.contains("saved \(dir)/work/\(stage) at step 3"), r.stderr)
         }
+        // The codec's level 0 is trained again wider on its own; the set ships it with the first codec's
+        // levels 1 and 2 unchanged (their codes are what the priors learnt).
+        XCTAssertTrue(r.stderr.contains("vqvae-level0: 2 steps on from vqvae"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("saved \(dir)/work/vqvae-level0 at step 2"), r.stderr)
+        let shippedCodec = try ModelConfig.load(folder: dir + "/set/vqvae").hps
+        XCTAssertEqual(try shippedCodec.ints("hvqvae_multipliers"), [3, 1, 1])
+        let firstCodec = try SafetensorsFile(path: dir + "/work/vqvae/weights.safetensors")
+        let codec = try SafetensorsFile(path: dir + "/set/vqvae/weights.safetensors")
+        let kept = codec.names.filter { name in
+            ["encoders.", "decoders.", "bottleneck.level_blocks."].contains { name.hasPrefix($0 + "1.") || name.hasPrefix($0 + "2.") }
+        }
+        XCTAssertFalse(kept.isEmpty)
+        for name in kept { XCTAssertEqual(try codec.tensor(name).toArray(), try firstCodec.tensor(name).toArray(), name) }
+        let level0 = try XCTUnwrap(codec.names.first { $0.hasPrefix("encoders.0.") })
+        XCTAssertNotEqual(try codec.entry(level0).shape, try firstCodec.entry(level0).shape, level0)
         // Each round of the top prior starts from the last one's weights; the third moves it to a longer
         // window, the fourth gives it a bar clock, and that is what the set ships.
         XCTAssertTrue(r.stderr.contains("prior_level_2-round2: 2 steps on from prior_level_2"), r.stderr)
