@@ -47,9 +47,12 @@ final class BundledModelLookupTests: XCTestCase {
     }
 
     func testSamplingDefaultsRoundTripAndSongLength() throws {
-        let d = SamplingDefaults(top: 0.9, upsamplers: 0.75, songSeconds: 41)
+        let d = SamplingDefaults(top: 0.9, upsamplers: 0.75, songSeconds: 41, barGuidance: 2, genreBarGuidance: ["Blues": 3.5])
         try d.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root), d)
+        XCTAssertEqual(d.barGuidance(genre: "blues"), 3.5)
+        XCTAssertEqual(d.barGuidance(genre: " BLUES"), 3.5, "genres as a user types them")
+        XCTAssertEqual(d.barGuidance(genre: "rock"), 2, "other genres take the set's strength")
         XCTAssertEqual(d.temperatures(topLevel: 2), [0.75, 0.75, 0.9])
         XCTAssertEqual(d.totalSeconds(sampling: 10), 41, "the trained song length")
         XCTAssertEqual(d.totalSeconds(sampling: 50), 50, "never shorter than what is sampled")
@@ -62,7 +65,11 @@ final class BundledModelLookupTests: XCTestCase {
         let path = root + "/sampling.json"
         for (text, field) in [("[1]", "JSON object"), ("{\"temperature_top\": 0.9}", "temperature_upsamplers"),
                               ("{\"temperature_top\": -1, \"temperature_upsamplers\": 0.9}", "temperature_top"),
-                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"song_seconds\": \"long\"}", "song_seconds")] {
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"song_seconds\": \"long\"}", "song_seconds"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"bar_guidance_by_genre\": {\"blues\": 11}}",
+                               "bar_guidance_by_genre of blues"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"bar_guidance_by_genre\": [3]}",
+                               "bar_guidance_by_genre")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             XCTAssertThrowsError(try SamplingDefaults.load(setFolder: root), text) {
                 let message = "\($0)"

@@ -95,6 +95,27 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertEqual(r.record.seed, 0)
     }
 
+    func testAGenresOwnGuideStrengthServesItsPromptsUnlessOneIsNamed() throws {
+        var set = models
+        var d = set.samplingDefaults
+        d.genreBarGuidance = ["blues": d.barGuidance + 1.5]
+        set.sampling = d
+        let blues = try PromptResolver.resolve(PromptRequest(genre: "Blues", artist: artist, seconds: 4), models: set)
+        XCTAssertEqual(blues.generation.barGuidance, d.barGuidance + 1.5)
+        XCTAssertEqual(blues.record.barGuidance, d.barGuidance + 1.5, "the session records what was used")
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(genre: "rock", artist: artist, seconds: 4), models: set).generation.barGuidance,
+                       d.barGuidance)
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(genre: "blues", artist: artist, seconds: 4, barGuidance: 1), models: set)
+                        .generation.barGuidance, 1, "a named strength wins")
+        // A session keeps the strength it was made with, whatever its genre's is now.
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(genre: "blues"), models: set, session: blues.record).generation.barGuidance,
+                       d.barGuidance + 1.5)
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(genre: "blues"), models: set,
+                                                  session: try PromptResolver.resolve(PromptRequest(genre: "rock", artist: artist, seconds: 4),
+                                                                                      models: set).record).generation.barGuidance,
+                       d.barGuidance)
+    }
+
     func testRefusalsNameTheFieldAsTheCallerSpellsIt() throws {
         func refusal(_ request: PromptRequest, _ naming: PromptField.Naming = .commandLine) -> String {
             do { _ = try PromptResolver.resolve(request, models: models, naming: naming); return "accepted" } catch { return "\(error)" }

@@ -20,13 +20,17 @@ public struct SamplingDefaults: Sendable, Equatable {
     public var artistTempos: [String: Double]
     /// How strongly the set's bar guide steers the top level when the user names no `--bar-guidance` (0: off).
     public var barGuidance: Double
+    /// Strengths for some genres (`bar_guidance_by_genre`), where judging the set's samples found that
+    /// genre served better by another strength than `barGuidance`; keyed by lowercased genre name.
+    public var genreBarGuidance: [String: Double]
     /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
     /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
     public var artistGenres: [String: String]
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
-                barGuidance: Double = 0, artistGenres: [String: String] = [:]) {
+                barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:]) {
         self.artistGenres = artistGenres
+        self.genreBarGuidance = Dictionary(genreBarGuidance.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         self.top = top
         self.upsamplers = upsamplers
         self.songSeconds = songSeconds
@@ -54,6 +58,11 @@ public struct SamplingDefaults: Sendable, Equatable {
     public func totalSeconds(sampling seconds: Double) -> Double {
         if let songSeconds { return max(songSeconds, seconds) }
         return max(60, 2 * seconds)
+    }
+
+    /// The guide's strength for a prompt of `genre` when the user names none.
+    public func barGuidance(genre: String) -> Double {
+        genreBarGuidance[genre.trimmingCharacters(in: .whitespaces).lowercased()] ?? barGuidance
     }
 
     /// One temperature per level, finest first, for a set whose top level is `topLevel`.
@@ -97,15 +106,21 @@ public struct SamplingDefaults: Sendable, Equatable {
             guard let table = value as? [String: String] else { throw JukeboxError(path, "artist_genre should map artist names to genre names") }
             genres = table
         }
-        var guidance = 0.0
-        if let value = object["bar_guidance"] {
+        func strength(_ value: Any, _ key: String) throws -> Double {
             guard let strength = value as? Double, strength.isFinite, strength >= 0, strength <= 10 else {
-                throw JukeboxError(path, "bar_guidance should be a strength between 0 and 10")
+                throw JukeboxError(path, "\(key) should be a strength between 0 and 10")
             }
-            guidance = strength
+            return strength
+        }
+        let guidance = try object["bar_guidance"].map { try strength($0, "bar_guidance") } ?? 0
+        var byGenre: [String: Double] = [:]
+        if let value = object["bar_guidance_by_genre"] {
+            guard let table = value as? [String: Any] else { throw JukeboxError(path, "bar_guidance_by_genre should map genre names to strengths") }
+            for (genre, value) in table { byGenre[genre] = try strength(value, "bar_guidance_by_genre of \(genre)") }
         }
         return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
-                                songSeconds: song, artistTempos: tempos, barGuidance: guidance, artistGenres: genres)
+                                songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
+                                artistGenres: genres)
     }
 
     public var json: Data {
@@ -113,6 +128,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         if let songSeconds { object["song_seconds"] = songSeconds }
         if !artistTempos.isEmpty { object["artist_bpm"] = artistTempos }
         if barGuidance > 0 { object["bar_guidance"] = barGuidance }
+        if !genreBarGuidance.isEmpty { object["bar_guidance_by_genre"] = genreBarGuidance }
         if !artistGenres.isEmpty { object["artist_genre"] = artistGenres }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }

@@ -154,7 +154,7 @@ public enum PromptResolver {
         }
         if models.barGuide != nil {
             // A session records its strength even at 0, so reopening it never falls back to the set's.
-            generation.barGuidance = request.barGuidance ?? session.map { $0.barGuidance ?? 0 } ?? defaults.barGuidance
+            generation.barGuidance = request.barGuidance ?? session.map { $0.barGuidance ?? 0 } ?? defaults.barGuidance(genre: record.genre)
             record.barGuidance = generation.barGuidance
         }
         return ResolvedPrompt(generation: generation, record: record, warnings: resolved.warnings, notes: notes,
