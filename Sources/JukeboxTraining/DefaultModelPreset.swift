@@ -116,10 +116,9 @@ public struct DefaultModelPreset: Sendable {
         }
     }
 
-    /// The last stage that trains each member: where the set takes its weights from.
-    public var finalStages: [String: Stage] {
-        Dictionary(stages.map { ($0.member, $0) }, uniquingKeysWith: { _, later in later })
-    }
+    /// The work folder's subfolder holding `member` as the set ships it: its last stage's, where the set
+    /// takes its weights from.
+    public func finalFolder(of member: String) -> String { stages.last { $0.member == member }?.name ?? member }
 
     /// The temperatures the set samples with by default (SET/sampling.json), chosen by judging samples
     /// with `jukebox eval genre`: lower than the reference's, where this small set's samples are cleaner.

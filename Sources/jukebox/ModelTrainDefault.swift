@@ -112,7 +112,7 @@ struct ModelTrainDefault: ParsableCommand {
     func encodeCodes(preset: DefaultModelPreset, recipe: inout RecipeProgress) throws {
         guard !recipe.isDone("codes") else { return }
         let started = Date()
-        try RecipeCodes.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/" + preset.finalStages["vqvae"]!.name), work: work)
+        try RecipeCodes.encode(corpus: corpus, vqvae: VQVAE(folder: work + "/" + preset.finalFolder(of: "vqvae")), work: work)
         try recipe.finish("codes", ["seconds": Date().timeIntervalSince(started)])
     }
 
@@ -123,10 +123,9 @@ struct ModelTrainDefault: ParsableCommand {
         let fm = FileManager.default
         let staging = work + "/set.partial"
         try? fm.removeItem(atPath: staging)
-        let final = preset.finalStages
         for member in ModelSet.memberNames {
             try fm.createDirectory(atPath: staging + "/" + member, withIntermediateDirectories: true)
-            let trained = work + "/" + (final[member]?.name ?? member)
+            let trained = work + "/" + preset.finalFolder(of: member)
             var files = ["config.json", "weights.safetensors"]
             for file in files { try fm.copyItem(atPath: trained + "/" + file, toPath: staging + "/\(member)/\(file)") }
             if member != "vqvae" {

@@ -20,8 +20,7 @@ enum RecipeModelCard {
         ]
         // The VQ-VAE's own held-out evaluation (train vqvae writes it with the last checkpoint).
         var vqvae: [String: Any] = [:]
-        let codec = preset.finalStages["vqvae"]?.name ?? "vqvae"
-        if let data = FileManager.default.contents(atPath: work + "/\(codec)/evaluation.json"),
+        if let data = FileManager.default.contents(atPath: work + "/\(preset.finalFolder(of: "vqvae"))/evaluation.json"),
            let evaluation = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             vqvae = evaluation
         }
