@@ -9,7 +9,7 @@ enum Log {
     static func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 }
 
-/// Progress of long work: a live line on a terminal, nothing extra when piped.
+/// Progress of long work: a live line on a terminal; off one, a plain line now and then (PlainProgress).
 enum Progress {
     static let isTerminal = isatty(STDERR_FILENO) != 0
 
@@ -29,6 +29,7 @@ enum Progress {
         let start = Date()
         private var last = Date.distantPast
         private var finished = false
+        private var plain = PlainProgress()
 
         init(_ label: String, total: Int) {
             self.label = label
@@ -36,7 +37,13 @@ enum Progress {
         }
 
         func update(_ done: Int, unit: String = "it", suffix: String = "") {
-            guard Progress.isTerminal, !finished, Date().timeIntervalSince(last) > 0.1 || done >= total else { return }
+            guard Progress.isTerminal else {
+                if let line = plain.line(label: label, done: done, total: total, unit: unit, elapsed: Date().timeIntervalSince(start)) {
+                    Log.note(line)
+                }
+                return
+            }
+            guard !finished, Date().timeIntervalSince(last) > 0.1 || done >= total else { return }
             last = Date()
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(done) / max(elapsed, 1e-9)
