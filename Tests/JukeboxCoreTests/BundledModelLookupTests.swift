@@ -47,13 +47,15 @@ final class BundledModelLookupTests: XCTestCase {
     }
 
     func testSamplingDefaultsRoundTripAndSongLength() throws {
-        let d = SamplingDefaults(top: 0.9, upsamplers: 0.75, songSeconds: 41, barGuidance: 2, genreBarGuidance: ["Blues": 3.5])
+        let d = SamplingDefaults(top: 0.9, upsamplers: 0.75, songSeconds: 41, barGuidance: 2, genreBarGuidance: ["Blues": 3.5],
+                                 levelTemperatures: [0: 0.95])
         try d.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root), d)
         XCTAssertEqual(d.barGuidance(genre: "blues"), 3.5)
         XCTAssertEqual(d.barGuidance(genre: " BLUES"), 3.5, "genres as a user types them")
         XCTAssertEqual(d.barGuidance(genre: "rock"), 2, "other genres take the set's strength")
-        XCTAssertEqual(d.temperatures(topLevel: 2), [0.75, 0.75, 0.9])
+        XCTAssertEqual(d.temperatures(topLevel: 2), [0.95, 0.75, 0.9], "level 0 at its own temperature")
+        XCTAssertEqual(d.temperature(level: 1, topLevel: 1), 0.9, "a level-0 entry never overrides a top level")
         XCTAssertEqual(d.totalSeconds(sampling: 10), 41, "the trained song length")
         XCTAssertEqual(d.totalSeconds(sampling: 50), 50, "never shorter than what is sampled")
         XCTAssertEqual(SamplingDefaults.reference.totalSeconds(sampling: 10), 60)
@@ -68,6 +70,10 @@ final class BundledModelLookupTests: XCTestCase {
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"song_seconds\": \"long\"}", "song_seconds"),
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"bar_guidance_by_genre\": {\"blues\": 11}}",
                                "bar_guidance_by_genre of blues"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"temperature_by_level\": {\"bottom\": 1}}",
+                               "temperature_by_level of bottom"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"temperature_by_level\": {\"0\": 3}}",
+                               "temperature_by_level of 0"),
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"bar_guidance_by_genre\": [3]}",
                                "bar_guidance_by_genre")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))

@@ -116,6 +116,19 @@ final class PromptResolverTests: XCTestCase {
                        d.barGuidance)
     }
 
+    func testALevelsOwnTemperatureServesItUnlessTheUpsamplersAreNamed() throws {
+        var set = models
+        var d = set.samplingDefaults
+        d.levelTemperatures = [0: d.upsamplers + 0.15]
+        set.sampling = d
+        let plain = try PromptResolver.resolve(PromptRequest(genre: "rock", artist: artist, seconds: 4), models: set)
+        XCTAssertEqual(plain.record.temperatures, [d.upsamplers + 0.15, d.upsamplers, d.top])
+        XCTAssertEqual(plain.generation.settings.map(\.temperature), plain.record.temperatures)
+        var named = PromptRequest(genre: "rock", artist: artist, seconds: 4)
+        named.setTemperatures(top: nil, upsamplers: 0.5, topLevel: set.topLevel)
+        XCTAssertEqual(try PromptResolver.resolve(named, models: set).record.temperatures, [0.5, 0.5, d.top], "--temp-rest names every upsampler's")
+    }
+
     func testRefusalsNameTheFieldAsTheCallerSpellsIt() throws {
         func refusal(_ request: PromptRequest, _ naming: PromptField.Naming = .commandLine) -> String {
             do { _ = try PromptResolver.resolve(request, models: models, naming: naming); return "accepted" } catch { return "\(error)" }

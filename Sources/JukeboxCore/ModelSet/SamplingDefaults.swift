@@ -12,6 +12,9 @@ public struct SamplingDefaults: Sendable, Equatable {
 
     public var top: Double
     public var upsamplers: Double
+    /// Upsamplers sampled at their own temperature (`temperature_by_level`, keyed by level), where judging
+    /// the set found one level better served by another than `upsamplers`.
+    public var levelTemperatures: [Int: Double]
     /// The length of the songs the set was trained on. Its top prior only learned the timing embeddings
     /// of such lengths, so a song length far outside them conditions it on untrained vectors.
     public var songSeconds: Double?
@@ -28,8 +31,10 @@ public struct SamplingDefaults: Sendable, Equatable {
     public var artistGenres: [String: String]
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
-                barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:]) {
+                barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:],
+                levelTemperatures: [Int: Double] = [:]) {
         self.artistGenres = artistGenres
+        self.levelTemperatures = levelTemperatures
         self.genreBarGuidance = Dictionary(genreBarGuidance.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         self.top = top
         self.upsamplers = upsamplers
@@ -65,9 +70,14 @@ public struct SamplingDefaults: Sendable, Equatable {
         genreBarGuidance[genre.trimmingCharacters(in: .whitespaces).lowercased()] ?? barGuidance
     }
 
+    /// The temperature of `level` when the user names none, in a set whose top level is `topLevel`.
+    public func temperature(level: Int, topLevel: Int) -> Double {
+        level == topLevel ? top : levelTemperatures[level] ?? upsamplers
+    }
+
     /// One temperature per level, finest first, for a set whose top level is `topLevel`.
     public func temperatures(topLevel: Int) -> [Double] {
-        (0...topLevel).map { $0 == topLevel ? top : upsamplers }
+        (0...topLevel).map { temperature(level: $0, topLevel: topLevel) }
     }
 
     /// `folder/sampling.json` when present (nil when absent); a file that is there must be well formed.
@@ -118,9 +128,21 @@ public struct SamplingDefaults: Sendable, Equatable {
             guard let table = value as? [String: Any] else { throw JukeboxError(path, "bar_guidance_by_genre should map genre names to strengths") }
             for (genre, value) in table { byGenre[genre] = try strength(value, "bar_guidance_by_genre of \(genre)") }
         }
+        var byLevel: [Int: Double] = [:]
+        if let value = object["temperature_by_level"] {
+            guard let table = value as? [String: Any] else { throw JukeboxError(path, "temperature_by_level should map levels to temperatures") }
+            for (key, value) in table {
+                let name = "temperature_by_level of \(key)"
+                guard let level = Int(key), level >= 0 else { throw JukeboxError(path, "\(name): the key should be a level (0 = finest)") }
+                guard let t = value as? Double, t.isFinite, t > 0, t <= 2 else {
+                    throw JukeboxError(path, "\(name) should be a temperature between 0 and 2")
+                }
+                byLevel[level] = t
+            }
+        }
         return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
                                 songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
-                                artistGenres: genres)
+                                artistGenres: genres, levelTemperatures: byLevel)
     }
 
     public var json: Data {
@@ -130,6 +152,9 @@ public struct SamplingDefaults: Sendable, Equatable {
         if barGuidance > 0 { object["bar_guidance"] = barGuidance }
         if !genreBarGuidance.isEmpty { object["bar_guidance_by_genre"] = genreBarGuidance }
         if !artistGenres.isEmpty { object["artist_genre"] = artistGenres }
+        if !levelTemperatures.isEmpty {
+            object["temperature_by_level"] = Dictionary(uniqueKeysWithValues: levelTemperatures.map { (String($0.key), $0.value) })
+        }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }

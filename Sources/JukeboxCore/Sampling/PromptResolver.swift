@@ -84,7 +84,7 @@ public enum PromptResolver {
         let temperatures = try (0...top).map { level -> Double in
             let t = request.temperatures[level]
                 ?? session.flatMap { $0.temperatures.indices.contains(level) ? $0.temperatures[level] : nil }
-                ?? (level == top ? defaults.top : defaults.upsamplers)
+                ?? defaults.temperature(level: level, topLevel: top)
             guard t.isFinite, t >= 0, t <= 10 else {
                 let name = naming == .commandLine ? (level == top ? "--temp-top" : "--temp-rest") : "temperature of level \(level)"
                 throw JukeboxError(name, "must be between 0 and 10, got \(t)")
