@@ -38,29 +38,31 @@ public struct DefaultModelPreset: Sendable {
         public let trainLevels: [Int]?, multipliers: [Int]?
         /// Warm-up steps, where a stage needs other than the usual (a tenth of its steps, at most 50).
         public let warmup: Int?
+        /// A round that makes the prior deeper first (`train prior --depth`): its layers in all.
+        public let depth: Int?
 
         init(_ member: String, steps: Int, lr: Double, share: Double) {
             (name, self.member, self.steps, learningRate, continues, budgetShare, seedOffset) = (member, member, steps, lr, nil, share, 0)
-            (nCtx, batchSize, barClockBins, trainLevels, multipliers, warmup) = (nil, nil, nil, nil, nil, nil)
+            (nCtx, batchSize, barClockBins, trainLevels, multipliers, warmup, depth) = (nil, nil, nil, nil, nil, nil, nil)
         }
 
         /// The codec's level 0 again, its width and depth `multiplier` times the base (the first codec's
         /// multiplier is the reference's 2), trained alone beside the first codec's other levels.
         init(codecLevel0 multiplier: Int, steps: Int, lr: Double, warmup: Int, share: Double) {
             (name, member, continues, self.steps, learningRate, budgetShare, seedOffset) = ("vqvae-level0", "vqvae", "vqvae", steps, lr, share, 2)
-            (nCtx, batchSize, barClockBins, trainLevels, multipliers) = (nil, nil, nil, [0], [multiplier, 1, 1])
+            (nCtx, batchSize, barClockBins, trainLevels, multipliers, depth) = (nil, nil, nil, [0], [multiplier, 1, 1], nil)
             self.warmup = warmup
         }
 
         init(_ member: String, round: Int, steps: Int, lr: Double, share: Double, nCtx: Int? = nil, batchSize: Int? = nil,
-             barClockBins: Int? = nil) {
-            self.barClockBins = barClockBins
+             barClockBins: Int? = nil, depth: Int? = nil, warmup: Int? = nil) {
+            (self.barClockBins, self.depth, self.warmup) = (barClockBins, depth, warmup)
             name = member + "-round\(round)"
             self.member = member
             (self.steps, learningRate, budgetShare, seedOffset) = (steps, lr, share, UInt64(round - 1))
             continues = round == 2 ? member : member + "-round\(round - 1)"
             (self.nCtx, self.batchSize) = (nCtx, batchSize)
-            (trainLevels, multipliers, warmup) = (nil, nil, nil)
+            (trainLevels, multipliers) = (nil, nil)
         }
     }
 
@@ -104,7 +106,12 @@ public struct DefaultModelPreset: Sendable {
                     // A bar clock of 96 places per bar (20 to 33 ms at the corpus's tempos), learnt from zero.
                     Stage("prior_level_2", round: 6, steps: 2700, lr: 0.0002, share: 0.14, batchSize: 2, barClockBins: 96),
                     Stage("prior_level_1", steps: 10000, lr: 0.001, share: 0.13),
-                    Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.13)]
+                    Stage("prior_level_0", steps: 10000, lr: 0.001, share: 0.13),
+                    // The wider codec's level-0 codes hold more than the first one's (4.2 bits a code held out
+                    // after the first round, against 2.9): the bottom upsampler goes on for two more rounds,
+                    // the last with four more layers, so that it keeps the onsets its level-1 codes place.
+                    Stage("prior_level_0", round: 2, steps: 20000, lr: 0.0005, share: 0.2),
+                    Stage("prior_level_0", round: 3, steps: 16000, lr: 0.0003, share: 0.2, depth: 10, warmup: 200)]
         case .tiny:
             return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage(codecLevel0: 3, steps: 2, lr: 0.0006, warmup: 1, share: 0.1),
                     Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
@@ -112,7 +119,8 @@ public struct DefaultModelPreset: Sendable {
                     // 32 lyric positions + 128 codes in 2 blocks of 80; 208 codes keep the blocks, 3 of them.
                     Stage("prior_level_2", round: 3, steps: 2, lr: 0.0003, share: 0.2, nCtx: 208, batchSize: 1),
                     Stage("prior_level_2", round: 4, steps: 2, lr: 0.0002, share: 0.2, batchSize: 1, barClockBins: 16),
-                    Stage("prior_level_1", steps: 3, lr: 0.001, share: 0.2), Stage("prior_level_0", steps: 3, lr: 0.001, share: 0.2)]
+                    Stage("prior_level_1", steps: 3, lr: 0.001, share: 0.2), Stage("prior_level_0", steps: 3, lr: 0.001, share: 0.2),
+                    Stage("prior_level_0", round: 2, steps: 2, lr: 0.0005, share: 0.1, depth: 4, warmup: 1)]
         }
     }
 
@@ -208,7 +216,8 @@ public struct DefaultModelPreset: Sendable {
         let s = sizes
         let stage = try self.stage(named: name ?? ModelSet.priorFolderName(level: level))
         let vq = vqArchitecture + [("restore_prior", .string(""))]
-        var training: HyperparameterPresets.Entries = [("bs", .int(stage.batchSize ?? s.priorBatch))] + schedule(lr: stage.learningRate, steps: stage.steps)
+        var training: HyperparameterPresets.Entries = [("bs", .int(stage.batchSize ?? s.priorBatch))]
+            + schedule(lr: stage.learningRate, steps: stage.steps, warmup: stage.warmup)
         if stage.barClockBins != nil { training.append(("bar_clock_lr_scale", .float(Self.barClockLrScale))) }
         let labels: HyperparameterPresets.Entries = [("y_bins", Self.ints([genreBins, artistBins])), ("fp16_params", .bool(false))]
         switch level {

@@ -76,10 +76,12 @@ struct ModelTrainDefault: ParsableCommand {
                 if let earlier = stage.continues { args += [stage.trainLevels == nil ? "--init" : "--keep-levels-from", work + "/" + earlier] }
                 if let nCtx = stage.nCtx { args += ["--n-ctx", String(nCtx)] }
                 if let bins = stage.barClockBins { args += ["--bar-clock-bins", String(bins)] }
+                if let depth = stage.depth { args += ["--depth", String(depth)] }
             }
             Log.note("\(stage.name): \(stage.steps) steps" + (stage.continues.map { " on from \($0)" } ?? "")
                      + (stage.nCtx.map { ", on windows of \($0) codes" } ?? "")
                      + (stage.barClockBins.map { ", with a bar clock of \($0) places" } ?? "")
+                     + (stage.depth.map { ", grown to \($0) layers" } ?? "")
                      + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
             if let level = ModelSet.priorLevel(folderName: stage.member) {
                 let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
@@ -95,6 +97,7 @@ struct ModelTrainDefault: ParsableCommand {
                                         "steps_per_second": Double(after - before) / max(Date().timeIntervalSince(started), 1e-9)]
             if let nCtx = stage.nCtx { facts["n_ctx"] = nCtx }
             if let bins = stage.barClockBins { facts["bar_clock_bins"] = bins }
+            if let depth = stage.depth { facts["depth"] = depth }
             try recipe.finish(stage.name, facts)
         }
         var card = try assembleSet(preset: preset, recipe: recipe)

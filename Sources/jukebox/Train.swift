@@ -36,6 +36,7 @@ struct TrainPrior: ParsableCommand {
     @Option(help: "Optimizer steps to reach in all.") var steps: Int = 1000
     @Option(name: .customLong("save-every"), help: "Save a checkpoint every this many steps.") var saveEvery: Int = 100
     @Option(name: .customLong("log-every"), help: "Log line every this many steps when not on a terminal.") var logEvery: Int = 10
+    @Option(help: "With --init: add layers up to this many (each new one a copy of the nearest earlier layer of its attention kind with its output projections zeroed, so training starts from what the prior computed).") var depth: Int?
     @Option(help: "Seed of the initial weights and of the order of the windows.") var seed: UInt64 = 0
     @Option(help: "Stop after this many minutes, saving the checkpoint (a normal exit; --resume goes on).") var minutes: Double?
     @Flag(help: "Continue the run saved in OUT.") var resume = false
@@ -51,6 +52,9 @@ struct TrainPrior: ParsableCommand {
         if let minutes, !(minutes > 0) { throw JukeboxError("--minutes", "must be positive, got \(minutes)") }
         if nCtx != nil && initFrom == nil {
             throw JukeboxError("--n-ctx", "changes the window of an existing prior, so it needs --init (a new run takes n_ctx from --config)")
+        }
+        if depth != nil && initFrom == nil {
+            throw JukeboxError("--depth", "grows an existing prior, so it needs --init (a new run takes prior_depth from --config)")
         }
         if barClockBins != nil && initFrom == nil {
             throw JukeboxError("--bar-clock-bins", "adds a bar clock to an existing prior, so it needs --init (a new run takes bar_clock_bins from --config)")
@@ -74,7 +78,7 @@ struct TrainPrior: ParsableCommand {
             let model: TrainablePrior
             if let initFrom {
                 model = try TrainablePrior.load(folder: initFrom, settings: try config.map(Self.readHps), nCtx: nCtx,
-                                               barClockBins: barClockBins)
+                                               barClockBins: barClockBins, depth: depth)
                 guard model.config.level == level else {
                     throw JukeboxError(initFrom, "holds a level-\(model.config.level) prior, not level \(level)")
                 }

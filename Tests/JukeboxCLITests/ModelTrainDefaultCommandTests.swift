@@ -37,6 +37,10 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         for name in kept { XCTAssertEqual(try codec.tensor(name).toArray(), try firstCodec.tensor(name).toArray(), name) }
         let level0 = try XCTUnwrap(codec.names.first { $0.hasPrefix("encoders.0.") })
         XCTAssertNotEqual(try codec.entry(level0).shape, try firstCodec.entry(level0).shape, level0)
+        // The bottom upsampler's second round grows it by a layer, and the set ships the deeper one.
+        XCTAssertTrue(r.stderr.contains("prior_level_0-round2: 2 steps on from prior_level_0, grown to 4 layers"), r.stderr)
+        XCTAssertEqual(try ModelConfig.load(folder: dir + "/work/prior_level_0").hps.int("prior_depth"), 3)
+        XCTAssertEqual(try ModelConfig.load(folder: dir + "/set/prior_level_0").hps.int("prior_depth"), 4)
         // Each round of the top prior starts from the last one's weights; the third moves it to a longer
         // window, the fourth gives it a bar clock, and that is what the set ships.
         XCTAssertTrue(r.stderr.contains("prior_level_2-round2: 2 steps on from prior_level_2"), r.stderr)

@@ -61,9 +61,10 @@ public final class TrainablePrior: @unchecked Sendable {
     /// A model folder (config.json + weights.safetensors) read into owned copies (widened to float32).
     /// `settings` overlays training settings (bs, lr, …) on the folder's hyperparameters; the architecture
     /// stays the folder's.
-    /// `nCtx` changes the window (PriorWindow.resize) for fine-tuning on windows of another length.
+    /// `nCtx` changes the window (PriorWindow.resize) for fine-tuning on windows of another length;
+    /// `depth` adds layers (PriorDepth.grow) for training a deeper prior on from this one.
     public static func load(folder: String, settings: Hyperparameters? = nil, nCtx: Int? = nil, barClockBins: Int? = nil,
-                            weightsFile: String = "weights.safetensors") throws -> TrainablePrior {
+                            depth: Int? = nil, weightsFile: String = "weights.safetensors") throws -> TrainablePrior {
         let model = try ModelConfig.load(folder: folder)
         guard model.kind == .prior else { throw JukeboxError(folder, "kind is \(model.kind.rawValue), expected prior") }
         let file = try SafetensorsFile(path: (folder as NSString).appendingPathComponent(weightsFile))
@@ -77,6 +78,7 @@ public final class TrainablePrior: @unchecked Sendable {
         }
         if let nCtx { (hps, tensors) = try PriorWindow.resize(hps: hps, tensors: tensors, to: nCtx) }
         if let barClockBins { (hps, tensors) = try PriorBarClock.add(hps: hps, tensors: tensors, bins: barClockBins) }
+        if let depth { (hps, tensors) = try PriorDepth.grow(hps: hps, tensors: tensors, to: depth) }
         return try TrainablePrior(hps: hps, tensors: tensors, order: file.names)
     }
 
