@@ -143,6 +143,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual(defaults.songSeconds, meanSeconds.rounded())
         let document = try SessionFolder.open(dir + "/session").1
         XCTAssertEqual(document.prompt.temperatures, set.defaultTemperatures)
+        XCTAssertEqual(set.defaultTemperatures.first, 1, "the recipe samples level 0 at its own temperature")
         XCTAssertEqual(document.prompt.totalSeconds, max(meanSeconds.rounded(), 1))
         // The bar clock keeps the artist's tempo from the corpus unless told another (that another tempo
         // draws other codes is SamplingGeneratorTests' to show: two steps leave this table near zero).
