@@ -84,7 +84,8 @@ public struct DefaultModelPreset: Sendable {
     /// wider level 0 alone at 0.5 steps/s (100 min; measured 2026-12-06),
     /// encoding the corpus 2 to 4 min an hour of audio, the top prior at 1.4 steps/s (48 min for its first
     /// round, then 35, 31 and 51; then 0.7 steps/s on windows four times as long, 82 and about 65 min),
-    /// the upsamplers at 8 to 10 steps/s (17 to 20 min each): about 8 hours on the four-hour corpus. A stage stopped early by --budget-minutes keeps a higher learning rate
+    /// the upsamplers at 8 to 10 steps/s (17 to 20 min each; the bottom one's second round 37 min, its third,
+    /// 10 layers deep, 47 min at 5.7 steps/s): about 11 hours on the four-hour corpus. A stage stopped early by --budget-minutes keeps a higher learning rate
     /// than planned. With a quarter of the first round's prior steps the genre was not heard; the first
     /// round took the held-out bits per token from 6.38 / 5.35 / 4.52 to 4.29 / 3.98 / 2.89 (hour-long
     /// corpus), the top prior's next rounds to 3.80 and 3.61, round 4, on four times the songs, to 3.23,

@@ -33,7 +33,9 @@ struct Info: ParsableCommand {
             if json { Log.note(line) } else { print(line) }
             if let sampling = try SamplingDefaults.load(setFolder: folder) {
                 let song = sampling.songSeconds.map { String(format: ", song length %.0f s", $0) } ?? ""
-                let text = String(format: "  sampling defaults: temperature %.2f top, %.2f upsamplers", sampling.top, sampling.upsamplers) + song
+                let own = sampling.levelTemperatures.sorted { $0.key > $1.key }.map { String(format: ", %.2f at level %d", $0.value, $0.key) }
+                let text = String(format: "  sampling defaults: temperature %.2f top, %.2f upsamplers", sampling.top, sampling.upsamplers)
+                    + own.joined() + song
                 if json { Log.note(text) } else { print(text) }
             }
         }

@@ -35,6 +35,10 @@ final class BundledModelTests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("model set, priors for levels 2, 1, 0 (complete)"), info.stdout)
         let sampling = try XCTUnwrap(set.sampling)
         XCTAssertTrue(info.stdout.contains(String(format: "sampling defaults: temperature %.2f top, %.2f upsamplers", sampling.top, sampling.upsamplers)), info.stdout)
+        for (level, t) in sampling.levelTemperatures {
+            XCTAssertTrue(info.stdout.contains(String(format: "%.2f at level %d", t, level)), "an upsampler's own temperature: \(info.stdout)")
+        }
+        XCTAssertFalse(sampling.levelTemperatures.isEmpty, "the bundled set samples level 0 at its own temperature")
     }
 
     func testSampleWithoutAModelUsesTheBundledSetAndItsTemperatures() throws {

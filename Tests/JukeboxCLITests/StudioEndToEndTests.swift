@@ -383,7 +383,9 @@ final class StudioEndToEndTests: XCTestCase {
                   "env -u JUKEBOX_MODEL " + studioCommand(dir, "--session '\(session)'") + "; echo studio-exited-$?; sleep 30"])
         let composer = waitFor("the composer") { $0.contains("Genre") }
         XCTAssertTrue(composer.contains(String(format: "top %.2f", defaults.top)), composer)
-        XCTAssertTrue(composer.contains(String(format: "bottom %.2f", defaults.upsamplers)), composer)
+        // Each upsampler at its own: the bundled set samples level 0 hotter than level 1.
+        XCTAssertTrue(composer.contains(String(format: "middle %.2f", defaults.temperature(level: 1, topLevel: set.topLevel))), composer)
+        XCTAssertTrue(composer.contains(String(format: "bottom %.2f", defaults.temperature(level: 0, topLevel: set.topLevel))), composer)
         XCTAssertTrue(composer.contains("Song length   \(Int(try XCTUnwrap(defaults.songSeconds))) s"), composer)
 
         // The genre picker offers the bundled model's genres.
