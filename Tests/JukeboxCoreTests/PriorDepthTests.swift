@@ -6,19 +6,15 @@ import XCTest
 final class PriorDepthTests: XCTestCase {
     private static let upsampler: [String: Any] = ["level": 1, "attn_order": 2, "n_ctx": 16, "blocks": 4]
 
-    private func tensors(_ m: TrainablePrior) -> [String: Tensor] {
-        Dictionary(m.parameters.map { ($0.key, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-    }
-
     func testGrownUpsamplerComputesWhatTheTrainedOneDidThenLearns() throws {
         let model = try TrainablePrior.random(hps: PriorGradCheckTests.hps(Self.upsampler), seed: 3)
         let old = model.config.prior.transformer.depth
-        let (hps, grown) = try PriorDepth.grow(hps: model.hps, tensors: tensors(model), to: old + 4)
+        let (hps, grown) = try PriorDepth.grow(hps: model.hps, tensors: PriorWindowTests.tensors(model), to: old + 4)
         XCTAssertEqual(try hps.int("prior_depth"), old + 4)
         let kinds = try PriorConfig(hps: hps).prior.transformer.kinds
         for d in old..<(old + 4) {
             let source = (0..<old).last { kinds[$0] == kinds[d] }!
-            for (key, tensor) in tensors(model) where key.hasPrefix(PriorDepth.layerPrefix(source)) {
+            for (key, tensor) in PriorWindowTests.tensors(model) where key.hasPrefix(PriorDepth.layerPrefix(source)) {
                 let name = String(key.dropFirst(PriorDepth.layerPrefix(source).count))
                 let added = try XCTUnwrap(grown[PriorDepth.layerPrefix(d) + name], "layer \(d) \(name)")
                 if name.contains("c_proj") {
@@ -28,7 +24,7 @@ final class PriorDepthTests: XCTestCase {
                 }
             }
         }
-        for (key, tensor) in tensors(model) { XCTAssertEqual(grown[key]?.toArray(), tensor.toArray(), "\(key) kept") }
+        for (key, tensor) in PriorWindowTests.tensors(model) { XCTAssertEqual(grown[key]?.toArray(), tensor.toArray(), "\(key) kept") }
 
         let deeper = try TrainablePrior(hps: hps, tensors: grown)
         let b = PriorGradCheckTests.batch(model, 2, seed: 4)
@@ -49,10 +45,7 @@ final class PriorDepthTests: XCTestCase {
         for depth in [old, old - 1] {
             XCTAssertThrowsError(try TrainablePrior.load(folder: folder, depth: depth)) { XCTAssertTrue("\($0)".hasPrefix("--depth: "), "\($0)") }
         }
-        let lyrics: [String: Any] = ["attn_order": 12, "prior_depth": 16, "n_tokens": 6, "n_vocab": 9, "use_tokens": true,
-                                     "single_enc_dec": true, "max_bow_genre_size": 1, "labels_v3": true, "n_ctx": 14, "blocks": 4,
-                                     "prior_width": 8]
-        let top = try TrainablePrior.random(hps: PriorGradCheckTests.hps(lyrics), seed: 3)
-        XCTAssertThrowsError(try PriorDepth.grow(hps: top.hps, tensors: tensors(top), to: 17)) { XCTAssertTrue("\($0)".contains("lyrics"), "\($0)") }
+        let top = try TrainablePrior.random(hps: PriorGradCheckTests.hps(PriorWindowTests.lyricsPrior), seed: 3)
+        XCTAssertThrowsError(try PriorDepth.grow(hps: top.hps, tensors: PriorWindowTests.tensors(top), to: 17)) { XCTAssertTrue("\($0)".contains("lyrics"), "\($0)") }
     }
 }

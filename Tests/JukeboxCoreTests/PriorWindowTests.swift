@@ -7,12 +7,13 @@ import XCTest
 
 /// Fine-tuning a trained prior on windows of another length (`train prior --init --n-ctx`).
 final class PriorWindowTests: XCTestCase {
-    private static let lyricsPrior: [String: Any] = [
+    static let lyricsPrior: [String: Any] = [
         "attn_order": 12, "prior_depth": 16, "n_tokens": 6, "n_vocab": 9, "use_tokens": true, "single_enc_dec": true,
         "max_bow_genre_size": 1, "labels_v3": true, "n_ctx": 14, "blocks": 4, "prior_width": 8,
     ]
 
-    private func tensors(_ m: TrainablePrior) -> [String: Tensor] {
+    /// A prior's parameters by key (a tied x_out once), as the window and depth changes take them.
+    static func tensors(_ m: TrainablePrior) -> [String: Tensor] {
         Dictionary(m.parameters.map { ($0.key, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -20,19 +21,19 @@ final class PriorWindowTests: XCTestCase {
     private func resize(_ changes: [String: Any], to nCtx: Int, prefix: Int) throws -> TrainablePrior {
         let model = try TrainablePrior.random(hps: PriorGradCheckTests.hps(changes), seed: 3)
         let old = model.config.nCtx, blocks = try model.hps.int("blocks")
-        let (hps, resized) = try PriorWindow.resize(hps: model.hps, tensors: tensors(model), to: nCtx)
+        let (hps, resized) = try PriorWindow.resize(hps: model.hps, tensors: Self.tensors(model), to: nCtx)
         XCTAssertEqual(try hps.int("n_ctx"), nCtx)
         XCTAssertEqual((prefix + nCtx) / (try hps.int("blocks")), (prefix + old) / blocks, "the block length is kept")
 
         let key = "prior.pos_emb.pos_emb", width = model.config.width
-        let before = tensors(model)[key]!.toArray(), after = resized[key]!
+        let before = Self.tensors(model)[key]!.toArray(), after = resized[key]!
         XCTAssertEqual(after.shape, [prefix + nCtx, width])
         let rows = after.toArray()
         for p in 0..<(prefix + nCtx) {
             let from = p < prefix ? p : prefix + (p - prefix) % old
             XCTAssertEqual(Array(rows[p * width..<(p + 1) * width]), Array(before[from * width..<(from + 1) * width]), "row \(p)")
         }
-        for (k, t) in tensors(model) where k != key {
+        for (k, t) in Self.tensors(model) where k != key {
             XCTAssertEqual(resized[k]?.toArray(), t.toArray(), k)
         }
         // The resized prior builds, and trains on the new windows.
@@ -58,10 +59,10 @@ final class PriorWindowTests: XCTestCase {
 
     func testAWindowThatSplitsABlockIsRefused() throws {
         let model = try TrainablePrior.random(hps: PriorGradCheckTests.hps(Self.lyricsPrior), seed: 3)
-        XCTAssertThrowsError(try PriorWindow.resize(hps: model.hps, tensors: tensors(model), to: 25)) { error in
+        XCTAssertThrowsError(try PriorWindow.resize(hps: model.hps, tensors: Self.tensors(model), to: 25)) { error in
             XCTAssertTrue("\(error)".contains("--n-ctx"), "\(error)")
         }
-        XCTAssertThrowsError(try PriorWindow.resize(hps: model.hps, tensors: tensors(model), to: 0))
+        XCTAssertThrowsError(try PriorWindow.resize(hps: model.hps, tensors: Self.tensors(model), to: 0))
     }
 
     func testLoadingAFolderWithAnotherWindow() throws {

@@ -88,9 +88,9 @@ public struct SamplingDefaults: Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw JukeboxError(path, "is not a JSON object")
         }
-        func temperature(_ key: String) throws -> Double {
-            guard let value = object[key] as? Double, value.isFinite, value > 0, value <= 2 else {
-                throw JukeboxError(path, "\(key) should be a temperature between 0 and 2")
+        func temperature(_ value: Any?, _ name: String) throws -> Double {
+            guard let value = value as? Double, value.isFinite, value > 0, value <= 2 else {
+                throw JukeboxError(path, "\(name) should be a temperature between 0 and 2")
             }
             return value
         }
@@ -134,13 +134,11 @@ public struct SamplingDefaults: Sendable, Equatable {
             for (key, value) in table {
                 let name = "temperature_by_level of \(key)"
                 guard let level = Int(key), level >= 0 else { throw JukeboxError(path, "\(name): the key should be a level (0 = finest)") }
-                guard let t = value as? Double, t.isFinite, t > 0, t <= 2 else {
-                    throw JukeboxError(path, "\(name) should be a temperature between 0 and 2")
-                }
-                byLevel[level] = t
+                byLevel[level] = try temperature(value, name)
             }
         }
-        return SamplingDefaults(top: try temperature("temperature_top"), upsamplers: try temperature("temperature_upsamplers"),
+        return SamplingDefaults(top: try temperature(object["temperature_top"], "temperature_top"),
+                                upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
                                 songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
                                 artistGenres: genres, levelTemperatures: byLevel)
     }
