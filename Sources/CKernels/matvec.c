@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <stdatomic.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -86,6 +87,9 @@ uint16_t jk_f32_to_f16(float f) {
 // kernels at a third of the bandwidth (measured), waiting on loads.
 #define PREFETCH_BYTES 8192
 #define PREFETCH_ROWS 4
+#ifndef NEXT_PREFETCH_BYTES
+#define NEXT_PREFETCH_BYTES 16384
+#endif
 
 
 #define V(name) name##_generic
@@ -239,15 +243,12 @@ typedef struct {
     int ldx, ldy, batch;
     const jk_int8_input *int8;
     const jk_tiled_input *tiled;
+    const jk_epilogue *epilogue;
+    int units_per_chunk;     // units of 16 outputs a thread claims at a time
+    atomic_int next_chunk;
 } matvec_job;
 
-static void matvec_part(void *ctx, int part, int parts) {
-    matvec_job *job = ctx;
-    // Split at multiples of 16 outputs, so no two threads write one cache line of y.
-    int units = (job->m->n_out + 15) / 16;
-    int j0 = units * part / parts * 16, j1 = units * (part + 1) / parts * 16;
-    if (j1 > job->m->n_out) j1 = job->m->n_out;
-    if (j0 >= j1) return;
+static void products(const matvec_job *job, int j0, int j1) {
     if (job->m->tiled) {
         if (!job->tiled) jk_tiled_rows_generic(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
         else if (job->m->format == JK_Q4) jk_q4_tiled_rows(job->m, job->tiled, job->batch, job->bias, job->y, job->ldy, j0, j1);
@@ -255,16 +256,61 @@ static void matvec_part(void *ctx, int part, int parts) {
     } else if (job->int8 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
     else if (job->int8) jk_q8_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
     else chosen_matvec(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
+    if (job->epilogue) jk_apply_epilogue(job->epilogue, job->y, job->ldy, job->batch, j0, j1);
+}
+
+// Each thread first takes its own contiguous share of most of the outputs (a long run of weights that the
+// prefetchers stream well: cut into many small chunks, a batch-1 product ran up to a quarter slower), then
+// claims small chunks of the rest until none is left, so that one thread the memory system or the hypervisor
+// slows does not leave the other waiting (a fixed half each left a fifth of a step idle).
+// Every chunk is a whole multiple of 16 outputs, so no two threads write one cache line of y.
+static int share_units(const jk_matrix *m) { return (m->n_out + 15) / 16 * 4 / 5; }
+
+// The first bytes of the share of `m` this part will take, asked for ahead: a thread done with one
+// product starts the next one's weights coming while it waits for the other thread and the serial work
+// between products, instead of starting each product with a pipeline empty of loads.
+static void prefetch_share(const jk_matrix *m, int part, int parts) {
+    size_t unit = m->tiled ? jk_tiled_bytes(m->format, 16, m->n_in) : jk_packed_bytes(m->format, 16, m->n_in);
+    int shared = share_units(m), u0 = shared * part / parts, u1 = shared * (part + 1) / parts;
+    const char *first = (const char *)m->data + unit * (size_t)u0;
+    size_t bytes = unit * (size_t)(u1 - u0);
+    if (bytes > NEXT_PREFETCH_BYTES) bytes = NEXT_PREFETCH_BYTES;
+    for (size_t c = 0; c < bytes; c += 64) __builtin_prefetch(first + c, 0, 2);
+}
+
+static void matvec_part(void *ctx, int part, int parts) {
+    matvec_job *job = ctx;
+    int units = (job->m->n_out + 15) / 16;
+    int shared = share_units(job->m);            // the units split in fixed shares
+    int u0 = shared * part / parts, u1 = shared * (part + 1) / parts;
+    if (u0 < u1) products(job, u0 * 16, u1 * 16 > job->m->n_out ? job->m->n_out : u1 * 16);
+    for (;;) {
+        int c = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed);
+        int v0 = shared + c * job->units_per_chunk;
+        if (v0 >= units) break;
+        int v1 = v0 + job->units_per_chunk;
+        products(job, v0 * 16, v1 * 16 > job->m->n_out ? job->m->n_out : v1 * 16);
+    }
+    if (job->epilogue && job->epilogue->next && job->epilogue->next->n_out * (size_t)job->epilogue->next->n_in >= 32768)
+        prefetch_share(job->epilogue->next, part, parts);
 }
 
 void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
                         float *y, int ldy) {
+    jk_matvec_then(m, x, ldx, batch, bias, y, ldy, NULL);
+}
+
+void jk_matvec_then(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+                    float *y, int ldy, const jk_epilogue *epilogue) {
     choose();
     x = padded_inputs(m, x, &ldx, batch);
+    int units = (m->n_out + 15) / 16;
+    // The last fifth in chunks of about a fortieth of the outputs.
+    int per_chunk = units / 40;
     matvec_job job = { m, x, bias, y, ldx, ldy, batch, m->tiled ? NULL : int8_inputs(m, x, ldx, batch),
-                       tiled_inputs(m, x, ldx, batch) };
+                       tiled_inputs(m, x, ldx, batch), epilogue, per_chunk < 1 ? 1 : per_chunk, 0 };
     // A small product is cheaper on one thread than the hand-off.
-    if ((size_t)m->n_out * (size_t)m->n_in < 32768) matvec_part(&job, 0, 1);
+    if ((size_t)m->n_out * (size_t)m->n_in < 32768) products(&job, 0, m->n_out);
     else jk_parallel(matvec_part, &job);
 }
 

@@ -25,6 +25,9 @@ static int sleepers = 0;
 static atomic_uint generation;
 static atomic_int pending;
 static jk_task job_fn;
+// Set on the pool's threads and on a caller while its job runs: a product or loop started from inside a
+// job runs there, on that thread alone (the pool is busy with the job that asked).
+static _Thread_local int in_job;
 static void *job_ctx;
 static int job_parts;
 
@@ -36,6 +39,7 @@ static long now_ns(void) {
 
 static void *worker(void *arg) {
     int part = (int)(intptr_t)arg;
+    in_job = 1;
     unsigned seen = 0;  // the generation at start(): a thread that starts late still sees the first job
     for (;;) {
         long start = now_ns();
@@ -75,14 +79,13 @@ int jk_threads(void) {
     return cores;
 }
 
-void jk_parallel(jk_task fn, void *ctx) {
-    pthread_once(&once, start);
-    // One job at a time: callers on several threads (the studio's engine and its renders) take turns.
-    pthread_mutex_lock(&dispatch_lock);
+// Runs the job on every thread; the caller holds dispatch_lock.
+static void run_job(jk_task fn, void *ctx) {
     int parts = cores;
+    in_job = 1;
     if (parts <= 1) {
         fn(ctx, 0, 1);
-        pthread_mutex_unlock(&dispatch_lock);
+        in_job = 0;
         return;
     }
     job_fn = fn;
@@ -95,5 +98,22 @@ void jk_parallel(jk_task fn, void *ctx) {
     pthread_mutex_unlock(&lock);
     fn(ctx, 0, parts);
     while (atomic_load_explicit(&pending, memory_order_acquire) > 0) cpu_relax();
+    in_job = 0;
+}
+
+void jk_parallel(jk_task fn, void *ctx) {
+    pthread_once(&once, start);
+    if (in_job) { fn(ctx, 0, 1); return; }
+    // One job at a time: callers on several threads (the studio's engine and its renders) take turns.
+    pthread_mutex_lock(&dispatch_lock);
+    run_job(fn, ctx);
     pthread_mutex_unlock(&dispatch_lock);
+}
+
+int jk_try_parallel(jk_task fn, void *ctx) {
+    pthread_once(&once, start);
+    if (in_job || pthread_mutex_trylock(&dispatch_lock) != 0) return 0;
+    run_job(fn, ctx);
+    pthread_mutex_unlock(&dispatch_lock);
+    return 1;
 }

@@ -99,11 +99,25 @@ struct BenchPrior: ParsableCommand {
     @Option(name: .customLong("attn-order")) var attnOrder: Int = 2
     @Option(help: "blocks (0 for none).") var blocks: Int = 16
     @Option(help: "Tokens to sample per item (at most n_ctx; with --preset default 64).") var tokens: Int?
-    @Option var batch: Int = 1
+    @Option(help: "Items sampled together; with --preset a comma-separated list (1,3) is measured in turns, one result (a JSON line) each.")
+    var batch: String = "1"
     @Flag(help: "Print the result as JSON.") var json = false
+
+    /// The batch sizes asked for.
+    private func batchSizes() throws -> [Int] {
+        let list = batch.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw JukeboxError("--batch", "\(batch) is not a batch size or a comma-separated list of them")
+        }
+        return list.map { $0! }
+    }
 
     func run() throws {
         if let preset { return try runPreset(preset) }
+        let sizes = try batchSizes()
+        guard sizes.count == 1, let batch = sizes.first else {
+            throw JukeboxError("--batch", "several batch sizes are measured only with --preset")
+        }
         let tokens = self.tokens ?? 256
         guard width > 0, depth > 0, heads > 0, nCtx > 0, tokens > 0, batch > 0 else {
             throw JukeboxError("bench prior", "sizes must be positive")
@@ -125,9 +139,17 @@ struct BenchPrior: ParsableCommand {
         guard let format = WeightFormat(rawValue: format) else {
             throw JukeboxError("--format", "unknown format \(self.format) (known: \(WeightFormat.names))")
         }
-        let r = try PublishedPriorBenchmark.run(preset: preset, format: format, batch: batch, context: context,
-                                                tokens: tokens ?? 64, progress: { if Progress.isTerminal { Log.note($0 + "…") } })
-        if json { try printJSON(r.json) } else { print(r.description) }
+        let results = try PublishedPriorBenchmark.run(preset: preset, format: format, batches: try batchSizes(), context: context,
+                                                      tokens: tokens ?? 64, progress: { if Progress.isTerminal { Log.note($0 + "…") } })
+        for r in results {
+            if json { try printJSON(r.json) } else { print(r.description) }
+        }
+        if results.count > 1, !json, let first = results.first {
+            for r in results.dropFirst() {
+                print(String(format: "batch %d gives %.2f times the tokens of batch %d", r.batch,
+                             r.tokensPerSecond / first.tokensPerSecond, first.batch))
+            }
+        }
     }
 }
 

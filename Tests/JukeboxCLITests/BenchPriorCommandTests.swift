@@ -36,6 +36,35 @@ final class BenchPriorCommandTests: XCTestCase {
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--context", "8192"]), naming: "--context")
     }
 
+    /// `--batch 1,2`: one model, the batch sizes sampled in turns, one JSON line each, each beside the bandwidth
+    /// read before its own blocks of steps; the probe's buffer is not counted as the model's memory. Lists that are
+    /// not batch sizes, and lists without a preset, are refused by name.
+    func testBatchSizesAreMeasuredInTurnsOneLineEach() throws {
+        let r = try CLI.run(["bench", "prior", "--preset", "upsampler", "--format", "q4", "--tokens", "2", "--batch", "1,2", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 2, r.stdout)
+        let rows = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(rows.compactMap { $0["batch"] as? Int }, [1, 2])
+        let caches = rows.compactMap { $0["cache_bytes"] as? Int }.reduce(0, +)
+        for row in rows {
+            XCTAssertEqual(row["measured_in_turns_with_batches"] as? [Int], [1, 2])
+            XCTAssertEqual(row["steps"] as? Int, 2)
+            let weights = try XCTUnwrap(row["weight_bytes_per_step"] as? Int)
+            let resident = try XCTUnwrap(row["resident_bytes"] as? Int)
+            // The weights (0.46 GB) and both batches' caches (1.2 GB) are resident, with the conditioners'
+            // inputs and the process itself (0.3 GB); the probe's buffer, as large as the weights, is left out.
+            XCTAssertGreaterThan(resident, weights + caches / 2)
+            XCTAssertLessThan(resident, weights + caches + 420_000_000)
+            XCTAssertGreaterThan(row["bandwidth_bytes_per_second"] as? Double ?? 0, 0)
+        }
+        XCTAssertEqual(rows[1]["tokens"] as? Int, 4, "batch 2 samples two tokens a step")
+
+        assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--batch", "1,x"]), naming: "--batch")
+        assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--batch", "0"]), naming: "--batch")
+        assertCleanFailure(try CLI.run(["bench", "prior", "--batch", "1,3", "--tokens", "2"]), naming: "--batch")
+    }
+
     /// `bench matvec`: one format's product alone at each batch size, beside the bandwidth; the figures
     /// hang together (bytes a second = a matrix's bytes over its time), whatever their values.
     func testOneProductIsTimedAtEachBatchBesideTheBandwidth() throws {

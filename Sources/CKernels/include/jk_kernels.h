@@ -33,6 +33,26 @@ typedef struct {
 void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
                         float *y, int ldy);
 
+/// What a product does to its outputs once they are computed, on the thread that computed them while they
+/// are in its cache: y ← quick_gelu(y) (y·σ(1.702·y), the reference's MLP activation), then, with add_into,
+/// add_into[b·ld_add + j] += y[b·ldy + j] (a residual connection). Saves a pass over the outputs on one thread.
+/// With `next`, the product the caller runs after this one: each thread, done with its outputs, asks for the
+/// first weights it will read of that one, so they arrive while the threads wait on each other.
+typedef struct {
+    int quick_gelu;
+    float *add_into;
+    int ld_add;
+    const jk_matrix *next;
+} jk_epilogue;
+
+/// jk_matvec_parallel followed by the epilogue (NULL: none).
+void jk_matvec_then(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
+                    float *y, int ldy, const jk_epilogue *epilogue);
+/// The epilogue on outputs [j0, j1) of `batch` rows of y.
+void jk_apply_epilogue(const jk_epilogue *e, float *y, int ldy, int batch, int j0, int j1);
+/// y·σ(1.702·y) in place, exp computed by a polynomial within 2 units in the last place of expf.
+void jk_quick_gelu(float *y, int n);
+
 /// Rows [j0, j1) of W as float32, out[(j − j0)·n_in + i] (for products of many rows through sgemm).
 void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);
 
@@ -68,7 +88,11 @@ float jk_f16_to_f32(uint16_t h);
 
 /// The pool: `fn(ctx, part, parts)` runs once for each part on its own thread (part 0 on the caller).
 typedef void (*jk_task)(void *ctx, int part, int parts);
+/// A call from inside a running job runs `fn(ctx, 0, 1)` on the calling thread.
 void jk_parallel(jk_task fn, void *ctx);
+/// jk_parallel when the pool is free, returning 1; 0 without running anything when another caller's job holds
+/// it or this thread is inside a job (the caller then splits the work its own way).
+int jk_try_parallel(jk_task fn, void *ctx);
 int jk_threads(void);
 
 /// Bytes per second of reading `bytes` bytes at `buffer`, on all of the pool's threads, best of `passes`.

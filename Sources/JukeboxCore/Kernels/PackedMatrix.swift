@@ -105,7 +105,7 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
-    private var matrix: jk_matrix {
+    fileprivate var matrix: jk_matrix {
         jk_matrix(format: format.code, n_out: Int32(nOut), n_in: Int32(nIn), data: data, scales: scales, tiled: tiled ? 1 : 0)
     }
 
@@ -133,12 +133,24 @@ public final class PackedMatrix: @unchecked Sendable {
     static let streamingRows = 16
 
     /// out[rows, nOut] = x[rows, nIn]·w + b.
-    func apply(_ x: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+    func apply(_ x: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
+               then epilogue: ProductEpilogue = .none, next: PackedMatrix? = nil) {
         var m = matrix
         if rows <= PackedMatrix.streamingRows {
-            jk_matvec_parallel(&m, x, Int32(nIn), Int32(rows), bias, out, Int32(nOut))
+            // The streaming kernels apply the epilogue on each thread's own outputs as they finish them.
+            var nextMatrix = next?.matrix ?? jk_matrix()
+            withUnsafePointer(to: &nextMatrix) { nextPointer in
+                var e = jk_epilogue(quick_gelu: 0, add_into: nil, ld_add: 0, next: next == nil ? nil : nextPointer)
+                switch epilogue {
+                case .none: break
+                case .quickGelu: e.quick_gelu = 1
+                case .add(let into): e.add_into = into; e.ld_add = Int32(nOut)
+                }
+                jk_matvec_then(&m, x, Int32(nIn), Int32(rows), bias, out, Int32(nOut), &e)
+            }
             return
         }
+        defer { epilogue.apply(out, count: rows * nOut) }
         if let bias { for r in 0..<rows { (out + r * nOut).update(from: bias, count: nOut) } }
         let block = max(16, min(nOut, (1 << 20) / max(nIn, 1)))
         let unpacked = UnsafeMutablePointer<Float>.allocate(capacity: block * nIn)
@@ -176,11 +188,30 @@ public enum WeightKernels {
     /// Bytes per second of reading `bytes` bytes (in a buffer of that size) on the kernels' threads: the
     /// memory roofline a token that streams that many bytes can at best reach.
     public static func readBandwidth(bytes: Int, passes: Int = 5) -> Double {
-        let n = max(bytes, 1 << 20)
-        let p = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
-        defer { p.deallocate() }
-        memset(p, 1, n)
-        return jk_read_bandwidth(p, n, Int32(passes))
+        BandwidthProbe(bytes: bytes).measure(passes: passes)
+    }
+}
+
+/// A buffer kept for measuring the memory's read bandwidth again and again while a benchmark runs, so that
+/// each measurement of the kernels sits beside one of the memory taken moments before (this machine's
+/// bandwidth drifts by a third from minute to minute).
+public final class BandwidthProbe {
+    public let bytes: Int
+    private let buffer: UnsafeMutableRawPointer
+    private let mapped: Bool
+
+    /// The buffer is held in memory as the kernels' weights are (OwnedPages), so both are read alike.
+    public init(bytes: Int) {
+        self.bytes = max(bytes, 1 << 20)
+        (buffer, mapped) = OwnedPages.allocate(byteCount: self.bytes)
+        memset(buffer, 1, self.bytes)
+    }
+
+    deinit { OwnedPages.deallocate(buffer, mappedBytes: mapped ? bytes : 0) }
+
+    /// The best of `passes` reads of the whole buffer on the kernels' threads, in bytes per second.
+    public func measure(passes: Int = 2) -> Double {
+        jk_read_bandwidth(buffer, bytes, Int32(passes))
     }
 }
 
@@ -194,6 +225,9 @@ enum OwnedPages {
     static func allocate(byteCount: Int) -> (UnsafeMutableRawPointer, mapped: Bool) {
         let n = max(byteCount, 1)
         if n >= mappedFrom, let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+            // Weights are streamed end to end every step: in 2 MB pages the walk through them misses the
+            // TLB 512 times less often (Linux gives them where transparent huge pages are "madvise").
+            _ = madvise(p, n, Int32(MADV_HUGEPAGE))
             return (p, true)
         }
         return (UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64), false)

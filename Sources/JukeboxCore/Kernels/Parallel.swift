@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// Splits `0..<count` into contiguous chunks run on all cores; small jobs stay on the caller's thread
@@ -9,9 +10,33 @@ public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) ->
         body(0..<count)
         return
     }
+    // On the kernels' pool when it is free: its threads are the ones a sampling step's products run on,
+    // and Dispatch's own threads would compete with them for the same cores while they spin between products.
+    let pooled = withoutActuallyEscaping(body) { body in
+        var loop = PoolLoop(count: count, chunks: chunks, body: body)
+        return withUnsafeMutablePointer(to: &loop) { jk_try_parallel(poolLoopPart, $0) != 0 }
+    }
+    if pooled { return }
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         let lo = count * c / chunks, hi = count * (c + 1) / chunks
         if lo < hi { body(lo..<hi) }
+    }
+}
+
+/// A parallelFor run on the pool: part p of the pool takes chunks p, p + parts, ….
+private struct PoolLoop {
+    let count: Int
+    let chunks: Int
+    let body: (Range<Int>) -> Void
+}
+
+private let poolLoopPart: jk_task = { context, part, parts in
+    let loop = context!.assumingMemoryBound(to: PoolLoop.self).pointee
+    var c = Int(part)
+    while c < loop.chunks {
+        let lo = loop.count * c / loop.chunks, hi = loop.count * (c + 1) / loop.chunks
+        if lo < hi { loop.body(lo..<hi) }
+        c += Int(parts)
     }
 }
 

@@ -54,12 +54,17 @@ public struct LinearWeight: @unchecked Sendable {
         }
     }
 
-    /// out[rows, nOut] = x[rows, nIn]·w + b.
-    package func apply(_ x: UnsafePointer<Float>, rows: Int, _ out: UnsafeMutablePointer<Float>) {
+    /// out[rows, nOut] = x[rows, nIn]·w + b, then the epilogue. `next`: the weight the caller multiplies by next
+    /// (packed weights start reading it as they finish).
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, _ out: UnsafeMutablePointer<Float>,
+                       then epilogue: ProductEpilogue = .none, next: LinearWeight? = nil) {
         switch storage {
         case .packed(let p):
-            p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out)
+            var following: PackedMatrix? = nil
+            if case .packed(let n)? = next?.storage { following = n }
+            p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out, then: epilogue, next: following)
         case .dense(let w):
+            defer { epilogue.apply(out, count: rows * nOut) }
             if let b { for r in 0..<rows { (out + r * nOut).update(from: b.data, count: nOut) } }
             let beta: Float = b == nil ? 0 : 1
             if rows == 1 {
@@ -67,6 +72,23 @@ public struct LinearWeight: @unchecked Sendable {
             } else {
                 BLAS.gemm(x, w.data, out, m: rows, n: nOut, k: nIn, beta: beta)
             }
+        }
+    }
+}
+
+/// What a product does to its outputs once computed: nothing, the MLP's activation, or add them to a
+/// residual stream of the same shape. Packed weights do it inside the product, on each thread's outputs.
+package enum ProductEpilogue {
+    case none
+    case quickGelu
+    case add(into: UnsafeMutablePointer<Float>)
+
+    /// The epilogue on `count` outputs computed elsewhere (float32 weights, sgemm-sized batches).
+    func apply(_ out: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .none: break
+        case .quickGelu: Ops.quickGeluInPlace(out, count)
+        case .add(let into): for i in 0..<count { into[i] += out[i] }
         }
     }
 }

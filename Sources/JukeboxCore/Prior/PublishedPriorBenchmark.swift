@@ -42,6 +42,8 @@ public enum PublishedPriorBenchmark {
         public let threads: Int
         /// The upsampler's rate measured in the same run for a top prior's hours per minute.
         public let upsamplerTokensPerSecond: Double?
+        /// The batch sizes measured in turns with this one (this one alone: [batch]).
+        public var interleavedBatches: [Int] = []
 
         public var tokensPerSecond: Double { Double(steps * batch) / seconds }
 
@@ -49,7 +51,8 @@ public enum PublishedPriorBenchmark {
             Result(preset: preset, format: format, batch: batch, context: context, steps: steps, seconds: seconds,
                    parameters: parameters, weightBytes: weightBytes, cacheBytesPerStep: cacheBytesPerStep,
                    cacheBytes: cacheBytes, residentBytes: residentBytes, peakResidentBytes: peakResidentBytes,
-                   bandwidth: bandwidth, isa: isa, threads: threads, upsamplerTokensPerSecond: rate)
+                   bandwidth: bandwidth, isa: isa, threads: threads, upsamplerTokensPerSecond: rate,
+                   interleavedBatches: interleavedBatches)
         }
         public var bytesPerStep: Int { weightBytes + cacheBytesPerStep }
         /// Tokens per second if every step only streamed its bytes at the measured bandwidth.
@@ -78,6 +81,7 @@ public enum PublishedPriorBenchmark {
                 "hours_per_minute": hoursPerMinute, "isa": isa, "threads": threads,
             ]
             if let upsamplerTokensPerSecond { out["upsampler_tokens_per_second"] = upsamplerTokensPerSecond }
+            if interleavedBatches.count > 1 { out["measured_in_turns_with_batches"] = interleavedBatches }
             return out
         }
 
@@ -114,87 +118,134 @@ public enum PublishedPriorBenchmark {
     /// for a top prior, the upsampler's rate too (once the top prior's memory is free again).
     public static func run(preset: Preset, format: WeightFormat, batch: Int, context: Int, tokens: Int,
                            seed: UInt64 = 0, progress: ((String) -> Void)? = nil) throws -> Result {
-        let top = try measure(preset: preset, format: format, batch: batch, context: context, tokens: tokens, seed: seed,
-                              progress: progress)
-        guard preset != .upsampler else { return top }
-        progress?("measuring the upsampler for the hours per minute")
-        let up = try measure(preset: .upsampler, format: format, batch: batch, context: 0, tokens: min(tokens, 32),
-                             seed: seed, progress: nil)
-        return top.with(upsamplerTokensPerSecond: up.tokensPerSecond)
+        try run(preset: preset, format: format, batches: [batch], context: context, tokens: tokens, seed: seed,
+                progress: progress)[0]
     }
 
-    static func measure(preset: Preset, format: WeightFormat, batch: Int, context: Int, tokens: Int, seed: UInt64,
-                        progress: ((String) -> Void)?) throws -> Result {
+    /// The same for several batch sizes of one model, measured in turns (a block of steps of each, each block
+    /// after its own bandwidth measurement), so that the machine's drift reaches every batch size and its
+    /// roofline alike and their ratios compare like with like.
+    public static func run(preset: Preset, format: WeightFormat, batches: [Int], context: Int, tokens: Int,
+                           seed: UInt64 = 0, progress: ((String) -> Void)? = nil) throws -> [Result] {
+        let top = try measure(preset: preset, format: format, batches: batches, context: context, tokens: tokens,
+                              seed: seed, progress: progress)
+        guard preset != .upsampler else { return top }
+        progress?("measuring the upsampler for the hours per minute")
+        let up = try measure(preset: .upsampler, format: format, batches: batches, context: 0, tokens: min(tokens, 32),
+                             seed: seed, progress: nil)
+        return zip(top, up).map { $0.with(upsamplerTokensPerSecond: $1.tokensPerSecond) }
+    }
+
+    /// Blocks of steps each batch size's timing is made of (at least 8 steps a block).
+    static func rounds(tokens: Int) -> Int { max(1, min(8, tokens / 8)) }
+
+    static func measure(preset: Preset, format: WeightFormat, batches: [Int], context: Int, tokens: Int, seed: UInt64,
+                        progress: ((String) -> Void)?) throws -> [Result] {
         let h = try hps(preset)
         let config = try PriorConfig(hps: h)
         let specs = try Prior.parameters(config: config)
-        guard batch >= 1, batch <= 64 else { throw JukeboxError("--batch", "must be 1 to 64, got \(batch)") }
+        guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 && $0 <= 64 }) else {
+            throw JukeboxError("--batch", "must be 1 to 64, got \(batches.map(String.init).joined(separator: ", "))")
+        }
         guard context >= 0, tokens >= 1, context + tokens <= config.nCtx else {
             throw JukeboxError("--context", "context \(context) plus \(tokens) tokens must fit the window of \(config.nCtx) codes")
         }
         let sizes = weightBytes(specs, format: format)
-        let available = MemoryInfo.availableBytes
-        if let available, sizes.total > available * 9 / 10 {
-            throw JukeboxError("bench prior", String(format: "%@ in %@ needs %.1f GB of weights but only %.1f GB of memory is free",
-                                                     preset.rawValue, format.rawValue, Double(sizes.total) / 1e9, Double(available) / 1e9))
-        }
-        // The roofline first, over a buffer as large as a step's weights (up to 2 GB, far past the caches),
-        // before the model takes the memory.
-        progress?("measuring memory bandwidth")
         let xOutBytes = config.prior.onlyEncode ? 0 : 4 * config.prior.bins * config.width
-        let bandwidth = WeightKernels.readBandwidth(bytes: min(sizes.matrices + xOutBytes, 2 << 30))
+        let probeBytes = min(sizes.matrices + xOutBytes, 2 << 30)
+        if let available = MemoryInfo.availableBytes, sizes.total + probeBytes > available * 9 / 10 {
+            throw JukeboxError("bench prior", String(format: "%@ in %@ needs %.1f GB of weights (and %.1f GB to measure the memory) but only %.1f GB of memory is free",
+                                                     preset.rawValue, format.rawValue, Double(sizes.total) / 1e9,
+                                                     Double(probeBytes) / 1e9, Double(available) / 1e9))
+        }
+        // The roofline is read over a buffer as large as a step's weights (up to 2 GB, far past the caches),
+        // made before the model and read again before every block of steps.
+        progress?("measuring memory bandwidth")
+        let probe = BandwidthProbe(bytes: probeBytes)
         progress?(String(format: "making random %@ weights (%.2f GB)", format.rawValue, Double(sizes.total) / 1e9))
         let prior = try Prior(config: config, source: .random(seed: seed, format: format))
         let parameters = try Prior.parameterCount(hps: h)
-        var y: [Int]? = nil
-        if config.labels {
-            var rows: [Int] = []
-            for n in 0..<batch {
-                var row = [Int](repeating: 0, count: config.labelLength)
-                row[0] = 240 * 44100; row[1] = 60 * 44100; row[2] = config.nCtx * (8 << (2 * config.level))  // hops 8, 32, 128
-                row[3] = n % 100
-                for g in 0..<config.maxBowGenreSize { row[4 + g] = g == 0 ? 3 : -1 }
-                rows += row
-            }
-            y = rows
+        let runs = try batches.map { batch in
+            try Run(prior: prior, config: config, batch: batch, context: context, seed: seed, progress: progress)
         }
-        var xCond: Tensor? = nil
-        if config.conditionsOnLevelAbove {
-            let x = Tensor(zeros: [batch, config.nCtx, config.width])
-            var rng = SeededGenerator(seed: seed + 7)
-            rng.fill(x.data, x.count, std: 0.1)
-            xCond = x
-        }
-        let state = try prior.makeState(batch: batch, y: y, xCond: xCond)
+        progress?("sampling \(tokens) steps" + (batches.count > 1 ? " of each batch size in turns" : ""))
+        let rounds = rounds(tokens: tokens)
         var rng = SeededGenerator(seed: seed + 1)
-        if context > 0 {
-            // What a step costs at position N depends on what the caches hold, not on its values: random keys
-            // and values stand in for a forward pass over N positions (minutes for a 5B model).
-            progress?("filling the cache with \(context) random positions")
-            state.inner.fillWithRandom(positions: context, seed: seed + 3)
-        }
-        progress?("sampling \(tokens) steps")
-        let readBefore = state.inner.transformer.cacheBytesRead
-        var previous = [Int](repeating: 0, count: batch)
-        let bins = prior.prior.bins, offset = config.codeOffset
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<tokens {
-            let logits = try prior.forward(state, previousCodes: previous, count: 1, output: .lastLogits)!
-            for n in 0..<batch {
-                let code = PriorBenchmark.sampleCategorical(logits.data + n * bins + offset, config.lBins,
-                                                            uniform: Double(rng.next() >> 11) * 0x1p-53)
-                previous[n] = code
+        for r in 0..<rounds {
+            let steps = tokens * (r + 1) / rounds - tokens * r / rounds
+            for run in runs {
+                run.bandwidths.append(probe.measure())
+                try run.sample(steps: steps, prior: prior, config: config, rng: &rng)
             }
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let cacheRead = (state.inner.transformer.cacheBytesRead - readBefore) / tokens
         let weights = prior.prior.transformer.matrixBytes + xOutBytes
-        let resident = MemoryInfo.residentBytes, peak = MemoryInfo.peakResidentBytes
-        return Result(preset: preset, format: format, batch: batch, context: context, steps: tokens, seconds: seconds,
-                      parameters: parameters, weightBytes: weights, cacheBytesPerStep: cacheRead,
-                      cacheBytes: state.cacheBytes, residentBytes: resident, peakResidentBytes: peak,
-                      bandwidth: bandwidth, isa: WeightKernels.isa, threads: WeightKernels.threads,
-                      upsamplerTokensPerSecond: nil)
+        // The probe's buffer is not the model's: it is left out of the memory figures.
+        let resident = MemoryInfo.residentBytes - probe.bytes, peak = MemoryInfo.peakResidentBytes - probe.bytes
+        return runs.map { run in
+            Result(preset: preset, format: format, batch: run.batch, context: context, steps: tokens, seconds: run.seconds,
+                   parameters: parameters, weightBytes: weights, cacheBytesPerStep: run.cacheBytesPerStep(steps: tokens),
+                   cacheBytes: run.state.cacheBytes, residentBytes: resident, peakResidentBytes: peak,
+                   bandwidth: run.bandwidths.reduce(0, +) / Double(run.bandwidths.count), isa: WeightKernels.isa,
+                   threads: WeightKernels.threads, upsamplerTokensPerSecond: nil, interleavedBatches: batches)
+        }
+    }
+
+    /// One batch size's sampling state and its timings so far.
+    final class Run {
+        let batch: Int
+        let state: PriorState
+        var previous: [Int]
+        var seconds = 0.0
+        var bandwidths: [Double] = []
+        let readBefore: Int
+
+        init(prior: Prior, config: PriorConfig, batch: Int, context: Int, seed: UInt64,
+             progress: ((String) -> Void)?) throws {
+            self.batch = batch
+            var y: [Int]? = nil
+            if config.labels {
+                var rows: [Int] = []
+                for n in 0..<batch {
+                    var row = [Int](repeating: 0, count: config.labelLength)
+                    row[0] = 240 * 44100; row[1] = 60 * 44100; row[2] = config.nCtx * (8 << (2 * config.level))  // hops 8, 32, 128
+                    row[3] = n % 100
+                    for g in 0..<config.maxBowGenreSize { row[4 + g] = g == 0 ? 3 : -1 }
+                    rows += row
+                }
+                y = rows
+            }
+            var xCond: Tensor? = nil
+            if config.conditionsOnLevelAbove {
+                let x = Tensor(zeros: [batch, config.nCtx, config.width])
+                var rng = SeededGenerator(seed: seed + 7)
+                rng.fill(x.data, x.count, std: 0.1)
+                xCond = x
+            }
+            state = try prior.makeState(batch: batch, y: y, xCond: xCond)
+            if context > 0 {
+                // What a step costs at position N depends on what the caches hold, not on its values: random keys
+                // and values stand in for a forward pass over N positions (minutes for a 5B model).
+                progress?("filling the cache of batch \(batch) with \(context) random positions")
+                state.inner.fillWithRandom(positions: context, seed: seed + 3)
+            }
+            previous = [Int](repeating: 0, count: batch)
+            readBefore = state.inner.transformer.cacheBytesRead
+        }
+
+        func sample(steps: Int, prior: Prior, config: PriorConfig, rng: inout SeededGenerator) throws {
+            let bins = prior.prior.bins, offset = config.codeOffset
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps {
+                let logits = try prior.forward(state, previousCodes: previous, count: 1, output: .lastLogits)!
+                for n in 0..<batch {
+                    previous[n] = PriorBenchmark.sampleCategorical(logits.data + n * bins + offset, config.lBins,
+                                                                   uniform: Double(rng.next() >> 11) * 0x1p-53)
+                }
+            }
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+
+        func cacheBytesPerStep(steps: Int) -> Int { (state.inner.transformer.cacheBytesRead - readBefore) / steps }
     }
 }
 

@@ -57,22 +57,27 @@ extension TransformerWeights {
         let f = sc.buffer(6, rows * c.mlpWidth)
         let m = sc.buffer(7, rows * w)
         let rs = c.residualScale
-        for (layer, cache) in zip(layers, state.caches) {
+        for (d, (layer, cache)) in zip(layers, state.caches).enumerated() {
             Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln0W.data, beta: layer.ln0B.data, h)
-            layer.cAttn.apply(h, rows: rows, qkv)
+            layer.cAttn.apply(h, rows: rows, qkv, next: layer.cProj)
             FactoredAttention.forward(cache: cache, config: c, qkv: qkv, qkvWidth: layer.cAttn.nOut, t0: t0,
                                       count: T, out: a, scratch: sc)
+            if rs == 1 {
+                // x + attention, then + MLP: the additions (and the activation) done by the products
+                // themselves, in the order the reference adds them.
+                layer.cProj.apply(a, rows: rows, attnOut, then: .add(into: x), next: layer.fc)
+                Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln1W.data, beta: layer.ln1B.data, h)
+                layer.fc.apply(h, rows: rows, f, then: .quickGelu, next: layer.proj)
+                layer.proj.apply(f, rows: rows, m, then: .add(into: x), next: d + 1 < layers.count ? layers[d + 1].cAttn : nil)
+                continue
+            }
             layer.cProj.apply(a, rows: rows, attnOut)
             for i in 0..<(rows * w) { x2[i] = x[i] + attnOut[i] }
             Ops.layerNorm(x2, rows: rows, width: w, gamma: layer.ln1W.data, beta: layer.ln1B.data, h)
             layer.fc.apply(h, rows: rows, f)
             Ops.quickGeluInPlace(f, rows * c.mlpWidth)
             layer.proj.apply(f, rows: rows, m)
-            if rs == 1 {
-                for i in 0..<(rows * w) { x[i] = x2[i] + m[i] }
-            } else {
-                for i in 0..<(rows * w) { x[i] += rs * (attnOut[i] + m[i]) }
-            }
+            for i in 0..<(rows * w) { x[i] += rs * (attnOut[i] + m[i]) }
         }
     }
 }

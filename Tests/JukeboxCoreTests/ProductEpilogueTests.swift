@@ -1,0 +1,133 @@
+import CKernels
+import Dispatch
+import XCTest
+@testable import JukeboxCore
+
+/// What a sampling step's products do to their outputs on the kernels' threads (the MLP's activation, the
+/// residual additions, the next weights asked for), and the pool those threads make.
+final class ProductEpilogueTests: XCTestCase {
+    func random(_ shape: [Int], seed: UInt64, std: Double = 1) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        let t = Tensor(zeros: shape)
+        rng.fill(t.data, t.count, std: std)
+        return t
+    }
+
+    /// The vector activation against y·σ(1.702·y) in float64, from deep in either tail (where exp under- or
+    /// overflows) through zero, at lengths that do and do not fill its 16-wide steps.
+    func testQuickGeluIsTheActivationToAFewUnitsInTheLastPlace() {
+        var values: [Float] = [0, -0, 1e-30, -1e-30, 1e-6, -1e-6, 60, -60, 90, -90, 200, -200]
+        for i in -4000...4000 { values.append(Float(i) / 100) }
+        for n in [values.count, 1, 15, 17] {
+            var y = Array(values.prefix(n))
+            y.withUnsafeMutableBufferPointer { jk_quick_gelu($0.baseAddress, Int32(n)) }
+            for (v, got) in zip(values.prefix(n), y) {
+                // Against the exact activation of the float32 argument −1.702·v both implementations form
+                // (its rounding alone moves e^(1.702·40) by 4e-6).
+                let want = Double(v) / (1 + exp(Double(Float(-1.702) * v)))
+                XCTAssertEqual(Double(got), want, accuracy: 4e-7 * max(abs(want), 1e-30) + 1e-37, "quick_gelu(\(v))")
+            }
+        }
+    }
+
+    /// Every packed format, on one thread (small) and split over the pool (large, outputs that fill no whole
+    /// chunk), at batches 1 and 3: the activation done by the product equals the product then the activation
+    /// (to the vector exp's last bits), the residual addition is exactly the product added afterwards, and
+    /// naming the next weight changes nothing but when it is read.
+    func testEpiloguesGiveWhatTheSeparateStepsGive() {
+        for (nIn, nOut) in [(40, 24), (300, 1000), (1920 / 4, 130)] {
+            let w = random([nIn, nOut], seed: UInt64(nIn + nOut), std: 0.05)
+            let b = random([nOut], seed: 9, std: 0.1)
+            for format in WeightFormat.allCases where format != .f32 {
+                let packed = PackedMatrix.pack(w, format: format)
+                for matrix in [packed, packed.tiledForSampling()] {
+                    let layer = LinearWeight(packed: matrix, b: b)
+                    let next = LinearWeight(packed: PackedMatrix.pack(random([nOut, nIn], seed: 4, std: 0.05), format: format), b: nil)
+                    for rows in [1, 3] {
+                        let x = random([rows, nIn], seed: UInt64(rows))
+                        let plain = Tensor(zeros: [rows, nOut])
+                        layer.apply(x.data, rows: rows, plain.data)
+
+                        let activated = Tensor(zeros: [rows, nOut])
+                        layer.apply(x.data, rows: rows, activated.data, then: .quickGelu, next: next)
+                        for i in 0..<plain.count {
+                            let v = Double(plain[i]), want = v / (1 + exp(Double(Float(-1.702) * plain[i])))
+                            XCTAssertEqual(Double(activated[i]), want, accuracy: 1e-6 * max(abs(want), 1e-3),
+                                           "\(format) \(nIn)×\(nOut) rows \(rows) output \(i)")
+                        }
+
+                        let residual = random([rows, nOut], seed: 77)
+                        let before = residual.toArray()
+                        let out = Tensor(zeros: [rows, nOut])
+                        layer.apply(x.data, rows: rows, out.data, then: .add(into: residual.data), next: next)
+                        XCTAssertEqual(out.toArray(), plain.toArray(), "\(format) \(nIn)×\(nOut) rows \(rows): the outputs themselves")
+                        XCTAssertEqual(residual.toArray(), zip(before, plain.toArray()).map { $0 + $1 },
+                                       "\(format) \(nIn)×\(nOut) rows \(rows): the residual plus the outputs")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Float32 weights (OpenBLAS) take the same epilogues, after the product, with the same arithmetic as
+    /// the separate steps: bit for bit.
+    func testFloatWeightsApplyTheEpilogueAfterTheProduct() {
+        let w = random([64, 48], seed: 1, std: 0.1), b = random([48], seed: 2)
+        let layer = LinearWeight(w: w, b: b)
+        for rows in [1, 5] {
+            let x = random([rows, 64], seed: 3)
+            let plain = Tensor(zeros: [rows, 48])
+            layer.apply(x.data, rows: rows, plain.data)
+            let activated = Tensor(zeros: [rows, 48])
+            layer.apply(x.data, rows: rows, activated.data, then: .quickGelu)
+            let want = Tensor(zeros: [rows, 48])
+            want.data.update(from: plain.data, count: plain.count)
+            Ops.quickGeluInPlace(want.data, want.count)
+            XCTAssertEqual(activated.toArray(), want.toArray())
+            let residual = random([rows, 48], seed: 4), before = residual.toArray()
+            layer.apply(x.data, rows: rows, Tensor(zeros: [rows, 48]).data, then: .add(into: residual.data))
+            XCTAssertEqual(residual.toArray(), zip(before, plain.toArray()).map { $0 + $1 })
+        }
+    }
+
+    /// parallelFor runs on the kernels' pool when it is free; a loop or a product started from inside one of
+    /// its jobs runs on that thread (it once would have waited for the pool forever), and callers on many
+    /// threads at once each get every index exactly once.
+    func testLoopsAndProductsNestAndRunFromManyThreads() {
+        let w = random([256, 256], seed: 5, std: 0.05)
+        let layer = LinearWeight(packed: PackedMatrix.pack(w, format: .q8), b: nil)
+        let x = random([1, 256], seed: 6)
+        let want = Tensor(zeros: [1, 256])
+        layer.apply(x.data, rows: 1, want.data)
+
+        let outer = 8, inner = 1000
+        var counts = [Int](repeating: 0, count: outer * inner)
+        var products = [[Float]](repeating: [], count: outer)
+        let lock = NSLock()
+        counts.withUnsafeMutableBufferPointer { c in
+            parallelFor(outer) { range in
+                for o in range {
+                    parallelFor(inner) { r in for i in r { c[o * inner + i] += 1 } }
+                    let y = Tensor(zeros: [1, 256])
+                    layer.apply(x.data, rows: 1, y.data)
+                    lock.lock(); products[o] = y.toArray(); lock.unlock()
+                }
+            }
+        }
+        XCTAssertEqual(counts, [Int](repeating: 1, count: outer * inner), "nested: every index once")
+        for p in products { XCTAssertEqual(p, want.toArray(), "a product inside a loop's job") }
+
+        let callers = 6
+        var totals = [Int](repeating: 0, count: callers)
+        totals.withUnsafeMutableBufferPointer { t in
+            DispatchQueue.concurrentPerform(iterations: callers) { k in
+                var seen = [Int](repeating: 0, count: 5000)
+                seen.withUnsafeMutableBufferPointer { s in
+                    for _ in 0..<20 { parallelFor(5000) { r in for i in r { s[i] += 1 } } }
+                }
+                t[k] = seen.allSatisfy { $0 == 20 } ? 1 : 0
+            }
+        }
+        XCTAssertEqual(totals, [Int](repeating: 1, count: callers), "callers at once: every index of each, every time")
+    }
+}
