@@ -46,18 +46,19 @@ final class BenchPriorCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, 2, r.stdout)
         let rows = try lines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         XCTAssertEqual(rows.compactMap { $0["batch"] as? Int }, [1, 2])
-        let caches = rows.compactMap { $0["cache_bytes"] as? Int }.reduce(0, +)
         for row in rows {
             XCTAssertEqual(row["measured_in_turns_with_batches"] as? [Int], [1, 2])
             XCTAssertEqual(row["steps"] as? Int, 2)
-            let weights = try XCTUnwrap(row["weight_bytes_per_step"] as? Int)
-            let resident = try XCTUnwrap(row["resident_bytes"] as? Int)
-            // The weights (0.46 GB) and both batches' caches (1.2 GB) are resident, with the conditioners'
-            // inputs and the process itself (0.3 GB); the probe's buffer, as large as the weights, is left out.
-            XCTAssertGreaterThan(resident, weights + caches / 2)
-            XCTAssertLessThan(resident, weights + caches + 420_000_000)
+            let weights = try XCTUnwrap(row["weight_bytes_per_step"] as? Int), cache = try XCTUnwrap(row["cache_bytes"] as? Int)
+            let resident = try XCTUnwrap(row["resident_bytes"] as? Int), batch = try XCTUnwrap(row["batch"] as? Int)
+            // The weights (0.46 GB) and this batch's own caches (0.39 GB an item) are resident, with its conditioning
+            // (63 MB an item) and the process; the probe's buffer (as large as the weights) and the other batch
+            // size's state are left out.
+            XCTAssertGreaterThan(resident, weights + cache / 2)
+            XCTAssertLessThan(resident, weights + cache + 200_000_000 * batch + 200_000_000, "batch \(batch)")
             XCTAssertGreaterThan(row["bandwidth_bytes_per_second"] as? Double ?? 0, 0)
         }
+        XCTAssertLessThan(rows[0]["resident_bytes"] as? Int ?? 0, rows[1]["resident_bytes"] as? Int ?? 0, "batch 1 holds less than batch 2")
         XCTAssertEqual(rows[1]["tokens"] as? Int, 4, "batch 2 samples two tokens a step")
 
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--batch", "1,x"]), naming: "--batch")

@@ -69,24 +69,36 @@ final class ProductEpilogueTests: XCTestCase {
         }
     }
 
-    /// Float32 weights (OpenBLAS) take the same epilogues, after the product, with the same arithmetic as
-    /// the separate steps: bit for bit.
-    func testFloatWeightsApplyTheEpilogueAfterTheProduct() {
-        let w = random([64, 48], seed: 1, std: 0.1), b = random([48], seed: 2)
-        let layer = LinearWeight(w: w, b: b)
-        for rows in [1, 5] {
-            let x = random([rows, 64], seed: 3)
-            let plain = Tensor(zeros: [rows, 48])
-            layer.apply(x.data, rows: rows, plain.data)
-            let activated = Tensor(zeros: [rows, 48])
-            layer.apply(x.data, rows: rows, activated.data, then: .quickGelu)
-            let want = Tensor(zeros: [rows, 48])
-            want.data.update(from: plain.data, count: plain.count)
-            Ops.quickGeluInPlace(want.data, want.count)
-            XCTAssertEqual(activated.toArray(), want.toArray())
-            let residual = random([rows, 48], seed: 4), before = residual.toArray()
-            layer.apply(x.data, rows: rows, Tensor(zeros: [rows, 48]).data, then: .add(into: residual.data))
-            XCTAssertEqual(residual.toArray(), zip(before, plain.toArray()).map { $0 + $1 })
+    /// Float32 weights in the checkpoint's layout: one row through OpenBLAS's sgemv, a few (2–16) through the
+    /// columns kernel (every weight read once for the batch), more through sgemm. Each gives the float64
+    /// product, for shapes that fill no whole block of 16 inputs or 64 outputs, with the epilogues as above.
+    func testFloatWeightsGiveTheProductAndTheEpilogueAtEveryBatch() {
+        for (nIn, nOut) in [(64, 48), (37, 150), (300, 200), (1920 / 4, 70)] {
+            let w = random([nIn, nOut], seed: UInt64(nIn * 3 + nOut), std: 0.1), b = random([nOut], seed: 2)
+            let layer = LinearWeight(w: w, b: b)
+            for rows in [1, 2, 3, 5, 16, 17] {
+                let x = random([rows, nIn], seed: UInt64(rows))
+                let plain = Tensor(zeros: [rows, nOut])
+                layer.apply(x.data, rows: rows, plain.data)
+                for r in 0..<rows {
+                    for j in 0..<nOut {
+                        var sum = Double(b[j])
+                        for i in 0..<nIn { sum += Double(x[r * nIn + i]) * Double(w[i * nOut + j]) }
+                        XCTAssertEqual(Double(plain[r * nOut + j]), sum, accuracy: 1e-5 * max(1, abs(sum)),
+                                       "\(nIn)×\(nOut) rows \(rows) output \(r),\(j)")
+                    }
+                }
+                let activated = Tensor(zeros: [rows, nOut])
+                layer.apply(x.data, rows: rows, activated.data, then: .quickGelu)
+                for i in 0..<plain.count {
+                    let want = Double(plain[i]) / (1 + exp(Double(Float(-1.702) * plain[i])))
+                    XCTAssertEqual(Double(activated[i]), want, accuracy: 1e-6 * max(abs(want), 1e-3), "\(nIn)×\(nOut) rows \(rows)")
+                }
+                let residual = random([rows, nOut], seed: 4), before = residual.toArray(), out = Tensor(zeros: [rows, nOut])
+                layer.apply(x.data, rows: rows, out.data, then: .add(into: residual.data))
+                XCTAssertEqual(out.toArray(), plain.toArray(), "\(nIn)×\(nOut) rows \(rows): the outputs themselves")
+                XCTAssertEqual(residual.toArray(), zip(before, plain.toArray()).map { $0 + $1 }, "\(nIn)×\(nOut) rows \(rows)")
+            }
         }
     }
 

@@ -53,6 +53,13 @@ void jk_apply_epilogue(const jk_epilogue *e, float *y, int ldy, int batch, int j
 /// y·σ(1.702·y) in place, exp computed by a polynomial within 2 units in the last place of expf.
 void jk_quick_gelu(float *y, int n);
 
+/// y[b·ldy + j] = bias[j] + Σ_i x[b·ldx + i]·w[i·n_out + j]: a float32 weight in the reference's Conv1D layout
+/// (n_in × n_out), every weight read once for the whole batch, split over the pool, then the epilogue (its
+/// `next` is not used). Only where jk_columns_available() (AVX-512); callers use BLAS elsewhere.
+void jk_columns_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
+                        float *y, int ldy, const jk_epilogue *epilogue);
+int jk_columns_available(void);
+
 /// Rows [j0, j1) of W as float32, out[(j − j0)·n_in + i] (for products of many rows through sgemm).
 void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);
 

@@ -140,12 +140,7 @@ public final class PackedMatrix: @unchecked Sendable {
             // The streaming kernels apply the epilogue on each thread's own outputs as they finish them.
             var nextMatrix = next?.matrix ?? jk_matrix()
             withUnsafePointer(to: &nextMatrix) { nextPointer in
-                var e = jk_epilogue(quick_gelu: 0, add_into: nil, ld_add: 0, next: next == nil ? nil : nextPointer)
-                switch epilogue {
-                case .none: break
-                case .quickGelu: e.quick_gelu = 1
-                case .add(let into): e.add_into = into; e.ld_add = Int32(nOut)
-                }
+                var e = epilogue.kernelEpilogue(nOut: nOut, next: next == nil ? nil : nextPointer)
                 jk_matvec_then(&m, x, Int32(nIn), Int32(rows), bias, out, Int32(nOut), &e)
             }
             return

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// A reference Conv1D (y = x·w + b, w [n_in, n_out]). A float32 `w` is the checkpoint's tensor, memory-mapped,
 /// never copied or transposed: a sampling step's single row goes through OpenBLAS's threaded matrix-vector
@@ -64,6 +65,13 @@ public struct LinearWeight: @unchecked Sendable {
             if case .packed(let n)? = next?.storage { following = n }
             p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out, then: epilogue, next: following)
         case .dense(let w):
+            if rows > 1, rows <= PackedMatrix.streamingRows, jk_columns_available() != 0 {
+                // A few rows: each weight read once for all of them (sgemm re-reads them per panel).
+                var e = epilogue.kernelEpilogue(nOut: nOut)
+                jk_columns_product(w.data, Int32(nIn), Int32(nOut), x, Int32(nIn), Int32(rows), b.map { UnsafePointer($0.data) },
+                                   out, Int32(nOut), &e)
+                return
+            }
             defer { epilogue.apply(out, count: rows * nOut) }
             if let b { for r in 0..<rows { (out + r * nOut).update(from: b.data, count: nOut) } }
             let beta: Float = b == nil ? 0 : 1
@@ -82,6 +90,15 @@ package enum ProductEpilogue {
     case none
     case quickGelu
     case add(into: UnsafeMutablePointer<Float>)
+
+    /// The same for the C kernels, which do it on each thread's own outputs (`next`: the weight read after).
+    func kernelEpilogue(nOut: Int, next: UnsafePointer<jk_matrix>? = nil) -> jk_epilogue {
+        switch self {
+        case .none: jk_epilogue(quick_gelu: 0, add_into: nil, ld_add: 0, next: next)
+        case .quickGelu: jk_epilogue(quick_gelu: 1, add_into: nil, ld_add: 0, next: next)
+        case .add(let into): jk_epilogue(quick_gelu: 0, add_into: into, ld_add: Int32(nOut), next: next)
+        }
+    }
 
     /// The epilogue on `count` outputs computed elsewhere (float32 weights, sgemm-sized batches).
     func apply(_ out: UnsafeMutablePointer<Float>, count: Int) {

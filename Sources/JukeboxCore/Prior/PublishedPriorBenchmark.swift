@@ -165,8 +165,15 @@ public enum PublishedPriorBenchmark {
         progress?(String(format: "making random %@ weights (%.2f GB)", format.rawValue, Double(sizes.total) / 1e9))
         let prior = try Prior(config: config, source: .random(seed: seed, format: format))
         let parameters = try Prior.parameterCount(hps: h)
+        // Each batch size's state is made in turn; what each adds to the resident memory is its own (caches,
+        // conditioning), so each result can report what the model and that batch alone hold.
+        let modelResident = MemoryInfo.residentBytes
+        var stateBytes: [Int] = []
         let runs = try batches.map { batch in
-            try Run(prior: prior, config: config, batch: batch, context: context, seed: seed, progress: progress)
+            let before = MemoryInfo.residentBytes
+            let run = try Run(prior: prior, config: config, batch: batch, context: context, seed: seed, progress: progress)
+            stateBytes.append(MemoryInfo.residentBytes - before)
+            return run
         }
         progress?("sampling \(tokens) steps" + (batches.count > 1 ? " of each batch size in turns" : ""))
         let rounds = rounds(tokens: tokens)
@@ -179,12 +186,16 @@ public enum PublishedPriorBenchmark {
             }
         }
         let weights = prior.prior.transformer.matrixBytes + xOutBytes
-        // The probe's buffer is not the model's: it is left out of the memory figures.
-        let resident = MemoryInfo.residentBytes - probe.bytes, peak = MemoryInfo.peakResidentBytes - probe.bytes
-        return runs.map { run in
-            Result(preset: preset, format: format, batch: run.batch, context: context, steps: tokens, seconds: run.seconds,
+        // The probe's buffer is not the model's, nor are the other batch sizes' states: both are left out of
+        // each result's memory (what sampling grew besides, scratch buffers, is counted in every one).
+        let resident = MemoryInfo.residentBytes, peak = MemoryInfo.peakResidentBytes
+        let grown = max(0, resident - modelResident - stateBytes.reduce(0, +))
+        return zip(runs, stateBytes).map { run, own in
+            let others = stateBytes.reduce(0, +) - own
+            return Result(preset: preset, format: format, batch: run.batch, context: context, steps: tokens, seconds: run.seconds,
                    parameters: parameters, weightBytes: weights, cacheBytesPerStep: run.cacheBytesPerStep(steps: tokens),
-                   cacheBytes: run.state.cacheBytes, residentBytes: resident, peakResidentBytes: peak,
+                   cacheBytes: run.state.cacheBytes, residentBytes: modelResident - probe.bytes + own + grown,
+                   peakResidentBytes: peak - probe.bytes - others,
                    bandwidth: run.bandwidths.reduce(0, +) / Double(run.bandwidths.count), isa: WeightKernels.isa,
                    threads: WeightKernels.threads, upsamplerTokensPerSecond: nil, interleavedBatches: batches)
         }
