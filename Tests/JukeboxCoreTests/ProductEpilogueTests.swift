@@ -102,9 +102,9 @@ final class ProductEpilogueTests: XCTestCase {
         }
     }
 
-    /// parallelFor runs on the kernels' pool when it is free; a loop or a product started from inside one of
-    /// its jobs runs on that thread (it once would have waited for the pool forever), and callers on many
-    /// threads at once each get every index exactly once.
+    /// stepParallelFor runs on the kernels' pool when it is free; a loop or a product started from inside one
+    /// of its jobs runs on that thread (it once would have waited for the pool forever), and callers on many
+    /// threads at once (the pool busy: they fall back to Dispatch) each get every index exactly once.
     func testLoopsAndProductsNestAndRunFromManyThreads() {
         let w = random([256, 256], seed: 5, std: 0.05)
         let layer = LinearWeight(packed: PackedMatrix.pack(w, format: .q8), b: nil)
@@ -117,9 +117,9 @@ final class ProductEpilogueTests: XCTestCase {
         var products = [[Float]](repeating: [], count: outer)
         let lock = NSLock()
         counts.withUnsafeMutableBufferPointer { c in
-            parallelFor(outer) { range in
+            stepParallelFor(outer) { range in
                 for o in range {
-                    parallelFor(inner) { r in for i in r { c[o * inner + i] += 1 } }
+                    stepParallelFor(inner) { r in for i in r { c[o * inner + i] += 1 } }
                     let y = Tensor(zeros: [1, 256])
                     layer.apply(x.data, rows: 1, y.data)
                     lock.lock(); products[o] = y.toArray(); lock.unlock()
@@ -135,7 +135,7 @@ final class ProductEpilogueTests: XCTestCase {
             DispatchQueue.concurrentPerform(iterations: callers) { k in
                 var seen = [Int](repeating: 0, count: 5000)
                 seen.withUnsafeMutableBufferPointer { s in
-                    for _ in 0..<20 { parallelFor(5000) { r in for i in r { s[i] += 1 } } }
+                    for _ in 0..<20 { stepParallelFor(5000) { r in for i in r { s[i] += 1 } } }
                 }
                 t[k] = seen.allSatisfy { $0 == 20 } ? 1 : 0
             }

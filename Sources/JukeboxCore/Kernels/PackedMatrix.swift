@@ -220,9 +220,6 @@ enum OwnedPages {
     static func allocate(byteCount: Int) -> (UnsafeMutableRawPointer, mapped: Bool) {
         let n = max(byteCount, 1)
         if n >= mappedFrom, let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
-            // Weights are streamed end to end every step: in 2 MB pages the walk through them misses the
-            // TLB 512 times less often (Linux gives them where transparent huge pages are "madvise").
-            _ = madvise(p, n, Int32(MADV_HUGEPAGE))
             return (p, true)
         }
         return (UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64), false)

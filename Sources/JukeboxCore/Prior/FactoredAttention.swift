@@ -161,7 +161,7 @@ enum FactoredAttention {
             let sc = scratch.buffer(0, useGemm ? min(g.count, rowChunk) * max(g.keys, 1) : max(g.keys, 1))
             for task in 0..<tasks { run(task, sc) }
         } else {
-            parallelFor(tasks) { range in
+            stepParallelFor(tasks) { range in
                 let sc = UnsafeMutablePointer<Float>.allocate(capacity: max(g.keys, 1))
                 defer { sc.deallocate() }
                 for task in range { run(task, sc) }
