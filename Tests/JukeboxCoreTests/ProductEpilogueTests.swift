@@ -69,8 +69,8 @@ final class ProductEpilogueTests: XCTestCase {
         }
     }
 
-    /// Float32 weights in the checkpoint's layout: one row through OpenBLAS's sgemv, a few (2–16) through the
-    /// columns kernel (every weight read once for the batch), more through sgemm. Each gives the float64
+    /// Float32 weights in the checkpoint's layout: one row through OpenBLAS's sgemv, 2–4 through the columns
+    /// kernel (every weight read once for the batch), more through sgemm. Each gives the float64
     /// product, for shapes that fill no whole block of 16 inputs or 64 outputs, with the epilogues as above.
     func testFloatWeightsGiveTheProductAndTheEpilogueAtEveryBatch() {
         for (nIn, nOut) in [(64, 48), (37, 150), (300, 200), (1920 / 4, 70)] {

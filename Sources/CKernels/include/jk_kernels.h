@@ -55,7 +55,7 @@ void jk_quick_gelu(float *y, int n);
 
 /// y[b·ldy + j] = bias[j] + Σ_i x[b·ldx + i]·w[i·n_out + j]: a float32 weight in the reference's Conv1D layout
 /// (n_in × n_out), every weight read once for the whole batch, split over the pool, then the epilogue (its
-/// `next` is not used). Only where jk_columns_available() (AVX-512); callers use BLAS elsewhere.
+/// `next` is not used). Only where jk_columns_available() (AVX-512); callers use BLAS elsewhere and for more rows.
 void jk_columns_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
                         float *y, int ldy, const jk_epilogue *epilogue);
 int jk_columns_available(void);

@@ -30,6 +30,9 @@ public struct LinearWeight: @unchecked Sendable {
         nOut = packed.nOut
     }
 
+    /// The most rows a float32 product takes through the columns kernel rather than sgemm.
+    static let columnsRows = 4
+
     /// The float32 weight, when it is kept as one.
     public var w: Tensor? {
         if case .dense(let t) = storage { return t }
@@ -65,8 +68,11 @@ public struct LinearWeight: @unchecked Sendable {
             if case .packed(let n)? = next?.storage { following = n }
             p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out, then: epilogue, next: following)
         case .dense(let w):
-            if rows > 1, rows <= PackedMatrix.streamingRows, jk_columns_available() != 0 {
-                // A few rows: each weight read once for all of them (sgemm re-reads them per panel).
+            if rows > 1, rows <= LinearWeight.columnsRows, jk_columns_available() != 0 {
+                // Two to four rows: each weight read once for all of them (sgemm re-reads them per panel and
+                // gave a batch of 3 on the upsampler 1.3 times batch 1's tokens; the columns kernel 2.2).
+                // From 8 rows on sgemm's arithmetic wins (a width-512 prior's batch of 8: 2250 against 1540
+                // tokens/s; batch 4 alike).
                 var e = epilogue.kernelEpilogue(nOut: nOut)
                 jk_columns_product(w.data, Int32(nIn), Int32(nOut), x, Int32(nIn), Int32(rows), b.map { UnsafePointer($0.data) },
                                    out, Int32(nOut), &e)

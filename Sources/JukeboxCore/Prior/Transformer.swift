@@ -56,12 +56,12 @@ extension TransformerWeights {
         let x2 = sc.buffer(5, rows * w)
         let f = sc.buffer(6, rows * c.mlpWidth)
         let m = sc.buffer(7, rows * w)
-        let rs = c.residualScale
+        let rs = c.residualScale, packed = isPacked
         for (d, (layer, cache)) in zip(layers, state.caches).enumerated() {
             Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln0W.data, beta: layer.ln0B.data, h)
             layer.cAttn.apply(h, rows: rows, qkv, next: layer.cProj)
             FactoredAttention.forward(cache: cache, config: c, qkv: qkv, qkvWidth: layer.cAttn.nOut, t0: t0,
-                                      count: T, out: a, scratch: sc)
+                                      count: T, out: a, scratch: sc, onKernelPool: packed)
             if rs == 1 {
                 // x + attention, then + MLP: the additions (and the activation) done by the products
                 // themselves, in the order the reference adds them.
