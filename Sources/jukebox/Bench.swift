@@ -40,15 +40,17 @@ struct BenchMatvec: ParsableCommand {
             try printJSON(["format": f.rawValue, "in": nIn, "out": nOut, "tiled": r.tiled, "isa": WeightKernels.isa,
                            "bandwidth_bytes_per_second": r.bandwidthBytesPerSecond,
                            "batches": r.rows.map { ["batch": $0.batch, "microseconds_per_product": $0.microsecondsPerProduct,
-                                                    "bytes_per_second": $0.bytesPerSecond] }])
+                                                    "bytes_per_second": $0.bytesPerSecond,
+                                                    "bandwidth_bytes_per_second": $0.bandwidthBytesPerSecond] }])
             return
         }
-        print(String(format: "%@ %d×%d%@ (%@), memory bandwidth %.1f GB/s", f.rawValue, nIn, nOut, r.tiled ? " tiled" : "",
-                     WeightKernels.isa, r.bandwidthBytesPerSecond / 1e9))
+        print(String(format: "%@ %d×%d%@ (%@), memory bandwidth %.1f GB/s (the mean of its readings before each batch size)",
+                     f.rawValue, nIn, nOut, r.tiled ? " tiled" : "", WeightKernels.isa, r.bandwidthBytesPerSecond / 1e9))
         let first = r.rows.first?.microsecondsPerProduct ?? 1
         for row in r.rows {
-            print(String(format: "batch %2d: %8.1f µs a product (%.2f× batch %d), %.1f GB/s of weights", row.batch, row.microsecondsPerProduct,
-                         row.microsecondsPerProduct / first, r.rows.first?.batch ?? 1, row.bytesPerSecond / 1e9))
+            print(String(format: "batch %2d: %8.1f µs a product (%.2f× batch %d), %.1f GB/s of weights (memory read %.1f GB/s just before)",
+                         row.batch, row.microsecondsPerProduct, row.microsecondsPerProduct / first, r.rows.first?.batch ?? 1,
+                         row.bytesPerSecond / 1e9, row.bandwidthBytesPerSecond / 1e9))
         }
     }
 }

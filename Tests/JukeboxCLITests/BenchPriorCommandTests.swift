@@ -75,7 +75,11 @@ final class BenchPriorCommandTests: XCTestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let rows = try XCTUnwrap(json["batches"] as? [[String: Any]])
         XCTAssertEqual(rows.compactMap { $0["batch"] as? Int }, [1, 3, 16])
-        XCTAssertGreaterThan(json["bandwidth_bytes_per_second"] as? Double ?? 0, 0)
+        // The bandwidth is read before each batch size's products; the top-level figure is their mean.
+        let readings = rows.compactMap { $0["bandwidth_bytes_per_second"] as? Double }
+        XCTAssertEqual(readings.count, 3)
+        XCTAssertTrue(readings.allSatisfy { $0 > 0 })
+        XCTAssertEqual(json["bandwidth_bytes_per_second"] as? Double ?? 0, readings.reduce(0, +) / 3, accuracy: 1)
         let bytes = Double(40 * 128 + 40 * 4 * 2)   // q8: 40 rows of 128 values (whole groups) and 4 scales each
         for row in rows {
             let us = try XCTUnwrap(row["microseconds_per_product"] as? Double), rate = try XCTUnwrap(row["bytes_per_second"] as? Double)

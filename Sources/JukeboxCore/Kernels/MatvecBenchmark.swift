@@ -10,6 +10,8 @@ public enum MatvecBenchmark {
         public let microsecondsPerProduct: Double
         /// Weight bytes streamed per second.
         public let bytesPerSecond: Double
+        /// The memory's read bandwidth measured just before this batch size's products.
+        public let bandwidthBytesPerSecond: Double
     }
 
     public struct Result: Sendable {
@@ -33,12 +35,15 @@ public enum MatvecBenchmark {
             let m = PackedMatrix.random(format: format, nIn: nIn, nOut: nOut, std: 0.02, seed: UInt64(k + 1))
             return tiles ? m.tiledForSampling() : m
         }
-        let bandwidth = WeightKernels.readBandwidth(bytes: count * one)
+        // The bandwidth is read again before each batch size's products (this machine's drifts from minute
+        // to minute), over a buffer as large as the matrices.
+        let probe = BandwidthProbe(bytes: count * one)
         let maxBatch = batches.max() ?? 1
         var x = [Float](repeating: 0, count: maxBatch * nIn), y = [Float](repeating: 0, count: maxBatch * nOut)
         for i in x.indices { x[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         var rows: [Row] = []
         for batch in batches {
+            let bandwidth = probe.measure()
             let start = Date()
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
@@ -46,9 +51,10 @@ public enum MatvecBenchmark {
                 }
             }
             let seconds = Date().timeIntervalSince(start), products = Double(repeats * count)
-            rows.append(Row(batch: batch, microsecondsPerProduct: seconds / products * 1e6, bytesPerSecond: Double(one) * products / seconds))
+            rows.append(Row(batch: batch, microsecondsPerProduct: seconds / products * 1e6, bytesPerSecond: Double(one) * products / seconds,
+                            bandwidthBytesPerSecond: bandwidth))
         }
         return Result(format: format, nIn: nIn, nOut: nOut, tiled: matrices.first?.tiled ?? false,
-                      bandwidthBytesPerSecond: bandwidth, rows: rows)
+                      bandwidthBytesPerSecond: rows.map(\.bandwidthBytesPerSecond).reduce(0, +) / Double(max(rows.count, 1)), rows: rows)
     }
 }
