@@ -88,15 +88,10 @@ static void columns_part(void *ctx, int part, int parts) {
 }
 #endif
 
+// Where the matrix kernels chose AVX-512 (JK_ISA forcing a lesser set turns this kernel off too).
 int jk_columns_available(void) {
 #if defined(__x86_64__)
-    static int available = -1;
-    if (available < 0) {
-        __builtin_cpu_init();
-        available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    }
-    return available;
+    return strcmp(jk_kernel_isa(), "avx512") == 0;
 #else
     return 0;
 #endif
@@ -106,7 +101,7 @@ void jk_columns_product(const float *w, int n_in, int n_out, const float *x, int
                         float *y, int ldy, const jk_epilogue *epilogue) {
 #if defined(__x86_64__)
     columns_job job = { w, n_in, n_out, x, ldx, batch, bias, y, ldy, epilogue };
-    if ((size_t)n_in * (size_t)n_out < 32768) columns_part(&job, 0, 1);
+    if ((size_t)n_in * (size_t)n_out < JK_SERIAL_WEIGHTS) columns_part(&job, 0, 1);
     else jk_parallel(columns_part, &job);
 #else
     (void)w; (void)n_in; (void)n_out; (void)x; (void)ldx; (void)batch; (void)bias; (void)y; (void)ldy; (void)epilogue;

@@ -51,12 +51,8 @@ static void gelu_avx512(float *y, int n) { GELU_BODY(y, n); }
 
 void jk_quick_gelu(float *y, int n) {
 #if defined(__x86_64__)
-    static int wide = -1;
-    if (wide < 0) {
-        __builtin_cpu_init();
-        wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    }
-    if (wide) { gelu_avx512(y, n); return; }
+    // The instruction set the matrix kernels chose (JK_ISA forces a lesser one for both).
+    if (strcmp(jk_kernel_isa(), "avx512") == 0) { gelu_avx512(y, n); return; }
 #endif
     gelu_generic(y, n);
 }

@@ -8,6 +8,8 @@
 /// Weight formats, in the order of WeightFormat's raw values on the Swift side.
 enum { JK_F32 = 0, JK_F16 = 1, JK_BF16 = 2, JK_Q8 = 3, JK_Q4 = 4 };
 
+/// Products with fewer weights than this run on the calling thread: the hand-off costs more than the work.
+#define JK_SERIAL_WEIGHTS 32768
 /// Values per scale in the quantized formats.
 #define JK_GROUP 32
 /// The most inputs a quantized matrix may have (the kernels keep a row's scales on the stack).

@@ -179,12 +179,6 @@ public enum WeightKernels {
     public static var threads: Int { Int(jk_threads()) }
     /// Whether q8 and q4 matrices are tiled for integer dot products here (`PackedMatrix.tiledForSampling`).
     public static var tilesAvailable: Bool { jk_tiles_available() != 0 }
-
-    /// Bytes per second of reading `bytes` bytes (in a buffer of that size) on the kernels' threads: the
-    /// memory roofline a token that streams that many bytes can at best reach.
-    public static func readBandwidth(bytes: Int, passes: Int = 5) -> Double {
-        BandwidthProbe(bytes: bytes).measure(passes: passes)
-    }
 }
 
 /// A buffer kept for measuring the memory's read bandwidth again and again while a benchmark runs, so that

@@ -43,7 +43,7 @@ public enum PublishedPriorBenchmark {
         /// The upsampler's rate measured in the same run for a top prior's hours per minute.
         public let upsamplerTokensPerSecond: Double?
         /// The batch sizes measured in turns with this one (this one alone: [batch]).
-        public var interleavedBatches: [Int] = []
+        public let interleavedBatches: [Int]
 
         public var tokensPerSecond: Double { Double(steps * batch) / seconds }
 
