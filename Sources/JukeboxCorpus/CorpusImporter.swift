@@ -18,6 +18,9 @@ public enum CorpusImporter {
         public var heldOutEvery = 7
         public var seed: UInt64 = 0
         public var sampleRate = 44100
+        /// Recordings longer than this are listed and left out (a whole album or a night's mix in one file
+        /// costs minutes and gigabytes to import; raise it to keep them).
+        public var longestMinutes = 60.0
         public init(artist: String? = nil, genre: String? = nil) { (self.artist, self.genre) = (artist, genre) }
     }
 
@@ -47,6 +50,9 @@ public enum CorpusImporter {
             throw JukeboxError(output, "already exists and is not empty")
         }
         guard options.heldOutEvery >= 0 else { throw JukeboxError("--held-out-every", "must not be negative") }
+        guard options.longestMinutes.isFinite, options.longestMinutes * 60 >= shortestSeconds else {
+            throw JukeboxError("--longest-minutes", "must be at least \(shortestSeconds / 60) (the \(Int(shortestSeconds)) s a song needs)")
+        }
         let labels = try ImportLabels.read(folder: source)
         guard labels != nil || options.genre != nil else {
             throw JukeboxError("--genre", "is needed: the folder has no labels.csv or labels.toml to name each song's genre")
@@ -64,7 +70,8 @@ public enum CorpusImporter {
                 do {
                     let labelled = try label(file, in: source, labels: labels, options: options)
                     let path = (source as NSString).appendingPathComponent(file)
-                    let (seconds, opening) = try convert(path, to: staging + "/audio/\(id).wav", sampleRate: options.sampleRate)
+                    let (seconds, opening) = try convert(path, to: staging + "/audio/\(id).wav", sampleRate: options.sampleRate,
+                                                       longestSeconds: options.longestMinutes * 60)
                     let bpm = labelled.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate)
                     songs.append(CorpusSong(id: id, file: "audio/\(id).wav", genre: labelled.genre, artist: labelled.artist,
                                             lyrics: labelled.lyrics?.text ?? "", seconds: seconds, bpm: bpm, key: "unknown", split: "train",
@@ -172,14 +179,23 @@ public enum CorpusImporter {
     static let silentPeak: Float = 1e-4
 
     /// Streams the file into a mono WAV at `sampleRate`; returns its length in seconds and its first minute
-    /// (for the tempo). A silent or too short recording is an error saying so (a listed skip).
-    static func convert(_ path: String, to wav: String, sampleRate: Int) throws -> (seconds: Double, opening: [Float]) {
+    /// (for the tempo). A silent, too short or too long recording is an error saying so (a listed skip); the
+    /// length the header states is checked before anything is decoded, the length read as it streams (headers
+    /// can lie, and some formats state none).
+    static func convert(_ path: String, to wav: String, sampleRate: Int,
+                        longestSeconds: Double = .infinity) throws -> (seconds: Double, opening: [Float]) {
         let reader = try AudioReader(path, sampleRate: sampleRate)
+        func tooLong(_ seconds: Double, streamed: Bool = false) -> JukeboxError {
+            JukeboxError(path, "\(streamed ? "more than " : "")\(clock(seconds)) long, longer than the \(clock(longestSeconds)) a recording may be here (split it, or raise --longest-minutes)")
+        }
+        guard reader.declaredSeconds <= longestSeconds else { throw tooLong(reader.declaredSeconds) }
         let writer = try WAVWriter(wav, channels: 1, sampleRate: sampleRate)
+        let longest = longestSeconds * Double(sampleRate)
         var count = 0, opening: [Float] = [], peak: Float = 0
         while let block = try reader.next() {
             try writer.write(block)
             count += block.count
+            guard Double(count) <= longest else { throw tooLong(longestSeconds, streamed: true) }
             for x in block { peak = max(peak, abs(x)) }
             if opening.count < 60 * sampleRate { opening += block.prefix(60 * sampleRate - opening.count) }
         }
@@ -191,6 +207,12 @@ public enum CorpusImporter {
         guard peak >= silentPeak else { throw JukeboxError(path, "is silent (no sample above -80 dBFS)") }
         try writer.finish()
         return (seconds, opening)
+    }
+
+    /// A length as h:mm:ss or m:ss, as a player shows it.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.down))
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
     /// The tempo the beat tracker hears in the opening, folded into 70–180 BPM (120 when it hears none).

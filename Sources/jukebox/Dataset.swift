@@ -63,10 +63,12 @@ struct DatasetImport: ParsableCommand {
     @Option(help: "Genre of recordings no labels file gives one.") var genre: String?
     @Option(name: .customLong("held-out-every"), help: "Hold out about one song in this many (0: none).") var heldOutEvery: Int = 7
     @Option(help: "Seed of the held-out choice.") var seed: UInt64 = 0
+    @Option(name: .customLong("longest-minutes"), help: "Leave out (and list) recordings longer than this.")
+    var longestMinutes: Double = CorpusImporter.Options().longestMinutes
 
     func run() throws {
         var options = CorpusImporter.Options(artist: artist, genre: genre)
-        (options.heldOutEvery, options.seed) = (heldOutEvery, seed)
+        (options.heldOutEvery, options.seed, options.longestMinutes) = (heldOutEvery, seed, longestMinutes)
         var bar: Progress.Bar? = nil
         let report = try CorpusImporter.importFolder(folder, to: out, options: options) { done, total in
             if bar == nil { bar = Progress.Bar("importing \(total) files", total: total) }

@@ -191,6 +191,39 @@ final class DatasetImportCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/c2") || FileManager.default.fileExists(atPath: dir + "/c3"))
     }
 
+    /// A two-hour file (a whole album or a night's mix) is a listed skip, told from its header before a byte of
+    /// it is decoded; `--longest-minutes` lets it in, and a limit below a song's length is one line.
+    func testRecordingsLongerThanTheLimitAreListedSkips() throws {
+        let dir = temporaryFolder(self), src = dir + "/src"
+        try FileManager.default.createDirectory(atPath: src + "/Ann", withIntermediateDirectories: true)
+        try AudioFile.writeWAV(src + "/Ann/song.wav", samples: Self.clicks(seconds: 3, rate: 44100, channels: 1, bpm: 120), sampleRate: 44100)
+        // 16-bit mono at 8 kHz for 7200 s: a header stating 115 MB of samples, the file sparse (reads as silence).
+        let rate = 8000, dataBytes = 7200 * rate * 2
+        var header = Data("RIFF".utf8)
+        func le32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { header.append(contentsOf: $0) } }
+        func le16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { header.append(contentsOf: $0) } }
+        le32(36 + dataBytes); header.append(contentsOf: Array("WAVEfmt ".utf8)); le32(16); le16(1); le16(1)
+        le32(rate); le32(rate * 2); le16(2); le16(16); header.append(contentsOf: Array("data".utf8)); le32(dataBytes)
+        let mix = src + "/Ann/mix.wav"
+        FileManager.default.createFile(atPath: mix, contents: header)
+        XCTAssertEqual(truncate(mix, off_t(header.count + dataBytes)), 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: mix)).count
+
+        let r = try CLI.run(["dataset", "import", src, "-o", dir + "/corpus", "--genre", "folk"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("skipped Ann/mix.wav: 2:00:00 long, longer than the 1:00:00 a recording may be here"), r.stderr)
+        XCTAssertEqual(try songs(dir + "/corpus").map(\.file), ["audio/u0000.wav"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: mix)).count, before, "the source is only read")
+
+        let tight = try CLI.run(["dataset", "import", src, "-o", dir + "/c2", "--genre", "folk", "--longest-minutes", "0.01"])
+        assertCleanFailure(tight, naming: "--longest-minutes")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/c2"))
+        // The limit is the option's: at 2.4 s the 3-second song is left out too, and nothing is left to import.
+        let short = try CLI.run(["dataset", "import", src, "-o", dir + "/c3", "--genre", "folk", "--longest-minutes", "0.04"])
+        assertCleanFailure(short, naming: src)
+        XCTAssertTrue(short.stderr.contains("Ann/song.wav: 0:03 long, longer than the 0:02"), short.stderr)
+    }
+
     /// FLAC and Ogg Vorbis (as sox writes them) at other rates and channel counts come in as WAV does.
     func testFLACAndOggAreImported() throws {
         guard let sox = StudioEndToEndTests.which("sox") else {
