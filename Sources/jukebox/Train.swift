@@ -39,6 +39,8 @@ struct TrainPrior: ParsableCommand {
     @Option(help: "With --init: add layers up to this many (each new one a copy of the nearest earlier layer of its attention kind with its output projections zeroed, so training starts from what the prior computed).") var depth: Int?
     @Option(help: "Seed of the initial weights and of the order of the windows.") var seed: UInt64 = 0
     @Option(help: "Stop after this many minutes, saving the checkpoint (a normal exit; --resume goes on).") var minutes: Double?
+    @Flag(name: .customLong("cosine-to-limit"), help: "With --minutes, a new run: the learning rate falls along half a cosine to zero at the time limit (its steps estimated from the speed of the first 50 steps, or the first tenth of the time).")
+    var cosineToLimit = false
     @Flag(help: "Continue the run saved in OUT.") var resume = false
     @Option(name: .customLong("align-layer"), help: "Teach this lyric-reading layer's --align-head to follow the sung words (code files with word_times; give it again with --resume).")
     var alignLayer: Int?
@@ -50,6 +52,8 @@ struct TrainPrior: ParsableCommand {
     func run() throws {
         guard steps > 0, logEvery > 0 else { throw JukeboxError("steps", "--steps and --log-every must be positive") }
         if let minutes, !(minutes > 0) { throw JukeboxError("--minutes", "must be positive, got \(minutes)") }
+        if cosineToLimit && minutes == nil { throw JukeboxError("--cosine-to-limit", "plans the decay to the time limit, so it needs --minutes") }
+        if cosineToLimit && resume { throw JukeboxError("--cosine-to-limit", "is planned once, by the new run; --resume keeps that plan") }
         if nCtx != nil && initFrom == nil {
             throw JukeboxError("--n-ctx", "changes the window of an existing prior, so it needs --init (a new run takes n_ctx from --config)")
         }
@@ -127,11 +131,19 @@ struct TrainPrior: ParsableCommand {
         let start = Date(), startStep = optimizer.step
         // The bar counts this session's steps, so its rate and ETA hold after a resume.
         let bar = Progress.Bar("level \(level) steps \(startStep)→\(steps)", total: steps - startStep)
+        var cosinePlanned = !cosineToLimit
         let outcome = try run.run(firstBatch: firstBatch, steps: steps, cancel: cancel) { e in
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(e.step - startStep) / max(elapsed, 1e-9)
             // With --minutes, the run ends at its time limit if that comes before its steps.
             let untilLimit = minutes.map { $0 * 60 - elapsed } ?? .infinity
+            if !cosinePlanned, let minutes, e.step - startStep >= 50 || elapsed >= minutes * 6 {
+                // Until now the cosine's end lay too far to matter (lr constant after the warm-up).
+                let end = min(e.step + Int((rate * max(untilLimit, 0)).rounded()), steps)
+                optimizer.planCosine(endingAt: end)
+                cosinePlanned = true
+                Log.note("learning rate: half a cosine to zero at step \(end) (\(String(format: "%.2f", rate)) steps/s until the time limit)")
+            }
             let eta = min(rate > 0 ? Double(e.steps - e.step) / rate : 0, max(untilLimit, 0))
             let align = e.loss.alignment.map { String(format: ", alignment %.3f", $0) } ?? ""
             let line = String(format: "step %d/%d loss %.4f bits (codes %.4f, lyrics %.4f%@) lr %.3g gn %.3g %@%.2f steps/s ETA %.0fs",

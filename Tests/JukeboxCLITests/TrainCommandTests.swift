@@ -133,6 +133,41 @@ final class TrainCommandTests: XCTestCase {
                                         "--out", dir + "/wrong", "--steps", "2"]), naming: "level")
     }
 
+    /// Given a time instead of a step count, `--cosine-to-limit` plans half a cosine to end with the time limit
+    /// once it knows its speed, saves the plan with the checkpoint, and a resumed run keeps it.
+    func testACosinePlannedToTheTimeLimit() throws {
+        let dir = temporaryFolder(self)
+        try writeData(dir + "/data")
+        let config = dir + "/config.json"
+        try JSONSerialization.data(withJSONObject: ["kind": "prior", "hps": Self.hps]).write(to: URL(fileURLWithPath: config))
+        let common = ["train", "prior", "--data", dir + "/data", "--level", "2", "--log-every", "25", "--steps", "1000000"]
+        let r = try CLI.run(common + ["--config", config, "--out", dir + "/run", "--minutes", "0.05", "--cosine-to-limit"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let planLine = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.contains("half a cosine to zero at step") }, r.stderr)
+        let end = try XCTUnwrap(Int(planLine.split(separator: " ").first { Int($0) != nil } ?? ""))
+        func settings() throws -> [String: Any] {
+            let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/training.json"))) as? [String: Any]
+            return try XCTUnwrap(state?["settings"] as? [String: Any])
+        }
+        XCTAssertEqual(try settings()["lr_use_cosine_decay"] as? Bool, true)
+        XCTAssertEqual(try settings()["lr_decay"] as? Double, Double(end))
+        // The rate logged falls from the peak (0.01) as the run nears its planned end.
+        let rates = r.stderr.split(separator: "\n").filter { $0.hasPrefix("step ") }.compactMap { line -> Double? in
+            let parts = line.split(separator: " ")
+            return parts.firstIndex(of: "lr").flatMap { Double(parts[$0 + 1]) }
+        }
+        XCTAssertGreaterThan(rates.count, 2, r.stderr)
+        XCTAssertLessThan(try XCTUnwrap(rates.last), 0.0095, r.stderr)
+
+        let resumed = try CLI.run(common + ["--out", dir + "/run", "--resume", "--minutes", "0.01"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try settings()["lr_decay"] as? Double, Double(end), "a resumed run keeps the plan")
+        assertCleanFailure(try CLI.run(common + ["--out", dir + "/run", "--resume", "--minutes", "0.01", "--cosine-to-limit"]),
+                           naming: "--cosine-to-limit")
+        assertCleanFailure(try CLI.run(common + ["--config", config, "--out", dir + "/other", "--cosine-to-limit"]),
+                           naming: "--cosine-to-limit")
+    }
+
     func testFineTuningOnALongerWindow() throws {
         let dir = temporaryFolder(self)
         try writeData(dir + "/data")

@@ -5,12 +5,22 @@ import JukeboxCore
 /// correction folded into the step size, weight decay added to the update), after scaling the gradients
 /// down to a global norm of `clip`. State per parameter name: first and second moments and its step count.
 public final class AdamOptimizer: @unchecked Sendable {
-    public let settings: AdamSettings
+    public private(set) var settings: AdamSettings
     /// Optimizer steps taken (skipped steps not counted), the scheduler's step.
     public private(set) var step = 0
     var moments: [String: (m: Tensor, v: Tensor, t: Int)] = [:]
 
     public init(settings: AdamSettings) { self.settings = settings }
+
+    /// Makes the schedule half a cosine from the learning rate to zero over steps 0..<`steps` (after the same
+    /// warm-up): a run given a time rather than a step count plans its end once it knows its speed. Saved with
+    /// the checkpoint, so a resumed run keeps the plan.
+    public func planCosine(endingAt steps: Int) {
+        settings.lrUseCosineDecay = true
+        settings.lrUseLinearDecay = false
+        settings.lrStartLinearDecay = 0
+        settings.lrDecay = Double(max(steps, 1))
+    }
 
     public struct StepReport: Sendable {
         public let gradNorm: Double
