@@ -138,10 +138,12 @@ struct TrainPrior: ParsableCommand {
             // With --minutes, the run ends at its time limit if that comes before its steps.
             let untilLimit = minutes.map { $0 * 60 - elapsed } ?? .infinity
             if !cosinePlanned, let minutes, e.step - startStep >= 50 || elapsed >= minutes * 6 {
-                // Until now the cosine's end lay too far to matter (lr constant after the warm-up).
+                // The config's schedule ran until now; a cosine this far from its end starts within 0.1% of
+                // the peak, so the switch does not jolt the run.
                 let end = min(e.step + Int((rate * max(untilLimit, 0)).rounded()), steps)
                 optimizer.planCosine(endingAt: end)
                 cosinePlanned = true
+                if Progress.isTerminal { Log.note("") }
                 Log.note("learning rate: half a cosine to zero at step \(end) (\(String(format: "%.2f", rate)) steps/s until the time limit)")
             }
             let eta = min(rate > 0 ? Double(e.steps - e.step) / rate : 0, max(untilLimit, 0))
