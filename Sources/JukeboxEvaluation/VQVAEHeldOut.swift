@@ -47,13 +47,14 @@ public enum VQVAEHeldOut {
     }
 
     /// Every held-out (split "test") song of the corpus at `corpus`, at every level of `vqvae`.
-    public static func evaluate(vqvae: VQVAE, corpus: String,
+    public static func evaluate(vqvae: VQVAE, corpus: String, middleSeconds: Double? = nil,
                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [VQVAEReconstruction] {
-        try evaluate(vqvae: vqvae, files: recordings(in: corpus), progress: progress)
+        try evaluate(vqvae: vqvae, files: recordings(in: corpus), middleSeconds: middleSeconds, progress: progress)
     }
 
-    /// Each of `files` encoded whole, then rebuilt from each level's codes alone.
-    public static func evaluate(vqvae: VQVAE, files: [String],
+    /// Each of `files` encoded whole (or `middleSeconds` from the middle of each), then rebuilt from each
+    /// level's codes alone.
+    public static func evaluate(vqvae: VQVAE, files: [String], middleSeconds: Double? = nil,
                                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [VQVAEReconstruction] {
         guard !files.isEmpty else { throw JukeboxError("recordings", "none to reconstruct") }
         let levels = vqvae.levels
@@ -62,7 +63,7 @@ public enum VQVAEHeldOut {
         var reference = 0.0, residual = [Double](repeating: 0, count: levels), perSong = [Double](repeating: 0, count: levels)
         var flatness = [HighBandFlatness.Pool](repeating: .init(), count: levels), cleanFlatness = HighBandFlatness.Pool()
         for (i, source) in files.enumerated() {
-            let (x, codes) = try vqvae.encode(file: source)
+            let (x, codes) = try vqvae.encode(file: source, middleSeconds: middleSeconds)
             guard x.count > stft.nFFT / 2 else { throw JukeboxError(source, "too short to measure (\(x.count) samples)") }
             let target = x.withUnsafeBufferPointer { stft.forward($0.baseAddress!, t: x.count).magnitude }
             var songReference = 0.0

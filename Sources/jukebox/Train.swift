@@ -138,7 +138,7 @@ struct TrainPrior: ParsableCommand {
             // With --minutes, the run ends at its time limit if that comes before its steps.
             let untilLimit = minutes.map { $0 * 60 - elapsed } ?? .infinity
             if !cosinePlanned, let minutes, e.step - startStep >= 50 || elapsed >= minutes * 6 {
-                // The config's schedule ran until now; a cosine this far from its end starts within 0.1% of
+                // The config's schedule ran until now; a cosine a tenth of the way to its end or less is within 2.5% of
                 // the peak, so the switch does not jolt the run.
                 let end = min(e.step + Int((rate * max(untilLimit, 0)).rounded()), steps)
                 optimizer.planCosine(endingAt: end)

@@ -79,6 +79,45 @@ final class PriorTrainingDataTests: XCTestCase {
         XCTAssertNoThrow(try model.lossAndGradients(z: b.z, zCond: nil, y: b.y, batch: 4))
     }
 
+    /// A song longer than the timing signal's max_duration trains as equal consecutive parts within it, each
+    /// with its share of the lyric characters, its sung characters within that share and its bar clock moved
+    /// to its start; shorter songs and priors without timing keep songs whole.
+    func testASongLongerThanMaxDurationTrainsInParts() throws {
+        // Top level: 128 samples a code; max_duration 2 s is 689 codes, so 1500 codes (4.35 s) make 3 parts.
+        let hps = PriorGradCheckTests.hps(["min_duration": 0.5, "max_duration": 2.0])
+        let c = try PriorConfig(hps: hps)
+        let sung = (0..<1500).map { min(29, $0 / 40) }
+        let song = PriorTrainingData.Song(codes: Array(0..<1500), above: nil, artist: 1, genres: [0, -1], lyrics: Array(100..<130),
+                                          barClock: BarClock(barLength: 768, downbeat: 300), sung: sung)
+        let parts = PriorTrainingData.parts(song, config: c, hopLength: 128, upsampling: 1)
+        XCTAssertEqual(parts.map(\.codes), [Array(0..<500), Array(500..<1000), Array(1000..<1500)])
+        XCTAssertEqual(parts.map(\.lyrics), [Array(100..<110), Array(110..<120), Array(120..<130)])
+        for (p, part) in parts.enumerated() {
+            XCTAssertLessThan(Double(part.length * 128) / c.sr, c.maxDuration)
+            XCTAssertEqual(part.barClock?.barLength, 768)
+            let downbeat = try XCTUnwrap(part.barClock?.downbeat)
+            XCTAssertTrue((0..<768).contains(downbeat) && (downbeat - 300 + p * 500 * 128) % 768 == 0, "\(downbeat)")
+            XCTAssertEqual(part.artist, 1); XCTAssertEqual(part.genres, [0, -1]); XCTAssertNil(part.totalSamples)
+            XCTAssertEqual(part.sung, sung[(p * 500)..<((p + 1) * 500)].map { $0 >= 10 * p && $0 < 10 * (p + 1) ? $0 - 10 * p : -1 })
+        }
+        XCTAssertEqual(parts[1].sung?.filter { $0 >= 0 }.count, 300, "characters 10…19 fall in codes 500…899")
+        let short = PriorTrainingData.Song(codes: Array(0..<600), above: nil, artist: 1, genres: [0, -1], lyrics: [1])
+        XCTAssertEqual(PriorTrainingData.parts(short, config: c, hopLength: 128, upsampling: 1).map(\.codes), [Array(0..<600)])
+        let untimed = try PriorConfig(hps: PriorGradCheckTests.hps(["min_duration": 0.5, "max_duration": 2.0, "labels": false]))
+        XCTAssertEqual(PriorTrainingData.parts(song, config: untimed, hopLength: 128, upsampling: 1).count, 1)
+
+        // From code files: the long song is no longer left out, and every window is timed within its part.
+        let folder = temporaryFolder(self) + "/data"
+        try write(folder, songs: 2, t2: 1500, lyrics: [[1], [2]])
+        let data = try PriorTrainingData(folder: folder, hps: hps)
+        XCTAssertEqual(data.count, 6); XCTAssertEqual(data.skipped, 0)
+        let y = try XCTUnwrap(try data.batch(index: 0, size: 8, seed: 3).y), width = y.count / 8
+        for i in 0..<8 {
+            XCTAssertEqual(y[i * width], 500 * 128)
+            XCTAssertLessThanOrEqual(y[i * width + 1] + y[i * width + 2], 500 * 128)
+        }
+    }
+
     func testSongsTooShortOrOutsideTheDurationRangeAreLeftOut() throws {
         let folder = temporaryFolder(self) + "/data"
         // 40 top-level codes are 0.12 s: under min_duration (1 s) for the top level's timing signal.

@@ -27,6 +27,28 @@ final class VQVAEHeldOutTests: XCTestCase {
         (0..<4000).map { i in amplitude * (sin(Float(i) * 0.05 * Float(seed + 1)) + 0.3 * sin(Float(i * i % 997) * 0.01)) }
     }
 
+    /// `middleSeconds` encodes that stretch from the middle of each file (as it streams), all of a shorter one;
+    /// the measure is then the measure of that stretch alone.
+    func testAMiddleStretchIsWhatIsMeasured() throws {
+        let vqvae = try SamplingGeneratorTests.vqvae()
+        let rate = vqvae.sampleRate, folder = temporaryFolder(self)
+        // 3 s: a quiet second, a loud one, a quiet one (the reader's blocks are 65536 frames: the middle spans two).
+        let x: [Float] = (0..<(3 * rate)).map { i in (i / rate == 1 ? 0.5 : 0.01) * sin(Float(i) * 0.07) }
+        try AudioFile.writeWAV(folder + "/song.wav", samples: x, sampleRate: rate)
+        let (middle, codes) = try vqvae.encode(file: folder + "/song.wav", middleSeconds: 1)
+        let hop = vqvae.hopLengths.max()!
+        XCTAssertEqual(middle.count, rate / hop * hop)
+        let stored = try AudioFile.readMono(folder + "/song.wav", sampleRate: rate)
+        XCTAssertEqual(Array(middle), Array(stored[rate..<(rate + middle.count)]), "the second second, sample for sample")
+        XCTAssertEqual(codes[0].values, try vqvae.encode(Tensor(shape: [1, middle.count, 1], values: middle))[0].values)
+        XCTAssertEqual(try vqvae.encode(file: folder + "/song.wav", middleSeconds: 10).audio.count, 3 * rate / hop * hop, "all of a shorter file")
+
+        try AudioFile.writeWAV(folder + "/middle.wav", samples: middle, sampleRate: rate)
+        let cropped = try VQVAEHeldOut.evaluate(vqvae: vqvae, files: [folder + "/song.wav"], middleSeconds: 1)
+        let alone = try VQVAEHeldOut.evaluate(vqvae: vqvae, files: [folder + "/middle.wav"])
+        for (a, b) in zip(cropped, alone) { XCTAssertEqual(a.snrDB, b.snrDB, accuracy: 1e-3) }
+    }
+
     func testOneSongPoolsToItsOwnRatioAndSNRMatchesTheDecodedAudio() throws {
         let vqvae = try SamplingGeneratorTests.vqvae()
         let x = song(1, amplitude: 0.5)

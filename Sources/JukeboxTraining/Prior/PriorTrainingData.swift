@@ -60,7 +60,7 @@ public final class PriorTrainingData: @unchecked Sendable {
     package let songs: [Song]
     /// Audio samples per code of this level, and codes of this level per code of the level above.
     public let hopLength: Int, upsampling: Int
-    /// Songs left out (too short for a window, or outside the label conditioner's duration range).
+    /// Songs left out (too short for a window, or shorter than the label conditioner's min_duration).
     public let skipped: Int
 
     public var count: Int { songs.count }
@@ -160,7 +160,7 @@ public final class PriorTrainingData: @unchecked Sendable {
             }
             for n in 0..<z.n {
                 let seconds = Double(z.t * hopLength) / c.sr
-                if z.t < c.nCtx || (c.includeTimeSignal && !(seconds >= c.minDuration && seconds < c.maxDuration)) {
+                if z.t < c.nCtx || (c.includeTimeSignal && !(seconds >= c.minDuration)) {
                     skipped += 1
                     continue
                 }
@@ -188,9 +188,12 @@ public final class PriorTrainingData: @unchecked Sendable {
                     Self.sungCharacters(lyrics: words, wordTimes: $0.values, codes: z.t, hop: hopLength, rate: c.sr,
                                         text: TextProcessor(v3: c.labelsV3))
                 } : nil
-                songs.append(Song(codes: Array(z.values[(n * z.t)..<((n + 1) * z.t)]),
-                                  above: above.map { Array($0.values[(n * $0.t)..<((n + 1) * $0.t)]) },
-                                  artist: artist, genres: genres, lyrics: words, barClock: clock, sung: sung))
+                let song = Song(codes: Array(z.values[(n * z.t)..<((n + 1) * z.t)]),
+                                above: above.map { Array($0.values[(n * $0.t)..<((n + 1) * $0.t)]) },
+                                artist: artist, genres: genres, lyrics: words, barClock: clock, sung: sung)
+                let parts = Self.parts(song, config: c, hopLength: hopLength, upsampling: upsampling)
+                skipped += parts.isEmpty ? 1 : 0
+                songs += parts
             }
         }
         guard !songs.isEmpty else {
@@ -198,6 +201,32 @@ public final class PriorTrainingData: @unchecked Sendable {
                                + (c.includeTimeSignal ? " and between min_duration and max_duration" : ""))
         }
         self.init(config: c, hopLength: hopLength, upsampling: upsampling, songs: songs, skipped: skipped)
+    }
+
+    /// A song as the label conditioner can time it: whole when it is shorter than max_duration (or the prior
+    /// has no timing signal), else cut into equal consecutive parts that each are, every part a song of its
+    /// own length (the reference leaves such songs out; a user's long recordings are a third of some albums).
+    /// Each part keeps its share of the lyric characters — the lyric windows spread the characters evenly over
+    /// a song, so the share is what they would show there — its sung characters within that share, and the
+    /// bar clock moved to its start. Parts shorter than a window are left out.
+    static func parts(_ song: Song, config c: PriorConfig, hopLength: Int, upsampling: Int) -> [Song] {
+        let seconds = Double(song.length * hopLength) / c.sr
+        guard c.includeTimeSignal, seconds >= c.maxDuration else { return song.length >= c.nCtx ? [song] : [] }
+        let count = Int((seconds / (c.maxDuration * 0.99)).rounded(.up))
+        let length = song.length / count / upsampling * upsampling
+        guard length >= c.nCtx else { return [] }
+        return (0..<count).map { p in
+            let (start, end) = (p * length, (p + 1) * length)
+            let (first, last) = (p * song.lyrics.count / count, (p + 1) * song.lyrics.count / count)
+            let clock = song.barClock.map { whole in
+                BarClock(barLength: whole.barLength,
+                         downbeat: ((whole.downbeat - start * hopLength) % whole.barLength + whole.barLength) % whole.barLength)
+            }
+            return Song(codes: Array(song.codes[start..<end]),
+                        above: song.above.map { Array($0[(start / upsampling)..<(end / upsampling)]) },
+                        artist: song.artist, genres: song.genres, lyrics: Array(song.lyrics[first..<last]), barClock: clock,
+                        sung: song.sung.map { $0[start..<end].map { ch in ch >= first && ch < last ? ch - first : -1 } })
+        }
     }
 
     /// Window starts per song (a start is a whole code of the level above), and their sum.
