@@ -136,12 +136,18 @@ public enum AudioFile {
     /// Reads any audio file as mono at `sampleRate`, mixing channels and resampling as needed. With
     /// `maxSeconds`, the first seconds only: the file is decoded a block at a time until they are complete (a
     /// prime of 4 s from an hour-long recording reads 4 s), and they equal that stretch of the whole file.
-    public static func readMono(_ path: String, sampleRate: Int, maxSeconds: Double? = nil) throws -> [Float] {
+    /// `centred` takes those seconds from the middle of the file instead (by the length its header states;
+    /// all of a shorter file), dropping what comes before as it streams.
+    public static func readMono(_ path: String, sampleRate: Int, maxSeconds: Double? = nil, centred: Bool = false) throws -> [Float] {
         let reader = try AudioReader(path, sampleRate: sampleRate)
         let wanted = maxSeconds.map { Int(min(max($0, 0), 1e7) * Double(sampleRate)) } ?? Int.max
+        var skip = 0
+        if centred, let maxSeconds { skip = max(Int((reader.declaredSeconds - maxSeconds) / 2 * Double(sampleRate)), 0) }
         var mono: [Float] = []
         while mono.count < wanted, let block = try reader.next() {
-            mono.append(contentsOf: block)
+            let from = min(skip, block.count)
+            skip -= from
+            mono.append(contentsOf: block[from...])
             if mono.count > 4_000_000_000 / 4 { throw JukeboxError(path, "audio too long") }
         }
         return wanted < mono.count ? Array(mono.prefix(wanted)) : mono

@@ -120,21 +120,7 @@ public final class VQVAE: @unchecked Sendable {
     /// With `middleSeconds`, only that long a stretch from the middle of the file (all of a shorter one),
     /// read as it streams: a measure over many long songs need not encode them whole.
     public func encode(file path: String, middleSeconds: Double? = nil) throws -> (audio: [Float], codes: [LevelCodes]) {
-        var mono: [Float]
-        if let middleSeconds {
-            let reader = try AudioReader(path, sampleRate: sampleRate)
-            let want = Int(middleSeconds * Double(sampleRate))
-            let skip = max(Int((reader.declaredSeconds - middleSeconds) / 2 * Double(sampleRate)), 0)
-            var read = 0
-            mono = []
-            while mono.count < want, let block = try reader.next() {
-                let from = min(max(skip - read, 0), block.count)
-                read += block.count
-                mono += block[from...].prefix(want - mono.count)
-            }
-        } else {
-            mono = try AudioFile.readMono(path, sampleRate: sampleRate)
-        }
+        var mono = try AudioFile.readMono(path, sampleRate: sampleRate, maxSeconds: middleSeconds, centred: true)
         let hop = hopLengths.max() ?? 1
         mono.removeLast(mono.count % hop)
         guard !mono.isEmpty else { throw JukeboxError(path, "shorter than one top-level code (\(hop) samples)") }
