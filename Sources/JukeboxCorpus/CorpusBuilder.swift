@@ -37,6 +37,9 @@ public struct CorpusSong: Codable, Equatable, Sendable {
     /// When each word of `lyrics` is sung, in order (absent in corpora built before words were timed, and
     /// empty for instrumental songs): what alignment is measured against.
     public var words: [TimedWord]? = nil
+    /// Seconds from the start to the first beat heard in an imported recording, where its bar clock starts
+    /// (absent for rendered songs, which start on a downbeat).
+    public var downbeat: Double? = nil
 }
 
 /// A word of the lyrics and when it is sung, in seconds from the song's start.

@@ -32,7 +32,8 @@ public enum CorpusEncoder {
                                             lyrics: song.lyrics, genreSlots: genreSlots)
             if let problem = labels.warnings.first { throw JukeboxError(source, "labels: \(problem)") }
             let path = (output as NSString).appendingPathComponent(song.id + ".safetensors")
-            let clock = try BarClock(bpm: song.bpm, sampleRate: Double(vqvae.sampleRate))
+            let clock = try BarClock(bpm: song.bpm, sampleRate: Double(vqvae.sampleRate),
+                                     downbeat: Int(((song.downbeat ?? 0) * Double(vqvae.sampleRate)).rounded()))
             let clockMatrix = ("bar_clock", try LevelCodes(n: 1, t: 2, values: [clock.barLength, clock.downbeat]))
             // When each word is sung, in milliseconds (start, end): what alignments are measured against.
             let words = try song.words.flatMap { $0.isEmpty ? nil : $0 }.map { words in

@@ -72,10 +72,10 @@ public enum CorpusImporter {
                     let path = (source as NSString).appendingPathComponent(file)
                     let (seconds, opening) = try convert(path, to: staging + "/audio/\(id).wav", sampleRate: options.sampleRate,
                                                        longestSeconds: options.longestMinutes * 60)
-                    let bpm = labelled.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate)
+                    let beat = heardBeat(opening, sampleRate: options.sampleRate, labelled: labelled.bpm)
                     songs.append(CorpusSong(id: id, file: "audio/\(id).wav", genre: labelled.genre, artist: labelled.artist,
-                                            lyrics: labelled.lyrics?.text ?? "", seconds: seconds, bpm: bpm, key: "unknown", split: "train",
-                                            words: labelled.lyrics?.words))
+                                            lyrics: labelled.lyrics?.text ?? "", seconds: seconds, bpm: beat.bpm, key: "unknown", split: "train",
+                                            words: labelled.lyrics?.words, downbeat: beat.downbeat))
                     sources.append(file)
                 } catch {
                     try? fm.removeItem(atPath: staging + "/audio/\(id).wav")
@@ -135,10 +135,10 @@ public enum CorpusImporter {
                 var opening: [Float] = []
                 while opening.count < 60 * options.sampleRate, let block = try reader.next() { opening += block }
                 let seconds = reader.declaredSeconds
+                let beat = heardBeat(opening, sampleRate: options.sampleRate, labelled: labelled.bpm)
                 songs.append(CorpusSong(id: (file as NSString).deletingPathExtension.replacingOccurrences(of: "/", with: "-"), file: file,
                                         genre: labelled.genre, artist: labelled.artist, lyrics: labelled.lyrics?.text ?? "", seconds: seconds,
-                                        bpm: labelled.bpm ?? estimatedTempo(opening, sampleRate: options.sampleRate), key: "unknown",
-                                        split: "test", words: labelled.lyrics?.words))
+                                        bpm: beat.bpm, key: "unknown", split: "test", words: labelled.lyrics?.words, downbeat: beat.downbeat))
             } catch {
                 skipped.append((file, (error as? JukeboxError)?.message ?? "\(error)"))
             }
@@ -215,13 +215,14 @@ public enum CorpusImporter {
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
-    /// The tempo the beat tracker hears in the opening, folded into 70–180 BPM (120 when it hears none).
-    static func estimatedTempo(_ samples: [Float], sampleRate: Int) -> Double {
-        var bpm = AudioFeatures.tempo(samples, sampleRate: sampleRate)
-        guard bpm.isFinite, bpm > 0 else { return 120 }
-        while bpm < 70 { bpm *= 2 }
-        while bpm > 180 { bpm /= 2 }
-        return (bpm * 10).rounded() / 10
+    /// The tempo and first beat of a recording's opening, where its bar clock runs from: a labels file's
+    /// tempo as given, else the one heard (`BeatGrid`, to a fraction of a percent: a clock 1% off is a beat
+    /// out after 100 beats), folded into 70–180 BPM; 120 from the start when no beat is heard.
+    static func heardBeat(_ opening: [Float], sampleRate: Int, labelled bpm: Double?) -> (bpm: Double, downbeat: Double) {
+        func milli(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+        if let bpm { return (bpm, milli(AudioFeatures.firstBeat(opening, sampleRate: sampleRate, bpm: bpm))) }
+        guard let grid = BeatGrid.hear(opening, sampleRate: sampleRate)?.folded(into: 70...180) else { return (120, 0) }
+        return (milli(grid.bpm), milli(grid.firstBeat))
     }
 
     /// Marks the held-out songs: a hash of each song's source path (and the seed) picks about one in

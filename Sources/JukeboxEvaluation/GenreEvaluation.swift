@@ -152,6 +152,15 @@ public struct GenreEvaluation: Sendable {
         /// clip (1 / genres by chance). A count of right clips moves in steps of a whole clip; this moves
         /// with every segment, so it tells two models apart on few clips.
         public let intendedProbability: Double
+        /// Each clip's verdict, in the order given: which clips were misheard, and as what.
+        public var clips: [Verdict] = []
+    }
+
+    /// One clip as the classifier heard it.
+    public struct Verdict: Sendable, Encodable {
+        public let file: String, intended: String, named: String
+        /// The intended genre's probability, averaged over the clip's segments.
+        public let intended_probability: Double
     }
 
     /// How many clips repeat at their intended tempo (or half or double it, within 6%), over their first
@@ -174,15 +183,20 @@ public struct GenreEvaluation: Sendable {
     public func judge(_ clips: [(file: String, genre: String)]) throws -> Judgement {
         var matrix = ConfusionMatrix(labels: classifier.genres)
         var probability = 0.0, segments = 0
+        var verdicts: [Verdict] = []
         let features = try Self.segmentFeatures(clips.map(\.file))
         for (clip, segs) in zip(clips, features) {
             guard let truth = classifier.genres.firstIndex(of: clip.genre.lowercased()) else {
                 throw JukeboxError(clip.file, "genre \"\(clip.genre)\" is not one of the corpus's (\(classifier.genres.joined(separator: ", ")))")
             }
-            matrix.add(truth: truth, predicted: classifier.classify(segments: segs))
-            for s in segs { probability += Double(exp(classifier.logProbabilities(s)[truth])) }
+            let named = classifier.classify(segments: segs)
+            matrix.add(truth: truth, predicted: named)
+            let own = segs.map { Double(exp(classifier.logProbabilities($0)[truth])) }.reduce(0, +)
+            probability += own
             segments += segs.count
+            verdicts.append(Verdict(file: clip.file, intended: classifier.genres[truth], named: classifier.genres[named],
+                                    intended_probability: segs.isEmpty ? 0 : own / Double(segs.count)))
         }
-        return Judgement(matrix: matrix, intendedProbability: segments == 0 ? 0 : probability / Double(segments))
+        return Judgement(matrix: matrix, intendedProbability: segments == 0 ? 0 : probability / Double(segments), clips: verdicts)
     }
 }

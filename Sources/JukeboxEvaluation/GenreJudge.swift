@@ -22,6 +22,8 @@ public struct GenreJudge {
     public var sessions: [String] = []
     /// What the sampled clips are asked for with.
     public var prompts: Prompts = .training
+    /// Sample only these corpus genres (empty: every genre); seeds count up over the chosen ones.
+    public var onlyGenres: [String] = []
 
     public enum Prompts: String, Sendable, CaseIterable {
         /// What a user gets: the genre's artists in turn, two lines of lyrics written fresh for each clip.
@@ -43,6 +45,10 @@ public struct GenreJudge {
         guard perGenre >= 0, perGenre <= 100 else { throw JukeboxError("--sample-per-genre", "must be between 0 and 100") }
         if perGenre > 0 && sessionsOut == nil { throw JukeboxError("--sessions-out", "needed with --sample-per-genre (where the sampled sessions go)") }
         let songs = try CorpusIndex.read(corpus)
+        let genres = Set(songs.map(\.genre))
+        if let unknown = onlyGenres.first(where: { !genres.contains($0) }) {
+            throw JukeboxError("--only-genre", "\(unknown) is not a genre of \(corpus) (it has \(genres.sorted().joined(separator: ", ")))")
+        }
         let renditions = try codec.map { path in
             let folder = FileManager.default.fileExists(atPath: path + "/vqvae/config.json") ? path + "/vqvae" : path
             let label = "the corpus through the codec (kept in \(corpus)/judge-cache)"
@@ -111,7 +117,7 @@ public struct GenreJudge {
         let modelArtists = prompts == .fresh ? try artistsByGenre() : [:]
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var made: [String] = []
-        for genre in songsByGenre.keys.sorted() {
+        for genre in songsByGenre.keys.sorted() where onlyGenres.isEmpty || onlyGenres.contains(genre) {
             let chosen = songsByGenre[genre]!
             // The model's own artists of the genre: a judge's corpus of another seed has artists the model
             // never heard of.
@@ -167,6 +173,8 @@ public struct GenreReport: Encodable {
     public struct Entry: Encodable {
         public let accuracy: Double, count: Int, labels: [String], confusion: [[Int]]
         public var intended_probability: Double?
+        /// Clip by clip (sampled clips only): the file, the genre asked for and the one heard.
+        public var clips: [GenreEvaluation.Verdict]?
         /// The accuracy's 95 % interval (Wilson's score interval): what the count alone can tell.
         public let interval_95: [Double]
 
@@ -178,6 +186,7 @@ public struct GenreReport: Encodable {
         public init(_ j: GenreEvaluation.Judgement) {
             self.init(j.matrix)
             intended_probability = j.intendedProbability
+            clips = j.clips
         }
     }
 

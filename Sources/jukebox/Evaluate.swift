@@ -42,6 +42,8 @@ struct EvaluateGenre: ParsableCommand {
     @Option(name: .customLong("sessions-out"), help: "Folder for the sampled sessions (kept, to listen to).") var sessionsOut: String?
     @Option(help: "What sampled clips are asked for with: fresh (the genre's artists in turn, two new lines of lyrics each: what a user gets) or training (the training songs' artists and lyrics).")
     var prompts: String = "fresh"
+    @Option(name: .customLong("only-genre"), help: "Sample only this corpus genre (repeat for several; seeds count up over the chosen ones).")
+    var onlyGenres: [String] = []
     @Argument(help: "Session folders whose renders to judge.") var sessions: [String] = []
 
     /// The library's job with these options.
@@ -50,6 +52,7 @@ struct EvaluateGenre: ParsableCommand {
         (judge.codec, judge.model, judge.perGenre, judge.seconds, judge.seed) = (codec, model, perGenre, seconds, seed)
         (judge.sessionsOut, judge.sessions) = (sessionsOut, sessions)
         judge.prompts = GenreJudge.Prompts(rawValue: prompts) ?? .fresh
+        judge.onlyGenres = onlyGenres
         return judge
     }
 
@@ -85,6 +88,10 @@ struct EvaluateGenre: ParsableCommand {
                          m.total, 100 * m.accuracy, m.correct, m.total, 100 * interval.lower,
                          100 * interval.upper, samples.intendedProbability, chance))
             print(samples.matrix.table())
+            for clip in samples.clips where clip.named != clip.intended {
+                print(String(format: "misheard: %@ (%@ asked, heard as %@; %@ %.2f)", clip.file, clip.intended, clip.named,
+                             clip.intended, clip.intended_probability))
+            }
         }
         if let tempo {
             print(String(format: "tempo: %d of %d clips repeat at their artist's tempo, or half or double it (held-out songs' first %g s: %d of %d)",

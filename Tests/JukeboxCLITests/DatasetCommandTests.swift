@@ -169,6 +169,22 @@ final class DatasetCommandTests: XCTestCase {
         let samples = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(judgedJSON.stdout.utf8)) as? [String: Any])?["samples"] as? [String: Any])
         let probability = try XCTUnwrap(samples["intended_probability"] as? Double, judgedJSON.stdout)
         XCTAssertTrue(probability > 0 && probability < 1, judgedJSON.stdout)
+        // Clip by clip: which clips were misheard, and as what; the text lists each misheard clip by file.
+        let verdicts = try XCTUnwrap(samples["clips"] as? [[String: Any]], judgedJSON.stdout)
+        XCTAssertEqual(verdicts.count, 2)
+        let labels = try XCTUnwrap(samples["labels"] as? [String])
+        for verdict in verdicts {
+            XCTAssertEqual(verdict["intended"] as? String, "jazz")
+            XCTAssertTrue(labels.contains(verdict["named"] as? String ?? "?"), "\(verdict)")
+            XCTAssertTrue((verdict["file"] as? String ?? "").hasPrefix(dir + "/session/"), "\(verdict)")
+        }
+        let mean = verdicts.compactMap { $0["intended_probability"] as? Double }.reduce(0, +) / 2
+        XCTAssertEqual(mean, probability, accuracy: 1e-9, "both clips have the same number of segments")
+        let misheard = verdicts.filter { $0["named"] as? String != "jazz" }
+        XCTAssertEqual(judged.stdout.components(separatedBy: "\nmisheard: ").count - 1, misheard.count, judged.stdout)
+        for verdict in misheard {
+            XCTAssertTrue(judged.stdout.contains("misheard: \(verdict["file"]!) (jazz asked, heard as \(verdict["named"]!);"), judged.stdout)
+        }
         // A random model's clips are noise, far flatter in the high band than the songs.
         let sound = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(judgedJSON.stdout.utf8)) as? [String: Any])?["sound"] as? [String: Double])
         let clipsFlatness = try XCTUnwrap(sound["high_band_flatness"]), songsFlatness = try XCTUnwrap(sound["held_out_high_band_flatness"])
@@ -238,6 +254,18 @@ final class DatasetCommandTests: XCTestCase {
                        2, timed.stdout)
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--prompts", "odd", "--sample-per-genre", "1",
                                         "--sessions-out", dir + "/odd"]), naming: "--prompts")
+        // Tuning one weak genre: only the genres named are sampled, seeds counting up over them.
+        let two = try CLI.run(["eval", "genre", "--data", corpus, "--model", dir + "/set", "--sample-per-genre", "2", "--seconds", "1",
+                               "--seed", "301", "--only-genre", "blues", "--only-genre", "jazz", "--sessions-out", dir + "/two", "--json"])
+        XCTAssertEqual(two.status, 0, two.stderr)
+        var twoSeeds: [String: [UInt64]] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir + "/two") {
+            let prompt = try SessionFolder.open(dir + "/two/" + name).1.prompt
+            twoSeeds[prompt.genre, default: []].append(prompt.seed)
+        }
+        XCTAssertEqual(twoSeeds.mapValues { $0.sorted() }, ["blues": [301, 302], "jazz": [303, 304]])
+        assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, "--only-genre", "polka", "--sample-per-genre", "1",
+                                        "--sessions-out", dir + "/polka"]), naming: "polka")
 
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", dir + "/nothing"]), naming: dir + "/nothing/songs.jsonl")
         assertCleanFailure(try CLI.run(["eval", "genre", "--data", corpus, dir + "/set"]), naming: dir + "/set")

@@ -93,6 +93,29 @@ final class DatasetImportCommandTests: XCTestCase {
         XCTAssertEqual(try CodesFile.read(dir + "/codes/u0000.safetensors", "word_times").values, [1000, 1500, 1500, 2000, 2000, 3000])
     }
 
+    /// A recording's tempo between two of the beat tracker's frame-sized steps (160 bpm: 16 frames are
+    /// 161.5) is kept to a tenth of a percent, with where its first beat falls; the codes' bar clock runs
+    /// from there, so it stays on the song's beat over the whole song.
+    func testTheBarClockFollowsTheRecordingsOwnBeat() throws {
+        let dir = temporaryFolder(self), src = dir + "/src/Tik"
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        let rate = 44100, start = 0.2
+        let song = Self.clicks(seconds: 30, rate: rate, channels: 1, bpm: 160)
+        try AudioFile.writeWAV(src + "/late.wav", samples: [Float](repeating: 0, count: Int(start * Double(rate))) + song, sampleRate: rate)
+        let r = try CLI.run(["dataset", "import", dir + "/src", "-o", dir + "/corpus", "--genre", "folk"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let imported = try XCTUnwrap(try songs(dir + "/corpus").first)
+        XCTAssertEqual(imported.bpm / 160, 1, accuracy: 0.001, "\(imported.bpm)")
+        XCTAssertEqual(try XCTUnwrap(imported.downbeat), start, accuracy: 0.035)
+
+        XCTAssertEqual(try CLI.run(["model", "random", "--preset", "tiny", "-o", dir + "/set"]).status, 0)
+        let encoded = try CLI.run(["dataset", "encode", "--vqvae", dir + "/set/vqvae", "--data", dir + "/corpus", "--split", "all",
+                                   "-o", dir + "/codes"])
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        let clock = try CodesFile.read(dir + "/codes/u0000.safetensors", "bar_clock").values
+        XCTAssertEqual(clock, [Int((4 * 60 / imported.bpm * 44100).rounded()), Int((imported.downbeat! * 44100).rounded())])
+    }
+
     func testLabelsCSVNamesArtistGenreLyricsAndTempo() throws {
         let dir = temporaryFolder(self), src = dir + "/src"
         try FileManager.default.createDirectory(atPath: src + "/x", withIntermediateDirectories: true)

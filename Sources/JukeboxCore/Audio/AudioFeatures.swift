@@ -40,7 +40,11 @@ public enum AudioFeatures {
     /// at the offset whose beat grid gathers the most onset flux. Frames are 23 ms apart, so the answer is
     /// good to about that.
     public static func firstBeat(_ samples: [Float], sampleRate rate: Int, bpm: Double) -> Double {
-        let flux = analyse(samples, sampleRate: rate).flux
+        firstBeat(flux: analyse(samples, sampleRate: rate).flux, bpm: bpm)
+    }
+
+    /// `firstBeat` of an onset envelope already computed (`onsetFlux`).
+    static func firstBeat(flux: [Float], bpm: Double) -> Double {
         let framesPerSecond = Double(sampleRate) / Double(hop)
         let period = 60 / bpm * framesPerSecond
         guard period >= 1, !flux.isEmpty else { return 0 }
@@ -66,6 +70,14 @@ public enum AudioFeatures {
     public static func tempo(_ measured: Double, matches bpm: Double) -> Bool {
         [0.5, 1, 2].contains { abs(measured / (bpm * $0) - 1) < 0.06 }
     }
+
+    /// The onset envelope: how much each frame's log-mel bands rose over the previous frame's, one value
+    /// per `hop` samples at `sampleRate` (the first frame 0).
+    static func onsetFlux(_ samples: [Float], sampleRate rate: Int) -> [Float] {
+        analyse(samples, sampleRate: rate).flux
+    }
+
+    static var framesPerSecond: Double { Double(sampleRate) / Double(hop) }
 
     private static func analyse(_ samples: [Float], sampleRate rate: Int) -> (features: [Float], flux: [Float]) {
         let x = rate == sampleRate ? samples : Resampler.resample(samples, from: rate, to: sampleRate)

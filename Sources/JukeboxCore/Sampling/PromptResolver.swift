@@ -161,15 +161,18 @@ public enum PromptResolver {
                               labels: (labeller, resolved.song))
     }
 
-    /// The tempo and first beat to continue a prime with: the tempo heard in it (or `bpm` when named; the
-    /// artist's when the heard one is it, or half or double it, as a frame-sized estimate is a little off),
-    /// and its first beat as a downbeat (a guess: only beats are heard, not which of them starts a bar).
+    /// The tempo and first beat to continue a prime with: the tempo heard in it (`BeatGrid`; or `bpm` when
+    /// named), moved to the artist's octave when it is the artist's, or half or double it, and the
+    /// artist's own where it is within 0.3% of it (the project's corpus artists keep one tempo exactly; a
+    /// recording keeps its own, which a clock must follow to a fraction of a percent), and its first beat
+    /// as a downbeat (a guess: only beats are heard, not which of them starts a bar).
     public static func primeBeat(_ audio: [Float], sampleRate sr: Int, bpm: Double?, artistTempo: Double) -> (bpm: Double, downbeat: Double) {
         var tempo = bpm ?? artistTempo
-        if bpm == nil {
-            let heard = AudioFeatures.beat(audio, sampleRate: sr)
-            if heard.strength >= 0.2 {
-                tempo = AudioFeatures.tempo(heard.bpm, matches: artistTempo) ? artistTempo : heard.bpm
+        if bpm == nil, let heard = BeatGrid.hear(audio, sampleRate: sr), heard.strength >= 0.2 {
+            tempo = heard.bpm
+            if let octave = [1.0, 0.5, 2].first(where: { abs(heard.bpm * $0 / artistTempo - 1) < 0.06 }) {
+                tempo = heard.bpm * octave
+                if abs(tempo / artistTempo - 1) < 0.003 { tempo = artistTempo }
             }
         }
         return (tempo, AudioFeatures.firstBeat(audio, sampleRate: sr, bpm: tempo))
