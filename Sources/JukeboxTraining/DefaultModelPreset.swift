@@ -135,8 +135,14 @@ public struct DefaultModelPreset: Sendable {
     /// `artistGenres`: each artist's genre, for the studio's artist picker.
     public func sampling(songSeconds: Double, artistTempos: [String: Double], artistGenres: [String: String] = [:]) -> SamplingDefaults {
         SamplingDefaults(top: 0.9, upsamplers: 0.8, songSeconds: songSeconds.rounded(), artistTempos: artistTempos,
-                         barGuidance: barGuide.strength, artistGenres: artistGenres, levelTemperatures: [0: Self.bottomTemperature])
+                         barGuidance: barGuide.strength, artistGenres: artistGenres, levelTemperatures: [0: Self.bottomTemperature],
+                         genreGuidance: Self.genreGuidance)
     }
+
+    /// How strongly the guide's genre tilt pulls the top level toward the genre asked for. Judged on new
+    /// prompts of tuning seeds (README, "The genre asked for"): an artist whose songs lean toward a
+    /// neighbouring genre was heard as that genre (a classical artist as hip hop and folk) until drawn back.
+    static let genreGuidance = 1.0
 
     /// The bottom upsampler samples at 1: at 0.8 its codes came out dark (a twentieth of the power above
     /// 4 kHz that the codec's own rebuilds keep), and reggae, told from hip hop by its high band, was heard

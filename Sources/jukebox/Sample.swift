@@ -72,6 +72,8 @@ struct Sample: ParsableCommand {
     var downbeat: Double?
     @Option(name: .customLong("bar-guidance"), parsing: .unconditional, help: "How strongly the model set's bar guide keeps the top level's codes on the bar (0: off; default: the set's).")
     var barGuidance: Double?
+    @Option(name: .customLong("genre-guidance"), parsing: .unconditional, help: "How strongly the set's guide pulls the top level toward the codes of the genre asked for (0: off; default: the set's).")
+    var genreGuidance: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 
     func job() throws -> SampleJob {
@@ -81,7 +83,7 @@ struct Sample: ParsableCommand {
         guard let levels = SampleJob.Levels(rawValue: levels) else { throw JukeboxError("--levels", "is \(levels); use top or all") }
         let request = PromptRequest(genre: genre, artist: artist, lyrics: try lyrics.map(SampleJob.lyricsText), seconds: seconds,
                                     totalSeconds: totalSeconds, bpm: bpm, downbeat: downbeat, barGuidance: barGuidance, seed: seed,
-                                    samples: samples, mode: mode)
+                                    samples: samples, mode: mode, genreGuidance: genreGuidance)
         var job = SampleJob(request: request, output: output)
         sampler.apply(to: &job)
         job.levels = levels

@@ -12,7 +12,9 @@ struct TrainBarGuide: ParsableCommand {
         discussion: """
             DATA holds code files with labels and bar_clock (as `jukebox dataset encode` writes them). The \
             counts are per artist id of PRIOR's list and per place in the bar; `sample --bar-guidance` adds \
-            them, scaled, to the top prior's logits. Songs without a bar clock are left out.
+            them, scaled, to the top prior's logits. Songs without a bar clock are left out. The file also \
+            holds each genre's tilt (how much likelier each code is in the genre's songs than in all of \
+            them), which `sample --genre-guidance` adds.
             """)
 
     @Option(help: "Folder of code files.") var data: String
@@ -26,6 +28,6 @@ struct TrainBarGuide: ParsableCommand {
         let data = try PriorTrainingData(folder: self.data, hps: model.hps)
         let guide = try BarGuide.count(data, bins: bins)
         try guide.write(to: output)
-        Log.note("wrote \(output): \(guide.artists) artists × \(guide.bins) places × \(guide.codes) codes from \(data.count) songs")
+        Log.note("wrote \(output): \(guide.artists) artists × \(guide.bins) places × \(guide.codes) codes, and \(guide.genres) genres' tilt, from \(data.count) songs")
     }
 }

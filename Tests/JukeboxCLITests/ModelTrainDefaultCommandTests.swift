@@ -165,6 +165,18 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         XCTAssertEqual(try SessionFolder.open(dir + "/unguided").1.prompt.barGuidance, 0, "recorded off, so reopening keeps it off")
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--bar-guidance", "11", "-o", dir + "/overdone"]), naming: "--bar-guidance")
+        // The guide also holds each genre's tilt, used by default at the recipe's strength, off with 0.
+        XCTAssertEqual(guide.genres, set.priors[2]!.prior.config.yBins[0])
+        XCTAssertFalse(try XCTUnwrap(guide.genreRow(genre: try set.vocabularies[2]!.genreIDs(song.genre, maxBowGenreSize: 1).ids[0])).allSatisfy { $0 == 0 },
+                       "the song's genre has songs to count")
+        XCTAssertGreaterThan(defaults.genreGuidance, 0)
+        XCTAssertEqual(document.prompt.genreGuidance, defaults.genreGuidance)
+        let ungenred = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                    "--seconds", "1", "--levels", "top", "--genre-guidance", "0", "-o", dir + "/ungenred"])
+        XCTAssertEqual(ungenred.status, 0, ungenred.stderr)
+        XCTAssertEqual(try SessionFolder.open(dir + "/ungenred").1.prompt.genreGuidance, 0, "recorded off, so reopening keeps it off")
+        assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                        "--seconds", "1", "--genre-guidance", "-1", "-o", dir + "/negative"]), naming: "--genre-guidance")
         // Continuing a prime, the bars follow the beat heard in it: a click track at 100 bpm from 0.25 s.
         var clicks = [Float](repeating: 0, count: 3 * 44100)
         for beat in stride(from: 0.25 * 44100, to: Double(clicks.count - 300), by: 0.6 * 44100) {

@@ -251,3 +251,80 @@ final class BarGuideTests: XCTestCase {
         XCTAssertLessThan((0..<free.t).filter { $0 % 10 < 5 && free.values[$0] == 4 }.count, 10)
     }
 }
+
+/// The guide's genre tilt: which codes each genre uses more than all the songs do, and sampling pulled by it.
+final class GenreGuideTests: XCTestCase {
+    /// Two clocked songs of genre 1 (code 5 on each bar's first quarter, 1 elsewhere) and one unclocked
+    /// song of genre 2 (code 7 throughout).
+    func writeCodes(_ folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let t = 400, barCodes = 20, hop = 128
+        let onBeat = (0..<t).map { $0 % barCodes < 5 ? 5 : 1 }
+        try CodesFile.write([("z2", try LevelCodes(n: 3, t: t, values: onBeat + onBeat + Array(repeating: 7, count: t))),
+                             ("labels", try LevelCodes(n: 3, t: 2, values: [1, 1, 3, 1, 2, 2])),
+                             ("bar_clock", try LevelCodes(n: 3, t: 2, values: [barCodes * hop, 0, barCodes * hop, 0, 0, 0]))],
+                            to: folder + "/a.safetensors")
+    }
+
+    func testEachGenresTiltIsCountedFromAllItsSongs() throws {
+        let folder = temporaryFolder(self) + "/codes"
+        try writeCodes(folder)
+        var h = BarClockTests.clockHps
+        h["min_duration"] = 0.1
+        let guide = try BarGuide.count(try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps(h)), bins: 4)
+        let one = try XCTUnwrap(guide.genreRow(genre: 1)), two = try XCTUnwrap(guide.genreRow(genre: 2))
+        XCTAssertEqual(one.count, guide.codes)
+        // Genre 2's song has no clock, yet its codes count for its genre: code 7 is all it plays.
+        // p(7 | genre 2) = (400 + 100 p(7)) / 500 with p(7) = 400.5 / 1206.5 overall.
+        let p7: Double = 400.5 / 1206.5
+        let expected: Double = log((400 + 100 * p7) / 500 / p7)
+        XCTAssertEqual(Double(two[two.startIndex + 7]), expected, accuracy: 1e-5)
+        XCTAssertLessThan(two[two.startIndex + 5], -1)
+        XCTAssertGreaterThan(one[one.startIndex + 5], 0.3)
+        XCTAssertLessThan(one[one.startIndex + 7], -1)
+        XCTAssertTrue(try XCTUnwrap(guide.genreRow(genre: 3)).allSatisfy { $0 == 0 }, "a genre without songs is not tilted")
+        XCTAssertNil(guide.genreRow(genre: guide.genres))
+
+        // Written and read back; a guide written before genres were counted has none.
+        let path = temporaryFolder(self) + "/" + BarGuide.fileName
+        try guide.write(to: path)
+        XCTAssertEqual(Array(try XCTUnwrap(try BarGuide.load(path).genreRow(genre: 2))), Array(two))
+        try BarGuide(artists: guide.artists, bins: guide.bins, codes: guide.codes, logRatio: guide.logRatio).write(to: path)
+        XCTAssertEqual(try BarGuide.load(path).genres, 0)
+        XCTAssertThrowsError(try BarGuide(artists: 1, bins: 1, codes: 2, logRatio: [0, 0], genres: 2, genreLogRatio: [0, 0, 0]))
+
+        // Grown by a guide counted with one more genre: the known genres keep their rows.
+        let grownTable = guide.genreLogRatio + [Float](repeating: 0.5, count: guide.codes)
+        let counted = try BarGuide(artists: guide.artists, bins: guide.bins, codes: guide.codes, logRatio: guide.logRatio,
+                                   genres: guide.genres + 1, genreLogRatio: grownTable.map { $0 + 1 })
+        let grown = try guide.grown(by: counted)
+        XCTAssertEqual(grown.genres, guide.genres + 1)
+        XCTAssertEqual(Array(try XCTUnwrap(grown.genreRow(genre: 2))), Array(two))
+        XCTAssertEqual(Array(try XCTUnwrap(grown.genreRow(genre: guide.genres))), [Float](repeating: 1.5, count: guide.codes))
+    }
+
+    /// A tilt that makes code 4 overwhelmingly likely for genre 1: sampled with it, the top level plays code
+    /// 4 throughout, with no clock needed; at strength 0, or for a genre without a tilt, the prior plays on.
+    func testGuidanceTiltsTheTopLevelTowardTheGenre() throws {
+        let model = try SamplingGeneratorTests.model(level: 1, seed: 40)
+        let lBins = SamplingGeneratorTests.lBins
+        var tilt = [Float](repeating: 0, count: 3 * lBins)
+        tilt[1 * lBins + 4] = 30
+        var set = try SamplingGeneratorTests.set(SamplingGeneratorTests.vqvae(), [1: model])
+        set.barGuide = try BarGuide(artists: 11, bins: 1, codes: lBins, logRatio: [Float](repeating: 0, count: 11 * lBins),
+                                    genres: 3, genreLogRatio: tilt)
+        var p = GenerationPrompt(artistID: 3, genreIDs: [1], lyricTokens: [], totalLength: 44100, sampleLength: 4 * 40,
+                                 settings: [SamplingSettings(temperature: 1)], seed: 7, samples: 2)
+        p.genreGuidance = 1
+        let guided = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1]
+        XCTAssertEqual(Set(guided.values), [4])
+        p.genreGuidance = 0
+        let free = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1]
+        XCTAssertLessThan(free.values.filter { $0 == 4 }.count, free.values.count / 2)
+        // Genre 2 has no tilt: guided or not, the same codes (its label, not the guide, sets them apart).
+        p.genreIDs = [2]
+        let otherGenre = try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1].values
+        p.genreGuidance = 1
+        XCTAssertEqual(try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1].values, otherGenre)
+    }
+}

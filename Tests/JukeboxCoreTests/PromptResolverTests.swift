@@ -28,6 +28,7 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertEqual(a.offset, b.offset, file: file, line: line)
         XCTAssertEqual(a.barClock, b.barClock, file: file, line: line)
         XCTAssertEqual(a.barGuidance, b.barGuidance, file: file, line: line)
+        XCTAssertEqual(a.genreGuidance, b.genreGuidance, file: file, line: line)
         XCTAssertEqual(a.settings, b.settings, file: file, line: line)
         XCTAssertEqual(a.seed, b.seed, file: file, line: line)
         XCTAssertEqual(a.samples, b.samples, file: file, line: line)
@@ -36,7 +37,7 @@ final class PromptResolverTests: XCTestCase {
     func everyField() -> PromptRequest {
         PromptRequest(genre: "jazz", artist: artist, lyrics: "lanterns on the water", seconds: 3.5, totalSeconds: 30,
                       temperatures: [0: 0.7, 1: 0.8, 2: 0.85], topK: 40, bpm: 97, downbeat: 1.5, barGuidance: 1.25,
-                      seed: 77, samples: 2)
+                      seed: 77, samples: 2, genreGuidance: 0.75)
     }
 
     func testWhatASessionRecordsResolvesBackToTheSamePrompt() throws {
@@ -54,6 +55,9 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertEqual(first.generation.settings.map(\.topK), [40, 40, 40])
         XCTAssertEqual(first.generation.barClock, try BarClock(bpm: 97, sampleRate: 44100, downbeat: 66150))
         XCTAssertEqual(first.generation.barGuidance, 1.25)
+        // The bundled guide holds the genres' tilt: the strength asked for is used and recorded.
+        XCTAssertEqual(r.genreGuidance, 0.75)
+        XCTAssertEqual(first.generation.genreGuidance, 0.75)
 
         // Reopened (nothing asked): the very same prompt, and the same record to write back.
         let again = try PromptResolver.resolve(PromptRequest(), models: models, session: first.record)
@@ -66,6 +70,13 @@ final class PromptResolverTests: XCTestCase {
         let recordedOff = try PromptResolver.resolve(off, models: models).record
         XCTAssertEqual(recordedOff.barGuidance, 0)
         XCTAssertEqual(try PromptResolver.resolve(PromptRequest(), models: models, session: recordedOff).generation.barGuidance, 0)
+        // Likewise the genre tilt; a request naming none takes the set's.
+        off.genreGuidance = 0
+        let genreOff = try PromptResolver.resolve(off, models: models).record
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(), models: models, session: genreOff).generation.genreGuidance, 0)
+        var plain = everyField()
+        plain.genreGuidance = nil
+        XCTAssertEqual(try PromptResolver.resolve(plain, models: models).generation.genreGuidance, models.samplingDefaults.genreGuidance)
     }
 
     func testAFieldGivenOverridesTheSessionAndIsRecorded() throws {
@@ -147,6 +158,9 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertTrue(refusal(r, .words).hasPrefix("seconds: is needed"), refusal(r, .words))
         r = everyField(); r.bpm = 1e9
         XCTAssertTrue(refusal(r).hasPrefix("--bpm:"), refusal(r))
+        r = everyField(); r.genreGuidance = 11
+        XCTAssertTrue(refusal(r).hasPrefix("--genre-guidance:"), refusal(r))
+        XCTAssertTrue(refusal(r, .words).hasPrefix("genre guidance:"), refusal(r, .words))
         r = everyField(); r.lyrics = String(repeating: "la ", count: 400_000)
         XCTAssertTrue(refusal(r).hasPrefix("--lyrics:"), refusal(r))
         // A session's song shorter than a longer continue: named as the session's.

@@ -26,13 +26,17 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// Strengths for some genres (`bar_guidance_by_genre`), where judging the set's samples found that
     /// genre served better by another strength than `barGuidance`; keyed by lowercased genre name.
     public var genreBarGuidance: [String: Double]
+    /// How strongly the guide's genre tilt pulls the top level toward the genre asked for when the user
+    /// names no `--genre-guidance` (`genre_guidance`; 0 or absent: off).
+    public var genreGuidance: Double
     /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
     /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
     public var artistGenres: [String: String]
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
                 barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:],
-                levelTemperatures: [Int: Double] = [:]) {
+                levelTemperatures: [Int: Double] = [:], genreGuidance: Double = 0) {
+        self.genreGuidance = genreGuidance
         self.artistGenres = artistGenres
         self.levelTemperatures = levelTemperatures
         self.genreBarGuidance = Dictionary(genreBarGuidance.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -123,6 +127,7 @@ public struct SamplingDefaults: Sendable, Equatable {
             return strength
         }
         let guidance = try object["bar_guidance"].map { try strength($0, "bar_guidance") } ?? 0
+        let genreGuidance = try object["genre_guidance"].map { try strength($0, "genre_guidance") } ?? 0
         var byGenre: [String: Double] = [:]
         if let value = object["bar_guidance_by_genre"] {
             guard let table = value as? [String: Any] else { throw JukeboxError(path, "bar_guidance_by_genre should map genre names to strengths") }
@@ -140,7 +145,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         return SamplingDefaults(top: try temperature(object["temperature_top"], "temperature_top"),
                                 upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
                                 songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
-                                artistGenres: genres, levelTemperatures: byLevel)
+                                artistGenres: genres, levelTemperatures: byLevel, genreGuidance: genreGuidance)
     }
 
     public var json: Data {
@@ -149,6 +154,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         if !artistTempos.isEmpty { object["artist_bpm"] = artistTempos }
         if barGuidance > 0 { object["bar_guidance"] = barGuidance }
         if !genreBarGuidance.isEmpty { object["bar_guidance_by_genre"] = genreBarGuidance }
+        if genreGuidance > 0 { object["genre_guidance"] = genreGuidance }
         if !artistGenres.isEmpty { object["artist_genre"] = artistGenres }
         if !levelTemperatures.isEmpty {
             object["temperature_by_level"] = Dictionary(uniqueKeysWithValues: levelTemperatures.map { (String($0.key), $0.value) })

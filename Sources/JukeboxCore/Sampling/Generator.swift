@@ -17,6 +17,9 @@ public struct GenerationPrompt: Sendable {
     /// How strongly the set's bar guide pulls the top level's codes toward the artist's places in the bar
     /// (0: not at all; needs `barClock` and a set with a guide).
     public var barGuidance: Double = 0
+    /// How strongly the guide's genre tilt pulls the top level's codes toward those of the first of
+    /// `genreIDs` (0: not at all; needs a set whose guide holds genres; no clock needed).
+    public var genreGuidance: Double = 0
     /// Per level (0 = bottom); the last entry is reused for missing levels.
     public var settings: [SamplingSettings]
     public var hopFraction: [Double] = WindowPlan.defaultHopFraction

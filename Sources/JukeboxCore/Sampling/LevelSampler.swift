@@ -81,6 +81,10 @@ extension Generator {
         // The bar guide tilts the top level's codes toward where the artist's fall in the bar.
         let guide = prompt.barGuidance > 0 && c.isTopLevel ? models.barGuide.flatMap { g in prompt.barClock.map { (g, $0) } } : nil
         let strength = Float(prompt.barGuidance)
+        // The genre's tilt is the same at every code: scaled once.
+        let genreTilt = prompt.genreGuidance > 0 && c.isTopLevel
+            ? models.barGuide?.genreRow(genre: prompt.genreIDs.first ?? -1).flatMap { $0.count == c.lBins ? $0.map { Float(prompt.genreGuidance) * $0 } : nil }
+            : nil
         var sampler = TokenSampler()
         var previous = [Int](repeating: 0, count: n)
         var values = [Int](repeating: 0, count: n)
@@ -106,6 +110,7 @@ extension Generator {
                                        "its logits are not numbers at code \(start + p): the prior's weights hold NaN or infinite values")
                 }
                 if let tilt { for (k, r) in zip(0..<c.lBins, tilt) { row[k] += strength * r } }
+                if let genreTilt { for k in 0..<c.lBins { row[k] += genreTilt[k] } }
                 values[s] = sampler.draw(row, count: c.lBins, settings: settings, rng: &rng)
                 rows[level][s].append(values[s])
             }

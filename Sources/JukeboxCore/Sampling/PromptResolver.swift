@@ -99,6 +99,9 @@ public enum PromptResolver {
         if let strength = request.barGuidance, !(strength >= 0 && strength <= 10) {
             throw fail(.barGuidance, "must be between 0 and 10, got \(strength)")
         }
+        if let strength = request.genreGuidance, !(strength >= 0 && strength <= 10) {
+            throw fail(.genreGuidance, "must be between 0 and 10, got \(strength)")
+        }
         let lyrics = request.lyrics ?? session?.lyrics ?? ""
         guard lyrics.utf8.count <= longestLyricsBytes else {
             throw fail(.lyrics, "\(lyrics.utf8.count) bytes is too long for lyrics (at most \(longestLyricsBytes))")
@@ -156,6 +159,12 @@ public enum PromptResolver {
             // A session records its strength even at 0, so reopening it never falls back to the set's.
             generation.barGuidance = request.barGuidance ?? session.map { $0.barGuidance ?? 0 } ?? defaults.barGuidance(genre: record.genre)
             record.barGuidance = generation.barGuidance
+        }
+        if let guide = models.barGuide, guide.genres > 0 {
+            generation.genreGuidance = request.genreGuidance ?? session.map { $0.genreGuidance ?? 0 } ?? defaults.genreGuidance
+            record.genreGuidance = generation.genreGuidance
+        } else if (request.genreGuidance ?? 0) > 0 {
+            notes.append("this model set's guide holds no genres, so the genre guidance changes nothing")
         }
         return ResolvedPrompt(generation: generation, record: record, warnings: resolved.warnings, notes: notes,
                               labels: (labeller, resolved.song))

@@ -99,6 +99,8 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
     public var downbeat: Double?
     /// How strongly the set's bar guide steered the top level (nil: not at all).
     public var barGuidance: Double?
+    /// How strongly the guide's genre tilt steered the top level (nil: not at all).
+    public var genreGuidance: Double?
 
     /// The bars the session was sampled with, audio at `sampleRate` (nil: it kept no tempo).
     public func barClock(sampleRate: Double) throws -> BarClock? {

@@ -5,7 +5,8 @@ extension BarGuide {
     /// Counts the codes of the training windows' songs (`PriorTrainingData` of the top prior, so the same
     /// songs and checks as training) that have a bar clock. Each place's distribution is smoothed toward
     /// the artist's overall one with `prior` pseudo-counts, so a place seen rarely says little; an artist
-    /// without songs gets zeros (no guidance).
+    /// without songs gets zeros (no guidance). The genres' tilt counts every song's codes (clock or not)
+    /// under each of its genres, smoothed toward all songs' distribution likewise.
     public static func count(_ data: PriorTrainingData, bins: Int, prior: Double = 100) throws -> BarGuide {
         guard bins > 0 else { throw JukeboxError("--bins", "must be positive, got \(bins)") }
         let c = data.config
@@ -38,6 +39,29 @@ extension BarGuide {
                 }
             }
         }
-        return try BarGuide(artists: artists, bins: bins, codes: codes, logRatio: ratio)
+        let genres = c.yBins[0]
+        return try BarGuide(artists: artists, bins: bins, codes: codes, logRatio: ratio, genres: genres,
+                            genreLogRatio: genreTilt(data, genres: genres, codes: codes, prior: prior))
+    }
+
+    /// log p(code | genre) − log p(code), [genres, codes]: zeros for a genre without songs.
+    static func genreTilt(_ data: PriorTrainingData, genres: Int, codes: Int, prior: Double) -> [Float] {
+        var counts = [Double](repeating: 0, count: genres * codes), all = [Double](repeating: 0, count: codes)
+        for song in data.songs {
+            let own = Set(song.genres.filter { $0 >= 0 && $0 < genres })
+            for code in song.codes {
+                all[code] += 1
+                for g in own { counts[g * codes + code] += 1 }
+            }
+        }
+        let total = all.reduce(0, +)
+        let overall = all.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
+        var tilt = [Float](repeating: 0, count: counts.count)
+        for g in 0..<genres {
+            let seen = (0..<codes).reduce(0.0) { $0 + counts[g * codes + $1] }
+            guard seen > 0 else { continue }
+            for k in 0..<codes { tilt[g * codes + k] = Float(log((counts[g * codes + k] + prior * overall[k]) / (seen + prior) / overall[k])) }
+        }
+        return tilt
     }
 }
