@@ -70,6 +70,9 @@ public struct PromptFields: Sendable, Equatable {
     public var topK: Int?
     public var topP: Double?
     public var downbeat: Double?
+    /// How strongly the guide's genre tilt steers the top level (nil: the set's default; a reopened session
+    /// keeps what the resolver read from it, 0 for one made before the tilt existed, as it was sampled).
+    public var genreGuidance: Double?
 
     public init(genre: String, artist: String, lyrics: String, seconds: Double, totalSeconds: Double,
                 temperatures: [Double], seed: UInt64, candidates: Int, bpm: Double? = nil, barGuidance: Double? = nil,

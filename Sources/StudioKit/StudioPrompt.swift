@@ -8,7 +8,7 @@ extension PromptFields {
         for (level, t) in self.temperatures.enumerated() { temperatures[level] = t }
         return PromptRequest(genre: genre, artist: artist, lyrics: lyrics, seconds: seconds, totalSeconds: totalSeconds,
                              temperatures: temperatures, topK: topK, topP: topP, bpm: bpm, downbeat: downbeat,
-                             barGuidance: barGuidance, seed: seed, samples: 1)
+                             barGuidance: barGuidance, seed: seed, samples: 1, genreGuidance: genreGuidance)
     }
 
     /// The fields a session was made with (its prompt; the candidate count the studio stores beside it).
@@ -19,5 +19,6 @@ extension PromptFields {
         self.init(genre: p.genre, artist: p.artist, lyrics: p.lyrics, seconds: p.sampleSeconds, totalSeconds: p.totalSeconds,
                   temperatures: temperatures, seed: p.seed, candidates: min(max(1, k), 9), bpm: p.bpm,
                   barGuidance: p.barGuidance ?? (p.bpm == nil ? nil : 0), topK: p.topK, topP: p.topP, downbeat: p.downbeat)
+        genreGuidance = p.genreGuidance
     }
 }

@@ -61,6 +61,7 @@ public final class StudioSession {
         var fields = PromptFields(document, levels: models.levels)
         fields.bpm = prompt.record.bpm
         fields.barGuidance = prompt.record.barGuidance
+        fields.genreGuidance = prompt.record.genreGuidance
         let composer = try CoComposer(generator: Generator(models: models), prompt: prompt.generation, session: folder)
         // A session the studio did not make (`jukebox sample`'s) is checked against its history: codes that are
         // missing or shorter than the windows it records are named, never opened as an empty line. The studio's

@@ -146,13 +146,15 @@ final class StudioSessionInteropTests: XCTestCase {
         let artist = try XCTUnwrap(set.vocabularies[set.topLevel]?.artistName(id: 2))
         let r = try CLI.run(["sample", "--model", bundled, "--genre", "jazz", "--artist", artist, "--lyrics", "tide and lantern",
                              "--seconds", "1", "--total-seconds", "30", "--seed", "9", "--temp-top", "0.9", "--temp-rest", "0.8",
-                             "--top-k", "40", "--bpm", "97", "--downbeat", "1.5", "--bar-guidance", "1.25", "--levels", "top", "-o", cli])
+                             "--top-k", "40", "--bpm", "97", "--downbeat", "1.5", "--bar-guidance", "1.25", "--genre-guidance", "0.5",
+                             "--levels", "top", "-o", cli])
         XCTAssertEqual(r.status, 0, r.stderr)
         let (_, made) = try SessionFolder.open(cli)
         XCTAssertEqual(made.prompt.topK, 40)
         XCTAssertEqual(made.prompt.downbeat, 1.5)
         XCTAssertEqual(made.prompt.bpm, 97)
         XCTAssertEqual(made.prompt.barGuidance, 1.25)
+        XCTAssertEqual(made.prompt.genreGuidance, 0.5)
         XCTAssertEqual(made.prompt.temperatures, [0.8, 0.8, 0.9])
 
         let session = try StudioSession.open(cli, models: set)
@@ -160,6 +162,9 @@ final class StudioSessionInteropTests: XCTestCase {
         XCTAssertEqual(used.settings, [0.8, 0.8, 0.9].map { SamplingSettings(temperature: $0, topK: 40, topP: 0) })
         XCTAssertEqual(used.barClock, try BarClock(bpm: 97, sampleRate: 44100, downbeat: 66150))
         XCTAssertEqual(used.barGuidance, 1.25)
+        XCTAssertEqual(used.genreGuidance, 0.5)
+        XCTAssertEqual(session.fields.genreGuidance, 0.5, "a resample in the studio keeps it")
+        XCTAssertEqual(session.fields.request.genreGuidance, 0.5)
         XCTAssertEqual(used.totalLength, 30 * 44100)
         XCTAssertEqual(used.seed, 9)
         XCTAssertEqual(session.fields.topK, 40)
