@@ -48,9 +48,10 @@ final class BundledModelLookupTests: XCTestCase {
 
     func testSamplingDefaultsRoundTripAndSongLength() throws {
         let d = SamplingDefaults(top: 0.9, upsamplers: 0.75, songSeconds: 41, barGuidance: 2, genreBarGuidance: ["Blues": 3.5],
-                                 levelTemperatures: [0: 0.95])
+                                 levelTemperatures: [0: 0.95], genreGuidance: 1.5)
         try d.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root), d)
+        XCTAssertEqual(try SamplingDefaults.load(setFolder: root)?.genreGuidance, 1.5)
         XCTAssertEqual(d.barGuidance(genre: "blues"), 3.5)
         XCTAssertEqual(d.barGuidance(genre: " BLUES"), 3.5, "genres as a user types them")
         XCTAssertEqual(d.barGuidance(genre: "rock"), 2, "other genres take the set's strength")
@@ -75,7 +76,9 @@ final class BundledModelLookupTests: XCTestCase {
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"temperature_by_level\": {\"0\": 3}}",
                                "temperature_by_level of 0"),
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"bar_guidance_by_genre\": [3]}",
-                               "bar_guidance_by_genre")] {
+                               "bar_guidance_by_genre"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"genre_guidance\": -2}",
+                               "genre_guidance")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             XCTAssertThrowsError(try SamplingDefaults.load(setFolder: root), text) {
                 let message = "\($0)"
