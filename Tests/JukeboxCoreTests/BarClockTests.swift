@@ -187,18 +187,18 @@ extension BarClockTests {
 /// The bar guide: counts of where each artist's codes fall in the bar, and sampling tilted by them.
 final class BarGuideTests: XCTestCase {
     /// Two songs of artist 1 whose code is 5 on every downbeat place and 1 elsewhere; one song of artist 2
-    /// without a clock (left out).
-    func writeCodes(_ folder: String) throws {
+    /// without a clock (left out). `labels`: each song's artist and genre.
+    static func writeCodes(_ folder: String, labels: [Int] = [1, 0, 1, 0, 2, 0]) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let t = 400, barCodes = 20, hop = 128
         let onBeat = (0..<t).map { $0 % barCodes < 5 ? 5 : 1 }
         try CodesFile.write([("z2", try LevelCodes(n: 3, t: t, values: onBeat + onBeat + Array(repeating: 7, count: t))),
-                             ("labels", try LevelCodes(n: 3, t: 2, values: [1, 0, 1, 0, 2, 0])),
+                             ("labels", try LevelCodes(n: 3, t: 2, values: labels)),
                              ("bar_clock", try LevelCodes(n: 3, t: 2, values: [barCodes * hop, 0, barCodes * hop, 0, 0, 0]))],
                             to: folder + "/a.safetensors")
     }
 
-    func hps() -> Hyperparameters {
+    static func hps() -> Hyperparameters {
         var h = BarClockTests.clockHps
         h["min_duration"] = 0.1
         return PriorGradCheckTests.hps(h)
@@ -206,8 +206,8 @@ final class BarGuideTests: XCTestCase {
 
     func testCountsSayWhereTheArtistsCodesFall() throws {
         let folder = temporaryFolder(self) + "/codes"
-        try writeCodes(folder)
-        let guide = try BarGuide.count(try PriorTrainingData(folder: folder, hps: hps()), bins: 4)
+        try Self.writeCodes(folder)
+        let guide = try BarGuide.count(try PriorTrainingData(folder: folder, hps: Self.hps()), bins: 4)
         XCTAssertEqual([guide.artists, guide.bins, guide.codes], [7, 4, 13])
         let first = try XCTUnwrap(guide.row(artist: 1, bin: 0)), later = try XCTUnwrap(guide.row(artist: 1, bin: 2))
         // Code 5 fills the first quarter of every bar: far likelier there than overall, unlikelier later.
@@ -254,24 +254,11 @@ final class BarGuideTests: XCTestCase {
 
 /// The guide's genre tilt: which codes each genre uses more than all the songs do, and sampling pulled by it.
 final class GenreGuideTests: XCTestCase {
-    /// Two clocked songs of genre 1 (code 5 on each bar's first quarter, 1 elsewhere) and one unclocked
-    /// song of genre 2 (code 7 throughout).
-    func writeCodes(_ folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let t = 400, barCodes = 20, hop = 128
-        let onBeat = (0..<t).map { $0 % barCodes < 5 ? 5 : 1 }
-        try CodesFile.write([("z2", try LevelCodes(n: 3, t: t, values: onBeat + onBeat + Array(repeating: 7, count: t))),
-                             ("labels", try LevelCodes(n: 3, t: 2, values: [1, 1, 3, 1, 2, 2])),
-                             ("bar_clock", try LevelCodes(n: 3, t: 2, values: [barCodes * hop, 0, barCodes * hop, 0, 0, 0]))],
-                            to: folder + "/a.safetensors")
-    }
-
     func testEachGenresTiltIsCountedFromAllItsSongs() throws {
         let folder = temporaryFolder(self) + "/codes"
-        try writeCodes(folder)
-        var h = BarClockTests.clockHps
-        h["min_duration"] = 0.1
-        let guide = try BarGuide.count(try PriorTrainingData(folder: folder, hps: PriorGradCheckTests.hps(h)), bins: 4)
+        // Two clocked songs of genre 1 (code 5 on each bar's first quarter, 1 elsewhere), one unclocked of genre 2 (code 7).
+        try BarGuideTests.writeCodes(folder, labels: [1, 1, 3, 1, 2, 2])
+        let guide = try BarGuide.count(try PriorTrainingData(folder: folder, hps: BarGuideTests.hps()), bins: 4)
         let one = try XCTUnwrap(guide.genreRow(genre: 1)), two = try XCTUnwrap(guide.genreRow(genre: 2))
         XCTAssertEqual(one.count, guide.codes)
         // Genre 2's song has no clock, yet its codes count for its genre: code 7 is all it plays.
