@@ -42,6 +42,14 @@ public struct CorpusSong: Codable, Equatable, Sendable {
     public var downbeat: Double? = nil
 }
 
+extension CorpusSong {
+    /// The artists none of whose `songs` has lyrics.
+    public static func instrumentalArtists(_ songs: [CorpusSong]) -> Set<String> {
+        let singing = Set(songs.filter { !$0.lyrics.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }.map(\.artist))
+        return Set(songs.map(\.artist)).subtracting(singing)
+    }
+}
+
 /// A word of the lyrics and when it is sung, in seconds from the song's start.
 public struct TimedWord: Codable, Equatable, Sendable {
     public let text: String

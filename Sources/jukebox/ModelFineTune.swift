@@ -200,6 +200,7 @@ struct ModelFineTune: ParsableCommand {
             let tempos = songs.filter { $0.artist == artist }.map(\.bpm).sorted()
             if !tempos.isEmpty { sampling?.artistTempos[key] = tempos[tempos.count / 2] }
             sampling?.artistGenres[key] = songs.first { $0.artist == artist }?.genre
+            if CorpusSong.instrumentalArtists(songs).contains(artist) { sampling?.instrumentalArtists.insert(key) }
         }
         if let sampling { try AtomicFile.write(sampling.json, to: staging + "/" + SamplingDefaults.fileName) }
         if let guide = set.barGuide {

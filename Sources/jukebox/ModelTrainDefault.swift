@@ -150,8 +150,9 @@ struct ModelTrainDefault: ParsableCommand {
         // One tempo per artist: the corpus gives each artist's songs the same one.
         let tempos = Dictionary(songs.map { ($0.artist, $0.bpm) }, uniquingKeysWith: { first, _ in first })
         let genres = Dictionary(songs.map { ($0.artist, $0.genre) }, uniquingKeysWith: { first, _ in first })
-        try AtomicFile.write(preset.sampling(songSeconds: meanSeconds, artistTempos: tempos, artistGenres: genres).json,
-                             to: staging + "/" + SamplingDefaults.fileName)
+        var sampling = preset.sampling(songSeconds: meanSeconds, artistTempos: tempos, artistGenres: genres)
+        sampling.instrumentalArtists = CorpusSong.instrumentalArtists(songs)
+        try AtomicFile.write(sampling.json, to: staging + "/" + SamplingDefaults.fileName)
         if fm.fileExists(atPath: output) {
             let contents = (try? fm.contentsOfDirectory(atPath: output)) ?? []
             guard contents.isEmpty || contents.contains("model-card.json") else {

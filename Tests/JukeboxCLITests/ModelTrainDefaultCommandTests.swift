@@ -141,6 +141,9 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let defaults = try XCTUnwrap(set.sampling)
         let meanSeconds = songs.reduce(0) { $0 + $1.seconds } / Double(songs.count)
         XCTAssertEqual(defaults.songSeconds, meanSeconds.rounded())
+        // The corpus's instrumental artists, so that asking one of them to sing is noted.
+        let instrumental = Set(songs.map(\.artist)).filter { a in songs.allSatisfy { $0.artist != a || $0.lyrics.isEmpty } }
+        XCTAssertEqual(defaults.instrumentalArtists, instrumental)
         let document = try SessionFolder.open(dir + "/session").1
         XCTAssertEqual(document.prompt.temperatures, set.defaultTemperatures)
         XCTAssertEqual(set.defaultTemperatures.first, 1, "the recipe samples level 0 at its own temperature")

@@ -52,6 +52,10 @@ final class BundledModelLookupTests: XCTestCase {
         try d.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root), d)
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root)?.genreGuidance, 1.5)
+        var quiet = d
+        quiet.instrumentalArtists = ["b", "a"]
+        try quiet.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
+        XCTAssertEqual(try SamplingDefaults.load(setFolder: root)?.instrumentalArtists, ["a", "b"])
         XCTAssertEqual(d.barGuidance(genre: "blues"), 3.5)
         XCTAssertEqual(d.barGuidance(genre: " BLUES"), 3.5, "genres as a user types them")
         XCTAssertEqual(d.barGuidance(genre: "rock"), 2, "other genres take the set's strength")
@@ -78,7 +82,9 @@ final class BundledModelLookupTests: XCTestCase {
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"bar_guidance_by_genre\": [3]}",
                                "bar_guidance_by_genre"),
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"genre_guidance\": -2}",
-                               "genre_guidance")] {
+                               "genre_guidance"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"instrumental_artists\": \"x\"}",
+                               "instrumental_artists")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             XCTAssertThrowsError(try SamplingDefaults.load(setFolder: root), text) {
                 let message = "\($0)"

@@ -170,6 +170,20 @@ final class PromptResolverTests: XCTestCase {
         }
     }
 
+    /// An artist who never sings in the set's songs, asked to: a note says its samples will drift from its
+    /// sound; without lyrics, or for an artist who sings, none.
+    func testAnInstrumentalArtistAskedToSingIsNoted() throws {
+        let silent = try XCTUnwrap(models.samplingDefaults.instrumentalArtists.sorted().first)
+        let singer = try XCTUnwrap(models.samplingDefaults.artistGenres.keys.sorted().first { !models.samplingDefaults.instrumentalArtists.contains($0) })
+        func notes(_ artist: String, _ lyrics: String) throws -> [String] {
+            try PromptResolver.resolve(PromptRequest(genre: "blues", artist: artist, lyrics: lyrics, seconds: 2), models: models).notes
+        }
+        let asked = try notes(silent, "rain on the road")
+        XCTAssertTrue(asked.contains { $0.hasPrefix("\(silent) sings in none of the songs") }, "\(asked)")
+        XCTAssertFalse(try notes(silent, " \n").contains { $0.contains("sings in none") })
+        XCTAssertFalse(try notes(singer, "rain on the road").contains { $0.contains("sings in none") })
+    }
+
     func testUnknownNamesWarnAndUnseenCharactersAreNoted() throws {
         var request = everyField()
         request.artist = "nobody we know"

@@ -32,6 +32,9 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
     /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
     public var artistGenres: [String: String]
+    /// Artists none of whose training songs has lyrics, by the name in the set's artist list: asked to sing,
+    /// such an artist's samples drift from its sound (the resolver says so).
+    public var instrumentalArtists: Set<String> = []
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
                 barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:],
@@ -128,6 +131,11 @@ public struct SamplingDefaults: Sendable, Equatable {
         }
         let guidance = try object["bar_guidance"].map { try strength($0, "bar_guidance") } ?? 0
         let genreGuidance = try object["genre_guidance"].map { try strength($0, "genre_guidance") } ?? 0
+        var instrumental: Set<String> = []
+        if let value = object["instrumental_artists"] {
+            guard let names = value as? [String] else { throw JukeboxError(path, "instrumental_artists should be a list of artist names") }
+            instrumental = Set(names)
+        }
         var byGenre: [String: Double] = [:]
         if let value = object["bar_guidance_by_genre"] {
             guard let table = value as? [String: Any] else { throw JukeboxError(path, "bar_guidance_by_genre should map genre names to strengths") }
@@ -142,10 +150,12 @@ public struct SamplingDefaults: Sendable, Equatable {
                 byLevel[level] = try temperature(value, name)
             }
         }
-        return SamplingDefaults(top: try temperature(object["temperature_top"], "temperature_top"),
-                                upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
-                                songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
-                                artistGenres: genres, levelTemperatures: byLevel, genreGuidance: genreGuidance)
+        var defaults = SamplingDefaults(top: try temperature(object["temperature_top"], "temperature_top"),
+                                        upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
+                                        songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
+                                        artistGenres: genres, levelTemperatures: byLevel, genreGuidance: genreGuidance)
+        defaults.instrumentalArtists = instrumental
+        return defaults
     }
 
     public var json: Data {
@@ -155,6 +165,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         if barGuidance > 0 { object["bar_guidance"] = barGuidance }
         if !genreBarGuidance.isEmpty { object["bar_guidance_by_genre"] = genreBarGuidance }
         if genreGuidance > 0 { object["genre_guidance"] = genreGuidance }
+        if !instrumentalArtists.isEmpty { object["instrumental_artists"] = instrumentalArtists.sorted() }
         if !artistGenres.isEmpty { object["artist_genre"] = artistGenres }
         if !levelTemperatures.isEmpty {
             object["temperature_by_level"] = Dictionary(uniqueKeysWithValues: levelTemperatures.map { (String($0.key), $0.value) })
