@@ -195,12 +195,13 @@ struct ModelFineTune: ParsableCommand {
             if try PriorConfig(hps: try ModelConfig.load(folder: staging + "/" + name).hps).labels { try growth.write(into: staging + "/" + name) }
         }
         var sampling = set.sampling
+        let instrumental = CorpusSong.instrumentalArtists(songs)
         for artist in Set(songs.map(\.artist)) {
             guard let key = growth.vocabulary.artistName(id: growth.vocabulary.artistID(artist).id) else { continue }
             let tempos = songs.filter { $0.artist == artist }.map(\.bpm).sorted()
             if !tempos.isEmpty { sampling?.artistTempos[key] = tempos[tempos.count / 2] }
             sampling?.artistGenres[key] = songs.first { $0.artist == artist }?.genre
-            if CorpusSong.instrumentalArtists(songs).contains(artist) { sampling?.instrumentalArtists.insert(key) }
+            if instrumental.contains(artist) { sampling?.instrumentalArtists.insert(key) }
         }
         if let sampling { try AtomicFile.write(sampling.json, to: staging + "/" + SamplingDefaults.fileName) }
         if let guide = set.barGuide {

@@ -152,20 +152,21 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         // draws other codes is SamplingGeneratorTests' to show: two steps leave this table near zero).
         XCTAssertEqual(defaults.artistTempos[song.artist], song.bpm)
         XCTAssertEqual(document.prompt.bpm, song.bpm)
-        let faster = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
-                                  "--seconds", "1", "--levels", "top", "--bpm", "173", "-o", dir + "/faster"])
-        XCTAssertEqual(faster.status, 0, faster.stderr)
-        XCTAssertEqual(try SessionFolder.open(dir + "/faster").1.prompt.bpm, 173)
+        /// A second of the song's artist at the top level with one option more: the prompt its session recorded.
+        func sampled(_ option: String, _ value: String, into name: String) throws -> SessionPrompt {
+            let r = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                 "--seconds", "1", "--levels", "top", option, value, "-o", dir + "/" + name])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try SessionFolder.open(dir + "/" + name).1.prompt
+        }
+        XCTAssertEqual(try sampled("--bpm", "173", into: "faster").bpm, 173)
         // The set's bar guide, counted from the training codes, steers sampling by default at the recipe's
         // strength; --bar-guidance 0 turns it off, and the session says which.
         let guide = try XCTUnwrap(set.barGuide)
         XCTAssertEqual([guide.artists, guide.bins, guide.codes], [set.priors[2]!.prior.config.yBins[1], 16, 64])
         XCTAssertEqual(defaults.barGuidance, 1)
         XCTAssertEqual(document.prompt.barGuidance, 1)
-        let unguided = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
-                                    "--seconds", "1", "--levels", "top", "--bar-guidance", "0", "-o", dir + "/unguided"])
-        XCTAssertEqual(unguided.status, 0, unguided.stderr)
-        XCTAssertEqual(try SessionFolder.open(dir + "/unguided").1.prompt.barGuidance, 0, "recorded off, so reopening keeps it off")
+        XCTAssertEqual(try sampled("--bar-guidance", "0", into: "unguided").barGuidance, 0, "recorded off, so reopening keeps it off")
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--bar-guidance", "11", "-o", dir + "/overdone"]), naming: "--bar-guidance")
         // The guide also holds each genre's tilt, used by default at the recipe's strength, off with 0.
@@ -174,10 +175,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
                        "the song's genre has songs to count")
         XCTAssertGreaterThan(defaults.genreGuidance, 0)
         XCTAssertEqual(document.prompt.genreGuidance, defaults.genreGuidance)
-        let ungenred = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
-                                    "--seconds", "1", "--levels", "top", "--genre-guidance", "0", "-o", dir + "/ungenred"])
-        XCTAssertEqual(ungenred.status, 0, ungenred.stderr)
-        XCTAssertEqual(try SessionFolder.open(dir + "/ungenred").1.prompt.genreGuidance, 0, "recorded off, so reopening keeps it off")
+        XCTAssertEqual(try sampled("--genre-guidance", "0", into: "ungenred").genreGuidance, 0, "recorded off, so reopening keeps it off")
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--genre-guidance", "-1", "-o", dir + "/negative"]), naming: "--genre-guidance")
         // Continuing a prime, the bars follow the beat heard in it: a click track at 100 bpm from 0.25 s.

@@ -27,7 +27,8 @@ public struct BeatGrid: Sendable, Equatable {
         guard Double(samples.count) >= shortestSeconds * Double(sampleRate) else { return nil }
         let flux = AudioFeatures.onsetFlux(samples, sampleRate: sampleRate)
         let fps = AudioFeatures.framesPerSecond
-        let correlation = autocorrelation(flux, upTo: flux.count / 2)
+        // The onset envelope's correlation at every lag up to half its length (0 throughout for silence).
+        let correlation = (0...(flux.count / 2)).map { AudioFeatures.autocorrelation(flux, lag: $0) }
         guard correlation.count > 2 else { return nil }
         var range = (fastest: 60 / 200 * fps, slowest: 60 / 60 * fps)
         if let near, near.isFinite, near > 0 { range = (60 / (near * 1.06) * fps, 60 / (near / 1.06) * fps) }
@@ -64,19 +65,5 @@ public struct BeatGrid: Sendable, Equatable {
         while bpm < range.lowerBound { bpm *= 2 }
         while bpm > range.upperBound { bpm /= 2 }
         return BeatGrid(bpm: bpm, firstBeat: firstBeat.truncatingRemainder(dividingBy: 60 / bpm), strength: strength)
-    }
-
-    /// Normalised autocorrelation of `x` (its mean removed) at lags 0...maxLag.
-    static func autocorrelation(_ x: [Float], upTo maxLag: Int) -> [Float] {
-        guard !x.isEmpty else { return [] }
-        let mean = x.reduce(0, +) / Float(x.count)
-        let centred = x.map { $0 - mean }
-        let energy = centred.reduce(0) { $0 + $1 * $1 }
-        guard energy > 0 else { return [] }
-        return (0...max(0, min(maxLag, x.count - 1))).map { lag in
-            var sum: Float = 0
-            for i in 0..<(centred.count - lag) { sum += centred[i] * centred[i + lag] }
-            return sum / energy
-        }
     }
 }

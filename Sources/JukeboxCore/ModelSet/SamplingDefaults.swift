@@ -34,12 +34,13 @@ public struct SamplingDefaults: Sendable, Equatable {
     public var artistGenres: [String: String]
     /// Artists none of whose training songs has lyrics, by the name in the set's artist list: asked to sing,
     /// such an artist's samples drift from its sound (the resolver says so).
-    public var instrumentalArtists: Set<String> = []
+    public var instrumentalArtists: Set<String>
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
                 barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:],
-                levelTemperatures: [Int: Double] = [:], genreGuidance: Double = 0) {
+                levelTemperatures: [Int: Double] = [:], genreGuidance: Double = 0, instrumentalArtists: Set<String> = []) {
         self.genreGuidance = genreGuidance
+        self.instrumentalArtists = instrumentalArtists
         self.artistGenres = artistGenres
         self.levelTemperatures = levelTemperatures
         self.genreBarGuidance = Dictionary(genreBarGuidance.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -150,12 +151,11 @@ public struct SamplingDefaults: Sendable, Equatable {
                 byLevel[level] = try temperature(value, name)
             }
         }
-        var defaults = SamplingDefaults(top: try temperature(object["temperature_top"], "temperature_top"),
-                                        upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
-                                        songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
-                                        artistGenres: genres, levelTemperatures: byLevel, genreGuidance: genreGuidance)
-        defaults.instrumentalArtists = instrumental
-        return defaults
+        return SamplingDefaults(top: try temperature(object["temperature_top"], "temperature_top"),
+                                upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
+                                songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
+                                artistGenres: genres, levelTemperatures: byLevel, genreGuidance: genreGuidance,
+                                instrumentalArtists: instrumental)
     }
 
     public var json: Data {
