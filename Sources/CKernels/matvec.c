@@ -87,6 +87,10 @@ uint16_t jk_f32_to_f16(float f) {
 // kernels at a third of the bandwidth (measured), waiting on loads.
 #define PREFETCH_BYTES 8192
 #define PREFETCH_ROWS 4
+// How far ahead of its reads each of the four rows the 16-bit kernel walks at once asks for its weights.
+#ifndef ROW_LOCALITY
+#define ROW_LOCALITY 2
+#endif
 // How much of the next product each thread asks for as it finishes (16 KB: 3–7% a step; 64 KB no better).
 #define NEXT_PREFETCH_BYTES 16384
 
