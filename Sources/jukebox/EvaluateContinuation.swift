@@ -35,6 +35,8 @@ struct EvaluateContinuation: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also sample each prompt without the prime, to compare its sound with the prime's.") var unprimed = true
     @Option(name: .customLong("bar-guidance"), parsing: .unconditional, help: "How strongly the set's bar guide steers the top level (default: the set's).")
     var barGuidance: Double?
+    @Option(name: .customLong("prime-guidance"), parsing: .unconditional, help: "How strongly each continuation keeps the places in the bar of its prime's own codes (default 0: off).")
+    var primeGuidance: Double?
     @Option(name: .customLong("songs-per-genre"), help: "Held-out songs to continue per genre.") var songsPerGenre: Int = 1
     @Option(name: .customLong("prime-seconds"), help: "Seconds of each song to continue from.") var primeSeconds: Double = 5
     @Option(help: "Seconds of each session in all, the prime included.") var seconds: Double = 15
@@ -113,7 +115,7 @@ struct EvaluateContinuation: ParsableCommand {
         func job(_ mode: SessionMode, into folder: String) throws -> SampleJob {
             var job = SampleJob(request: PromptRequest(genre: song.genre, artist: song.artist, lyrics: song.lyrics, seconds: seconds,
                                                        bpm: song.bpm, downbeat: song.key == "unknown" ? nil : 0, barGuidance: barGuidance,
-                                                       seed: seed, mode: mode),
+                                                       seed: seed, mode: mode, primeGuidance: mode == .primed ? primeGuidance : nil),
                                 output: folder)
             sampler.apply(to: &job)
             job.levels = try SampleJob.Levels(rawValue: levels) ?? { throw JukeboxError("--levels", "is \(levels); use top or all") }()

@@ -74,6 +74,8 @@ struct Sample: ParsableCommand {
     var barGuidance: Double?
     @Option(name: .customLong("genre-guidance"), parsing: .unconditional, help: "How strongly the set's guide pulls the top level toward the codes of the genre asked for (0: off; default: the set's).")
     var genreGuidance: Double?
+    @Option(name: .customLong("prime-guidance"), parsing: .unconditional, help: "How strongly a continuation keeps the places in the bar of its prime's own top-level codes (0: off, the default; needs a tempo).")
+    var primeGuidance: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 
     func job() throws -> SampleJob {
@@ -83,7 +85,8 @@ struct Sample: ParsableCommand {
         guard let levels = SampleJob.Levels(rawValue: levels) else { throw JukeboxError("--levels", "is \(levels); use top or all") }
         let request = PromptRequest(genre: genre, artist: artist, lyrics: try lyrics.map(SampleJob.lyricsText), seconds: seconds,
                                     totalSeconds: totalSeconds, bpm: bpm, downbeat: downbeat, barGuidance: barGuidance, seed: seed,
-                                    samples: samples, mode: mode, genreGuidance: genreGuidance)
+                                    samples: samples, mode: mode, genreGuidance: genreGuidance,
+                                    primeGuidance: primeGuidance)
         var job = SampleJob(request: request, output: output)
         sampler.apply(to: &job)
         job.levels = levels

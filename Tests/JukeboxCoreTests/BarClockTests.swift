@@ -315,3 +315,68 @@ final class GenreGuideTests: XCTestCase {
         XCTAssertEqual(try Generator(models: set).generate(p, mode: .ancestral(lowestLevel: 1)).codes[1].values, otherGenre)
     }
 }
+
+/// The prime's own guide: where in its bars the codes a continuation starts from fall, and a continuation
+/// pulled to keep them there.
+final class PrimeGuideTests: XCTestCase {
+    /// A bar of 16 audio samples (one place per sample) over codes of hop 1: code 4 on the first half of
+    /// each bar, 9 on the second.
+    func testEachPlaceIsCountedFromThePrimeItself() throws {
+        let clock = BarClock(barLength: 16)
+        let prime = (0..<160).map { $0 % 16 < 8 ? 4 : 9 }
+        let guide = try XCTUnwrap(PrimeGuide(primeCodes: prime[...], codes: 12, clock: clock, hop: 1, offset: 0))
+        // Place 0 saw code 4 ten times of ten: p = (10 + 100 p(4)) / 110 with p(4) = 80.5 / 166 over the prime.
+        let p4 = 80.5 / 166.0
+        let first = guide.row(atSample: 0, clock: clock), second = guide.row(atSample: 8, clock: clock)
+        XCTAssertEqual(Double(first[first.startIndex + 4]), log((10 + 100 * p4) / 110 / p4), accuracy: 1e-5)
+        XCTAssertLessThan(first[first.startIndex + 9], 0)
+        XCTAssertGreaterThan(second[second.startIndex + 9], 0)
+        XCTAssertLessThan(second[second.startIndex + 4], 0)
+        // The same place of a later bar; with the bar starting 8 samples in, the places move and each sample
+        // of the song keeps its tilt (counted and read with one clock); a prime counted from sample 8 on (its
+        // offset in the song) takes the places its codes had there.
+        XCTAssertEqual(Array(guide.row(atSample: 16 * 7 + 3, clock: clock)), Array(guide.row(atSample: 3, clock: clock)))
+        let late = BarClock(barLength: 16, downbeat: 8)
+        let shifted = try XCTUnwrap(PrimeGuide(primeCodes: prime[...], codes: 12, clock: late, hop: 1, offset: 0))
+        for x in 0..<16 { XCTAssertEqual(Array(shifted.row(atSample: x, clock: late)), Array(guide.row(atSample: x, clock: clock))) }
+        let offset = try XCTUnwrap(PrimeGuide(primeCodes: prime[...], codes: 12, clock: clock, hop: 1, offset: 8))
+        XCTAssertEqual(Array(offset.row(atSample: 0, clock: clock)), Array(second))
+        // Less than a bar says nothing about the bar; a code outside the vocabulary is not counted.
+        XCTAssertNil(PrimeGuide(primeCodes: prime[..<15], codes: 12, clock: clock, hop: 1, offset: 0))
+        XCTAssertNotNil(PrimeGuide(primeCodes: prime[..<4], codes: 12, clock: clock, hop: 4, offset: 0))
+        XCTAssertNil(PrimeGuide(primeCodes: (prime + [12])[...], codes: 12, clock: clock, hop: 1, offset: 0))
+    }
+
+    /// A prime that plays code 4 in the first half of every bar and 9 in the second: continued with the
+    /// prime guidance, the sampled codes keep those places; without it, the prior plays what it likes.
+    func testAContinuationKeepsThePrimesPlacesInTheBar() throws {
+        let model = try SamplingGeneratorTests.model(level: 1, seed: 40)
+        let set = try SamplingGeneratorTests.set(SamplingGeneratorTests.vqvae(), [1: model])
+        let primeLength = 800, hop = 4
+        let prime = (0..<primeLength).map { $0 % 10 < 5 ? 4 : 9 }
+        let codes = [try LevelCodes(n: 1, t: 0, values: []), try LevelCodes(n: 1, t: primeLength, values: prime)]
+        var p = GenerationPrompt(artistID: 3, genreIDs: [1], lyricTokens: [], totalLength: 44100,
+                                 sampleLength: hop * (primeLength + 80), settings: [SamplingSettings(temperature: 1)], seed: 7, samples: 1)
+        p.barClock = BarClock(barLength: hop * 10)   // 10 codes a bar: code 4 on its first half
+        func continued() throws -> [Int] {
+            Array(try Generator(models: set).generate(p, mode: .continuation(codes, lowestLevel: 1)).codes[1].values[primeLength...])
+        }
+        func kept(_ values: [Int]) -> Double {
+            Double(values.enumerated().filter { (primeLength + $0.offset) % 10 < 5 ? $0.element == 4 : $0.element == 9 }.count)
+                / Double(values.count)
+        }
+        p.primeGuidance = 10
+        let guided = try continued()
+        XCTAssertEqual(guided.count, 80)
+        XCTAssertGreaterThan(kept(guided), 0.9, "\(guided)")
+        p.primeGuidance = 0
+        XCTAssertLessThan(kept(try continued()), 0.5)
+        // Without a clock there are no places to keep: the guidance changes nothing.
+        let unguided = try continued()
+        p.barClock = nil
+        let noClock = try continued()
+        p.primeGuidance = 10
+        XCTAssertEqual(try continued(), noClock)
+        XCTAssertEqual(unguided.count, noClock.count)
+    }
+}

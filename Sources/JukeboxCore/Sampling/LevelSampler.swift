@@ -19,10 +19,18 @@ extension Generator {
             throw JukeboxError("codes", "level \(level) rows have different lengths")
         }
         let plan = try plan(level: level, model: model, prompt: prompt, existing: existing)
+        // Counted once from the codes there before this level's first window: later windows see sampled codes
+        // as their context, but the groove to keep is the prime's.
+        let hop = models.vqvae.hopLengths[level]
+        let primeGuides: [PrimeGuide?]? = prompt.primeGuidance > 0 && model.prior.config.isTopLevel && existing > 0
+            ? prompt.barClock.map { clock in
+                rows[level].map { PrimeGuide(primeCodes: $0[...], codes: model.prior.config.lBins, clock: clock, hop: hop, offset: prompt.offset) }
+            }
+            : nil
         var progress = Progress(level: level, total: plan.tokensToSample, samples: prompt.samples)
         for window in plan.windows where window.toSample > 0 {
             emit(.windowStarted(level: level, index: window.index, start: window.start, length: window.length))
-            try sampleWindow(window, level: level, model: model, prompt: prompt, rows: &rows,
+            try sampleWindow(window, level: level, model: model, prompt: prompt, primeGuides: primeGuides, rows: &rows,
                              progress: &progress, cancel: cancel, emit: emit)
             emit(.windowFinished(level: level, index: window.index, start: window.start, length: window.length))
             try checkpoint?(Self.levelCodes(rows))
@@ -45,7 +53,7 @@ extension Generator {
     }
 
     private func sampleWindow(_ window: WindowPlan.Window, level: Int, model: PriorModel, prompt: GenerationPrompt,
-                              rows: inout [[[Int]]], progress: inout Progress,
+                              primeGuides: [PrimeGuide?]?, rows: inout [[[Int]]], progress: inout Progress,
                               cancel: CancelFlag?, emit: (GenerationEvent) -> Void) throws {
         let n = prompt.samples, prior = model.prior, c = prior.config
         var xCond: Tensor? = nil
@@ -85,6 +93,7 @@ extension Generator {
         let genreTilt = prompt.genreGuidance > 0 && c.isTopLevel
             ? models.barGuide?.genreRow(genre: prompt.genreIDs.first ?? -1).flatMap { $0.count == c.lBins ? $0.map { Float(prompt.genreGuidance) * $0 } : nil }
             : nil
+        let primeStrength = Float(prompt.primeGuidance)
         var sampler = TokenSampler()
         var previous = [Int](repeating: 0, count: n)
         var values = [Int](repeating: 0, count: n)
@@ -111,6 +120,11 @@ extension Generator {
                 }
                 if let tilt { for (k, r) in zip(0..<c.lBins, tilt) { row[k] += strength * r } }
                 if let genreTilt { for k in 0..<c.lBins { row[k] += genreTilt[k] } }
+                if let clock = prompt.barClock, let guide = primeGuides?[s] {
+                    for (k, r) in zip(0..<c.lBins, guide.row(atSample: prompt.offset + (start + p) * hop, clock: clock)) {
+                        row[k] += primeStrength * r
+                    }
+                }
                 values[s] = sampler.draw(row, count: c.lBins, settings: settings, rng: &rng)
                 rows[level][s].append(values[s])
             }

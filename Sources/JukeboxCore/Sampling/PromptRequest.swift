@@ -20,6 +20,8 @@ public struct PromptRequest: Sendable, Equatable {
     public var barGuidance: Double?
     /// How strongly the guide's genre tilt pulls the top level toward the genre's codes.
     public var genreGuidance: Double?
+    /// How strongly a continuation keeps the places in the bar of its prime's codes (`PrimeGuide`).
+    public var primeGuidance: Double?
     public var seed: UInt64?
     public var samples: Int?
     public var mode: SessionMode
@@ -27,8 +29,9 @@ public struct PromptRequest: Sendable, Equatable {
     public init(genre: String? = nil, artist: String? = nil, lyrics: String? = nil, seconds: Double? = nil,
                 totalSeconds: Double? = nil, temperatures: [Int: Double] = [:], topK: Int? = nil, topP: Double? = nil,
                 bpm: Double? = nil, downbeat: Double? = nil, barGuidance: Double? = nil, seed: UInt64? = nil,
-                samples: Int? = nil, mode: SessionMode = .ancestral, genreGuidance: Double? = nil) {
-        self.genreGuidance = genreGuidance
+                samples: Int? = nil, mode: SessionMode = .ancestral, genreGuidance: Double? = nil,
+                primeGuidance: Double? = nil) {
+        (self.genreGuidance, self.primeGuidance) = (genreGuidance, primeGuidance)
         (self.genre, self.artist, self.lyrics, self.seconds, self.totalSeconds) = (genre, artist, lyrics, seconds, totalSeconds)
         (self.temperatures, self.topK, self.topP, self.bpm, self.downbeat) = (temperatures, topK, topP, bpm, downbeat)
         (self.barGuidance, self.seed, self.samples, self.mode) = (barGuidance, seed, samples, mode)
@@ -46,7 +49,7 @@ public struct PromptRequest: Sendable, Equatable {
 /// studio's field labels.
 public enum PromptField: String, Sendable {
     case genre, artist, lyrics, seconds, totalSeconds = "total-seconds", temperature, topK = "top-k", topP = "top-p"
-    case bpm, downbeat, barGuidance = "bar-guidance", genreGuidance = "genre-guidance", seed, samples, primeSeconds = "prime-seconds"
+    case bpm, downbeat, barGuidance = "bar-guidance", genreGuidance = "genre-guidance", primeGuidance = "prime-guidance", seed, samples, primeSeconds = "prime-seconds"
 
     public enum Naming: Sendable {
         /// `--total-seconds`

@@ -102,6 +102,9 @@ public enum PromptResolver {
         if let strength = request.genreGuidance, !(strength >= 0 && strength <= 10) {
             throw fail(.genreGuidance, "must be between 0 and 10, got \(strength)")
         }
+        if let strength = request.primeGuidance, !(strength >= 0 && strength <= 10) {
+            throw fail(.primeGuidance, "must be between 0 and 10, got \(strength)")
+        }
         let lyrics = request.lyrics ?? session?.lyrics ?? ""
         guard lyrics.utf8.count <= longestLyricsBytes else {
             throw fail(.lyrics, "\(lyrics.utf8.count) bytes is too long for lyrics (at most \(longestLyricsBytes))")
@@ -169,6 +172,18 @@ public enum PromptResolver {
             record.genreGuidance = generation.genreGuidance
         } else if (request.genreGuidance ?? 0) > 0 {
             notes.append("this model set's guide holds no genres, so the genre guidance changes nothing")
+        }
+        // Only a continuation has a prime's codes to count; a session keeps its strength for reopening.
+        let primeGuidance = request.primeGuidance ?? session?.primeGuidance ?? 0
+        if primeGuidance > 0 {
+            if request.mode == .ancestral || request.mode == .upsample {
+                notes.append("the prime guidance steers continuations (modes primed and continue); this \(request.mode.rawValue) sample has no prime to follow")
+            } else if clock == nil {
+                notes.append("the prime guidance needs a tempo (--bpm, or one heard in the prime or known for the artist); without one it changes nothing")
+            } else {
+                generation.primeGuidance = primeGuidance
+                record.primeGuidance = primeGuidance
+            }
         }
         return ResolvedPrompt(generation: generation, record: record, warnings: resolved.warnings, notes: notes,
                               labels: (labeller, resolved.song))

@@ -101,6 +101,8 @@ public struct SessionPrompt: Codable, Equatable, Sendable {
     public var barGuidance: Double?
     /// How strongly the guide's genre tilt steered the top level (nil: not at all).
     public var genreGuidance: Double?
+    /// How strongly the prime's own places in the bar steered a continuation's top level (nil: not at all).
+    public var primeGuidance: Double?
 
     /// The bars the session was sampled with, audio at `sampleRate` (nil: it kept no tempo).
     public func barClock(sampleRate: Double) throws -> BarClock? {

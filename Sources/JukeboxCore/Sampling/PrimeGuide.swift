@@ -1,0 +1,54 @@
+import Foundation
+
+/// Where a prime's own top-level codes fall in its bars: log p(code | place, prime) − log p(code | prime),
+/// counted from the codes a continuation starts from, with the prime's bar clock.
+///
+/// The bar guide knows where an artist's codes fall from the songs the set was trained on; a user's own
+/// recording has no such rows (a fine-tuned set's are weak when one artist label covers a whole album), and
+/// the top prior, given the prime as context, does not carry its beat on. The prime itself holds its groove:
+/// which codes come on the beat and which between. Sampling adds `primeGuidance` times this row to the top
+/// prior's logits (our addition, `--prime-guidance`), so the continuation's codes keep the prime's places in
+/// the bar.
+public struct PrimeGuide: Sendable, Equatable {
+    /// Places per bar: sixteenth notes of a 4/4 bar. The prime is short, so each place must see enough
+    /// codes to say something: a 12 s prime at 120 bpm puts about 260 of its 4,100 codes in each.
+    public static let places = 16
+    /// Pseudo-counts pulling each place toward the prime's overall distribution (as the bar guide's).
+    public static let pseudoCounts = 100.0
+
+    public let codes: Int
+    /// [places, codes], natural log.
+    let logRatio: [Float]
+
+    /// Counted from `primeCodes`, code t lying at audio sample `offset + t·hop`; nil when the prime does not
+    /// fill one bar (it says nothing about the bar yet) or holds a code outside 0..<codes.
+    public init?(primeCodes: ArraySlice<Int>, codes: Int, clock: BarClock, hop: Int, offset: Int) {
+        guard codes > 0, hop > 0, clock.barLength > 0, primeCodes.count * hop >= clock.barLength,
+              primeCodes.allSatisfy({ $0 >= 0 && $0 < codes }) else { return nil }
+        let places = Self.places
+        var counts = [Double](repeating: 0, count: places * codes), overall = [Double](repeating: 0, count: codes)
+        for (t, code) in primeCodes.enumerated() {
+            counts[clock.bin(atSample: offset + t * hop, bins: places) * codes + code] += 1
+            overall[code] += 1
+        }
+        let total = Double(primeCodes.count)
+        // The prime's own distribution, lightly smoothed so no code has probability 0.
+        let primeP = overall.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
+        var ratio = [Float](repeating: 0, count: counts.count)
+        for b in 0..<places {
+            let base = b * codes
+            let seen = (0..<codes).reduce(0.0) { $0 + counts[base + $1] }
+            for k in 0..<codes {
+                let p = (counts[base + k] + Self.pseudoCounts * primeP[k]) / (seen + Self.pseudoCounts)
+                ratio[base + k] = Float(log(p / primeP[k]))
+            }
+        }
+        (self.codes, self.logRatio) = (codes, ratio)
+    }
+
+    /// The tilt for a code at audio sample `position` of the song.
+    public func row(atSample position: Int, clock: BarClock) -> ArraySlice<Float> {
+        let start = clock.bin(atSample: position, bins: Self.places) * codes
+        return logRatio[start..<(start + codes)]
+    }
+}
