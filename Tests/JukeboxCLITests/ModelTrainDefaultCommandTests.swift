@@ -186,7 +186,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         try AudioFile.writeWAV(dir + "/clicks.wav", samples: clicks, sampleRate: 44100)
         let primed = try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist, "--mode", "primed",
                                   "--prime", dir + "/clicks.wav", "--prime-seconds", "2.5", "--seconds", "3", "--levels", "top",
-                                  "-o", dir + "/primed"])
+                                  "--prime-guidance", "2", "-o", dir + "/primed"])
         XCTAssertEqual(primed.status, 0, primed.stderr)
         XCTAssertTrue(primed.stderr.contains("bars from its beat at 0.2"), primed.stderr)
         let primedTempo = try XCTUnwrap(try SessionFolder.open(dir + "/primed").1.prompt.bpm)
@@ -200,6 +200,11 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let continued = try SessionFolder.open(dir + "/further").1.prompt
         XCTAssertEqual(continued.bpm, primedTempo)
         XCTAssertEqual(continued.downbeat, primedBar)
+        // And the prime's own guide, asked for in the primed sample, recorded and kept by the continue.
+        XCTAssertEqual(try SessionFolder.open(dir + "/primed").1.prompt.primeGuidance, 2)
+        XCTAssertEqual(continued.primeGuidance, 2)
+        assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
+                                        "--seconds", "1", "--prime-guidance", "nan", "-o", dir + "/nanprime"]), naming: "--prime-guidance")
         assertCleanFailure(try CLI.run(["sample", "--model", dir + "/set", "--genre", song.genre, "--artist", song.artist,
                                         "--seconds", "1", "--downbeat=-1", "-o", dir + "/early"]), naming: "--downbeat")
         let counted = try CLI.run(["train", "bar-guide", "--data", dir + "/work/codes-train", "--prior", dir + "/set/prior_level_2",

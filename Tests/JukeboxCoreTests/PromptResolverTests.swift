@@ -29,6 +29,7 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertEqual(a.barClock, b.barClock, file: file, line: line)
         XCTAssertEqual(a.barGuidance, b.barGuidance, file: file, line: line)
         XCTAssertEqual(a.genreGuidance, b.genreGuidance, file: file, line: line)
+        XCTAssertEqual(a.primeGuidance, b.primeGuidance, file: file, line: line)
         XCTAssertEqual(a.settings, b.settings, file: file, line: line)
         XCTAssertEqual(a.seed, b.seed, file: file, line: line)
         XCTAssertEqual(a.samples, b.samples, file: file, line: line)
@@ -161,6 +162,8 @@ final class PromptResolverTests: XCTestCase {
         r = everyField(); r.genreGuidance = 11
         XCTAssertTrue(refusal(r).hasPrefix("--genre-guidance:"), refusal(r))
         XCTAssertTrue(refusal(r, .words).hasPrefix("genre guidance:"), refusal(r, .words))
+        r = everyField(); r.primeGuidance = -1
+        XCTAssertTrue(refusal(r).hasPrefix("--prime-guidance:"), refusal(r))
         r = everyField(); r.lyrics = String(repeating: "la ", count: 400_000)
         XCTAssertTrue(refusal(r).hasPrefix("--lyrics:"), refusal(r))
         // A session's song shorter than a longer continue: named as the session's.
@@ -168,6 +171,29 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertThrowsError(try PromptResolver.resolve(PromptRequest(seconds: 31), models: models, session: session)) {
             XCTAssertTrue("\($0)".contains("the session's song (30.0 s)"), "\($0)")
         }
+    }
+
+    /// The prime's own guide steers continuations only: asked for in one, it is used and recorded, and a
+    /// continue of that session keeps it; asked for from nothing, a note says it does nothing.
+    func testPrimeGuidanceIsKeptForContinuationsAndNotedElsewhere() throws {
+        var request = everyField()
+        request.mode = .primed
+        request.primeGuidance = 1.5
+        let primed = try PromptResolver.resolve(request, models: models)
+        XCTAssertEqual(primed.generation.primeGuidance, 1.5)
+        XCTAssertEqual(primed.record.primeGuidance, 1.5)
+        XCTAssertFalse(primed.notes.contains { $0.contains("prime guidance") }, "\(primed.notes)")
+        let reopened = try PromptResolver.resolve(PromptRequest(seconds: 6, mode: .continue), models: models, session: primed.record)
+        XCTAssertEqual(reopened.generation.primeGuidance, 1.5)
+        XCTAssertEqual(reopened.record.primeGuidance, 1.5)
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(seconds: 6, mode: .continue, primeGuidance: 0), models: models,
+                                                  session: primed.record).generation.primeGuidance, 0)
+
+        request.mode = .ancestral
+        let ancestral = try PromptResolver.resolve(request, models: models)
+        XCTAssertEqual(ancestral.generation.primeGuidance, 0)
+        XCTAssertNil(ancestral.record.primeGuidance)
+        XCTAssertTrue(ancestral.notes.contains { $0.contains("prime guidance") && $0.contains("no prime") }, "\(ancestral.notes)")
     }
 
     /// An artist who never sings in the set's songs, asked to: a note says its samples will drift from its
