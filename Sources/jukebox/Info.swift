@@ -38,6 +38,32 @@ struct Info: ParsableCommand {
                     + own.joined() + song
                 if json { Log.note(text) } else { print(text) }
             }
+            for text in try guideLines(sampling: try SamplingDefaults.load(setFolder: folder)) {
+                if json { Log.note(text) } else { print(text) }
+            }
         }
+    }
+}
+
+extension Info {
+    /// The set's bar guide (what it holds and how strongly the set samples with it) and its instrumental artists.
+    func guideLines(sampling: SamplingDefaults?) throws -> [String] {
+        var lines: [String] = []
+        let path = (folder as NSString).appendingPathComponent(BarGuide.fileName)
+        if FileManager.default.fileExists(atPath: path) {
+            let guide = try BarGuide.load(path)
+            var text = "  bar guide: \(guide.artists) artists × \(guide.bins) places a bar × \(guide.codes) codes"
+                + (guide.genres > 0 ? ", the tilt of \(guide.genres) genres" : "")
+            if let sampling {
+                text += String(format: "; sampled with bar guidance %g", sampling.barGuidance)
+                    + sampling.genreBarGuidance.sorted { $0.key < $1.key }.map { String(format: " (%@ %g)", $0.key, $0.value) }.joined()
+                    + (guide.genres > 0 ? String(format: ", genre guidance %g", sampling.genreGuidance) : "")
+            }
+            lines.append(text)
+        }
+        if let sampling, !sampling.instrumentalArtists.isEmpty {
+            lines.append("  instrumental artists (sing in none of the set's songs): \(sampling.instrumentalArtists.count)")
+        }
+        return lines
     }
 }

@@ -39,6 +39,14 @@ final class BundledModelTests: XCTestCase {
             XCTAssertTrue(info.stdout.contains(String(format: "%.2f at level %d", t, level)), "an upsampler's own temperature: \(info.stdout)")
         }
         XCTAssertFalse(sampling.levelTemperatures.isEmpty, "the bundled set samples level 0 at its own temperature")
+        // And its guide: what it holds and the strengths the set samples with.
+        let guide = try XCTUnwrap(set.barGuide)
+        XCTAssertTrue(info.stdout.contains("bar guide: \(guide.artists) artists × \(guide.bins) places a bar × \(guide.codes) codes, "
+                                           + "the tilt of \(guide.genres) genres"), info.stdout)
+        XCTAssertTrue(info.stdout.contains(String(format: "sampled with bar guidance %g", sampling.barGuidance)
+                                           + String(format: ", genre guidance %g", sampling.genreGuidance)), info.stdout)
+        XCTAssertTrue(info.stdout.contains("instrumental artists (sing in none of the set's songs): \(sampling.instrumentalArtists.count)"),
+                      info.stdout)
     }
 
     func testSampleWithoutAModelUsesTheBundledSetAndItsTemperatures() throws {
