@@ -46,6 +46,28 @@ public struct BarGuide: Sendable {
         return genreLogRatio[(genre * codes)..<((genre + 1) * codes)]
     }
 
+    /// log p(code | place) − log p(code) for one table of counts [places, codes]: each place's distribution
+    /// smoothed toward the table's own with `prior` pseudo-counts (a place seen rarely says little), and that
+    /// one itself lightly smoothed so no code has probability 0. Zeros for a table without counts.
+    public static func placeTilt(counts: ArraySlice<Double>, places: Int, codes: Int, prior: Double) -> [Float] {
+        precondition(counts.count == places * codes, "placeTilt: \(counts.count) counts for \(places) × \(codes)")
+        let first = counts.startIndex
+        var overall = [Double](repeating: 0, count: codes)
+        for b in 0..<places { for k in 0..<codes { overall[k] += counts[first + b * codes + k] } }
+        let total = overall.reduce(0, +)
+        var ratio = [Float](repeating: 0, count: places * codes)
+        guard total > 0 else { return ratio }
+        let p = overall.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
+        for b in 0..<places {
+            let base = first + b * codes
+            let seen = (0..<codes).reduce(0.0) { $0 + counts[base + $1] }
+            for k in 0..<codes {
+                ratio[b * codes + k] = Float(log((counts[base + k] + prior * p[k]) / (seen + prior) / p[k]))
+            }
+        }
+        return ratio
+    }
+
     /// The row for `artist` at place `bin` of the bar, `codes` values; nil for an artist outside the table.
     func row(artist: Int, bin: Int) -> ArraySlice<Float>? {
         guard artist >= 0 && artist < artists, bin >= 0 && bin < bins else { return nil }

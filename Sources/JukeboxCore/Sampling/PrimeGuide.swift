@@ -26,23 +26,9 @@ public struct PrimeGuide: Sendable, Equatable {
         guard codes > 0, hop > 0, clock.barLength > 0, primeCodes.count * hop >= clock.barLength,
               primeCodes.allSatisfy({ $0 >= 0 && $0 < codes }) else { return nil }
         let places = Self.places
-        var counts = [Double](repeating: 0, count: places * codes), overall = [Double](repeating: 0, count: codes)
-        for (t, code) in primeCodes.enumerated() {
-            counts[clock.bin(atSample: offset + t * hop, bins: places) * codes + code] += 1
-            overall[code] += 1
-        }
-        let total = Double(primeCodes.count)
-        // The prime's own distribution, lightly smoothed so no code has probability 0.
-        let primeP = overall.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
-        var ratio = [Float](repeating: 0, count: counts.count)
-        for b in 0..<places {
-            let base = b * codes
-            let seen = (0..<codes).reduce(0.0) { $0 + counts[base + $1] }
-            for k in 0..<codes {
-                let p = (counts[base + k] + Self.pseudoCounts * primeP[k]) / (seen + Self.pseudoCounts)
-                ratio[base + k] = Float(log(p / primeP[k]))
-            }
-        }
+        var counts = [Double](repeating: 0, count: places * codes)
+        for (t, code) in primeCodes.enumerated() { counts[clock.bin(atSample: offset + t * hop, bins: places) * codes + code] += 1 }
+        let ratio = BarGuide.placeTilt(counts: counts[...], places: places, codes: codes, prior: Self.pseudoCounts)
         (self.codes, self.logRatio) = (codes, ratio)
     }
 

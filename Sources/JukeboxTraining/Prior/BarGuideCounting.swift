@@ -22,22 +22,11 @@ extension BarGuide {
             songs += 1
         }
         guard songs > 0 else { throw JukeboxError("bar guide", "no song has a bar_clock to count") }
-        var ratio = [Float](repeating: 0, count: counts.count)
+        var ratio: [Float] = []
+        ratio.reserveCapacity(counts.count)
         for a in 0..<artists {
-            var overall = [Double](repeating: 0, count: codes)
-            for b in 0..<bins { for k in 0..<codes { overall[k] += counts[(a * bins + b) * codes + k] } }
-            let total = overall.reduce(0, +)
-            guard total > 0 else { continue }
-            // The artist's own distribution, itself lightly smoothed so no code has probability 0.
-            let artistP = overall.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
-            for b in 0..<bins {
-                let base = (a * bins + b) * codes
-                let seen = (0..<codes).reduce(0.0) { $0 + counts[base + $1] }
-                for k in 0..<codes {
-                    let p = (counts[base + k] + prior * artistP[k]) / (seen + prior)
-                    ratio[base + k] = Float(log(p / artistP[k]))
-                }
-            }
+            let table = counts[(a * bins * codes)..<((a + 1) * bins * codes)]
+            ratio += BarGuide.placeTilt(counts: table, places: bins, codes: codes, prior: prior)
         }
         let genres = c.yBins[0]
         return try BarGuide(artists: artists, bins: bins, codes: codes, logRatio: ratio, genres: genres,
