@@ -58,6 +58,7 @@ extension Info {
                 text += String(format: "; sampled with bar guidance %g", sampling.barGuidance)
                     + sampling.genreBarGuidance.sorted { $0.key < $1.key }.map { String(format: " (%@ %g)", $0.key, $0.value) }.joined()
                     + (guide.genres > 0 ? String(format: ", genre guidance %g", sampling.genreGuidance) : "")
+                    + (sampling.primeGuidance > 0 ? String(format: ", prime guidance %g (continuations)", sampling.primeGuidance) : "")
             }
             lines.append(text)
         }

@@ -48,10 +48,11 @@ final class BundledModelLookupTests: XCTestCase {
 
     func testSamplingDefaultsRoundTripAndSongLength() throws {
         let d = SamplingDefaults(top: 0.9, upsamplers: 0.75, songSeconds: 41, barGuidance: 2, genreBarGuidance: ["Blues": 3.5],
-                                 levelTemperatures: [0: 0.95], genreGuidance: 1.5)
+                                 levelTemperatures: [0: 0.95], genreGuidance: 1.5, primeGuidance: 4)
         try d.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root), d)
         XCTAssertEqual(try SamplingDefaults.load(setFolder: root)?.genreGuidance, 1.5)
+        XCTAssertEqual(try SamplingDefaults.load(setFolder: root)?.primeGuidance, 4)
         var quiet = d
         quiet.instrumentalArtists = ["b", "a"]
         try quiet.json.write(to: URL(fileURLWithPath: root + "/sampling.json"))
@@ -83,6 +84,8 @@ final class BundledModelLookupTests: XCTestCase {
                                "bar_guidance_by_genre"),
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"genre_guidance\": -2}",
                                "genre_guidance"),
+                              ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"prime_guidance\": 12}",
+                               "prime_guidance"),
                               ("{\"temperature_top\": 0.9, \"temperature_upsamplers\": 0.9, \"instrumental_artists\": \"x\"}",
                                "instrumental_artists")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))

@@ -189,6 +189,22 @@ final class PromptResolverTests: XCTestCase {
         XCTAssertEqual(try PromptResolver.resolve(PromptRequest(seconds: 6, mode: .continue, primeGuidance: 0), models: models,
                                                   session: primed.record).generation.primeGuidance, 0)
 
+        // A set that names a strength gives it to a new continuation, quietly not to a sample from nothing; a
+        // session made before the guide existed continues without it.
+        var guided = models
+        guided.sampling = try XCTUnwrap(models.sampling)
+        guided.sampling?.primeGuidance = 3
+        var plainPrimed = PromptRequest(genre: "jazz", artist: artist, seconds: 3.5, mode: .primed)
+        XCTAssertEqual(try PromptResolver.resolve(plainPrimed, models: guided).generation.primeGuidance, 3)
+        plainPrimed.mode = .ancestral
+        let quiet = try PromptResolver.resolve(plainPrimed, models: guided)
+        XCTAssertEqual(quiet.generation.primeGuidance, 0)
+        XCTAssertFalse(quiet.notes.contains { $0.contains("prime guidance") }, "\(quiet.notes)")
+        var old = primed.record
+        old.primeGuidance = nil
+        XCTAssertEqual(try PromptResolver.resolve(PromptRequest(seconds: 6, mode: .continue), models: guided, session: old)
+            .generation.primeGuidance, 0)
+
         request.mode = .ancestral
         let ancestral = try PromptResolver.resolve(request, models: models)
         XCTAssertEqual(ancestral.generation.primeGuidance, 0)

@@ -29,6 +29,9 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// How strongly the guide's genre tilt pulls the top level toward the genre asked for when the user
     /// names no `--genre-guidance` (`genre_guidance`; 0 or absent: off).
     public var genreGuidance: Double
+    /// How strongly a continuation keeps the places in the bar of its prime's own codes when the user names
+    /// no `--prime-guidance` (`prime_guidance`; 0 or absent: off). Only primed and continued samples use it.
+    public var primeGuidance: Double
     /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
     /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
     public var artistGenres: [String: String]
@@ -38,8 +41,9 @@ public struct SamplingDefaults: Sendable, Equatable {
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
                 barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:],
-                levelTemperatures: [Int: Double] = [:], genreGuidance: Double = 0, instrumentalArtists: Set<String> = []) {
-        self.genreGuidance = genreGuidance
+                levelTemperatures: [Int: Double] = [:], genreGuidance: Double = 0, instrumentalArtists: Set<String> = [],
+                primeGuidance: Double = 0) {
+        (self.genreGuidance, self.primeGuidance) = (genreGuidance, primeGuidance)
         self.instrumentalArtists = instrumentalArtists
         self.artistGenres = artistGenres
         self.levelTemperatures = levelTemperatures
@@ -132,6 +136,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         }
         let guidance = try object["bar_guidance"].map { try strength($0, "bar_guidance") } ?? 0
         let genreGuidance = try object["genre_guidance"].map { try strength($0, "genre_guidance") } ?? 0
+        let primeGuidance = try object["prime_guidance"].map { try strength($0, "prime_guidance") } ?? 0
         var instrumental: Set<String> = []
         if let value = object["instrumental_artists"] {
             guard let names = value as? [String] else { throw JukeboxError(path, "instrumental_artists should be a list of artist names") }
@@ -155,7 +160,7 @@ public struct SamplingDefaults: Sendable, Equatable {
                                 upsamplers: try temperature(object["temperature_upsamplers"], "temperature_upsamplers"),
                                 songSeconds: song, artistTempos: tempos, barGuidance: guidance, genreBarGuidance: byGenre,
                                 artistGenres: genres, levelTemperatures: byLevel, genreGuidance: genreGuidance,
-                                instrumentalArtists: instrumental)
+                                instrumentalArtists: instrumental, primeGuidance: primeGuidance)
     }
 
     public var json: Data {
@@ -165,6 +170,7 @@ public struct SamplingDefaults: Sendable, Equatable {
         if barGuidance > 0 { object["bar_guidance"] = barGuidance }
         if !genreBarGuidance.isEmpty { object["bar_guidance_by_genre"] = genreBarGuidance }
         if genreGuidance > 0 { object["genre_guidance"] = genreGuidance }
+        if primeGuidance > 0 { object["prime_guidance"] = primeGuidance }
         if !instrumentalArtists.isEmpty { object["instrumental_artists"] = instrumentalArtists.sorted() }
         if !artistGenres.isEmpty { object["artist_genre"] = artistGenres }
         if !levelTemperatures.isEmpty {

@@ -173,13 +173,18 @@ public enum PromptResolver {
         } else if (request.genreGuidance ?? 0) > 0 {
             notes.append("this model set's guide holds no genres, so the genre guidance changes nothing")
         }
-        // Only a continuation has a prime's codes to count; a session keeps its strength for reopening.
-        let primeGuidance = request.primeGuidance ?? session?.primeGuidance ?? 0
+        // Only a continuation has a prime's codes to count. A session keeps its strength for reopening (one made
+        // before the guide existed, none); a new request takes the set's. Notes only for a strength asked for.
+        let primeGuidance = request.primeGuidance ?? session.map { $0.primeGuidance ?? 0 } ?? defaults.primeGuidance
         if primeGuidance > 0 {
             if request.mode == .ancestral || request.mode == .upsample {
-                notes.append("the prime guidance steers continuations (modes primed and continue); this \(request.mode.rawValue) sample has no prime to follow")
+                if request.primeGuidance != nil {
+                    notes.append("the prime guidance steers continuations (modes primed and continue); this \(request.mode.rawValue) sample has no prime to follow")
+                }
             } else if clock == nil {
-                notes.append("the prime guidance needs a tempo (--bpm, or one heard in the prime or known for the artist); without one it changes nothing")
+                if request.primeGuidance != nil {
+                    notes.append("the prime guidance needs a tempo (--bpm, or one heard in the prime or known for the artist); without one it changes nothing")
+                }
             } else {
                 generation.primeGuidance = primeGuidance
                 record.primeGuidance = primeGuidance
