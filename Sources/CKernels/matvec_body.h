@@ -5,6 +5,9 @@
 // four batch rows, so a weight read from memory serves every row of the batch. Two groups go into
 // separate accumulators, so the additions of one row do not wait on each other.
 
+// Sixteen 16-bit weights at p as float32.
+#define LOAD16(fmt, p) ((fmt) == JK_F16 ? CVT_F16(ld_h(p)) : (v16f)(__builtin_convertvector(ld_h(p), v16u) << 16))
+
 static inline __attribute__((always_inline)) ATTR
 void V(load_group)(int fmt, const jk_matrix *m, int j, int g, const float *sc, v16f *w0, v16f *w1) {
     size_t n_in = (size_t)jk_row_length(fmt, m->n_in);  // values stored per row
@@ -14,15 +17,10 @@ void V(load_group)(int fmt, const jk_matrix *m, int j, int g, const float *sc, v
         *w0 = ld_f32(p); *w1 = ld_f32(p + 16);
         break;
     }
-    case JK_F16: {
-        const uint16_t *p = (const uint16_t *)m->data + (size_t)j * n_in + 32 * (size_t)g;
-        *w0 = CVT_F16(ld_h(p)); *w1 = CVT_F16(ld_h(p + 16));
-        break;
-    }
+    case JK_F16:
     case JK_BF16: {
         const uint16_t *p = (const uint16_t *)m->data + (size_t)j * n_in + 32 * (size_t)g;
-        *w0 = (v16f)(__builtin_convertvector(ld_h(p), v16u) << 16);
-        *w1 = (v16f)(__builtin_convertvector(ld_h(p + 16), v16u) << 16);
+        *w0 = LOAD16(fmt, p); *w1 = LOAD16(fmt, p + 16);
         break;
     }
     case JK_Q8: {
@@ -120,9 +118,6 @@ void V(row)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB,
     }
 }
 
-// Sixteen 16-bit weights at p as float32.
-#define LOAD16(fmt, p) ((fmt) == JK_F16 ? CVT_F16(ld_h(p)) : (v16f)(__builtin_convertvector(ld_h(p), v16u) << 16))
-
 // Outputs j … j+3 of NB batch rows for 16-bit weights: each load of a batch row's inputs serves four rows of
 // weights. One row at a time, a batch of 3 spent more load slots on the inputs than on the weights and cost
 // 1.5 times a batch of 1 (bf16 1920×7680 streamed 21 GB/s at batch 3 against 32 at batch 1).
@@ -132,7 +127,7 @@ void V(rows4)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int N
     const int K = NB <= 2 ? 2 : 1;   // sums per row and batch row: enough independent additions in flight
     v16f acc[R][4][2];
     for (int r = 0; r < R; r++) for (int b = 0; b < NB; b++) { acc[r][b][0] = (v16f)0; acc[r][b][1] = (v16f)0; }
-    const size_t n = (size_t)m->n_in, row_bytes = 2 * n;
+    const size_t n = (size_t)m->n_in;
     const uint16_t *w = (const uint16_t *)m->data + (size_t)j * n;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
