@@ -59,13 +59,17 @@ public struct BarGuide: Sendable {
         guard total > 0 else { return ratio }
         let p = overall.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
         for b in 0..<places {
-            let base = first + b * codes
-            let seen = (0..<codes).reduce(0.0) { $0 + counts[base + $1] }
-            for k in 0..<codes {
-                ratio[b * codes + k] = Float(log((counts[base + k] + prior * p[k]) / (seen + prior) / p[k]))
-            }
+            let row = first + b * codes
+            ratio.replaceSubrange((b * codes)..<((b + 1) * codes), with: rowTilt(counts[row..<(row + codes)], base: p, prior: prior))
         }
         return ratio
+    }
+
+    /// log p(code | row) − log base(code) for one row of counts, the row's distribution smoothed toward `base`
+    /// (no code at probability 0) with `prior` pseudo-counts.
+    public static func rowTilt(_ counts: ArraySlice<Double>, base: [Double], prior: Double) -> [Float] {
+        let seen = counts.reduce(0, +)
+        return zip(counts, base).map { count, p in Float(log((count + prior * p) / (seen + prior) / p)) }
     }
 
     /// The row for `artist` at place `bin` of the bar, `codes` values; nil for an artist outside the table.

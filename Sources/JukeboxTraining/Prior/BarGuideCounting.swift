@@ -47,9 +47,9 @@ extension BarGuide {
         let overall = all.map { ($0 + 0.5) / (total + 0.5 * Double(codes)) }
         var tilt = [Float](repeating: 0, count: counts.count)
         for g in 0..<genres {
-            let seen = (0..<codes).reduce(0.0) { $0 + counts[g * codes + $1] }
-            guard seen > 0 else { continue }
-            for k in 0..<codes { tilt[g * codes + k] = Float(log((counts[g * codes + k] + prior * overall[k]) / (seen + prior) / overall[k])) }
+            let row = counts[(g * codes)..<((g + 1) * codes)]
+            guard row.contains(where: { $0 > 0 }) else { continue }
+            tilt.replaceSubrange((g * codes)..<((g + 1) * codes), with: BarGuide.rowTilt(row, base: overall, prior: prior))
         }
         return tilt
     }
