@@ -35,7 +35,7 @@ struct EvaluateContinuation: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also sample each prompt without the prime, to compare its sound with the prime's.") var unprimed = true
     @Option(name: .customLong("bar-guidance"), parsing: .unconditional, help: "How strongly the set's bar guide steers the top level (default: the set's).")
     var barGuidance: Double?
-    @Option(name: .customLong("prime-guidance"), parsing: .unconditional, help: "How strongly each continuation keeps the places in the bar of its prime's own codes (default 0: off).")
+    @Option(name: .customLong("prime-guidance"), parsing: .unconditional, help: "How strongly each continuation keeps the places in the bar of its prime's own codes, at every level it samples (default: the set's).")
     var primeGuidance: Double?
     @Option(name: .customLong("songs-per-genre"), help: "Held-out songs to continue per genre.") var songsPerGenre: Int = 1
     @Option(name: .customLong("prime-seconds"), help: "Seconds of each song to continue from.") var primeSeconds: Double = 5

@@ -74,7 +74,7 @@ struct Sample: ParsableCommand {
     var barGuidance: Double?
     @Option(name: .customLong("genre-guidance"), parsing: .unconditional, help: "How strongly the set's guide pulls the top level toward the codes of the genre asked for (0: off; default: the set's).")
     var genreGuidance: Double?
-    @Option(name: .customLong("prime-guidance"), parsing: .unconditional, help: "How strongly a continuation keeps the places in the bar of its prime's own top-level codes (0: off, the default; needs a tempo).")
+    @Option(name: .customLong("prime-guidance"), parsing: .unconditional, help: "How strongly a continuation keeps the places in the bar of its prime's own codes, at every level it samples (0: off; default: the set's; needs a tempo).")
     var primeGuidance: Double?
     @Option(name: .shortAndLong, help: "Output folder: becomes a session folder.") var output: String
 

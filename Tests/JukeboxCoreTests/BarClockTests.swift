@@ -379,4 +379,33 @@ final class PrimeGuideTests: XCTestCase {
         XCTAssertEqual(try continued(), noClock)
         XCTAssertEqual(unguided.count, noClock.count)
     }
+
+    /// The upsamplers keep the prime's places too: a bottom level whose prime plays code 4 in the first half
+    /// of every bar and 9 in the second keeps them in its continuation, counted from its own prime codes (the
+    /// level above says nothing of them here: its prime is one code throughout).
+    func testAnUpsamplersContinuationKeepsThePrimesPlaces() throws {
+        let set = SamplingGeneratorTests.shared   // level 1 (hop 4) on top of level 0 (hop 2)
+        let topPrime = 1000, bar = 40             // 40 audio samples a bar: 20 bottom codes, 10 top codes
+        let bottomPrime = (0..<(2 * topPrime)).map { $0 % 20 < 10 ? 4 : 9 }
+        let codes = [try LevelCodes(n: 1, t: 2 * topPrime, values: bottomPrime),
+                     try LevelCodes(n: 1, t: topPrime, values: [Int](repeating: 2, count: topPrime))]
+        var p = GenerationPrompt(artistID: 3, genreIDs: [1], lyricTokens: [], totalLength: 44100,
+                                 sampleLength: 4 * (topPrime + 20), settings: [SamplingSettings(temperature: 1)], seed: 7, samples: 1)
+        p.barClock = BarClock(barLength: bar)
+        func continued() throws -> [Int] {
+            let result = try Generator(models: set).generate(p, mode: .continuation(codes, lowestLevel: 0))
+            XCTAssertEqual(result.codes[1].t, topPrime + 20)
+            return Array(result.codes[0].values[(2 * topPrime)...])
+        }
+        func kept(_ values: [Int]) -> Double {
+            Double(values.enumerated().filter { (2 * topPrime + $0.offset) % 20 < 10 ? $0.element == 4 : $0.element == 9 }.count)
+                / Double(values.count)
+        }
+        p.primeGuidance = 10
+        let guided = try continued()
+        XCTAssertEqual(guided.count, 40)
+        XCTAssertGreaterThan(kept(guided), 0.9, "\(guided)")
+        p.primeGuidance = 0
+        XCTAssertLessThan(kept(try continued()), 0.5)
+    }
 }

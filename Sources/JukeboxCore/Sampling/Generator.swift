@@ -20,8 +20,8 @@ public struct GenerationPrompt: Sendable {
     /// How strongly the guide's genre tilt pulls the top level's codes toward those of the first of
     /// `genreIDs` (0: not at all; needs a set whose guide holds genres; no clock needed).
     public var genreGuidance: Double = 0
-    /// How strongly a continuation's top level is pulled toward the places in the bar its prime's own codes
-    /// take (`PrimeGuide`; 0: not at all; needs `barClock` and codes to continue).
+    /// How strongly each level of a continuation is pulled toward the places in the bar its prime's own codes
+    /// at that level take (`PrimeGuide`; 0: not at all; needs `barClock` and codes to continue).
     public var primeGuidance: Double = 0
     /// Per level (0 = bottom); the last entry is reused for missing levels.
     public var settings: [SamplingSettings]

@@ -19,10 +19,11 @@ extension Generator {
             throw JukeboxError("codes", "level \(level) rows have different lengths")
         }
         let plan = try plan(level: level, model: model, prompt: prompt, existing: existing)
-        // Counted once from the codes there before this level's first window: later windows see sampled codes
-        // as their context, but the groove to keep is the prime's.
+        // Counted once from this level's codes there before its first window: later windows see sampled codes
+        // as their context, but the groove to keep is the prime's. Every level: the upsamplers, given a top level
+        // that keeps the beat, still lose most of it unless their own codes are pulled to their places too.
         let hop = models.vqvae.hopLengths[level]
-        let primeGuides: [PrimeGuide?]? = prompt.primeGuidance > 0 && model.prior.config.isTopLevel && existing > 0
+        let primeGuides: [PrimeGuide?]? = prompt.primeGuidance > 0 && existing > 0
             ? prompt.barClock.map { clock in
                 rows[level].map { PrimeGuide(primeCodes: $0[...], codes: model.prior.config.lBins, clock: clock, hop: hop, offset: prompt.offset) }
             }
