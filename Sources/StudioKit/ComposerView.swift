@@ -94,24 +94,12 @@ private func renderLyrics(_ state: StudioState, into grid: inout CellGrid, top: 
         if focused && row == shown.count - 1 && x < grid.width - 2 { grid.set(x, y, " ", role: .cursor) }
     }
 
-    let summary = cleaned.droppedSummary
     let summaryRow = boxTop + boxHeight
-    if summary.isEmpty {
+    if cleaned.dropped.isEmpty {
         grid.put("every character reaches the model", x: 1, y: summaryRow, role: .dim)
     } else {
-        let list = summary.map { "\(shownScalar($0.character))×\($0.count)" }.joined(separator: " ")
-        grid.put("not seen by the model: " + list, x: 1, y: summaryRow, role: .warning, maxWidth: grid.width - 2)
+        grid.put("not seen by the model: " + cleaned.droppedText, x: 1, y: summaryRow, role: .warning, maxWidth: grid.width - 2)
     }
-}
-
-/// A dropped scalar as a person can read it (invisible and combining ones by code point).
-private func shownScalar(_ s: Unicode.Scalar) -> String {
-    let category = s.properties.generalCategory
-    if [.control, .format, .nonspacingMark, .enclosingMark, .spacingMark, .spaceSeparator,
-        .lineSeparator, .paragraphSeparator].contains(category) {
-        return "U+" + String(s.value, radix: 16, uppercase: true)
-    }
-    return String(s)
 }
 
 /// The suggestions under the field being typed.

@@ -229,10 +229,12 @@ final class PromptResolverTests: XCTestCase {
     func testUnknownNamesWarnAndUnseenCharactersAreNoted() throws {
         var request = everyField()
         request.artist = "nobody we know"
-        request.lyrics = "héllo ☃"
+        request.lyrics = "héllo ☃ ☃\u{200B}"
         let r = try PromptResolver.resolve(request, models: models)
         XCTAssertEqual(r.warnings.count, 1, "\(r.warnings)")
         XCTAssertTrue(r.warnings[0].contains("nobody we know"), r.warnings[0])
-        XCTAssertTrue(r.notes.contains { $0.contains("cannot see") }, "\(r.notes)")
+        // Said as a person reads it: each character once with its count, an invisible one by code point.
+        let note = try XCTUnwrap(r.notes.first { $0.contains("cannot see") }, "\(r.notes)")
+        XCTAssertTrue(note.hasSuffix("☃×2 U+200B×1"), note)
     }
 }

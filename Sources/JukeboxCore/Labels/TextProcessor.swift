@@ -117,4 +117,19 @@ public struct CleanedLyrics: Sendable, Equatable {
         }
         return order.map { ($0, counts[$0] ?? 0) }
     }
+
+    /// `droppedSummary` as a person reads it, e.g. "é×2 ö×1" (invisible and combining characters by code point).
+    public var droppedText: String {
+        droppedSummary.map { "\(Self.shown($0.character))×\($0.count)" }.joined(separator: " ")
+    }
+
+    /// A character as a person can read it on its own: invisible and combining ones by code point.
+    public static func shown(_ s: Unicode.Scalar) -> String {
+        let category = s.properties.generalCategory
+        if [.control, .format, .nonspacingMark, .enclosingMark, .spacingMark, .spaceSeparator,
+            .lineSeparator, .paragraphSeparator].contains(category) {
+            return "U+" + String(s.value, radix: 16, uppercase: true)
+        }
+        return String(s)
+    }
 }
