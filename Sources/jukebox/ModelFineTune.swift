@@ -195,6 +195,8 @@ struct ModelFineTune: ParsableCommand {
             if try PriorConfig(hps: try ModelConfig.load(folder: staging + "/" + name).hps).labels { try growth.write(into: staging + "/" + name) }
         }
         var sampling = set.sampling
+        // Continuations of the user's own songs keep their prime's places in the bar unless the base set says otherwise.
+        if sampling?.primeGuidance == 0 { sampling?.primeGuidance = SamplingDefaults.fineTunedPrimeGuidance }
         let instrumental = CorpusSong.instrumentalArtists(songs)
         for artist in Set(songs.map(\.artist)) {
             guard let key = growth.vocabulary.artistName(id: growth.vocabulary.artistID(artist).id) else { continue }

@@ -48,6 +48,9 @@ final class ModelFineTuneCommandTests: XCTestCase {
         }
         XCTAssertEqual(new.sampling?.artistGenres["ada loop"], "chiptune", "the picker knows the new artist's genre")
         XCTAssertEqual(try XCTUnwrap(new.sampling?.artistTempos["ada loop"]), 100, accuracy: 3)
+        // Continuations of the user's songs keep their prime's groove by default; the bundled set's stay unguided.
+        XCTAssertEqual(old.sampling?.primeGuidance, 0)
+        XCTAssertEqual(new.sampling?.primeGuidance, SamplingDefaults.fineTunedPrimeGuidance)
         XCTAssertEqual(new.barGuide?.artists, old.barGuide.map { $0.artists + 2 })
 
         // The card: held-out bits before and after at every level, the artist's worth, the codec's figures.
