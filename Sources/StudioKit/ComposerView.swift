@@ -65,7 +65,9 @@ private func renderLyrics(_ state: StudioState, into grid: inout CellGrid, top: 
     let seen = cleaned.text.unicodeScalars.count
     grid.put("model sees \(seen) characters", x: 1 + labelWidth, y: top, role: .dim)
 
-    let boxTop = top + 1, boxHeight = grid.height - 3 - boxTop - 1
+    // The instrumental artist's note (when no character is dropped) takes as many rows as it needs under the box.
+    let note = cleaned.dropped.isEmpty ? state.instrumentalNote.map { wrap($0, width: grid.width - 2) } : nil
+    let boxTop = top + 1, boxHeight = grid.height - 3 - boxTop - max(1, note?.count ?? 1)
     guard boxHeight >= 3 else { return }
     grid.box(x: 0, y: boxTop, width: grid.width, height: boxHeight, role: focused ? .accent : .dim)
 
@@ -95,7 +97,9 @@ private func renderLyrics(_ state: StudioState, into grid: inout CellGrid, top: 
     }
 
     let summaryRow = boxTop + boxHeight
-    if cleaned.dropped.isEmpty {
+    if let note {
+        for (i, line) in note.enumerated() { grid.put(line, x: 1, y: summaryRow + i, role: .warning, maxWidth: grid.width - 2) }
+    } else if cleaned.dropped.isEmpty {
         grid.put("every character reaches the model", x: 1, y: summaryRow, role: .dim)
     } else {
         grid.put("not seen by the model: " + cleaned.droppedText, x: 1, y: summaryRow, role: .warning, maxWidth: grid.width - 2)

@@ -152,6 +152,12 @@ public struct StudioState: Sendable {
         return (setDefaults?.artistGenres[name], barClockTempos?.artistTempos[name])
     }
 
+    /// The set's note when the artist typed sings in none of its songs and lyrics are given (nil otherwise).
+    public var instrumentalNote: String? {
+        guard let v = vocabulary, let id = v.artists.ids[v.artistKey(artist)], let name = v.artistName(id: id) else { return nil }
+        return setDefaults?.instrumentalNote(artist: name, lyrics: lyrics)
+    }
+
     /// The lyrics as the model will see them, and what it drops.
     public var cleanedLyrics: CleanedLyrics { textProcessor.inspect(lyrics) }
 

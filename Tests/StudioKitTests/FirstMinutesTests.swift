@@ -81,6 +81,30 @@ final class FirstMinutesTests: XCTestCase {
         XCTAssertTrue(lanes.contains(", . seek a minute"), "\(lanes)")
         XCTAssertTrue(lanes.contains("+ - volume"), "\(lanes)")
     }
+
+    /// An artist who sings in none of the set's songs, given lyrics: the composer says so under the lyrics
+    /// (the note `sample` prints), and not once the lyrics are empty or the artist sings.
+    func testLyricsForAnInstrumentalArtistAreFlagged() throws {
+        var s = try withFacts()
+        s.setDefaults?.instrumentalArtists = ["the_doors"]
+        send(&s, type("rock") + [.key(.escape), .key(.tab)] + type("the doors") + [.key(.escape), .key(.backTab), .key(.backTab)])
+        XCTAssertEqual(s.focus, .lyrics)
+        XCTAssertNil(s.instrumentalNote, "no lyrics yet")
+        send(&s, type("light my fire"))
+        let note = try XCTUnwrap(s.instrumentalNote)
+        XCTAssertTrue(note.hasPrefix("the_doors sings in none of the songs this set learnt from"), note)
+        let text = render(s).text
+        XCTAssertTrue(text.contains("the_doors sings in none of the songs"), text)
+        XCTAssertFalse(text.contains("every character reaches the model"), text)
+        // The same words the resolver notes for `sample`.
+        XCTAssertEqual(s.setDefaults?.instrumentalNote(artist: "the_doors", lyrics: "light my fire"), note)
+        send(&s, Array(repeating: .key(.backspace), count: 13))
+        XCTAssertNil(s.instrumentalNote)
+        XCTAssertTrue(render(s).text.contains("every character reaches the model"))
+        s.artist = "bob dylan"
+        send(&s, type("la"))
+        XCTAssertNil(s.instrumentalNote, "bob dylan sings")
+    }
 }
 
 /// The renders list leads with the whole song so far, one entry per level that holds it; Enter plays it from

@@ -37,6 +37,14 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// continuations from 6 to 13 stretches of 20 at the song's tempo and nearer the prime's balance (7.97
     /// against 8.49 dB); 5 drifted from the balance. The bundled set keeps it off: on its own corpus it costs.
     public static let fineTunedPrimeGuidance = 3.0
+
+    /// What to tell a person who gives lyrics to `artist` (its name in the set's list) when it sings in none of
+    /// the songs the set learnt from; nil when it sings, or the lyrics are empty. `sample` notes it, the
+    /// studio's composer shows it under the lyrics.
+    public func instrumentalNote(artist: String, lyrics: String) -> String? {
+        guard instrumentalArtists.contains(artist), !lyrics.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return "\(artist) sings in none of the songs this set learnt from: with lyrics its samples drift from its sound (leave the lyrics empty to keep it)"
+    }
     /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
     /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
     public var artistGenres: [String: String]

@@ -147,9 +147,8 @@ public enum PromptResolver {
         let resolved = try labeller.resolve(artist: record.artist, genre: record.genre, lyrics: lyrics, totalLength: totalLength,
                                             barClock: clock)
         if !resolved.lyrics.dropped.isEmpty { notes.append("the model cannot see these characters of the lyrics: \(resolved.lyrics.droppedText)") }
-        if !lyrics.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-           let name = vocabulary.artistName(id: resolved.song.artistID), defaults.instrumentalArtists.contains(name) {
-            notes.append("\(name) sings in none of the songs this set learnt from: with lyrics its samples drift from its sound (leave the lyrics empty to keep it)")
+        if let name = vocabulary.artistName(id: resolved.song.artistID), let note = defaults.instrumentalNote(artist: name, lyrics: lyrics) {
+            notes.append(note)
         }
         generation.artistID = resolved.song.artistID
         generation.genreIDs = resolved.song.genreIDs
