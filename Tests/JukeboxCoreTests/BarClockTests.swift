@@ -347,6 +347,13 @@ final class PrimeGuideTests: XCTestCase {
         XCTAssertNil(PrimeGuide(primeCodes: (prime + [12])[...], codes: 12, clock: clock, hop: 1, offset: 0))
     }
 
+    /// The share of `values` (codes from position `start` on, `bar` codes a bar) that play the primes' pattern:
+    /// code 4 in the first half of each bar, 9 in the second.
+    static func keptHalves(_ values: [Int], from start: Int, bar: Int) -> Double {
+        Double(values.enumerated().filter { (start + $0.offset) % bar < bar / 2 ? $0.element == 4 : $0.element == 9 }.count)
+            / Double(values.count)
+    }
+
     /// A prime that plays code 4 in the first half of every bar and 9 in the second: continued with the
     /// prime guidance, the sampled codes keep those places; without it, the prior plays what it likes.
     func testAContinuationKeepsThePrimesPlacesInTheBar() throws {
@@ -361,10 +368,7 @@ final class PrimeGuideTests: XCTestCase {
         func continued() throws -> [Int] {
             Array(try Generator(models: set).generate(p, mode: .continuation(codes, lowestLevel: 1)).codes[1].values[primeLength...])
         }
-        func kept(_ values: [Int]) -> Double {
-            Double(values.enumerated().filter { (primeLength + $0.offset) % 10 < 5 ? $0.element == 4 : $0.element == 9 }.count)
-                / Double(values.count)
-        }
+        func kept(_ values: [Int]) -> Double { Self.keptHalves(values, from: primeLength, bar: 10) }
         p.primeGuidance = 10
         let guided = try continued()
         XCTAssertEqual(guided.count, 80)
@@ -397,10 +401,7 @@ final class PrimeGuideTests: XCTestCase {
             XCTAssertEqual(result.codes[1].t, topPrime + 20)
             return Array(result.codes[0].values[(2 * topPrime)...])
         }
-        func kept(_ values: [Int]) -> Double {
-            Double(values.enumerated().filter { (2 * topPrime + $0.offset) % 20 < 10 ? $0.element == 4 : $0.element == 9 }.count)
-                / Double(values.count)
-        }
+        func kept(_ values: [Int]) -> Double { Self.keptHalves(values, from: 2 * topPrime, bar: 20) }
         p.primeGuidance = 10
         let guided = try continued()
         XCTAssertEqual(guided.count, 40)

@@ -9,6 +9,11 @@ public struct SamplingDefaults: Sendable, Equatable {
     public static let fileName = "sampling.json"
     /// The reference's temperatures: the top level, and every upsampler.
     public static let reference = SamplingDefaults(top: 0.98, upsamplers: 0.99)
+    /// The prime guidance a set fine-tuned on a user's recordings samples continuations with unless its base
+    /// set names one: on one real album (10 held-out songs continued from 12 s), 3 took a fine-tuned set's
+    /// continuations from 6 to 13 stretches of 20 at the song's tempo and nearer the prime's balance (7.97
+    /// against 8.49 dB); 5 drifted from the balance. The bundled set keeps it off: on its own corpus it costs.
+    public static let fineTunedPrimeGuidance = 3.0
 
     public var top: Double
     public var upsamplers: Double
@@ -32,11 +37,12 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// How strongly a continuation keeps the places in the bar of its prime's own codes when the user names
     /// no `--prime-guidance` (`prime_guidance`; 0 or absent: off). Only primed and continued samples use it.
     public var primeGuidance: Double
-    /// The prime guidance a set fine-tuned on a user's recordings samples continuations with unless its base
-    /// set names one: on one real album (10 held-out songs continued from 12 s), 3 took a fine-tuned set's
-    /// continuations from 6 to 13 stretches of 20 at the song's tempo and nearer the prime's balance (7.97
-    /// against 8.49 dB); 5 drifted from the balance. The bundled set keeps it off: on its own corpus it costs.
-    public static let fineTunedPrimeGuidance = 3.0
+    /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
+    /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
+    public var artistGenres: [String: String]
+    /// Artists none of whose training songs has lyrics, by the name in the set's artist list: asked to sing,
+    /// such an artist's samples drift from its sound (the resolver says so).
+    public var instrumentalArtists: Set<String>
 
     /// What to tell a person who gives lyrics to `artist` (its name in the set's list) when it sings in none of
     /// the songs the set learnt from; nil when it sings, or the lyrics are empty. `sample` notes it, the
@@ -45,12 +51,6 @@ public struct SamplingDefaults: Sendable, Equatable {
         guard instrumentalArtists.contains(artist), !lyrics.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         return "\(artist) sings in none of the songs this set learnt from: with lyrics its samples drift from its sound (leave the lyrics empty to keep it)"
     }
-    /// Each artist's genre in the training corpus, by the name in the set's artist list: what the studio's
-    /// artist picker shows beside a name, and how it offers the chosen genre's artists first.
-    public var artistGenres: [String: String]
-    /// Artists none of whose training songs has lyrics, by the name in the set's artist list: asked to sing,
-    /// such an artist's samples drift from its sound (the resolver says so).
-    public var instrumentalArtists: Set<String>
 
     public init(top: Double, upsamplers: Double, songSeconds: Double? = nil, artistTempos: [String: Double] = [:],
                 barGuidance: Double = 0, genreBarGuidance: [String: Double] = [:], artistGenres: [String: String] = [:],
