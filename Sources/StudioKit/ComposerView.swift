@@ -20,11 +20,21 @@ func renderComposer(_ state: StudioState, into grid: inout CellGrid) {
         return end
     }
 
+    // A name the model's lists lack is sampled as "unknown": said beside it once it is typed (not while the
+    // picker is still offering names).
+    let unknown = "  not in this set's list: sampled as unknown"
     label("Genre", 2, .genre)
-    _ = value(state.genre, 2, .genre)
+    let g = value(state.genre, 2, .genre)
+    if state.picker == nil, !state.genre.isEmpty, isUnknown(genre: state.genre, state.vocabulary) {
+        grid.put(unknown, x: g + 1, y: 2, role: .warning, maxWidth: grid.width - g - 2)
+    }
     label("Artist", 3, .artist)
     let a = value(state.artist, 3, .artist)
-    if let tempo = state.tempoHint { grid.put("  bar clock at \(tempo)", x: a + 1, y: 3, role: .dim) }
+    if state.picker == nil, !state.artist.isEmpty, isUnknown(artist: state.artist, state.vocabulary) {
+        grid.put(unknown, x: a + 1, y: 3, role: .warning, maxWidth: grid.width - a - 2)
+    } else if let tempo = state.tempoHint {
+        grid.put("  bar clock at \(tempo)", x: a + 1, y: 3, role: .dim)
+    }
     label("Sample", 4, .seconds)
     let s = value(format(state.seconds), 4, .seconds)
     grid.put(" s", x: s + (state.focus == .seconds ? 1 : 0), y: 4, role: .dim)

@@ -96,13 +96,20 @@ func apply(_ preset: Preset, file: String, to state: inout StudioState) -> Bool 
 
 /// The preset's artist and genre that the loaded model's lists lack (nothing when the model has no lists).
 func unknownNames(_ preset: Preset, _ vocabulary: LabelVocabulary?) -> [String] {
-    guard let v = vocabulary else { return [] }
     var unknown: [String] = []
-    if let a = preset.artist, v.artistID(a).warning != nil { unknown.append("artist \"\(a)\"") }
-    if let g = preset.genre, !((try? v.genreIDs(g, maxBowGenreSize: 16).warnings.isEmpty) ?? false) {
-        unknown.append("genre \"\(g)\"")
-    }
+    if let a = preset.artist, isUnknown(artist: a, vocabulary) { unknown.append("artist \"\(a)\"") }
+    if let g = preset.genre, isUnknown(genre: g, vocabulary) { unknown.append("genre \"\(g)\"") }
     return unknown
+}
+
+/// An artist the model's list lacks (sampled as "unknown"); false without a list.
+func isUnknown(artist: String, _ vocabulary: LabelVocabulary?) -> Bool {
+    vocabulary.map { $0.artistID(artist).warning != nil } ?? false
+}
+
+/// A genre with a word the model's list lacks (or more words than any list takes); false without a list.
+func isUnknown(genre: String, _ vocabulary: LabelVocabulary?) -> Bool {
+    vocabulary.map { !((try? $0.genreIDs(genre, maxBowGenreSize: 16).warnings.isEmpty) ?? false) } ?? false
 }
 
 /// The picker's order: presets whose names the loaded model knows first, then the others, each by name;

@@ -82,6 +82,26 @@ final class FirstMinutesTests: XCTestCase {
         XCTAssertTrue(lanes.contains("+ - volume"), "\(lanes)")
     }
 
+    /// A genre or artist the set's lists lack is sampled as "unknown": the composer says so beside the name once
+    /// it is typed, not while the picker still offers names, and not for names the lists hold.
+    func testNamesTheSetDoesNotKnowAreFlagged() throws {
+        var s = try withFacts()
+        send(&s, type("polka"))
+        XCTAssertFalse(render(s).text.contains("not in this set's list"), "the picker is still offering names")
+        send(&s, [.key(.escape)])
+        var lines = render(s).text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines[2].contains("polka") && lines[2].contains("not in this set's list: sampled as unknown"), String(lines[2]))
+        send(&s, [.key(.tab)] + type("nobody at all") + [.key(.escape)])
+        lines = render(s).text.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines[3].contains("nobody at all") && lines[3].contains("not in this set's list: sampled as unknown"), String(lines[3]))
+        // Names the lists hold: no note (the artist's tempo instead).
+        var known = try withFacts()
+        send(&known, type("rock") + [.key(.escape), .key(.tab)] + type("bob dylan") + [.key(.escape)])
+        let text = render(known).text
+        XCTAssertFalse(text.contains("not in this set's list"), text)
+        XCTAssertTrue(text.contains("bar clock at 96 bpm"), text)
+    }
+
     /// An artist who sings in none of the set's songs, given lyrics: the composer says so under the lyrics
     /// (the note `sample` prints), and not once the lyrics are empty or the artist sings.
     func testLyricsForAnInstrumentalArtistAreFlagged() throws {
