@@ -140,7 +140,11 @@ struct EvaluateContinuation: ParsableCommand {
         let stretches = try BeatTimeline.stretches(of: render, boundaries: boundaries, bpm: song.bpm)
         guard stretches.first?.end == primeSeconds else { throw JukeboxError(render, "is shorter than the \(primeSeconds) s prime") }
         let original = try BeatTimeline.stretches(of: file, boundaries: [primeSeconds, seconds], bpm: song.bpm)
-        return .init(id: song.id, genre: song.genre, artist: song.artist, bpm: song.bpm, session: out,
+        // The strengths the continuation was sampled with, as its session recorded them (the set's where none was asked).
+        let recorded = try SessionFolder(path: out).loadDocument().prompt
+        let guidance = ContinuationReport.Guidance(bar: recorded.barGuidance ?? 0, genre: recorded.genreGuidance ?? 0,
+                                                   prime: recorded.primeGuidance ?? 0)
+        return .init(id: song.id, genre: song.genre, artist: song.artist, bpm: song.bpm, session: out, guidance: guidance,
                      prime: stretches[0], continuation: Array(stretches.dropFirst()), song: original.first,
                      sound: try SoundKept.measure(render: render, song: file, unprimed: unprimedRender, prime: primeSeconds, end: seconds))
     }
@@ -163,10 +167,16 @@ struct ContinuationReport: Encodable {
         let id, genre, artist: String
         let bpm: Double
         let session: String
+        let guidance: Guidance
         let prime: BeatStretch
         let continuation: [BeatStretch]
         let song: BeatStretch?
         let sound: SoundKept
+    }
+
+    /// The guides' strengths a continuation was sampled with (0: off).
+    struct Guidance: Encodable, Equatable {
+        let bar, genre, prime: Double
     }
 
     let primeSeconds, stretchSeconds: Double
@@ -235,6 +245,9 @@ struct ContinuationReport: Encodable {
         }
         let s = summary
         lines.insert("tempo (bpm) and beat strength (0 to 1) per stretch; * where the tempo is the song's, or half or double it", at: 0)
+        let strengths = songs.map(\.guidance).reduce(into: [Guidance]()) { if !$0.contains($1) { $0.append($1) } }
+        lines.append("sampled with " + strengths.map { String(format: "bar guidance %g, genre guidance %g, prime guidance %g", $0.bar, $0.genre, $0.prime) }
+            .joined(separator: "; ") + (strengths.count > 1 ? " (the songs differ)" : ""))
         lines.append(String(format: "beat strength: prime %.2f (%d of %d at tempo), continuation %.2f (%d of %d stretches at tempo), the songs themselves %.2f (%d of %d)",
                             s.prime_strength, s.prime_at_tempo, songs.count, s.continuation_strength, s.continuation_at_tempo,
                             s.continuation_stretches, s.song_strength, s.song_at_tempo, songs.count))

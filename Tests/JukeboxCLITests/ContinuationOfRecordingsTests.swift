@@ -17,7 +17,7 @@ final class ContinuationOfRecordingsTests: XCTestCase {
         try Data("no audio".utf8).write(to: URL(fileURLWithPath: src + "/Ada Loop/broken.ogg"))
         let before = try DatasetImportCommandTests.snapshot(src)
         let command = ["eval", "continuation", "--data", src, "--genre", "rock", "--model", bundled, "--prime-seconds", "2",
-                       "--seconds", "8", "--stretch", "3", "--sessions-out", dir + "/continued", "--json"]
+                       "--seconds", "8", "--stretch", "3", "--prime-guidance", "2", "--sessions-out", dir + "/continued", "--json"]
         let r = try CLI.run(command)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("skipped Ada Loop/broken.ogg"), r.stderr)
@@ -29,6 +29,11 @@ final class ContinuationOfRecordingsTests: XCTestCase {
         let song = try XCTUnwrap(songs.first)
         XCTAssertEqual(song["genre"] as? String, "rock")
         XCTAssertTrue(AudioFeatures.tempo(song["bpm"] as? Double ?? 0, matches: 100), "\(song)")
+        // The strengths it was sampled with, as its session recorded them: the one asked for, the set's others.
+        let guidance = try XCTUnwrap(song["guidance"] as? [String: Double], "\(song)")
+        XCTAssertEqual(guidance["prime"], 2)
+        XCTAssertEqual(guidance["genre"], try XCTUnwrap(ModelSet.load(bundled).sampling).genreGuidance)
+        XCTAssertNotNil(guidance["bar"])
         let sound = try XCTUnwrap(song["sound"] as? [String: Any])
         // A click track measures as itself over both its parts: its balance barely moves, its loudness neither.
         XCTAssertLessThan(sound["song_balance_distance_db"] as? Double ?? 99, 1.5, "\(sound)")
