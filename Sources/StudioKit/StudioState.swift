@@ -148,14 +148,20 @@ public struct StudioState: Sendable {
     /// An artist of the set's list (by its key in the list): the genre it sang in the training corpus and its
     /// tempo, as far as the set knows them.
     public func artistFacts(_ key: String) -> (genre: String?, bpm: Double?) {
-        guard let v = vocabulary, let id = v.artists.ids[key], let name = v.artistName(id: id) else { return (nil, nil) }
+        guard let name = artistName(key: key) else { return (nil, nil) }
         return (setDefaults?.artistGenres[name], barClockTempos?.artistTempos[name])
     }
 
     /// The set's note when the artist typed sings in none of its songs and lyrics are given (nil otherwise).
     public var instrumentalNote: String? {
-        guard let v = vocabulary, let id = v.artists.ids[v.artistKey(artist)], let name = v.artistName(id: id) else { return nil }
+        guard let v = vocabulary, let name = artistName(key: v.artistKey(artist)) else { return nil }
         return setDefaults?.instrumentalNote(artist: name, lyrics: lyrics)
+    }
+
+    /// The name in the set's list (as sampling.json keys its facts) of the artist under `key`; nil when not listed.
+    private func artistName(key: String) -> String? {
+        guard let v = vocabulary, let id = v.artists.ids[key] else { return nil }
+        return v.artistName(id: id)
     }
 
     /// The lyrics as the model will see them, and what it drops.

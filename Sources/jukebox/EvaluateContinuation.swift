@@ -125,7 +125,7 @@ struct EvaluateContinuation: ParsableCommand {
         primed.prime = file
         primed.primeSeconds = primeSeconds
         Log.note("continuing \(song.id) (\(song.genre), \(song.artist)) into \(out)")
-        _ = try primed.run(log: Log.note, events: SamplingProgress().show)
+        let outcome = try primed.run(log: Log.note, events: SamplingProgress().show)
         let render = try finestRender(in: out)
         var unprimedRender: String? = nil
         if unprimed {
@@ -141,7 +141,7 @@ struct EvaluateContinuation: ParsableCommand {
         guard stretches.first?.end == primeSeconds else { throw JukeboxError(render, "is shorter than the \(primeSeconds) s prime") }
         let original = try BeatTimeline.stretches(of: file, boundaries: [primeSeconds, seconds], bpm: song.bpm)
         // The strengths the continuation was sampled with, as its session recorded them (the set's where none was asked).
-        let recorded = try SessionFolder(path: out).loadDocument().prompt
+        let recorded = outcome.document.prompt
         let guidance = ContinuationReport.Guidance(bar: recorded.barGuidance ?? 0, genre: recorded.genreGuidance ?? 0,
                                                    prime: recorded.primeGuidance ?? 0)
         return .init(id: song.id, genre: song.genre, artist: song.artist, bpm: song.bpm, session: out, guidance: guidance,
