@@ -87,7 +87,7 @@ public final class StudioSession {
     public func timedLyrics(models: ModelSet) throws -> LyricAlignment? {
         let document = try folder.loadDocument()
         if let saved = try SessionAlignment.saved(folder: folder, document: document) { return saved.samples.first }
-        let prior = try models.prior(level: models.topLevel)
+        let prior = try models.lyricTimingPrior()
         guard try Prior.parameterCount(hps: prior.hps) <= Self.alignInPassingParameters else { return nil }
         let made = try SessionAlignment.compute(folder: folder, document: document, models: models)
         try made.save(folder)

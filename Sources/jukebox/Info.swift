@@ -38,6 +38,11 @@ struct Info: ParsableCommand {
                     + own.joined() + song
                 if json { Log.note(text) } else { print(text) }
             }
+            if let aligner = layout.alignmentPrior {
+                let spread = aligner.hps.has(LyricAlignment.spreadKey) ? String(format: ", held near the even spread (%g)", try aligner.hps.double(LyricAlignment.spreadKey)) : ""
+                let text = "  lyrics timed by \(AlignmentPrior.folderName): layer \(try aligner.hps.int("alignment_layer")) head \(try aligner.hps.int("alignment_head"))" + spread
+                if json { Log.note(text) } else { print(text) }
+            }
             for text in try guideLines(sampling: try SamplingDefaults.load(setFolder: folder)) {
                 if json { Log.note(text) } else { print(text) }
             }

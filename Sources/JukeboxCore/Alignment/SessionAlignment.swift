@@ -57,7 +57,8 @@ public struct SessionAlignment: Codable, Equatable, Sendable {
         return made
     }
 
-    /// Reads each sample's top-level codes with the top prior's alignment layer and head. Sessions without lyrics,
+    /// Reads each sample's top-level codes with the alignment layer and head of the set's timing prior (its
+    /// alignment prior when it has one, else the top prior). Sessions without lyrics,
     /// or sampled from a prior that does not read them, get samples with no lines and a note saying why; a prior
     /// that reads lyrics but has no alignment layer chosen gets the lyric windows' even spread, said in the note.
     public static func compute(folder: SessionFolder, document: SessionDocument, models: ModelSet,
@@ -75,7 +76,7 @@ public struct SessionAlignment: Codable, Equatable, Sendable {
         }
         guard let codes, codes.t > 0 else { return empty("no top-level codes sampled yet") }
         guard !lyrics.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return empty("no lyrics: an instrumental") }
-        let prior = try models.prior(level: top)
+        let prior = try models.lyricTimingPrior()
         let resolved = try PromptResolver.resolve(PromptRequest(mode: document.prompt.mode), models: models, session: document.prompt)
         guard prior.prior.config.nTokens > 0, let (labeller, song) = resolved.labels else {
             return empty("the top prior does not read lyrics")

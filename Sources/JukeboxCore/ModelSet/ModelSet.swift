@@ -15,6 +15,9 @@ public struct ModelSet: Sendable {
     public var sampling: SamplingDefaults? = nil
     /// Where each artist's codes fall in the bar (bar_guide.safetensors), for `--bar-guidance`; nil without one.
     public var barGuide: BarGuide? = nil
+    /// A copy of the top prior taught to follow the sung words (`alignment_prior`), read only for the lyrics'
+    /// timing; nil without one.
+    public var alignmentPrior: PriorModel? = nil
 
     /// What to sample with where the user names nothing: the set's own, else the reference's.
     public var samplingDefaults: SamplingDefaults { sampling ?? .reference }
@@ -49,6 +52,7 @@ public struct ModelSet: Sendable {
         public let folder: String
         public let vqvae: ModelConfig
         public let priors: [Int: ModelConfig]
+        public var alignmentPrior: ModelConfig? = nil
         public var availableLevels: [Int] { priors.keys.sorted(by: >) }
     }
 
@@ -96,7 +100,9 @@ public struct ModelSet: Sendable {
             if try config.hps.bool("labels") { _ = try vocabulary(member, config.hps, source: source) }
             priors[k] = config
         }
-        return Layout(folder: folder, vqvae: vqConfig, priors: priors)
+        var layout = Layout(folder: folder, vqvae: vqConfig, priors: priors)
+        if let top = priors[levels - 1] { layout.alignmentPrior = try AlignmentPrior.inspect(setFolder: folder, top: top) }
+        return layout
     }
 
     /// A prior's hps against its folder name and the VQ-VAE: level, levels, codebook size, hops, rate.
@@ -167,6 +173,7 @@ public struct ModelSet: Sendable {
         var set = ModelSet(folder: folder, vqvae: vqvae, priors: priors, vocabularies: vocabularies)
         set.sampling = try SamplingDefaults.load(setFolder: folder)
         set.barGuide = try BarGuide.load(setFolder: folder)
+        if layout.alignmentPrior != nil { set.alignmentPrior = try AlignmentPrior.load(setFolder: folder) }
         if let guide = set.barGuide, let top = set.priors[set.topLevel]?.prior.config,
            guide.codes != top.lBins || (top.labels && guide.artists != top.yBins[1]) {
             throw JukeboxError((folder as NSString).appendingPathComponent(BarGuide.fileName),
