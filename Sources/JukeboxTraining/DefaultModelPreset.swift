@@ -40,17 +40,20 @@ public struct DefaultModelPreset: Sendable {
         public let warmup: Int?
         /// A round that makes the prior deeper first (`train prior --depth`): its layers in all.
         public let depth: Int?
+        /// The alignment prior's stage: the guidance's weight beside the codes' loss (`train prior --align-weight`).
+        public let alignWeight: Double?
 
         init(_ member: String, steps: Int, lr: Double, share: Double) {
             (name, self.member, self.steps, learningRate, continues, budgetShare, seedOffset) = (member, member, steps, lr, nil, share, 0)
             (nCtx, batchSize, barClockBins, trainLevels, multipliers, warmup, depth) = (nil, nil, nil, nil, nil, nil, nil)
+            alignWeight = nil
         }
 
         /// The codec's level 0 again, its width and depth `multiplier` times the base (the first codec's
         /// multiplier is the reference's 2), trained alone beside the first codec's other levels.
         init(codecLevel0 multiplier: Int, steps: Int, lr: Double, warmup: Int, share: Double) {
             (name, member, continues, self.steps, learningRate, budgetShare, seedOffset) = ("vqvae-level0", "vqvae", "vqvae", steps, lr, share, 2)
-            (nCtx, batchSize, barClockBins, trainLevels, multipliers, depth) = (nil, nil, nil, [0], [multiplier, 1, 1], nil)
+            (nCtx, batchSize, barClockBins, trainLevels, multipliers, depth, alignWeight) = (nil, nil, nil, [0], [multiplier, 1, 1], nil, nil)
             self.warmup = warmup
         }
 
@@ -62,7 +65,15 @@ public struct DefaultModelPreset: Sendable {
             (self.steps, learningRate, budgetShare, seedOffset) = (steps, lr, share, UInt64(round - 1))
             continues = round == 2 ? member : member + "-round\(round - 1)"
             (self.nCtx, self.batchSize) = (nCtx, batchSize)
-            (trainLevels, multipliers) = (nil, nil)
+            (trainLevels, multipliers, alignWeight) = (nil, nil, nil)
+        }
+
+        /// The set's alignment prior: a copy of the finished top prior (`topStage`) whose alignment head is taught
+        /// to look at the character being sung, beside the codes' loss, on the training songs with word times.
+        init(alignmentPriorAfter topStage: String, steps: Int, lr: Double, share: Double, batchSize: Int, alignWeight: Double) {
+            (name, member, continues) = (AlignmentPrior.folderName, AlignmentPrior.folderName, topStage)
+            (self.steps, learningRate, budgetShare, seedOffset, self.batchSize, self.alignWeight) = (steps, lr, share, 7, batchSize, alignWeight)
+            (nCtx, barClockBins, trainLevels, multipliers, warmup, depth) = (nil, nil, nil, nil, nil, nil)
         }
     }
 
@@ -112,7 +123,10 @@ public struct DefaultModelPreset: Sendable {
                     // after the first round, against 2.9): the bottom upsampler goes on for two more rounds,
                     // the last with four more layers, so that it keeps the onsets its level-1 codes place.
                     Stage("prior_level_0", round: 2, steps: 20000, lr: 0.0005, share: 0.2),
-                    Stage("prior_level_0", round: 3, steps: 16000, lr: 0.0003, share: 0.2, depth: 10, warmup: 200)]
+                    Stage("prior_level_0", round: 3, steps: 16000, lr: 0.0003, share: 0.2, depth: 10, warmup: 200),
+                    // The top prior's one lyric-reading layer stayed nearly flat over the words; its copy taught at
+                    // 0.8 steps/s for 85 minutes (2026-12-07) times them for the set, which still samples unchanged.
+                    Stage(alignmentPriorAfter: "prior_level_2-round6", steps: 4100, lr: 0.0003, share: 0.12, batchSize: 2, alignWeight: 4)]
         case .tiny:
             return [Stage("vqvae", steps: 3, lr: 0.0006, share: 0.2), Stage(codecLevel0: 3, steps: 2, lr: 0.0006, warmup: 1, share: 0.1),
                     Stage("prior_level_2", steps: 3, lr: 0.001, share: 0.2),
@@ -121,7 +135,8 @@ public struct DefaultModelPreset: Sendable {
                     Stage("prior_level_2", round: 3, steps: 2, lr: 0.0003, share: 0.2, nCtx: 208, batchSize: 1),
                     Stage("prior_level_2", round: 4, steps: 2, lr: 0.0002, share: 0.2, batchSize: 1, barClockBins: 16),
                     Stage("prior_level_1", steps: 3, lr: 0.001, share: 0.2), Stage("prior_level_0", steps: 3, lr: 0.001, share: 0.2),
-                    Stage("prior_level_0", round: 2, steps: 2, lr: 0.0005, share: 0.1, depth: 4, warmup: 1)]
+                    Stage("prior_level_0", round: 2, steps: 2, lr: 0.0005, share: 0.1, depth: 4, warmup: 1),
+                    Stage(alignmentPriorAfter: "prior_level_2-round4", steps: 2, lr: 0.0003, share: 0.1, batchSize: 1, alignWeight: 4)]
         }
     }
 
@@ -239,7 +254,7 @@ public struct DefaultModelPreset: Sendable {
             return HyperparameterPresets.merge(try HyperparameterPresets.hps("prior_1b_lyrics"), [vq, labels, [
                 ("n_ctx", .int(s.topCtx)), ("n_tokens", .int(s.topTokens)), ("prior_width", .int(s.topWidth)),
                 ("prior_depth", .int(s.topDepth)), ("heads", .int(2)), ("blocks", .int(blocks)),
-                ("alignment_layer", .int(s.topDepth - 1)), ("alignment_head", .int(0)),
+                ("alignment_layer", .int(alignmentHead.layer)), ("alignment_head", .int(alignmentHead.head)),
             ], training])
         case 0, 1:
             return HyperparameterPresets.merge(try HyperparameterPresets.hps("upsampler_level_\(level)"), [vq, labels, [
@@ -255,6 +270,14 @@ public struct DefaultModelPreset: Sendable {
         }
     }
 
+    /// The level a member's prior models (the alignment prior reads the top level); nil for the VQ-VAE.
+    public func priorLevel(member: String) -> Int? {
+        member == AlignmentPrior.folderName ? 2 : ModelSet.priorLevel(folderName: member)
+    }
+
+    /// The head the alignment prior's stage teaches: the top prior's alignment_layer and alignment_head.
+    public var alignmentHead: (layer: Int, head: Int) { (sizes.topDepth - 1, 0) }
+
     private func stage(named name: String) throws -> Stage {
         guard let stage = stages.first(where: { $0.name == name }) else { throw JukeboxError(name, "not a stage of the default recipe") }
         return stage
@@ -265,7 +288,7 @@ public struct DefaultModelPreset: Sendable {
     public func config(stage name: String) throws -> Data {
         let stage = try self.stage(named: name)
         if stage.member == "vqvae" { return Data(try HyperparameterJSON.config(kind: .vqvae, hps: try vqvaeHps(stage: name))) }
-        guard let level = ModelSet.priorLevel(folderName: stage.member) else {
+        guard let level = priorLevel(member: stage.member) else {
             throw JukeboxError(name, "not a member of the default set")
         }
         return Data(try HyperparameterJSON.config(kind: .prior, hps: try priorHps(level: level, stage: name)))

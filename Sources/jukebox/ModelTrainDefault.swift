@@ -15,7 +15,9 @@ struct ModelTrainDefault: ParsableCommand {
         discussion: """
             Stages: the VQ-VAE (WORK/vqvae), the train and test songs encoded (WORK/codes-train, WORK/codes-test), \
             the top-level prior in rounds (WORK/prior_level_2, then WORK/prior_level_2-round2 and on, each \
-            starting from the last with a fresh warm-up), the two upsamplers (WORK/prior_level_1, _0), then OUT: the model set with \
+            starting from the last with a fresh warm-up), the two upsamplers (WORK/prior_level_1, _0), the alignment prior \
+            (WORK/alignment_prior: the finished top prior taught to follow the sung words, then its head chosen as \
+            `train alignment` does; skipped when no training song has word times), then OUT: the model set with \
             the corpus's label lists in every prior, and OUT/model-card.json (held-out SNR and spectral convergence \
             per VQ-VAE level, held-out bits per token of each prior beside a unigram baseline, steps and speeds), \
             and last the genre judge: --judge-clips clips per genre sampled with the set into \
@@ -58,6 +60,11 @@ struct ModelTrainDefault: ParsableCommand {
         for stage in preset.stages {
             if stage.member != "vqvae" { try encodeCodes(preset: preset, recipe: &recipe) }
             guard !recipe.isDone(stage.name) else { Log.note("\(stage.name): done earlier, skipped"); continue }
+            if stage.alignWeight != nil, let top = stage.continues, try !Self.hasTimedSongs(codes: work + "/codes-train", prior: work + "/" + top) {
+                Log.note("\(stage.name): no training song has word times, so the set gets no alignment prior")
+                try recipe.finish(stage.name, ["skipped": "no training song has word times"])
+                continue
+            }
             let minutes = budget.minutes(for: stage.name, done: recipe.doneNames, encoded: recipe.isDone("codes"))
             let folder = work + "/" + stage.name
             let before = RecipeProgress.step(folder), started = Date()
@@ -83,9 +90,16 @@ struct ModelTrainDefault: ParsableCommand {
                      + (stage.barClockBins.map { ", with a bar clock of \($0) places" } ?? "")
                      + (stage.depth.map { ", grown to \($0) layers" } ?? "")
                      + (minutes.map { String(format: ", at most %.1f minutes", $0) } ?? ""))
-            if let level = ModelSet.priorLevel(folderName: stage.member) {
-                let command = try TrainPrior.parse(args + ["--level", String(level), "--save-every", "100"])
+            if let level = preset.priorLevel(member: stage.member) {
+                var prior = ["--level", String(level), "--save-every", "100"]
+                if let weight = stage.alignWeight {
+                    let (layer, head) = preset.alignmentHead
+                    prior += ["--align-layer", String(layer), "--align-head", String(head), "--align-weight", String(weight)]
+                }
+                let command = try TrainPrior.parse(args + prior)
                 try command.run()
+                // Which head reads the words best, alone or held near the even spread, on training songs.
+                if stage.alignWeight != nil { try TrainAlignment.parse(["--prior", folder, "--data", work + "/codes-train"]).run() }
             } else {
                 let command = try TrainVQVAE.parse(args + ["--eval-every", "100", "--eval-crops", "2", "--save-every", "50"])
                 try command.run()
@@ -108,6 +122,11 @@ struct ModelTrainDefault: ParsableCommand {
                                  to: output + "/model-card.json")
         }
         Log.note("wrote \(output): " + RecipeModelCard.summary(card))
+    }
+
+    /// Whether any training song has word times the alignment prior can be taught with.
+    static func hasTimedSongs(codes: String, prior: String) throws -> Bool {
+        try PriorTrainingData(folder: codes, hps: try ModelConfig.load(folder: prior).hps).timedSongs > 0
     }
 
     /// The train and test songs' codes under the finished VQ-VAE; each split is written beside its final
@@ -135,6 +154,12 @@ struct ModelTrainDefault: ParsableCommand {
                 files = [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName]
                 for file in files { try fm.copyItem(atPath: corpus + "/" + file, toPath: staging + "/\(member)/\(file)") }
             }
+        }
+        if let stage = preset.stages.first(where: { $0.member == AlignmentPrior.folderName }), recipe.entries[stage.name]?["skipped"] == nil {
+            let member = staging + "/" + AlignmentPrior.folderName
+            try fm.createDirectory(atPath: member, withIntermediateDirectories: true)
+            for file in ["config.json", "weights.safetensors"] { try fm.copyItem(atPath: work + "/\(stage.name)/" + file, toPath: member + "/" + file) }
+            for file in [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName] { try fm.copyItem(atPath: corpus + "/" + file, toPath: member + "/" + file) }
         }
         let topFolder = staging + "/" + ModelSet.priorFolderName(level: 2)
         let guide = try BarGuide.count(try PriorTrainingData(folder: work + "/codes-train", hps: try ModelConfig.load(folder: topFolder).hps),

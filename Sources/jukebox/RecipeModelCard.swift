@@ -38,6 +38,7 @@ enum RecipeModelCard {
             priors.append(scored.json)
         }
         card["priors"] = priors
+        if let aligner = set.alignmentPrior { card["alignment"] = try alignmentFigures(aligner, codes: work + "/codes-test") }
         var bytes: [String: Int] = [:]
         for member in ModelSet.memberNames {
             let path = set.folder + "/\(member)/weights.safetensors"
@@ -46,6 +47,26 @@ enum RecipeModelCard {
         card["weights_bytes"] = bytes
         card["weights_bytes_total"] = bytes.values.reduce(0, +)
         return card
+    }
+
+    /// The alignment prior's word-onset errors on the held-out sung songs, as `eval alignment` gives them.
+    static func alignmentFigures(_ prior: PriorModel, codes: String) throws -> [String: Any] {
+        let layer = try prior.hps.int("alignment_layer"), head = try prior.hps.int("alignment_head")
+        var figures: [String: Any] = ["layer": layer, "head": head,
+                                      "command": "jukebox eval alignment --prior SET/\(AlignmentPrior.folderName) --data CODES-TEST --songs 64"]
+        if prior.hps.has(LyricAlignment.spreadKey) { figures["spread"] = try prior.hps.double(LyricAlignment.spreadKey) }
+        let songs: [AlignmentEvaluation.Song]
+        do { songs = try AlignmentEvaluation.songs(folder: codes, prior: prior, limit: 64) } catch let e as JukeboxError {
+            figures["note"] = e.message  // no held-out song is sung: nothing to measure
+            return figures
+        }
+        let result = try Progress.task("timing the held-out songs' words") { try AlignmentEvaluation.measure(prior: prior, songs: songs, layers: [layer]) }
+        let held = result.held.first { $0.head == head }
+        figures["songs"] = result.songs
+        figures["alignment"] = result.candidates.first { $0.head == head }?.errors.json
+        figures["held_near_even"] = held.map { ["spread": $0.spread, "errors": $0.errors.json] }
+        figures["even_spread"] = result.evenSpread.json
+        return figures
     }
 
     /// How the corpus was made, from its dataset.json (where the corpus lies is no fact about the set).

@@ -77,6 +77,18 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         // The model card: held-out VQ-VAE figures per level and bits per token beside the baselines.
         let cardData = try Data(contentsOf: URL(fileURLWithPath: dir + "/set/model-card.json"))
         let card = try XCTUnwrap(JSONSerialization.jsonObject(with: cardData) as? [String: Any])
+
+        // The alignment prior: the shipped top prior taught on the sung training songs, its head chosen and
+        // written, shipped beside it and measured on the held-out songs in the card; the top prior unchanged.
+        XCTAssertTrue(r.stderr.contains("alignment_prior: 2 steps on from prior_level_2-round4"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("guiding layer 15 head 0 toward the sung words"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("wrote alignment_layer"), r.stderr)
+        let aligner = try XCTUnwrap(set.alignmentPrior)
+        XCTAssertEqual(try aligner.hps.int("n_ctx"), 208)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/set/alignment_prior/weights.safetensors")), fourthRound)
+        let alignmentCard = try XCTUnwrap(card["alignment"] as? [String: Any])
+        XCTAssertEqual(alignmentCard["layer"] as? Int, try aligner.hps.int("alignment_layer"))
+        XCTAssertTrue(alignmentCard["alignment"] != nil || alignmentCard["note"] != nil, "\(alignmentCard)")
         let vqvae = try XCTUnwrap(card["vqvae"] as? [String: Any])
         XCTAssertEqual((vqvae["held_out"] as? [[String: Any]])?.count, 3)
         let heldOutSongs = try XCTUnwrap(vqvae["held_out_songs"] as? [[String: Any]])
