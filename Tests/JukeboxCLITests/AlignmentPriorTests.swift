@@ -89,5 +89,15 @@ final class AlignmentPriorTests: XCTestCase {
         let set = try ModelSet.load(dir + "/q8")
         XCTAssertEqual(try ModelConfig.load(folder: dir + "/q8/" + AlignmentPrior.folderName).weightFormat, .q8)
         XCTAssertNotNil(set.alignmentPrior)
+        // A set that ships its alignment prior packed (the bundled one does) quantizes its priors and keeps that one.
+        let fm = FileManager.default
+        try fm.removeItem(atPath: dir + "/set/" + AlignmentPrior.folderName)
+        try fm.copyItem(atPath: dir + "/q8/" + AlignmentPrior.folderName, toPath: dir + "/set/" + AlignmentPrior.folderName)
+        let q4 = try CLI.run(["quantize", dir + "/set", "--to", "q4", "-o", dir + "/q4"])
+        XCTAssertEqual(q4.status, 0, q4.stderr)
+        XCTAssertEqual(try ModelConfig.load(folder: dir + "/q4/prior_level_2").weightFormat, .q4)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/q4/\(AlignmentPrior.folderName)/weights.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/q8/\(AlignmentPrior.folderName)/weights.safetensors")))
+        XCTAssertNotNil(try ModelSet.load(dir + "/q4").alignmentPrior)
     }
 }
