@@ -47,6 +47,10 @@ final class BundledModelTests: XCTestCase {
                                            + String(format: ", genre guidance %g", sampling.genreGuidance)), info.stdout)
         XCTAssertTrue(info.stdout.contains("instrumental artists (sing in none of the set's songs): \(sampling.instrumentalArtists.count)"),
                       info.stdout)
+        // The lyrics are timed by its alignment prior, shipped packed.
+        let aligner = try XCTUnwrap(set.alignmentPrior)
+        XCTAssertEqual(try ModelConfig.load(folder: aligner.folder).weightFormat, .q8)
+        XCTAssertTrue(info.stdout.contains("lyrics timed by alignment_prior: layer \(try aligner.hps.int("alignment_layer"))"), info.stdout)
     }
 
     func testSampleWithoutAModelUsesTheBundledSetAndItsTemperatures() throws {

@@ -50,6 +50,7 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertEqual(info.status, 0, info.stderr)
         XCTAssertTrue(info.stdout.contains("weight format: q4"), info.stdout)
         XCTAssertTrue(info.stdout.contains("model set, priors for levels 2, 1, 0 (complete)"), info.stdout)
+        XCTAssertNotNil(try ModelSet.load(dir + "/q4").alignmentPrior, "the packed alignment prior comes along")
 
         let song = dir + "/song"
         let s = try CLI.run(["sample", "--model", dir + "/q4", "--genre", "rock", "--artist", "gluxpesh ternail",
