@@ -1,5 +1,6 @@
 import Foundation
 import JukeboxCore
+import StudioKit
 import XCTest
 
 /// A set's `alignment_prior`: the lyrics' timing comes from it, sampling from the top prior; a member that does not
@@ -41,6 +42,10 @@ final class AlignmentPriorTests: XCTestCase {
         // The timing is the one the other prior's attention gives on these codes, not the top prior's own.
         let withAligner = try ModelSet.load(dir + "/set")
         XCTAssertNotNil(withAligner.alignmentPrior)
+        // The studio's karaoke times a kept song in passing the same way (a session of the same codes, not timed yet).
+        let studio = try StudioSession.open(dir + "/before", models: withAligner)
+        XCTAssertEqual(try studio.timedLyrics(models: withAligner), exported)
+        studio.close()
         try fm.removeItem(atPath: dir + "/set/" + AlignmentPrior.folderName)
         let plain = try ModelSet.load(dir + "/set")
         XCTAssertNil(plain.alignmentPrior)
