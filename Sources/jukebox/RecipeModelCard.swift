@@ -40,7 +40,7 @@ enum RecipeModelCard {
         card["priors"] = priors
         if let aligner = set.alignmentPrior { card["alignment"] = try alignmentFigures(aligner, codes: work + "/codes-test") }
         var bytes: [String: Int] = [:]
-        for member in ModelSet.memberNames {
+        for member in ModelSet.memberNames + (set.alignmentPrior == nil ? [] : [AlignmentPrior.folderName]) {
             let path = set.folder + "/\(member)/weights.safetensors"
             bytes[member] = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         }

@@ -89,6 +89,7 @@ final class ModelTrainDefaultCommandTests: XCTestCase {
         let alignmentCard = try XCTUnwrap(card["alignment"] as? [String: Any])
         XCTAssertEqual(alignmentCard["layer"] as? Int, try aligner.hps.int("alignment_layer"))
         XCTAssertTrue(alignmentCard["alignment"] != nil || alignmentCard["note"] != nil, "\(alignmentCard)")
+        XCTAssertGreaterThan((card["weights_bytes"] as? [String: Int])?[AlignmentPrior.folderName] ?? 0, 0)
         let vqvae = try XCTUnwrap(card["vqvae"] as? [String: Any])
         XCTAssertEqual((vqvae["held_out"] as? [[String: Any]])?.count, 3)
         let heldOutSongs = try XCTUnwrap(vqvae["held_out_songs"] as? [[String: Any]])
