@@ -145,7 +145,10 @@ struct ModelTrainDefault: ParsableCommand {
         let fm = FileManager.default
         let staging = work + "/set.partial"
         try? fm.removeItem(atPath: staging)
-        for member in ModelSet.memberNames {
+        // The alignment prior ships beside the others unless its stage found no sung song to learn from.
+        let alignerStage = preset.stages.first { $0.member == AlignmentPrior.folderName }
+        let shipsAligner = alignerStage.map { recipe.entries[$0.name]?["skipped"] == nil } ?? false
+        for member in ModelSet.memberNames + (shipsAligner ? [AlignmentPrior.folderName] : []) {
             try fm.createDirectory(atPath: staging + "/" + member, withIntermediateDirectories: true)
             let trained = work + "/" + preset.finalFolder(of: member)
             var files = ["config.json", "weights.safetensors"]
@@ -154,12 +157,6 @@ struct ModelTrainDefault: ParsableCommand {
                 files = [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName]
                 for file in files { try fm.copyItem(atPath: corpus + "/" + file, toPath: staging + "/\(member)/\(file)") }
             }
-        }
-        if let stage = preset.stages.first(where: { $0.member == AlignmentPrior.folderName }), recipe.entries[stage.name]?["skipped"] == nil {
-            let member = staging + "/" + AlignmentPrior.folderName
-            try fm.createDirectory(atPath: member, withIntermediateDirectories: true)
-            for file in ["config.json", "weights.safetensors"] { try fm.copyItem(atPath: work + "/\(stage.name)/" + file, toPath: member + "/" + file) }
-            for file in [LabelVocabulary.artistsFileName, LabelVocabulary.genresFileName] { try fm.copyItem(atPath: corpus + "/" + file, toPath: member + "/" + file) }
         }
         let topFolder = staging + "/" + ModelSet.priorFolderName(level: 2)
         let guide = try BarGuide.count(try PriorTrainingData(folder: work + "/codes-train", hps: try ModelConfig.load(folder: topFolder).hps),

@@ -37,11 +37,10 @@ public enum WeightQuantizer {
             }
             for name in try fm.contentsOfDirectory(atPath: source).sorted() where !name.hasPrefix(".") {
                 let from = (source as NSString).appendingPathComponent(name), to = (work as NSString).appendingPathComponent(name)
-                let packedAligner = try name == AlignmentPrior.folderName && ModelConfig.load(folder: from).weightFormat != .f32
-                if packedAligner {
-                    // Shipped packed already (it only times the lyrics): kept as it is.
-                    try fm.copyItem(atPath: from, toPath: to)
-                } else if ModelSet.priorLevel(folderName: name) != nil || name == AlignmentPrior.folderName {
+                let aligner = name == AlignmentPrior.folderName
+                // An alignment prior shipped packed already (it only times the lyrics) is kept as it is.
+                let packedAligner = try aligner && ModelConfig.load(folder: from).weightFormat != .f32
+                if (ModelSet.priorLevel(folderName: name) != nil || aligner) && !packedAligner {
                     try fm.createDirectory(atPath: to, withIntermediateDirectories: false)
                     summaries.append(try quantizeModel(from, format: format, into: to, progress: progress)
                         .named((output as NSString).appendingPathComponent(name)))
