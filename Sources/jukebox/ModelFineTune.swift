@@ -23,7 +23,8 @@ struct ModelFineTune: ParsableCommand {
             left of --budget-minutes once the songs are encoded and scored (half of it the top prior's), and OUTPUT/model-card.json gains `fine_tune`: the \
             held-out songs' bits per token at every level before and after, what naming the new artist is worth \
             (bits with the artist "unknown"), and the codec's SNR and spectral convergence on them (the VQ-VAE \
-            is kept as it is). Interrupted, a rerun with the same --work goes on from the last checkpoint with a \
+            is kept as it is). A base set's alignment prior comes along untrained, its lists grown the same way, \
+            so the lyrics stay timed as well as before. Interrupted, a rerun with the same --work goes on from the last checkpoint with a \
             fresh budget for what is left. Sets of 16-bit or quantized weights cannot be trained: start from \
             the float32 set they were made from.
             """)
@@ -194,6 +195,12 @@ struct ModelFineTune: ParsableCommand {
             for file in ["config.json", "weights.safetensors"] { try fm.copyItem(atPath: work + "/\(name)/" + file, toPath: staging + "/\(name)/" + file) }
             if try PriorConfig(hps: try ModelConfig.load(folder: staging + "/" + name).hps).labels { try growth.write(into: staging + "/" + name) }
         }
+        // The alignment prior is carried, untrained (a user's songs come without word times), so the new set's
+        // karaoke stays as good as the base set's: its lists grow with the priors', the new rows "unknown".
+        if set.alignmentPrior != nil {
+            try PriorLabelGrowth.write(prior: base + "/" + AlignmentPrior.folderName, growth: growth,
+                                       to: staging + "/" + AlignmentPrior.folderName, keepingFormat: true)
+        }
         var sampling = set.sampling
         // Continuations of the user's own songs keep their prime's places in the bar unless the base set says otherwise.
         if sampling?.primeGuidance == 0 { sampling?.primeGuidance = SamplingDefaults.fineTunedPrimeGuidance }
@@ -212,7 +219,7 @@ struct ModelFineTune: ParsableCommand {
             try guide.grown(by: try BarGuide.count(data, bins: guide.bins)).write(to: staging + "/" + BarGuide.fileName)
         }
         var card = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/model-card.json")))) as? [String: Any] ?? [:]
-        card["fine_tune"] = fineTuneCard(base: base, growth: growth, songs: songs, recipe: recipe)
+        card["fine_tune"] = fineTuneCard(base: base, growth: growth, songs: songs, recipe: recipe, carriedAligner: set.alignmentPrior != nil)
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: card, options: [.prettyPrinted, .sortedKeys]), to: staging + "/model-card.json")
         _ = try Progress.task("loading the new set") { try ModelSet.load(staging) }
         try Self.checkReplaceable(output)
@@ -221,7 +228,8 @@ struct ModelFineTune: ParsableCommand {
         Log.note("wrote \(output): " + Self.summary(recipe: recipe, levels: set.availableLevels))
     }
 
-    func fineTuneCard(base: String, growth: LabelVocabularyGrowth, songs: [CorpusSong], recipe: RecipeProgress) -> [String: Any] {
+    func fineTuneCard(base: String, growth: LabelVocabularyGrowth, songs: [CorpusSong], recipe: RecipeProgress,
+                      carriedAligner: Bool) -> [String: Any] {
         let test = songs.filter { $0.split == "test" }
         var levels: [[String: Any]] = []
         for level in recipe.entries.keys.compactMap({ $0.hasPrefix("after-") ? Int($0.dropFirst(6)) : nil }).sorted(by: >) {
@@ -229,13 +237,15 @@ struct ModelFineTune: ParsableCommand {
             entry["training"] = recipe.entries["train-\(level)"]
             levels.append(entry)
         }
-        return [
+        var card: [String: Any] = [
             "base": base, "corpus": data, "songs": songs.count, "held_out_songs": test.count,
             "held_out_minutes": test.reduce(0) { $0 + $1.seconds } / 60, "minutes": songs.reduce(0) { $0 + $1.seconds } / 60,
             "new_artists": growth.newArtists, "new_genres": growth.newGenres, "budget_minutes": budgetMinutes,
             "priors": levels, "codec": recipe.entries["codec"] ?? [:],
             "note": "bits per token on the corpus's held-out songs; before = the base set with the new names as unknown; bits_with_unknown_artist = the same windows with artist id 0; the VQ-VAE is the base set's",
             "command": "jukebox model fine-tune --model SET --data CORPUS -o NEWSET --budget-minutes \(budgetMinutes)"]
+        if carriedAligner { card["alignment_prior"] = "the base set's, not trained; the new names' rows start as unknown" }
+        return card
     }
 
     /// OUTPUT may be written when it does not exist, is empty, or holds a set an earlier fine-tune wrote.

@@ -82,6 +82,35 @@ final class ModelFineTuneCommandTests: XCTestCase {
         XCTAssertEqual(sampled.status, 0, sampled.stderr)
         XCTAssertFalse(sampled.stderr.contains("not in artist_ids.txt"), sampled.stderr)
 
+        // The base set's alignment prior comes along, untrained and in its own format, with the grown lists:
+        // the new set still times its lyrics with it, the new artist's row starting as "unknown".
+        let oldAligner = try XCTUnwrap(old.alignmentPrior), aligner = try XCTUnwrap(new.alignmentPrior)
+        XCTAssertEqual(try ModelConfig.load(folder: aligner.folder).weightFormat, try ModelConfig.load(folder: oldAligner.folder).weightFormat)
+        XCTAssertEqual(aligner.prior.config.yBins, try XCTUnwrap(new.priors[2]).prior.config.yBins)
+        XCTAssertEqual(try new.lyricTimingPrior().folder, aligner.folder)
+        let table = "y_emb.artist_emb.emb.weight"
+        let oldTable = try SafetensorsFile(path: oldAligner.folder + "/weights.safetensors").tensor(table)
+        let newTable = try SafetensorsFile(path: aligner.folder + "/weights.safetensors").tensor(table)
+        let width = oldTable.shape[1], oldRows = oldTable.shape[0]
+        XCTAssertEqual(newTable.shape, [oldRows + 2, width])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: newTable.data, count: oldRows * width)),
+                       Array(UnsafeBufferPointer(start: oldTable.data, count: oldRows * width)))
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: newTable.data + oldRows * width, count: width)),
+                       Array(UnsafeBufferPointer(start: oldTable.data, count: width)))
+        XCTAssertNotNil(fineTune["alignment_prior"] as? String)
+        let sung = try CLI.run(["sample", "--model", dir + "/new", "--artist", "Ada Loop", "--genre", "chiptune", "--seconds", "2",
+                                "--levels", "top", "--seed", "3", "--lyrics", "la la la\nlo lo", "-o", dir + "/sung"])
+        XCTAssertEqual(sung.status, 0, sung.stderr)
+        let exported = try CLI.run(["export", dir + "/sung", "--lrc"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let (sungFolder, _) = try SessionFolder.open(dir + "/sung")
+        let timed = try XCTUnwrap(try SessionAlignment.load(sungFolder)).samples[0]
+        XCTAssertEqual(timed.method, "attention")
+        XCTAssertEqual(timed.layer, try aligner.hps.int("alignment_layer"))
+        // Words the clip ends before are left out; those sung come in the lyrics' order.
+        XCTAssertFalse(timed.words.isEmpty)
+        XCTAssertEqual(timed.words.map(\.text), Array(["la", "la", "la", "lo", "lo"].prefix(timed.words.count)))
+
         // A second run into the same folder goes on from what is done, and writes the set again.
         let again = try CLI.run(["model", "fine-tune", "--model", bundled, "--data", dir + "/corpus", "-o", dir + "/new",
                                  "--budget-minutes", "3", "--max-steps", "2", "--windows", "1"])

@@ -34,23 +34,34 @@ public enum PriorLabelGrowth {
     }
 
     /// Writes `folder`'s prior grown to `growth`'s lists into `output` (config, weights, the grown lists).
-    /// Only float32 priors: training widens nothing back.
-    public static func write(prior folder: String, growth: LabelVocabularyGrowth, to output: String) throws {
+    /// A prior to be trained must be float32 (training widens nothing back); one only read (a set's alignment
+    /// prior, carried into a fine-tuned set) keeps its format: its other tensors are copied byte for byte, and
+    /// only the two embedding tables, float32 in every format, are grown.
+    public static func write(prior folder: String, growth: LabelVocabularyGrowth, to output: String,
+                             keepingFormat: Bool = false) throws {
         let model = try ModelConfig.load(folder: folder)
         guard model.kind == .prior else { throw JukeboxError(folder, "is a \(model.kind.rawValue), not a prior") }
-        guard model.weightFormat == .f32 else {
+        guard model.weightFormat == .f32 || keepingFormat else {
             throw JukeboxError(folder, "stores \(model.weightFormat.rawValue) weights; fine-tuning needs the float32 set it was made from")
         }
         let file = try SafetensorsFile(path: (folder as NSString).appendingPathComponent("weights.safetensors"))
         var tensors: [String: Tensor] = [:]
-        for name in [genreKey, artistKey] { tensors[name] = try file.tensor(name) }
+        for name in [genreKey, artistKey] {
+            guard try file.entry(name).dtype == .f32 else { throw JukeboxError(file.path, "\(name) is not float32") }
+            tensors[name] = try file.tensor(name)
+        }
         let (hps, grown) = try grow(hps: model.hps, tensors: tensors, yBins: growth.yBins)
         var writer = SafetensorsWriter()
         writer.metadata = file.metadata
-        for name in file.names { writer.add(name, try grown[name] ?? file.tensor(name)) }
+        for name in file.names {
+            if let table = grown[name] { writer.add(name, table); continue }
+            guard keepingFormat else { writer.add(name, try file.tensor(name)); continue }  // widened for training
+            let entry = try file.entry(name)
+            writer.add(name, dtype: entry.dtype, shape: entry.shape, bytes: Array(try file.rawBytes(name)))
+        }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try writer.write(to: (output as NSString).appendingPathComponent("weights.safetensors"))
-        try ModelConfig(kind: .prior, hps: hps).write(folder: output)
+        try ModelConfig(kind: .prior, hps: hps, weightFormat: model.weightFormat).write(folder: output)
         try growth.write(into: output)
     }
 }
