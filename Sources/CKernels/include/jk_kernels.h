@@ -54,6 +54,8 @@ void jk_matvec_then(const jk_matrix *m, const float *x, int ldx, int batch, cons
 void jk_apply_epilogue(const jk_epilogue *e, float *y, int ldy, int batch, int j0, int j1);
 /// y·σ(1.702·y) in place, exp computed by a polynomial within 2 units in the last place of expf.
 void jk_quick_gelu(float *y, int n);
+/// The layer norm of one row of n: out = (x − mean)·(var + eps)^−½·gamma + beta (out may be x).
+void jk_layer_norm(const float *x, int n, const float *gamma, const float *beta, float *out, float eps);
 
 /// y[b·ldy + j] = bias[j] + Σ_i x[b·ldx + i]·w[i·n_out + j]: a float32 weight in the reference's Conv1D layout
 /// (n_in × n_out), every weight read once for the whole batch, split over the pool, then the epilogue (its

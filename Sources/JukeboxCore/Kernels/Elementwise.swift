@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Activations, normalisation and softmax, in place over raw rows.
@@ -29,16 +30,7 @@ public enum Ops {
     public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, gamma: UnsafePointer<Float>,
                                  beta: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, eps: Float = 1e-5) {
         parallelFor(rows, minChunk: max(1, 16384 / max(width, 1))) { range in
-            for r in range {
-                let src = x + r * width, dst = out + r * width
-                var mean: Float = 0
-                for j in 0..<width { mean += src[j] }
-                mean /= Float(width)
-                var v: Float = 0
-                for j in 0..<width { let d = src[j] - mean; v += d * d }
-                let inv = 1 / (v / Float(width) + eps).squareRoot()
-                for j in 0..<width { dst[j] = (src[j] - mean) * inv * gamma[j] + beta[j] }
-            }
+            for r in range { jk_layer_norm(x + r * width, Int32(width), gamma, beta, out + r * width, eps) }
         }
     }
 
