@@ -36,7 +36,7 @@ public enum PriorLabelGrowth {
     /// Writes `folder`'s prior grown to `growth`'s lists into `output` (config, weights, the grown lists).
     /// A prior to be trained must be float32 (training widens nothing back); one only read (a set's alignment
     /// prior, carried into a fine-tuned set) keeps its format: its other tensors are copied byte for byte, and
-    /// only the two embedding tables, float32 in every format, are grown.
+    /// only the two embedding tables are grown (written as float32, as every format keeps them).
     public static func write(prior folder: String, growth: LabelVocabularyGrowth, to output: String,
                              keepingFormat: Bool = false) throws {
         let model = try ModelConfig.load(folder: folder)
@@ -46,10 +46,7 @@ public enum PriorLabelGrowth {
         }
         let file = try SafetensorsFile(path: (folder as NSString).appendingPathComponent("weights.safetensors"))
         var tensors: [String: Tensor] = [:]
-        for name in [genreKey, artistKey] {
-            guard try file.entry(name).dtype == .f32 else { throw JukeboxError(file.path, "\(name) is not float32") }
-            tensors[name] = try file.tensor(name)
-        }
+        for name in [genreKey, artistKey] { tensors[name] = try file.tensor(name) }
         let (hps, grown) = try grow(hps: model.hps, tensors: tensors, yBins: growth.yBins)
         var writer = SafetensorsWriter()
         writer.metadata = file.metadata
