@@ -69,8 +69,9 @@ final class ProductEpilogueTests: XCTestCase {
         }
     }
 
-    /// Float32 weights in the checkpoint's layout: one row through OpenBLAS's sgemv, 2–4 through the columns
-    /// kernel (every weight read once for the batch), more through sgemm. Each gives the float64
+    /// Float32 weights in the checkpoint's layout: one to four rows through the rows kernel (split by inputs over
+    /// the pool, every weight read once for the batch; OpenBLAS's sgemv and sgemm without AVX-512), more through
+    /// sgemm. Each gives the float64
     /// product, for shapes that fill no whole block of 16 inputs or 64 outputs, with the epilogues as above.
     func testFloatWeightsGiveTheProductAndTheEpilogueAtEveryBatch() {
         for (nIn, nOut) in [(64, 48), (37, 150), (300, 200), (1920 / 4, 70)] {
@@ -111,6 +112,11 @@ final class ProductEpilogueTests: XCTestCase {
         let x = random([1, 256], seed: 6)
         let want = Tensor(zeros: [1, 256])
         layer.apply(x.data, rows: 1, want.data)
+        // A float32 row is split by inputs over the pool; inside a job it runs whole on that thread.
+        let dense = LinearWeight(w: w, b: nil)
+        let wantDense = Tensor(zeros: [1, 256])
+        dense.apply(x.data, rows: 1, wantDense.data)
+        var denseProducts = [[Float]](repeating: [], count: 8)
 
         let outer = 8, inner = 1000
         var counts = [Int](repeating: 0, count: outer * inner)
@@ -122,12 +128,18 @@ final class ProductEpilogueTests: XCTestCase {
                     stepParallelFor(inner) { r in for i in r { c[o * inner + i] += 1 } }
                     let y = Tensor(zeros: [1, 256])
                     layer.apply(x.data, rows: 1, y.data)
-                    lock.lock(); products[o] = y.toArray(); lock.unlock()
+                    let yd = Tensor(zeros: [1, 256])
+                    dense.apply(x.data, rows: 1, yd.data)
+                    lock.lock(); products[o] = y.toArray(); denseProducts[o] = yd.toArray(); lock.unlock()
                 }
             }
         }
         XCTAssertEqual(counts, [Int](repeating: 1, count: outer * inner), "nested: every index once")
         for p in products { XCTAssertEqual(p, want.toArray(), "a product inside a loop's job") }
+        for p in denseProducts {
+            XCTAssertEqual(p.count, 256)
+            for (a, b) in zip(p, wantDense.toArray()) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "a float32 row inside a loop's job") }
+        }
 
         let callers = 6
         var totals = [Int](repeating: 0, count: callers)

@@ -57,12 +57,13 @@ void jk_quick_gelu(float *y, int n);
 /// The layer norm of one row of n: out = (x − mean)·(var + eps)^−½·gamma + beta (out may be x).
 void jk_layer_norm(const float *x, int n, const float *gamma, const float *beta, float *out, float eps);
 
-/// y[b·ldy + j] = bias[j] + Σ_i x[b·ldx + i]·w[i·n_out + j]: a float32 weight in the reference's Conv1D layout
-/// (n_in × n_out), every weight read once for the whole batch, split over the pool, then the epilogue (its
-/// `next` is not used). Only where jk_columns_available() (AVX-512); callers use BLAS elsewhere and for more rows.
-void jk_columns_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
-                        float *y, int ldy, const jk_epilogue *epilogue);
-int jk_columns_available(void);
+/// y[b·n_out + j] = bias[j] + Σ_i x[b·ldx + i]·w[i·n_out + j] for 1–4 batch rows through a float32 weight in the
+/// reference's Conv1D layout (n_in × n_out), split by inputs over the pool (each thread streams its own block of
+/// w's rows, every weight read once for the whole batch), then the epilogue (its `next` is not used). Only where
+/// jk_rows_available() (AVX-512); callers use BLAS elsewhere and for more rows.
+void jk_rows_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
+                     float *y, const jk_epilogue *epilogue);
+int jk_rows_available(void);
 
 /// Rows [j0, j1) of W as float32, out[(j − j0)·n_in + i] (for products of many rows through sgemm).
 void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);

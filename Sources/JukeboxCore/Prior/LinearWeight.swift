@@ -1,9 +1,10 @@
 import CBLAS
 import CKernels
+import Foundation
 
 /// A reference Conv1D (y = x·w + b, w [n_in, n_out]). A float32 `w` is the checkpoint's tensor, memory-mapped,
-/// never copied or transposed: a sampling step's single row goes through OpenBLAS's threaded matrix-vector
-/// kernel, several rows through sgemm. A packed weight (f16, bf16, q8, q4) is computed from as it is stored,
+/// never copied or transposed: a sampling step's one to four rows go through the rows kernel on the kernels'
+/// pool, more rows through sgemm. A packed weight (f16, bf16, q8, q4) is computed from as it is stored,
 /// its bytes streamed once per step for every row of the batch.
 public struct LinearWeight: @unchecked Sendable {
     public enum Storage: @unchecked Sendable {
@@ -30,8 +31,13 @@ public struct LinearWeight: @unchecked Sendable {
         nOut = packed.nOut
     }
 
-    /// The most rows a float32 product takes through the columns kernel rather than sgemm.
-    static let columnsRows = 4
+    /// The most rows a float32 product takes through the rows kernel rather than sgemm (from 8 rows on
+    /// sgemm's arithmetic wins: a width-512 prior's batch of 8 gave 2250 tokens/s against 1540).
+    static let rowsMost = 4
+
+    /// Whether one to `rowsMost` rows through a float32 weight go through the kernels' pool (`jk_rows_product`,
+    /// split by inputs) rather than OpenBLAS. JK_F32_ROWS=off keeps sgemv and sgemm (to compare on one machine).
+    static let rowsOnPool = jk_rows_available() != 0 && ProcessInfo.processInfo.environment["JK_F32_ROWS"] != "off"
 
     /// The float32 weight, when it is kept as one.
     public var w: Tensor? {
@@ -68,14 +74,10 @@ public struct LinearWeight: @unchecked Sendable {
             if case .packed(let n)? = next?.storage { following = n }
             p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out, then: epilogue, next: following)
         case .dense(let w):
-            if rows > 1, rows <= LinearWeight.columnsRows, jk_columns_available() != 0 {
-                // Two to four rows: each weight read once for all of them (sgemm re-reads them per panel and
-                // gave a batch of 3 on the upsampler 1.3 times batch 1's tokens; the columns kernel 2.2).
-                // From 8 rows on sgemm's arithmetic wins (a width-512 prior's batch of 8: 2250 against 1540
-                // tokens/s; batch 4 alike).
+            if rows <= LinearWeight.rowsMost, LinearWeight.rowsOnPool {
+                // Each weight read once for every row, streamed in the order memory holds it, on the pool.
                 var e = epilogue.kernelEpilogue(nOut: nOut)
-                jk_columns_product(w.data, Int32(nIn), Int32(nOut), x, Int32(nIn), Int32(rows), b.map { UnsafePointer($0.data) },
-                                   out, Int32(nOut), &e)
+                jk_rows_product(w.data, Int32(nIn), Int32(nOut), x, Int32(nIn), Int32(rows), b.map { UnsafePointer($0.data) }, out, &e)
                 return
             }
             defer { epilogue.apply(out, count: rows * nOut) }

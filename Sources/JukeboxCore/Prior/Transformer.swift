@@ -56,7 +56,8 @@ extension TransformerWeights {
         let x2 = sc.buffer(5, rows * w)
         let f = sc.buffer(6, rows * c.mlpWidth)
         let m = sc.buffer(7, rows * w)
-        let rs = c.residualScale, packed = isPacked
+        // Attention runs on the kernels' pool where the products do (packed weights, a few float32 rows).
+        let rs = c.residualScale, packed = isPacked || (rows <= LinearWeight.rowsMost && LinearWeight.rowsOnPool)
         for (d, (layer, cache)) in zip(layers, state.caches).enumerated() {
             Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln0W.data, beta: layer.ln0B.data, h)
             layer.cAttn.apply(h, rows: rows, qkv, next: layer.cProj)

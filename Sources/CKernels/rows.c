@@ -1,0 +1,114 @@
+// Products of one to four batch rows with a float32 weight in the checkpoint's own layout (the reference's
+// Conv1D: w is n_in × n_out, row i holding input i's weight to every output), memory-mapped and never
+// transposed: a sampling step's float32 products.
+#include "jk_kernels.h"
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#if defined(__x86_64__)
+#define ROWS_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+
+// Split by inputs: each thread streams a contiguous block of rows of w (the order memory holds them, as the
+// bandwidth probe reads) into sums of every output of its own, which the caller adds up. Four rows of w at a
+// time, the next four asked for ahead; each weight read serves every batch row. OpenBLAS's sgemv (one row)
+// and a kernel split by outputs (two to four rows, sixteen rows of w at a time into sums held in registers)
+// streamed about 30–36 GB/s wherever the memory gave more: the upsampler's batch 1 reached 53–63% of its
+// roofline where the memory read 39–44 GB/s, against 92–100% now (side by side, 2026-12-07).
+typedef struct {
+    const float *w;
+    int n_in, n_out, stride;
+    const float *x;
+    int ldx, batch;
+    float *partial;     // parts × batch × stride sums
+    int parts;          // how many the pool ran (one, called from inside a job), set by part 0 on the caller
+} rows_job;
+
+#define ROWS_BLOCK 4
+
+#define ROWS_BODY(NB) do { \
+    for (; i + ROWS_BLOCK <= i1; i += ROWS_BLOCK) { \
+        const float *w = job->w + (size_t)i * n_out; \
+        __m512 xb[NB][ROWS_BLOCK]; \
+        for (int b = 0; b < NB; b++) for (int r = 0; r < ROWS_BLOCK; r++) xb[b][r] = _mm512_set1_ps(x[(size_t)b * ldx + i + r]); \
+        int j = 0; \
+        for (; j + 16 <= n_out; j += 16) { \
+            __m512 acc[NB]; \
+            for (int b = 0; b < NB; b++) acc[b] = _mm512_loadu_ps(y + (size_t)b * stride + j); \
+            for (int r = 0; r < ROWS_BLOCK; r++) { \
+                const float *row = w + (size_t)r * n_out + j; \
+                __builtin_prefetch(row + (size_t)ROWS_BLOCK * n_out, 0, 2); \
+                __m512 wv = _mm512_loadu_ps(row); \
+                for (int b = 0; b < NB; b++) acc[b] = _mm512_fmadd_ps(wv, xb[b][r], acc[b]); \
+            } \
+            for (int b = 0; b < NB; b++) _mm512_storeu_ps(y + (size_t)b * stride + j, acc[b]); \
+        } \
+        for (; j < n_out; j++) \
+            for (int b = 0; b < NB; b++) \
+                for (int r = 0; r < ROWS_BLOCK; r++) y[(size_t)b * stride + j] += w[(size_t)r * n_out + j] * x[(size_t)b * ldx + i + r]; \
+    } \
+} while (0)
+
+ROWS_TARGET
+static void rows_part(void *ctx, int part, int parts) {
+    rows_job *job = ctx;
+    if (part == 0) job->parts = parts;
+    int n_out = job->n_out, stride = job->stride, batch = job->batch, ldx = job->ldx;
+    const float *x = job->x;
+    int i0 = job->n_in * part / parts, i1 = job->n_in * (part + 1) / parts;
+    float *y = job->partial + (size_t)part * (size_t)batch * (size_t)stride;
+    memset(y, 0, sizeof(float) * (size_t)batch * (size_t)stride);
+    int i = i0;
+    switch (batch) {
+    case 1: ROWS_BODY(1); break;
+    case 2: ROWS_BODY(2); break;
+    case 3: ROWS_BODY(3); break;
+    default: ROWS_BODY(4); break;
+    }
+    for (; i < i1; i++)
+        for (int b = 0; b < batch; b++)
+            for (int j = 0; j < n_out; j++) y[(size_t)b * stride + j] += job->w[(size_t)i * n_out + j] * x[(size_t)b * ldx + i];
+}
+#endif
+
+void jk_rows_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
+                     float *y, const jk_epilogue *epilogue) {
+#if defined(__x86_64__)
+    static _Thread_local float *buffer;
+    static _Thread_local size_t capacity;
+    if (batch < 1 || batch > 4) abort();
+    int parts = (size_t)n_in * (size_t)n_out < JK_SERIAL_WEIGHTS ? 1 : jk_threads();
+    int stride = (n_out + 15) / 16 * 16;
+    size_t need = (size_t)parts * (size_t)batch * (size_t)stride;
+    if (need > capacity) {
+        free(buffer);
+        buffer = aligned_alloc(64, need * sizeof(float));
+        if (!buffer) abort();
+        capacity = need;
+    }
+    rows_job job = { w, n_in, n_out, stride, x, ldx, batch, buffer, 1 };
+    if (parts == 1) rows_part(&job, 0, 1);
+    else jk_parallel(rows_part, &job);
+    for (int b = 0; b < batch; b++) {
+        for (int j = 0; j < n_out; j++) {
+            float s = bias ? bias[j] : 0.0f;
+            for (int p = 0; p < job.parts; p++) s += buffer[((size_t)p * batch + b) * stride + j];
+            y[(size_t)b * n_out + j] = s;
+        }
+    }
+    if (epilogue) jk_apply_epilogue(epilogue, y, n_out, batch, 0, n_out);
+#else
+    (void)w; (void)n_in; (void)n_out; (void)x; (void)ldx; (void)batch; (void)bias; (void)y; (void)epilogue;
+#endif
+}
+
+// Where the matrix kernels chose AVX-512 (JK_ISA forcing a lesser set turns this kernel off too).
+int jk_rows_available(void) {
+#if defined(__x86_64__)
+    return strcmp(jk_kernel_isa(), "avx512") == 0;
+#else
+    return 0;
+#endif
+}
