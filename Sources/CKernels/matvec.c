@@ -178,7 +178,7 @@ static const float *padded_inputs(const jk_matrix *m, const float *x, int *ldx, 
 }
 
 // A thread-local scratch buffer at least `need` bytes long, 64-byte aligned (grown, never shrunk).
-static void grow(char **buffer, size_t *capacity, size_t need) {
+void jk_grow_scratch(char **buffer, size_t *capacity, size_t need) {
     if (need <= *capacity) return;
     free(*buffer);
     *capacity = (need + 63) / 64 * 64;
@@ -195,7 +195,7 @@ static jk_int8_input *int8_inputs(const jk_matrix *m, const float *x, int ldx, i
     int len = jk_row_length(m->format, m->n_in), groups = len / 32, pairs = (groups + 1) / 2;
     size_t per_row = (size_t)pairs * 64 + 2 * sizeof(float) * (size_t)(groups + 16) + sizeof(float) * 16 * (size_t)pairs;
     size_t need = (size_t)batch * (per_row + sizeof(jk_int8_input)) + 64;
-    grow(&buffer, &capacity, need);
+    jk_grow_scratch(&buffer, &capacity, need);
     jk_int8_input *in = (jk_int8_input *)buffer;
     char *p = buffer + ((size_t)batch * sizeof(jk_int8_input) + 63) / 64 * 64;
     for (int b = 0; b < batch; b++) {
@@ -219,7 +219,7 @@ static jk_tiled_input *tiled_inputs(const jk_matrix *m, const float *x, int ldx,
     size_t per_row = ((size_t)len + 63) / 64 * 64 + (sizeof(float) + sizeof(int32_t)) * (size_t)(groups + 16);
     per_row = (per_row + 63) / 64 * 64;
     size_t need = (size_t)batch * (per_row + sizeof(jk_tiled_input)) + 64;
-    grow(&buffer, &capacity, need);
+    jk_grow_scratch(&buffer, &capacity, need);
     jk_tiled_input *in = (jk_tiled_input *)buffer;
     char *p = buffer + ((size_t)batch * sizeof(jk_tiled_input) + 63) / 64 * 64;
     for (int b = 0; b < batch; b++) {

@@ -76,18 +76,13 @@ static void rows_part(void *ctx, int part, int parts) {
 void jk_rows_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
                      float *y, const jk_epilogue *epilogue) {
 #if defined(__x86_64__)
-    static _Thread_local float *buffer;
+    static _Thread_local char *scratch;
     static _Thread_local size_t capacity;
     if (batch < 1 || batch > 4) abort();
     int parts = (size_t)n_in * (size_t)n_out < JK_SERIAL_WEIGHTS ? 1 : jk_threads();
     int stride = (n_out + 15) / 16 * 16;
-    size_t need = (size_t)parts * (size_t)batch * (size_t)stride;
-    if (need > capacity) {
-        free(buffer);
-        buffer = aligned_alloc(64, need * sizeof(float));
-        if (!buffer) abort();
-        capacity = need;
-    }
+    jk_grow_scratch(&scratch, &capacity, sizeof(float) * (size_t)parts * (size_t)batch * (size_t)stride);
+    float *buffer = (float *)scratch;
     rows_job job = { w, n_in, n_out, stride, x, ldx, batch, buffer, 1 };
     if (parts == 1) rows_part(&job, 0, 1);
     else jk_parallel(rows_part, &job);

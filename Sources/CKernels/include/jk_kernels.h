@@ -64,6 +64,8 @@ void jk_layer_norm(const float *x, int n, const float *gamma, const float *beta,
 void jk_rows_product(const float *w, int n_in, int n_out, const float *x, int ldx, int batch, const float *bias,
                      float *y, const jk_epilogue *epilogue);
 int jk_rows_available(void);
+/// The kernels' thread-local scratch: *buffer grown to at least `need` bytes, 64-byte aligned, never shrunk.
+void jk_grow_scratch(char **buffer, size_t *capacity, size_t need);
 
 /// Rows [j0, j1) of W as float32, out[(j − j0)·n_in + i] (for products of many rows through sgemm).
 void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);
