@@ -140,13 +140,13 @@ public struct ConditionalAutoregressive2D: Sendable {
         case .logits:
             guard let xOut else { throw JukeboxError("x_out", "this model only encodes (no output layer)") }
             let out = Tensor(zeros: [batch, T, bins])
-            PriorKernels.linearTransposed(x, rows: rows, xOut, out.data, onPool: transformer.isPacked)
+            PriorKernels.linearTransposed(x, rows: rows, xOut, out.data, onPool: transformer.productsOnPool(rows: rows))
             return out
         case .lastLogits:
             guard let xOut else { throw JukeboxError("x_out", "this model only encodes (no output layer)") }
             let out = Tensor(zeros: [batch, 1, bins])
             if T == 1 {
-                PriorKernels.linearTransposed(x, rows: batch, xOut, out.data, onPool: transformer.isPacked)
+                PriorKernels.linearTransposed(x, rows: batch, xOut, out.data, onPool: transformer.productsOnPool(rows: batch))
             } else {
                 let last = state.transformer.scratch.buffer(11, batch * w)
                 for n in 0..<batch { (last + n * w).update(from: x + (n * T + T - 1) * w, count: w) }

@@ -35,9 +35,13 @@ public struct LinearWeight: @unchecked Sendable {
     /// sgemm's arithmetic wins: a width-512 prior's batch of 8 gave 2250 tokens/s against 1540).
     static let rowsMost = 4
 
-    /// Whether one to `rowsMost` rows through a float32 weight go through the kernels' pool (`jk_rows_product`,
-    /// split by inputs) rather than OpenBLAS. JK_F32_ROWS=off keeps sgemv and sgemm (to compare on one machine).
-    static let rowsOnPool = jk_rows_available() != 0 && ProcessInfo.processInfo.environment["JK_F32_ROWS"] != "off"
+    /// Whether the rows kernel is used here (AVX-512). JK_F32_ROWS=off keeps sgemv and sgemm (to compare on one
+    /// machine).
+    static let rowsKernel = jk_rows_available() != 0 && ProcessInfo.processInfo.environment["JK_F32_ROWS"] != "off"
+
+    /// Whether `rows` rows through a float32 weight go through the kernels' pool (`jk_rows_product`, split by
+    /// inputs) rather than OpenBLAS.
+    static func denseRowsOnPool(_ rows: Int) -> Bool { rows <= rowsMost && rowsKernel }
 
     /// The float32 weight, when it is kept as one.
     public var w: Tensor? {
@@ -74,7 +78,7 @@ public struct LinearWeight: @unchecked Sendable {
             if case .packed(let n)? = next?.storage { following = n }
             p.apply(x, rows: rows, bias: b.map { UnsafePointer($0.data) }, out, then: epilogue, next: following)
         case .dense(let w):
-            if rows <= LinearWeight.rowsMost, LinearWeight.rowsOnPool {
+            if LinearWeight.denseRowsOnPool(rows) {
                 // Each weight read once for every row, streamed in the order memory holds it, on the pool.
                 var e = epilogue.kernelEpilogue(nOut: nOut)
                 jk_rows_product(w.data, Int32(nIn), Int32(nOut), x, Int32(nIn), Int32(rows), b.map { UnsafePointer($0.data) }, out, &e)

@@ -29,6 +29,11 @@ extension TransformerWeights {
     /// Whether the matrices are packed (computed on the streaming kernels' pool rather than OpenBLAS).
     var isPacked: Bool { layers.first.map { $0.cAttn.format != .f32 } ?? false }
 
+    /// Whether a pass over `rows` rows computes its products on the kernels' pool (packed weights, or a few
+    /// float32 rows): the step's other work (attention, the output layer) then goes there too, never beside
+    /// OpenBLAS's threads.
+    func productsOnPool(rows: Int) -> Bool { isPacked || LinearWeight.denseRowsOnPool(rows) }
+
     /// Keys and values of the lyrics encoder's output for every decode layer, computed once per state
     /// (the reference caches them at sample_t 0). encoderKV: [batch, encoderDims, width].
     func prepareDecode(_ state: TransformerState, encoderKV: Tensor) throws {
@@ -56,13 +61,12 @@ extension TransformerWeights {
         let x2 = sc.buffer(5, rows * w)
         let f = sc.buffer(6, rows * c.mlpWidth)
         let m = sc.buffer(7, rows * w)
-        // Attention runs on the kernels' pool where the products do (packed weights, a few float32 rows).
-        let rs = c.residualScale, packed = isPacked || (rows <= LinearWeight.rowsMost && LinearWeight.rowsOnPool)
+        let rs = c.residualScale, onPool = productsOnPool(rows: rows)
         for (d, (layer, cache)) in zip(layers, state.caches).enumerated() {
             Ops.layerNorm(x, rows: rows, width: w, gamma: layer.ln0W.data, beta: layer.ln0B.data, h)
             layer.cAttn.apply(h, rows: rows, qkv, next: layer.cProj)
             FactoredAttention.forward(cache: cache, config: c, qkv: qkv, qkvWidth: layer.cAttn.nOut, t0: t0,
-                                      count: T, out: a, scratch: sc, onKernelPool: packed)
+                                      count: T, out: a, scratch: sc, onKernelPool: onPool)
             if rs == 1 {
                 // x + attention, then + MLP: the additions (and the activation) done by the products
                 // themselves, in the order the reference adds them.
