@@ -92,19 +92,25 @@ uint16_t jk_f32_to_f16(float f) {
 #define ROW_LOCALITY 2
 // How much of the next product each thread asks for as it finishes (16 KB: 3–7% a step; 64 KB no better).
 #define NEXT_PREFETCH_BYTES 16384
+// 16-bit matrices of at least this many bytes stream from memory whatever the model (a matrix of the 1B
+// shapes is 7 MB, the last-level cache 32 MB); below it a matrix may stay in the caches between steps.
+#define STREAMED_BYTES ((size_t)4 << 20)
 
 
 #define V(name) name##_generic
 #define ATTR
+#define PACE_ONE_ROW 0
 #define CVT_F16(h) cvt_f16_bits(h)
 #include "matvec_body.h"
 #undef V
 #undef ATTR
 #undef CVT_F16
+#undef PACE_ONE_ROW
 
 #if defined(__x86_64__)
 #define V(name) name##_avx2
 #define ATTR __attribute__((target("avx2,fma,f16c")))
+#define PACE_ONE_ROW 0
 #define CVT_F16(h) ({ v16h h_ = (h); v16f o_; \
     __m256 lo_ = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)&h_)); \
     __m256 hi_ = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)&h_ + 1)); \
@@ -113,14 +119,17 @@ uint16_t jk_f32_to_f16(float f) {
 #undef V
 #undef ATTR
 #undef CVT_F16
+#undef PACE_ONE_ROW
 
 #define V(name) name##_avx512
 #define ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#define PACE_ONE_ROW 1
 #define CVT_F16(h) ((v16f)_mm512_cvtph_ps((__m256i)(h)))
 #include "matvec_body.h"
 #undef V
 #undef ATTR
 #undef CVT_F16
+#undef PACE_ONE_ROW
 #endif
 
 typedef void (*matvec_fn)(const jk_matrix *, const float *, int, int, const float *, float *, int, int, int);

@@ -156,13 +156,23 @@ void V(matvec_fmt)(int fmt, const jk_matrix *m, const float *x, int ldx, int bat
     float sc[JK_MAX_INPUTS / 32 + 16];
     int j = j0;
     if (fmt == JK_F16 || fmt == JK_BF16) {
+        // A lone batch row of a matrix streamed from memory goes through the three-row body, its row given
+        // three times (ldx 0): the one-row body streamed its weights at 62-70% of the probe's bandwidth
+        // where memory read 50-60 GB/s (the three-row body's batch of 3 at 72-80% of it), given three
+        // times at 85-90%; at 33-36 GB/s 1.03-1.07 times faster (a harness of f16 and bf16 1920x7680,
+        // 7680x1920 and 4800x4800 products, both ways in turns, 2026-12-07). The extra sums cost nothing
+        // while the loads wait; in the caches they double a product's time, hence only large matrices.
+        const int paced = PACE_ONE_ROW && (size_t)m->n_out * (size_t)m->n_in * 2 >= STREAMED_BYTES;
         for (; j + 4 <= j1; j += 4) {
             for (int b0 = 0; b0 < batch; b0 += 4) {
                 int nb = batch - b0 < 4 ? batch - b0 : 4;
                 const float *xb = x + (size_t)b0 * ldx;
                 float o4[4][4];
                 switch (nb) {
-                case 1: V(rows4)(fmt, m, j, xb, ldx, 1, o4); break;
+                case 1:
+                    if (paced) V(rows4)(fmt, m, j, xb, 0, 3, o4);
+                    else V(rows4)(fmt, m, j, xb, ldx, 1, o4);
+                    break;
                 case 2: V(rows4)(fmt, m, j, xb, ldx, 2, o4); break;
                 case 3: V(rows4)(fmt, m, j, xb, ldx, 3, o4); break;
                 default: V(rows4)(fmt, m, j, xb, ldx, 4, o4); break;
