@@ -76,6 +76,29 @@ final class WeightFormatTests: XCTestCase {
         }
     }
 
+    /// A lone batch row of a 16-bit matrix large enough to stream from memory (4 MB and more: on AVX-512 it
+    /// goes through the three-row body, its row given thrice, to pace the loads) computes the product of
+    /// the held weights, and there the very sums that row gets inside a batch of three.
+    func testALoneRowOfALargeSixteenBitMatrixIsTheRowOfABatch() throws {
+        let (nIn, nOut) = (1024, 2056)   // 4.2 MB at 16 bits; outputs past a whole number of four-row blocks
+        let w = randomWeight(nIn, nOut, seed: 11)
+        var rng = SeededGenerator(seed: 12)
+        let b = Tensor(zeros: [nOut]); rng.fill(b.data, nOut, std: 0.1)
+        let x = Tensor(zeros: [3, nIn]); rng.fill(x.data, x.count, std: 1)
+        let first = Tensor(zeros: [1, nIn]); first.data.update(from: x.data, count: nIn)
+        for format in [WeightFormat.f16, .bf16] {
+            let packed = PackedMatrix.pack(w, format: format)
+            XCTAssertGreaterThanOrEqual(packed.bytes, 4 << 20, "large enough to be paced")
+            let layer = LinearWeight(packed: packed, b: b)
+            let alone = product(layer, first), inBatch = product(layer, x)
+            XCTAssertLessThan(relativeError(alone, reference(packed.unpacked(), b, first)), 1e-5, "\(format) one row")
+            if WeightKernels.isa == "avx512" {
+                let differing = zip(alone.toArray(), inBatch.toArray()[0..<nOut]).filter { $0 != $1 }.count
+                XCTAssertEqual(differing, 0, "\(format): outputs whose sums differ from the row's in a batch of three")
+            }
+        }
+    }
+
     /// q8 and q4 tiled for the integer kernels (where the CPU has them) hold the very weights of the file's
     /// layout and compute what the row-major kernels do, for outputs that fill no whole tile, inputs that
     /// fill no whole group, every batch the streaming kernel takes (in fours and a remainder), and past it.
