@@ -32,7 +32,7 @@ func renderComposer(_ state: StudioState, into grid: inout CellGrid) {
     let a = value(state.artist, 3, .artist)
     if state.picker == nil, !state.artist.isEmpty, isUnknown(artist: state.artist, state.vocabulary) {
         grid.put(unknown, x: a + 1, y: 3, role: .warning, maxWidth: grid.width - a - 2)
-    } else if let tempo = state.tempoHint {
+    } else if let tempo = state.tempoHint, !offeringOtherNames(state) {
         grid.put("  bar clock at \(tempo)", x: a + 1, y: 3, role: .dim)
     }
     label("Sample", 4, .seconds)
@@ -55,6 +55,16 @@ func renderComposer(_ state: StudioState, into grid: inout CellGrid) {
 
     renderLyrics(state, into: &grid, top: 10)
     if let picker = state.picker, !picker.results.isEmpty { renderPicker(picker, state, into: &grid) }
+}
+
+/// A partly typed artist the picker is still completing (the start of a name it offers): its tempo would be
+/// the one for an artist the set does not know, not the one the name being typed will get, so none is shown
+/// until the name is whole (the picker shows each offered artist's own).
+private func offeringOtherNames(_ state: StudioState) -> Bool {
+    guard let picker = state.picker, isUnknown(artist: state.artist, state.vocabulary) else { return false }
+    func plain(_ name: String) -> String { name.lowercased().replacingOccurrences(of: "_", with: " ") }
+    let typed = plain(state.artist.trimmingCharacters(in: .whitespaces))
+    return !typed.isEmpty && picker.results.contains { plain($0).hasPrefix(typed) }
 }
 
 private func isTemperature(_ f: ComposerField) -> Bool {
