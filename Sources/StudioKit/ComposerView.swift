@@ -61,10 +61,10 @@ func renderComposer(_ state: StudioState, into grid: inout CellGrid) {
 /// the one for an artist the set does not know, not the one the name being typed will get, so none is shown
 /// until the name is whole (the picker shows each offered artist's own).
 private func offeringOtherNames(_ state: StudioState) -> Bool {
-    guard let picker = state.picker, isUnknown(artist: state.artist, state.vocabulary) else { return false }
-    func plain(_ name: String) -> String { name.lowercased().replacingOccurrences(of: "_", with: " ") }
-    let typed = plain(state.artist.trimmingCharacters(in: .whitespaces))
-    return !typed.isEmpty && picker.results.contains { plain($0).hasPrefix(typed) }
+    guard let picker = state.picker, let v = state.vocabulary, isUnknown(artist: state.artist, v) else { return false }
+    // Keys as the list holds them (the picker ranks names starting with the typed key the same way).
+    let typed = v.artistKey(state.artist)
+    return !typed.isEmpty && picker.results.contains { v.artistKey($0).hasPrefix(typed) }
 }
 
 private func isTemperature(_ f: ComposerField) -> Bool {
