@@ -125,6 +125,20 @@ final class PriorCacheTests: XCTestCase {
         try check(Setup(attnOrder: 2, depth: 3, width: 16, heads: 2, nCtx: 144, blocks: 12, bins: 9, batch: 2), naive: false)
     }
 
+    func testLongKeyRunsSplitAcrossThreads() throws {
+        // A step's query over more than `keyChunk` keys is split into pieces (each with its own maximum)
+        // shared by the pool's threads and rescaled when added up: 150 dense positions, one step at a time.
+        XCTAssertLessThan(FactoredAttention.keyChunk * 2, 150)
+        try check(Setup(attnOrder: 0, depth: 2, width: 24, heads: 3, nCtx: 150, blocks: nil, bins: 7, batch: 2))
+        // Summary keys (69 block ends) after the reference's zero key, 68 spread ones after two zero keys,
+        // and a block and a previous block of 96 keys.
+        try check(Setup(attnOrder: 3, depth: 2, width: 16, heads: 1, nCtx: 140, blocks: 70, bins: 5, batch: 1))
+        try check(Setup(attnOrder: 4, depth: 2, width: 16, heads: 2, nCtx: 140, blocks: 35, spread: 2, bins: 5, batch: 2))
+        try check(Setup(attnOrder: 2, depth: 3, width: 16, heads: 2, nCtx: 192, blocks: 2, bins: 5, batch: 1), naive: false)
+        // Heads 150 wide (5B's): outputs in blocks of 128 and a tail of 6.
+        try check(Setup(attnOrder: 0, depth: 1, width: 600, heads: 2, nCtx: 70, blocks: nil, bins: 5, batch: 2))
+    }
+
     func testWideModelTakesTheThreadedSmallBatchPath() throws {
         // 512×512 MLP weights split across cores for batches of a few items; 17+ rows go to sgemm.
         try check(Setup(attnOrder: 2, depth: 1, width: 512, heads: 2, nCtx: 24, blocks: 4, mAttn: 0.25, bins: 64, batch: 3),

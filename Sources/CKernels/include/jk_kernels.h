@@ -96,6 +96,14 @@ void jk_to_float(const uint16_t *h, float *x, int n);
 float jk_dot_half(const float *a, const uint16_t *b, int n);
 void jk_axpy_half(float alpha, const uint16_t *x, float *y, int n);
 
+/// One piece of one query's attention over nk ≤ JK_PIECE_KEYS keys and values (rows `stride` elements apart):
+/// m = the largest of scale·q·k, sum = Σ exp(scale·q·k − m), o[dh] = Σ exp(scale·q·k − m)·v.
+#define JK_PIECE_KEYS 32
+void jk_attend_piece_half(const float *q, const uint16_t *k, const uint16_t *v, int stride, int nk, int dh, float scale,
+                          float *o, float *m, float *sum);
+void jk_attend_piece_f32(const float *q, const float *k, const float *v, int stride, int nk, int dh, float scale,
+                         float *o, float *m, float *sum);
+
 /// binary16 conversions (round to nearest even).
 uint16_t jk_f32_to_f16(float f);
 float jk_f16_to_f32(uint16_t h);

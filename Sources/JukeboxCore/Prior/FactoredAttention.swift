@@ -126,6 +126,13 @@ enum FactoredAttention {
         cache.rowsRead += batch * g.count * g.keys
         let useGemm = g.count >= 8 && g.keys >= 8
         let first = g.first, stride = g.stride
+        // A sampling step's query (recorded weights aside) goes in pieces on the pool.
+        if onKernelPool && g.count == 1 && cache.record == nil {
+            attendInPieces(cache: cache, group: g, visible: visible(kind, first, cache, g), q: qkv + (first - t0) * qkvWidth,
+                           qStride: T * qkvWidth, tasks: tasks, heads: heads, dh: dh, ns: ns, scale: scale,
+                           out: out + (first - t0) * ns, outStride: T * ns, scratch: scratch)
+            return
+        }
         // A half cache's run of keys and values, widened once per item for sgemm (many queries at once).
         let widenedKeys = cache.half && useGemm ? scratch.buffer(8, max(g.keys * ns, 1)) : nil
         let widenedValues = cache.half && useGemm ? scratch.buffer(9, max(g.keys * ns, 1)) : nil
@@ -171,6 +178,58 @@ enum FactoredAttention {
                 for task in range { run(task, sc) }
             }
             if onKernelPool { stepParallelFor(tasks, body) } else { parallelFor(tasks, body) }
+        }
+    }
+
+    /// Keys one piece of a query takes (see attendInPieces).
+    static let keyChunk = Int(JK_PIECE_KEYS)
+
+    /// One query per item and head (a sampling step), its keys in pieces of `keyChunk`, the pieces of every
+    /// head and item shared by the pool's threads: each piece keeps its own maximum, sum of exponentials and
+    /// weighted values (`jk_attend_piece_*`), which the caller rescales to the largest maximum and adds up in
+    /// a fixed order (the same sums whatever the number of threads). A layer's keys and values come from
+    /// memory (its weights pushed them out of the caches); one thread reading them alone, a key at a time,
+    /// left the other waiting: at batch 1 the upsampler has one head, 1b_lyrics two.
+    private static func attendInPieces(cache: LayerCache, group g: Group, visible vis: Int, q: UnsafePointer<Float>,
+                                       qStride: Int, tasks: Int, heads: Int, dh: Int, ns: Int, scale: Float,
+                                       out: UnsafeMutablePointer<Float>, outStride: Int, scratch: Scratch) {
+        let chunks = max(1, (vis + keyChunk - 1) / keyChunk), units = tasks * chunks
+        let pieceWidth = dh + 2   // [max, sum, weighted values…]
+        let pieces = scratch.buffer(12, units * pieceWidth)
+        let body = { (range: Range<Int>) in
+            for u in range {
+                let task = u / chunks, lo = (u % chunks) * keyChunk, count = Int32(max(0, min(vis, lo + keyChunk) - lo))
+                let n = task / heads, h = task % heads
+                let qi = q + n * qStride + h * dh
+                let piece = pieces + u * pieceWidth
+                if cache.half {
+                    jk_attend_piece_half(qi, cache.halfKeyRow(n, g.keySlot) + h * dh + lo * ns,
+                                         cache.halfValueRow(n, g.keySlot) + h * dh + lo * ns, Int32(ns), count, Int32(dh),
+                                         scale, piece + 2, piece, piece + 1)
+                } else {
+                    jk_attend_piece_f32(qi, cache.keyRow(n, g.keySlot) + h * dh + lo * ns,
+                                        cache.valueRow(n, g.keySlot) + h * dh + lo * ns, Int32(ns), count, Int32(dh),
+                                        scale, piece + 2, piece, piece + 1)
+                }
+            }
+        }
+        // The pool's worker answers within a microsecond; below a few thousand multiply-adds it is not worth it.
+        if tasks * vis * dh < 1 << 12 { body(0..<units) } else { stepParallelFor(units, body) }
+        for task in 0..<tasks {
+            let n = task / heads, h = task % heads
+            let first = pieces + task * chunks * pieceWidth
+            let o = out + n * outStride + h * dh
+            o.update(repeating: 0, count: dh)
+            // Only zero keys (or none): the output is zero, as the reference's padding gives.
+            guard vis > 0 else { continue }
+            var m: Float = g.zeroKeys > 0 ? 0 : -Float.infinity
+            for c in 0..<chunks { m = max(m, first[c * pieceWidth]) }
+            var sum = g.zeroKeys > 0 ? Float(g.zeroKeys) * expf(-m) : 0
+            for c in 0..<chunks { sum += expf(first[c * pieceWidth] - m) * first[c * pieceWidth + 1] }
+            for c in 0..<chunks {
+                let piece = first + c * pieceWidth
+                PriorKernels.axpy(expf(piece[0] - m) / sum, piece + 2, o, dh)
+            }
         }
     }
 
