@@ -225,10 +225,15 @@ enum FactoredAttention {
             var m: Float = g.zeroKeys > 0 ? 0 : -Float.infinity
             for c in 0..<chunks { m = max(m, first[c * pieceWidth]) }
             var sum = g.zeroKeys > 0 ? Float(g.zeroKeys) * expf(-m) : 0
-            for c in 0..<chunks { sum += expf(first[c * pieceWidth] - m) * first[c * pieceWidth + 1] }
+            for c in 0..<chunks {
+                // Each piece's maximum becomes its weight at the common maximum, used twice below.
+                let piece = first + c * pieceWidth
+                piece[0] = expf(piece[0] - m)
+                sum += piece[0] * piece[1]
+            }
             for c in 0..<chunks {
                 let piece = first + c * pieceWidth
-                PriorKernels.axpy(expf(piece[0] - m) / sum, piece + 2, o, dh)
+                PriorKernels.axpy(piece[0] / sum, piece + 2, o, dh)
             }
         }
     }
