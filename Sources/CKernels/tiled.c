@@ -192,12 +192,13 @@ void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batc
         } \
     } while (0)
 
-// How far ahead a tile's weights are asked for, per batch row: a lone row wants them close (1.5–2 KB ahead,
-// against 8 KB: 69% against 62% of the probe where memory read 50–60 GB/s, 84% against 81% at 30–35), a
-// batch of 3 or 4 farther (6–16 KB; at 4 KB it streamed 61% against 70% where memory was fast).
-#ifndef TILE_AHEAD_PER_ROW
+// How far ahead a tile's weights are asked for: 2 KB per batch row, and at least 4 KB. A batch of 3 or 4
+// wants 6-16 KB (at 4 KB it streamed 61% of the probe against 70% where memory was fast). A lone row first
+// measured best at 1.5-2 KB (69% against 8 KB's 62% where memory read 50-60 GB/s, 84% against 81% at 30-35);
+// on a later day, memory at 27-33 GB/s, 2 KB streamed 75-81% and 3-6 KB 85-90% (2048x2048 and 1920->7680
+// products, every distance in turns), and a step-like run of products 76-78% against 82-85% at 4 KB.
 #define TILE_AHEAD_PER_ROW 2048
-#endif
+#define TILE_AHEAD_MIN 4096
 
 #define DEFINE_TILE_KERNEL(NAME, FORMAT) \
 VNNI_TARGET static inline __attribute__((always_inline)) \
@@ -205,7 +206,7 @@ void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tile
     const __m512i low = _mm512_set1_epi8(0x0f); \
     (void)low; \
     const int32_t *xq[4]; \
-    const size_t ahead = (size_t)TILE_AHEAD_PER_ROW * NB; \
+    const size_t ahead = (size_t)TILE_AHEAD_PER_ROW * NB < TILE_AHEAD_MIN ? TILE_AHEAD_MIN : (size_t)TILE_AHEAD_PER_ROW * NB; \
     for (int b = 0; b < NB; b++) { xq[b] = (const int32_t *)in[b].q; acc[b] = _mm512_setzero_ps(); } \
     for (int g = 0; g < groups; g++) { \
         /* Every line of the group ahead (the hardware's own prefetch leaves the loads waiting), into the */ \

@@ -103,6 +103,35 @@ final class ProductEpilogueTests: XCTestCase {
         }
     }
 
+    /// A product large enough for the pool splits its outputs between the threads (each claims its own run
+    /// of sixteen outputs at a time, then takes the back half of what another has left): every output is
+    /// written, with the very sums one thread alone computes (the product run inside a loop's job), however
+    /// the threads happened to split it; outputs that fill no whole sixteen and no whole four included.
+    func testAProductSplitOverThePoolIsTheProductOfOneThread() {
+        for (nIn, nOut) in [(1024, 16 * 37 + 5), (512, 2048 + 2), (96, 1000)] {
+            let w = random([nIn, nOut], seed: UInt64(nIn + nOut), std: 0.05)
+            for format in [WeightFormat.f16, .bf16, .q8, .q4] {
+                let packed = PackedMatrix.pack(w, format: format)
+                for matrix in format.isQuantized ? [packed, packed.tiledForSampling()] : [packed] {
+                    XCTAssertGreaterThanOrEqual(nIn * nOut, Int(JK_SERIAL_WEIGHTS), "large enough to split")
+                    let layer = LinearWeight(packed: matrix, b: nil)
+                    for rows in [1, 3] {
+                        let x = random([rows, nIn], seed: 7)
+                        let alone = Tensor(zeros: [rows, nOut])
+                        stepParallelFor(2) { r in if r.contains(0) { layer.apply(x.data, rows: rows, alone.data) } }
+                        for trial in 0..<10 {
+                            let y = Tensor(zeros: [rows, nOut])
+                            y.data.update(repeating: .nan, count: y.count)
+                            layer.apply(x.data, rows: rows, y.data)
+                            let differing = zip(y.toArray(), alone.toArray()).filter { !($0 == $1) }.count
+                            XCTAssertEqual(differing, 0, "\(format) \(matrix.tiled ? "tiled " : "")\(nIn)×\(nOut) rows \(rows), trial \(trial): outputs unlike one thread's")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// stepParallelFor runs on the kernels' pool when it is free; a loop or a product started from inside one
     /// of its jobs runs on that thread (it once would have waited for the pool forever), and callers on many
     /// threads at once (the pool busy: they fall back to Dispatch) each get every index exactly once.
