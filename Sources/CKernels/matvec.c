@@ -2,6 +2,7 @@
 // their parallel split, and the bandwidth probe the benchmark prints beside them.
 #include "jk_kernels.h"
 #include "vnni.h"
+#include "tuning.h"
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>

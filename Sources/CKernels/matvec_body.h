@@ -122,9 +122,10 @@ void V(row)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB,
 // weights. One row at a time, a batch of 3 spent more load slots on the inputs than on the weights and cost
 // 1.5 times a batch of 1 (bf16 1920×7680 streamed 21 GB/s at batch 3 against 32 at batch 1).
 static inline __attribute__((always_inline)) ATTR
-void V(rows4)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB, float out[4][4]) {
+// K sums per row and batch row: two keep enough independent additions in flight for one or two rows from
+// the caches; one (as a batch of 3 or 4 has) gives a lone row the very sums it gets in a batch of three.
+void V(rows4)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB, int K, float out[4][4]) {
     enum { R = 4 };
-    const int K = NB <= 2 ? 2 : 1;   // sums per row and batch row: enough independent additions in flight
     v16f acc[R][4][2];
     for (int r = 0; r < R; r++) for (int b = 0; b < NB; b++) { acc[r][b][0] = (v16f)0; acc[r][b][1] = (v16f)0; }
     const size_t n = (size_t)m->n_in;
@@ -156,13 +157,14 @@ void V(matvec_fmt)(int fmt, const jk_matrix *m, const float *x, int ldx, int bat
     float sc[JK_MAX_INPUTS / 32 + 16];
     int j = j0;
     if (fmt == JK_F16 || fmt == JK_BF16) {
-        // A lone batch row of a matrix streamed from memory goes through the three-row body, its row given
-        // three times (ldx 0): the one-row body streamed its weights at 62-70% of the probe's bandwidth
-        // where memory read 50-60 GB/s (the three-row body's batch of 3 at 72-80% of it), given three
-        // times at 85-90%; at 33-36 GB/s 1.03-1.07 times faster (a harness of f16 and bf16 1920x7680,
-        // 7680x1920 and 4800x4800 products, both ways in turns, 2026-12-07). The extra sums cost nothing
-        // while the loads wait; in the caches they double a product's time, hence only large matrices.
-        const int paced = PACE_ONE_ROW && (size_t)m->n_out * (size_t)m->n_in * 2 >= STREAMED_BYTES;
+        // A lone batch row of a matrix streamed from memory gets the sums it would get in a batch of three:
+        // on AMD through the three-row body, its row given three times (ldx 0), which spaces its loads out:
+        // the one-row body with two sums a row streamed 62-70% of the probe's bandwidth there where memory
+        // read 50-60 GB/s, given three times 85-90%; on Intel the extra sums cost more than they gave, and
+        // the one-row body with one sum a row streamed 81-87% against 72-77% (tuning.c). From the caches,
+        // where the arithmetic counts, two sums a row are faster, hence only large matrices.
+        const int streamed = (size_t)m->n_out * (size_t)m->n_in * 2 >= STREAMED_BYTES;
+        const int paced = PACE_ONE_ROW && streamed && jk_tuning()->pace_lone_rows;
         for (; j + 4 <= j1; j += 4) {
             for (int b0 = 0; b0 < batch; b0 += 4) {
                 int nb = batch - b0 < 4 ? batch - b0 : 4;
@@ -170,12 +172,13 @@ void V(matvec_fmt)(int fmt, const jk_matrix *m, const float *x, int ldx, int bat
                 float o4[4][4];
                 switch (nb) {
                 case 1:
-                    if (paced) V(rows4)(fmt, m, j, xb, 0, 3, o4);
-                    else V(rows4)(fmt, m, j, xb, ldx, 1, o4);
+                    if (paced) V(rows4)(fmt, m, j, xb, 0, 3, 1, o4);
+                    else if (streamed) V(rows4)(fmt, m, j, xb, ldx, 1, 1, o4);
+                    else V(rows4)(fmt, m, j, xb, ldx, 1, 2, o4);
                     break;
-                case 2: V(rows4)(fmt, m, j, xb, ldx, 2, o4); break;
-                case 3: V(rows4)(fmt, m, j, xb, ldx, 3, o4); break;
-                default: V(rows4)(fmt, m, j, xb, ldx, 4, o4); break;
+                case 2: V(rows4)(fmt, m, j, xb, ldx, 2, 2, o4); break;
+                case 3: V(rows4)(fmt, m, j, xb, ldx, 3, 1, o4); break;
+                default: V(rows4)(fmt, m, j, xb, ldx, 4, 1, o4); break;
                 }
                 for (int r = 0; r < 4; r++)
                     for (int b = 0; b < nb; b++) y[(size_t)(b0 + b) * ldy + j + r] = o4[r][b] + (bias ? bias[j + r] : 0.0f);

@@ -15,6 +15,7 @@
 // and z·Σx is counted once per batch row and group when the row is prepared.
 #include "jk_kernels.h"
 #include "vnni.h"
+#include "tuning.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,21 +193,19 @@ void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batc
         } \
     } while (0)
 
-// How far ahead a tile's weights are asked for: 2 KB per batch row, and at least 4 KB. A batch of 3 or 4
-// wants 6-16 KB (at 4 KB it streamed 61% of the probe against 70% where memory was fast). A lone row first
-// measured best at 1.5-2 KB (69% against 8 KB's 62% where memory read 50-60 GB/s, 84% against 81% at 30-35);
-// on a later day, memory at 27-33 GB/s, 2 KB streamed 75-81% and 3-6 KB 85-90% (2048x2048 and 1920->7680
-// products, every distance in turns), and a step-like run of products 76-78% against 82-85% at 4 KB.
+// How far ahead a tile's weights are asked for: 2 KB per batch row, and at least the CPU's own minimum
+// (tuning.c: 2 KB on AMD, 4 KB on Intel). A batch of 3 or 4 wants 6-16 KB (at 4 KB it streamed 61% of the
+// probe against 70% where memory was fast); a lone row's best distance differed between the two CPUs.
 #define TILE_AHEAD_PER_ROW 2048
-#define TILE_AHEAD_MIN 4096
 
 #define DEFINE_TILE_KERNEL(NAME, FORMAT) \
 VNNI_TARGET static inline __attribute__((always_inline)) \
-void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tiled_input *in, const int NB, __m512 acc[4]) { \
+void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tiled_input *in, const int NB, size_t ahead_min, \
+          __m512 acc[4]) { \
     const __m512i low = _mm512_set1_epi8(0x0f); \
     (void)low; \
     const int32_t *xq[4]; \
-    const size_t ahead = (size_t)TILE_AHEAD_PER_ROW * NB < TILE_AHEAD_MIN ? TILE_AHEAD_MIN : (size_t)TILE_AHEAD_PER_ROW * NB; \
+    const size_t ahead = (size_t)TILE_AHEAD_PER_ROW * NB < ahead_min ? ahead_min : (size_t)TILE_AHEAD_PER_ROW * NB; \
     for (int b = 0; b < NB; b++) { xq[b] = (const int32_t *)in[b].q; acc[b] = _mm512_setzero_ps(); } \
     for (int g = 0; g < groups; g++) { \
         /* Every line of the group ahead (the hardware's own prefetch leaves the loads waiting), into the */ \
@@ -225,6 +224,7 @@ DEFINE_TILE_KERNEL(q4_tile, JK_Q4)
 VNNI_TARGET \
 void NAME(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *bias, float *y, int ldy, int j0, int j1) { \
     int groups = jk_row_length(FORMAT, m->n_in) / 32; \
+    size_t ahead_min = (size_t)jk_tuning()->tile_ahead_min; \
     for (int t = j0 / 16; t * 16 < j1; t++) { \
         const uint8_t *tile = (const uint8_t *)m->data + (size_t)t * tile_bytes(FORMAT, groups); \
         const uint16_t *scales = m->scales + (size_t)t * groups * 16; \
@@ -235,10 +235,10 @@ void NAME(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *
             int nb = batch - b0 < 4 ? batch - b0 : 4; \
             __m512 acc[4]; \
             switch (nb) { \
-            case 1: TILE(tile, scales, groups, in + b0, 1, acc); break; \
-            case 2: TILE(tile, scales, groups, in + b0, 2, acc); break; \
-            case 3: TILE(tile, scales, groups, in + b0, 3, acc); break; \
-            default: TILE(tile, scales, groups, in + b0, 4, acc); break; \
+            case 1: TILE(tile, scales, groups, in + b0, 1, ahead_min, acc); break; \
+            case 2: TILE(tile, scales, groups, in + b0, 2, ahead_min, acc); break; \
+            case 3: TILE(tile, scales, groups, in + b0, 3, ahead_min, acc); break; \
+            default: TILE(tile, scales, groups, in + b0, 4, ahead_min, acc); break; \
             } \
             for (int b = 0; b < nb; b++) _mm512_mask_storeu_ps(y + (size_t)(b0 + b) * ldy + first, keep, _mm512_add_ps(acc[b], bj)); \
         } \

@@ -31,6 +31,15 @@ final class BenchPriorCommandTests: XCTestCase {
         // 413k middle and bottom codes a minute at the measured rate.
         XCTAssertEqual(try number("hours_per_minute"), (44100.0 * 60 / 8 + 44100.0 * 60 / 32) / tps / 3600, accuracy: 1e-9)
 
+        // What gave the figures: the CPU's model and which CPU's settings the kernels took.
+        XCTAssertFalse((json["cpu"] as? String ?? "").isEmpty, "the CPU named")
+        XCTAssertTrue(["amd", "intel"].contains(json["tuning"] as? String ?? ""), "the settings named")
+        let forced = try CLI.run(["bench", "prior", "--preset", "upsampler", "--format", "q4", "--tokens", "1", "--json"],
+                                 environment: ["JK_TUNING": "amd"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        let forcedJSON = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(forced.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(forcedJSON["tuning"] as? String, "amd", "JK_TUNING forces a CPU's settings")
+
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "7b"]), naming: "--preset")
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--format", "q3"]), naming: "--format")
         assertCleanFailure(try CLI.run(["bench", "prior", "--preset", "upsampler", "--context", "8192"]), naming: "--context")

@@ -122,5 +122,7 @@ double jk_read_bandwidth(const void *buffer, size_t bytes, int passes);
 
 /// Which instruction set the kernels dispatched to ("avx512", "avx2", "generic").
 const char *jk_kernel_isa(void);
+/// Which CPU's measured settings the kernels use ("amd" or "intel"; tuning.c).
+const char *jk_tuning_name(void);
 
 #endif

@@ -177,6 +177,16 @@ public enum WeightKernels {
     /// The instruction set the kernels run on here.
     public static var isa: String { String(cString: jk_kernel_isa()) }
     public static var threads: Int { Int(jk_threads()) }
+    /// Which CPU's measured settings the kernels use: "amd" or "intel" (`JK_TUNING` forces one).
+    public static var tuning: String { String(cString: jk_tuning_name()) }
+    /// The CPU's model as the kernel names it (Linux /proc/cpuinfo), so a benchmark's figures say what gave them.
+    public static let cpu: String = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return "unknown"
+    }()
     /// Whether q8 and q4 matrices are tiled for integer dot products here (`PackedMatrix.tiledForSampling`).
     public static var tilesAvailable: Bool { jk_tiles_available() != 0 }
 }

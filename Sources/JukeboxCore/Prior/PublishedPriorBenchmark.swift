@@ -79,6 +79,7 @@ public enum PublishedPriorBenchmark {
                 "bandwidth_bytes_per_second": bandwidth, "bandwidth_used_bytes_per_second": bandwidthUsed,
                 "roofline_tokens_per_second": rooflineTokensPerSecond, "roofline_fraction": rooflineFraction,
                 "hours_per_minute": hoursPerMinute, "isa": isa, "threads": threads,
+                "cpu": WeightKernels.cpu, "tuning": WeightKernels.tuning,
             ]
             if let upsamplerTokensPerSecond { out["upsampler_tokens_per_second"] = upsamplerTokensPerSecond }
             if interleavedBatches.count > 1 { out["measured_in_turns_with_batches"] = interleavedBatches }
@@ -88,10 +89,10 @@ public enum PublishedPriorBenchmark {
         public var description: String {
             String(format: "%@ %@ batch %d, context %d: %.1f tokens/s (%d steps in %.2f s); %.2f GB a step (weights %.2f, cache %.3f); "
                    + "memory read %.1f GB/s measured, roofline %.1f tokens/s, %.0f%% of it; resident %.2f GB (peak %.2f); "
-                   + "%.1f hours a minute of audio", preset.rawValue, format.rawValue, batch, context, tokensPerSecond,
+                   + "%.1f hours a minute of audio; %@, %@ settings", preset.rawValue, format.rawValue, batch, context, tokensPerSecond,
                    steps, seconds, Double(bytesPerStep) / 1e9, Double(weightBytes) / 1e9, Double(cacheBytesPerStep) / 1e9,
                    bandwidth / 1e9, rooflineTokensPerSecond, 100 * rooflineFraction, Double(residentBytes) / 1e9,
-                   Double(peakResidentBytes) / 1e9, hoursPerMinute)
+                   Double(peakResidentBytes) / 1e9, hoursPerMinute, WeightKernels.cpu, WeightKernels.tuning)
         }
     }
 
