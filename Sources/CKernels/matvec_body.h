@@ -121,9 +121,9 @@ void V(row)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB,
 // Outputs j … j+3 of NB batch rows for 16-bit weights: each load of a batch row's inputs serves four rows of
 // weights. One row at a time, a batch of 3 spent more load slots on the inputs than on the weights and cost
 // 1.5 times a batch of 1 (bf16 1920×7680 streamed 21 GB/s at batch 3 against 32 at batch 1).
-static inline __attribute__((always_inline)) ATTR
 // K sums per row and batch row: two keep enough independent additions in flight for one or two rows from
 // the caches; one (as a batch of 3 or 4 has) gives a lone row the very sums it gets in a batch of three.
+static inline __attribute__((always_inline)) ATTR
 void V(rows4)(int fmt, const jk_matrix *m, int j, const float *x, int ldx, int NB, int K, float out[4][4]) {
     enum { R = 4 };
     v16f acc[R][4][2];

@@ -11,6 +11,7 @@ func fail(_ text: String, _ status: Int32) -> Never {
     exit(status)
 }
 
+BLAS.restartOnAVX512KernelsIfGeneric()
 var modelPath: String? = nil
 var sessionPath: String? = nil
 var themeArgument: String? = nil

@@ -14,6 +14,7 @@ struct Jukebox: ParsableCommand {
                       Dataset.self, Train.self, Evaluate.self])
 }
 
+BLAS.restartOnAVX512KernelsIfGeneric()
 do {
     var command = try Jukebox.parseAsRoot()
     try command.run()

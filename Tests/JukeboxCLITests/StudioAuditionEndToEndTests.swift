@@ -21,9 +21,11 @@ extension StudioEndToEndTests {
     /// Draws the first round of candidates (2 s stretches), plays the first top-level render from the
     /// lanes (Enter) and keeps candidate 1, whose codes that render decoded (row 0: the row the lanes
     /// show); returns the audio of that render decoded again from the kept line saved on disk.
+    /// The studio is given OpenBLAS's kernels of this process (which, unlike the studio, cannot restart
+    /// itself on AVX-512 ones), so its decode and this one are the same arithmetic, to the bit.
     func auditionFirstRender(dir: String, session: String, environment: String) throws -> [Float] {
         try tmux(["new-session", "-d", "-s", sessionName, "-x", "100", "-y", "30",
-                  "\(environment) " + studioCommand(dir, "--model \(dir)/set --session \(session) --theme mono")
+                  "OPENBLAS_CORETYPE=\(BLAS.core) \(environment) " + studioCommand(dir, "--model \(dir)/set --session \(session) --theme mono")
                   + "; echo studio-exited-$?; sleep 30"])
         waitFor("the composer") { $0.contains("enre") }
         try drawFirstRound()

@@ -1,4 +1,7 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Matrix products through cblas_sgemm, row-major.
 public enum BLAS {
@@ -17,6 +20,23 @@ public enum BLAS {
 
     /// OpenBLAS thread count (the CLI exposes it so runs can be compared at 1 and 2 threads).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// The kernels OpenBLAS chose when it loaded ("Haswell", "SkylakeX", "Zen", …).
+    public static var core: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// OpenBLAS picks its kernels from the CPU's model when the library loads, and a CPU newer than the
+    /// library (Debian 12's 0.3.21 on an Emerald Rapids Xeon) gets its generic SSE3 ones ("Prescott"):
+    /// the README's first command took 1.35-1.4 times as long on them as on the AVX-512 ones. The library
+    /// reads OPENBLAS_CORETYPE only as it loads, so a program that finds itself on those kernels on a CPU
+    /// with AVX-512 starts itself again, before doing anything else, with them named. Nothing happens when
+    /// the variable is set already (by the user, or by that restart) or the CPU lacks AVX-512.
+    public static func restartOnAVX512KernelsIfGeneric() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, core == "Prescott", WeightKernels.isa == "avx512" else { return }
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // Only a failed restart returns here: go on with the kernels there are.
+        unsetenv("OPENBLAS_CORETYPE")
+    }
 }
 
 /// The reference's Conv1D (a linear layer with w stored as [n_in, n_out]): y = x·w + b over the last dim.

@@ -79,7 +79,7 @@ public enum PublishedPriorBenchmark {
                 "bandwidth_bytes_per_second": bandwidth, "bandwidth_used_bytes_per_second": bandwidthUsed,
                 "roofline_tokens_per_second": rooflineTokensPerSecond, "roofline_fraction": rooflineFraction,
                 "hours_per_minute": hoursPerMinute, "isa": isa, "threads": threads,
-                "cpu": WeightKernels.cpu, "tuning": WeightKernels.tuning,
+                "cpu": WeightKernels.cpu, "tuning": WeightKernels.tuning, "blas_core": BLAS.core,
             ]
             if let upsamplerTokensPerSecond { out["upsampler_tokens_per_second"] = upsamplerTokensPerSecond }
             if interleavedBatches.count > 1 { out["measured_in_turns_with_batches"] = interleavedBatches }
