@@ -261,6 +261,7 @@ typedef struct {
     _Alignas(64) atomic_ullong units;
 } owned_run;
 
+// What one product computes (its inputs prepared for its kernel).
 typedef struct {
     const jk_matrix *m;
     const float *x, *bias;
@@ -269,19 +270,25 @@ typedef struct {
     const jk_int8_input *int8;
     const jk_tiled_input *tiled;
     const jk_epilogue *epilogue;
+} product;
+
+// A product split over the pool. Only the runs in use are written: the whole array (4 KB) zeroed for every
+// product would be a memset on every one of a step's hundreds of products.
+typedef struct {
+    product p;
     int runs_made;           // one a pool thread; a job run on one thread alone (nested in another) takes them all
     owned_run runs[MAX_PARTS];
 } matvec_job;
 
-static void products(const matvec_job *job, int j0, int j1) {
-    if (job->m->tiled) {
-        if (!job->tiled) jk_tiled_rows_generic(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
-        else if (job->m->format == JK_Q4) jk_q4_tiled_rows(job->m, job->tiled, job->batch, job->bias, job->y, job->ldy, j0, j1);
-        else jk_q8_tiled_rows(job->m, job->tiled, job->batch, job->bias, job->y, job->ldy, j0, j1);
-    } else if (job->int8 && job->m->format == JK_Q4) jk_q4_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
-    else if (job->int8) jk_q8_vnni_rows(job->m, job->int8, job->batch, job->bias, job->y, job->ldy, j0, j1);
-    else chosen_matvec(job->m, job->x, job->ldx, job->batch, job->bias, job->y, job->ldy, j0, j1);
-    if (job->epilogue) jk_apply_epilogue(job->epilogue, job->y, job->ldy, job->batch, j0, j1);
+static void products(const product *p, int j0, int j1) {
+    if (p->m->tiled) {
+        if (!p->tiled) jk_tiled_rows_generic(p->m, p->x, p->ldx, p->batch, p->bias, p->y, p->ldy, j0, j1);
+        else if (p->m->format == JK_Q4) jk_q4_tiled_rows(p->m, p->tiled, p->batch, p->bias, p->y, p->ldy, j0, j1);
+        else jk_q8_tiled_rows(p->m, p->tiled, p->batch, p->bias, p->y, p->ldy, j0, j1);
+    } else if (p->int8 && p->m->format == JK_Q4) jk_q4_vnni_rows(p->m, p->int8, p->batch, p->bias, p->y, p->ldy, j0, j1);
+    else if (p->int8) jk_q8_vnni_rows(p->m, p->int8, p->batch, p->bias, p->y, p->ldy, j0, j1);
+    else chosen_matvec(p->m, p->x, p->ldx, p->batch, p->bias, p->y, p->ldy, j0, j1);
+    if (p->epilogue) jk_apply_epilogue(p->epilogue, p->y, p->ldy, p->batch, j0, j1);
 }
 
 static unsigned long long run_of(unsigned front, unsigned back) { return (unsigned long long)back << 32 | front; }
@@ -323,19 +330,19 @@ static void prefetch_run(const jk_matrix *m, int part, int parts) {
     for (size_t c = 0; c < bytes; c += 64) __builtin_prefetch(first + c, 0, 2);
 }
 
-static void run_units(const matvec_job *job, int u, int count) {
+static void run_units(const product *p, int u, int count) {
     int j1 = (u + count) * 16;
-    products(job, u * 16, j1 > job->m->n_out ? job->m->n_out : j1);
+    products(p, u * 16, j1 > p->m->n_out ? p->m->n_out : j1);
 }
 
 static void matvec_part(void *ctx, int part, int parts) {
     matvec_job *job = ctx;
     int u, count, runs = job->runs_made;
-    while ((u = claim_front(&job->runs[part].units)) >= 0) run_units(job, u, 1);
+    const jk_epilogue *e = job->p.epilogue;
+    while ((u = claim_front(&job->runs[part].units)) >= 0) run_units(&job->p, u, 1);
     for (int k = 1; k < runs; k++)
-        while ((u = claim_back_half(&job->runs[(part + k) % runs].units, &count)) >= 0) run_units(job, u, count);
-    if (job->epilogue && job->epilogue->next && job->epilogue->next->n_out * (size_t)job->epilogue->next->n_in >= JK_SERIAL_WEIGHTS)
-        prefetch_run(job->epilogue->next, part, parts);
+        while ((u = claim_back_half(&job->runs[(part + k) % runs].units, &count)) >= 0) run_units(&job->p, u, count);
+    if (e && e->next && e->next->n_out * (size_t)e->next->n_in >= JK_SERIAL_WEIGHTS) prefetch_run(e->next, part, parts);
 }
 
 void jk_matvec_parallel(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias,
@@ -347,13 +354,15 @@ void jk_matvec_then(const jk_matrix *m, const float *x, int ldx, int batch, cons
                     float *y, int ldy, const jk_epilogue *epilogue) {
     choose();
     x = padded_inputs(m, x, &ldx, batch);
-    matvec_job job = { m, x, bias, y, ldx, ldy, batch, m->tiled ? NULL : int8_inputs(m, x, ldx, batch),
-                       tiled_inputs(m, x, ldx, batch), epilogue };
+    product p = { m, x, bias, y, ldx, ldy, batch, m->tiled ? NULL : int8_inputs(m, x, ldx, batch),
+                  tiled_inputs(m, x, ldx, batch), epilogue };
     if ((size_t)m->n_out * (size_t)m->n_in < JK_SERIAL_WEIGHTS) {
-        products(&job, 0, m->n_out);
+        products(&p, 0, m->n_out);
         return;
     }
     int units = (m->n_out + 15) / 16, parts = jk_threads() < MAX_PARTS ? jk_threads() : MAX_PARTS;
+    matvec_job job;
+    job.p = p;
     job.runs_made = parts;
     for (int p = 0; p < parts; p++)
         atomic_init(&job.runs[p].units, run_of((unsigned)(units * p / parts), (unsigned)(units * (p + 1) / parts)));
