@@ -106,7 +106,7 @@ DEFINE_PIECE(piece_f32_avx512, float, LOAD_F32)
 
 static int use_avx512(void) {
 #if defined(__x86_64__)
-    return strcmp(jk_kernel_isa(), "avx512") == 0;
+    return jk_kernel_is_avx512();
 #else
     return 0;
 #endif

@@ -52,7 +52,7 @@ static void gelu_avx512(float *y, int n) { GELU_BODY(y, n); }
 void jk_quick_gelu(float *y, int n) {
 #if defined(__x86_64__)
     // The instruction set the matrix kernels chose (JK_ISA forces a lesser one for both).
-    if (strcmp(jk_kernel_isa(), "avx512") == 0) { gelu_avx512(y, n); return; }
+    if (jk_kernel_is_avx512()) { gelu_avx512(y, n); return; }
 #endif
     gelu_generic(y, n);
 }

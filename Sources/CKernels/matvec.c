@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -141,10 +142,12 @@ static matvec_fn chosen_matvec;
 static dequantize_fn chosen_dequantize;
 static read_fn chosen_read;
 static const char *chosen_isa;
+static int chosen_avx512;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
-// JK_ISA=generic|avx2 forces a lesser variant (to test and compare them on one machine).
-static void choose(void) {
-    if (chosen_matvec) return;
+// JK_ISA=generic|avx2 forces a lesser variant (to test and compare them on one machine). Once per process:
+// the first kernels of a step run on several threads at once, and a thread must never see the choice half made.
+static void choose_now(void) {
     const char *force = getenv("JK_ISA");
     chosen_matvec = matvec_generic; chosen_dequantize = dequantize_generic; chosen_read = read_sum_generic;
     chosen_isa = "generic";
@@ -154,7 +157,7 @@ static void choose(void) {
     if (want512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
         && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
         chosen_matvec = matvec_avx512; chosen_dequantize = dequantize_avx512; chosen_read = read_sum_avx512;
-        chosen_isa = "avx512";
+        chosen_isa = "avx512"; chosen_avx512 = 1;
     } else if (want2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
                && __builtin_cpu_supports("f16c")) {
         chosen_matvec = matvec_avx2; chosen_dequantize = dequantize_avx2; chosen_read = read_sum_avx2;
@@ -163,7 +166,10 @@ static void choose(void) {
 #endif
 }
 
+static void choose(void) { pthread_once(&chosen_once, choose_now); }
+
 const char *jk_kernel_isa(void) { choose(); return chosen_isa; }
+int jk_kernel_is_avx512(void) { choose(); return chosen_avx512; }
 
 // The batch rows padded with zeros to whole groups when a quantized matrix's inputs are not (the
 // kernels then run over whole groups), in the caller's thread-local buffer; x itself otherwise.

@@ -47,7 +47,7 @@ static void norm_avx512(const float *x, int n, const float *gamma, const float *
 
 void jk_layer_norm(const float *x, int n, const float *gamma, const float *beta, float *out, float eps) {
 #if defined(__x86_64__)
-    if (strcmp(jk_kernel_isa(), "avx512") == 0) { norm_avx512(x, n, gamma, beta, out, eps); return; }
+    if (jk_kernel_is_avx512()) { norm_avx512(x, n, gamma, beta, out, eps); return; }
 #endif
     norm_generic(x, n, gamma, beta, out, eps);
 }

@@ -102,7 +102,7 @@ void jk_rows_product(const float *w, int n_in, int n_out, const float *x, int ld
 // Where the matrix kernels chose AVX-512 (JK_ISA forcing a lesser set turns this kernel off too).
 int jk_rows_available(void) {
 #if defined(__x86_64__)
-    return strcmp(jk_kernel_isa(), "avx512") == 0;
+    return jk_kernel_is_avx512();
 #else
     return 0;
 #endif
