@@ -2,6 +2,7 @@
 // their parallel split, and the bandwidth probe the benchmark prints beside them.
 #include "jk_kernels.h"
 #include "vnni.h"
+#include "tiled_half.h"
 #include "tuning.h"
 #include <string.h>
 #include <stdlib.h>
@@ -230,7 +231,7 @@ static jk_int8_input *int8_inputs(const jk_matrix *m, const float *x, int ldx, i
 static jk_tiled_input *tiled_inputs(const jk_matrix *m, const float *x, int ldx, int batch) {
     static _Thread_local char *buffer;
     static _Thread_local size_t capacity;
-    if (!m->tiled || !jk_vnni_available()) return NULL;
+    if (!m->tiled || jk_is_half(m->format) || !jk_vnni_available()) return NULL;
     int len = jk_row_length(m->format, m->n_in), groups = len / 32;
     size_t per_row = ((size_t)len + 63) / 64 * 64 + (sizeof(float) + sizeof(int32_t)) * (size_t)(groups + 16);
     per_row = (per_row + 63) / 64 * 64;
@@ -287,7 +288,8 @@ typedef struct {
 } matvec_job;
 
 static void products(const product *p, int j0, int j1) {
-    if (p->m->tiled) {
+    if (p->m->tiled && jk_is_half(p->m->format)) jk_half_tiled_rows(p->m, p->x, p->ldx, p->batch, p->bias, p->y, p->ldy, j0, j1);
+    else if (p->m->tiled) {
         if (!p->tiled) jk_tiled_rows_generic(p->m, p->x, p->ldx, p->batch, p->bias, p->y, p->ldy, j0, j1);
         else if (p->m->format == JK_Q4) jk_q4_tiled_rows(p->m, p->tiled, p->batch, p->bias, p->y, p->ldy, j0, j1);
         else jk_q8_tiled_rows(p->m, p->tiled, p->batch, p->bias, p->y, p->ldy, j0, j1);

@@ -15,6 +15,7 @@
 // and z·Σx is counted once per batch row and group when the row is prepared.
 #include "jk_kernels.h"
 #include "vnni.h"
+#include "tiled_half.h"
 #include "tuning.h"
 #include <math.h>
 #include <stdlib.h>
@@ -38,13 +39,19 @@ int jk_tiles_available(void) {
     return jk_vnni_available() && !(force && strcmp(force, "off") == 0);
 }
 
+int jk_tiles_available_for(int format) {
+    if (jk_is_half(format)) return jk_half_tiles_available();
+    return (format == JK_Q8 || format == JK_Q4) && jk_tiles_available();
+}
+
 size_t jk_tiled_bytes(int format, int n_out, int n_in) {
+    if (jk_is_half(format)) return jk_half_tiled_bytes(n_out, n_in);
     int tiles = (n_out + 15) / 16, groups = jk_row_length(format, n_in) / JK_GROUP;
     return (size_t)tiles * tile_bytes(format, groups);
 }
 
 size_t jk_tiled_scale_count(int format, int n_out, int n_in) {
-    (void)format;
+    if (jk_is_half(format)) return 0;
     return (size_t)((n_out + 15) / 16) * 16 * (size_t)(jk_row_length(JK_Q8, n_in) / JK_GROUP);
 }
 
@@ -62,6 +69,7 @@ static inline uint16_t tiled_scale(const jk_matrix *m, int groups, int j, int g)
 }
 
 void jk_tiled_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out) {
+    if (jk_is_half(m->format)) { jk_half_tiled_dequantize_rows(m, j0, j1, out); return; }
     int n_in = jk_row_length(m->format, m->n_in), groups = n_in / JK_GROUP, z = zero_point(m->format);
     for (int j = j0; j < j1; j++) {
         float *row = out + (size_t)(j - j0) * m->n_in;
@@ -102,6 +110,7 @@ static void tile_part(void *ctx, int part, int parts) {
 }
 
 void jk_tile(const jk_matrix *m, void *data, uint16_t *scales) {
+    if (jk_is_half(m->format)) { jk_half_tile(m, data); return; }
     tile_job job = { m, data, scales };
     jk_parallel(tile_part, &job);
 }

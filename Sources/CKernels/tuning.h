@@ -1,7 +1,7 @@
 // Internal to the kernels: the few settings whose best value was measured to differ between the CPUs this
 // project runs on (its machine has been an AMD EPYC on some days and an Intel Xeon on others, both with
-// AVX-512 VNNI and two cores). Decided in one place, once; `JK_TUNING=amd|intel` forces either, so the two
-// can be compared on one machine.
+// AVX-512 VNNI and two cores). Decided in one place, once; `JK_TUNING=amd|amd-zen5|intel` forces one, so
+// they can be compared on one machine.
 #ifndef JK_TUNING_H
 #define JK_TUNING_H
 

@@ -18,7 +18,7 @@ struct BenchMatvec: ParsableCommand {
         discussion: """
             About 1 GB of random matrices of one shape are multiplied in turn, so every product streams its \
             weights from memory as a sampling step does. Each batch size prints microseconds a product and the \
-            weight bytes streamed a second; --file-layout keeps q8 and q4 as a file stores them (no tiles).
+            weight bytes streamed a second; --file-layout keeps q8, q4, f16 and bf16 as a file stores them (no tiles).
             """)
 
     @Option(help: "Weight format: \(WeightFormat.names).") var format: String = "q4"
@@ -27,7 +27,7 @@ struct BenchMatvec: ParsableCommand {
     @Option(help: "Batch sizes, comma-separated.") var batches: String = "1,2,3,4,8,16"
     @Option(help: "Passes through the matrices per batch size.") var repeats: Int = 10
     @Option(help: "Megabytes of matrices (at least 8 matrices): far more than the caches hold.") var megabytes: Int = 1024
-    @Flag(name: .customLong("file-layout"), help: "q8 and q4 in the file's row-major layout, not tiled.") var fileLayout = false
+    @Flag(name: .customLong("file-layout"), help: "q8, q4, f16 and bf16 in the file's row-major layout, not tiled.") var fileLayout = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -112,7 +112,7 @@ final class ProductEpilogueTests: XCTestCase {
             let w = random([nIn, nOut], seed: UInt64(nIn + nOut), std: 0.05)
             for format in [WeightFormat.f16, .bf16, .q8, .q4] {
                 let packed = PackedMatrix.pack(w, format: format)
-                for matrix in format.isQuantized ? [packed, packed.tiledForSampling()] : [packed] {
+                for matrix in [packed, packed.tiledForSampling()] {
                     XCTAssertGreaterThanOrEqual(nIn * nOut, Int(JK_SERIAL_WEIGHTS), "large enough to split")
                     let layer = LinearWeight(packed: matrix, b: nil)
                     for rows in [1, 3] {

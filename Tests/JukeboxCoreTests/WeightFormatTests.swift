@@ -89,36 +89,41 @@ final class WeightFormatTests: XCTestCase {
         for format in [WeightFormat.f16, .bf16] {
             let packed = PackedMatrix.pack(w, format: format)
             XCTAssertGreaterThanOrEqual(packed.bytes, 4 << 20, "large enough to be paced")
-            let layer = LinearWeight(packed: packed, b: b)
-            let alone = product(layer, first), inBatch = product(layer, x)
-            XCTAssertLessThan(relativeError(alone, reference(packed.unpacked(), b, first)), 1e-5, "\(format) one row")
-            if WeightKernels.isa == "avx512" {
-                let differing = zip(alone.toArray(), inBatch.toArray()[0..<nOut]).filter { $0 != $1 }.count
-                XCTAssertEqual(differing, 0, "\(format): outputs whose sums differ from the row's in a batch of three")
+            for matrix in [packed, packed.tiledForSampling()] {
+                let layer = LinearWeight(packed: matrix, b: b), layout = matrix.tiled ? "tiled" : "rows"
+                let alone = product(layer, first), inBatch = product(layer, x)
+                XCTAssertLessThan(relativeError(alone, reference(packed.unpacked(), b, first)), 1e-5, "\(format) \(layout) one row")
+                if WeightKernels.isa == "avx512" {
+                    let differing = zip(alone.toArray(), inBatch.toArray()[0..<nOut]).filter { $0 != $1 }.count
+                    XCTAssertEqual(differing, 0, "\(format) \(layout): outputs whose sums differ from the row's in a batch of three")
+                }
             }
         }
     }
 
-    /// q8 and q4 tiled for the integer kernels (where the CPU has them) hold the very weights of the file's
-    /// layout and compute what the row-major kernels do, for outputs that fill no whole tile, inputs that
-    /// fill no whole group, every batch the streaming kernel takes (in fours and a remainder), and past it.
+    /// q8 and q4 tiled for the integer kernels (where the CPU has them), f16 and bf16 tiled where the kernels
+    /// run on AVX-512, hold the very weights of the file's layout and compute what the row-major kernels do,
+    /// for outputs that fill no whole tile, inputs that fill no whole group (or four), every batch the
+    /// streaming kernel takes (in fours and a remainder), and past it (sgemm on the weights unpacked).
     func testTiledMatricesHoldAndComputeWhatTheFileLayoutDoes() throws {
-        for (nIn, nOut) in [(64, 48), (96, 33), (1920 / 4, 70), (40, 17), (1200 / 8, 21), (1024, 80)] {
+        for (nIn, nOut) in [(64, 48), (96, 33), (1920 / 4, 70), (40, 17), (1200 / 8, 21), (1024, 80), (37, 19)] {
             let w = randomWeight(nIn, nOut, seed: UInt64(nIn * 7 + nOut))
             var rng = SeededGenerator(seed: 5)
             let b = Tensor(zeros: [nOut]); rng.fill(b.data, nOut, std: 0.1)
-            for format in [WeightFormat.q8, .q4] {
+            for format in [WeightFormat.q8, .q4, .f16, .bf16] {
                 let packed = PackedMatrix.pack(w, format: format)
                 let tiled = packed.tiledForSampling()
-                XCTAssertEqual(tiled.tiled, WeightKernels.tilesAvailable, "tiled exactly where the CPU computes tiles")
+                XCTAssertEqual(tiled.tiled, WeightKernels.tilesAvailable(for: format), "\(format) tiled exactly where the CPU computes its tiles")
+                if format.isQuantized { XCTAssertEqual(tiled.tiled, WeightKernels.tilesAvailable) }
+                else { XCTAssertEqual(tiled.tiled, WeightKernels.isa == "avx512") }
                 XCTAssertEqual(tiled.unpacked().toArray(), packed.unpacked().toArray(), "\(format) \(nIn)×\(nOut) weights")
                 let held = packed.unpacked()
                 for rows in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17] {
                     let x = Tensor(zeros: [rows, nIn]); rng.fill(x.data, x.count, std: 1)
                     let got = product(LinearWeight(packed: tiled, b: b), x), rowMajor = product(LinearWeight(packed: packed, b: b), x)
-                    XCTAssertLessThan(relativeError(got, reference(held, b, x)), rows <= PackedMatrix.streamingRows ? 1e-2 : 1e-5,
+                    XCTAssertLessThan(relativeError(got, reference(held, b, x)), format.isQuantized && rows <= PackedMatrix.streamingRows ? 1e-2 : 1e-5,
                                       "\(format) \(nIn)×\(nOut) rows \(rows)")
-                    // Both meet the batch rows as the same int8 values: the sums differ only in their order.
+                    // Both meet the batch rows as the same values (int8 for q8 and q4): the sums differ only in their order.
                     XCTAssertLessThan(relativeError(got, rowMajor), 1e-5, "\(format) \(nIn)×\(nOut) rows \(rows) against the row-major kernel")
                 }
             }
@@ -160,6 +165,9 @@ final class WeightFormatTests: XCTestCase {
             for layer in half.prior.transformer.layers {
                 for linear in [layer.cAttn, layer.cProj, layer.fc, layer.proj] {
                     XCTAssertEqual(linear.format, dtype == .f16 ? .f16 : .bf16, "matrices stay 16-bit")
+                    if case .packed(let m) = linear.storage {
+                        XCTAssertEqual(m.tiled, WeightKernels.tilesAvailable(for: linear.format), "tiled straight from the file where tiles are used")
+                    } else { XCTFail("a 16-bit matrix held as float32") }
                     XCTAssertEqual(linear.weightBytes, 2 * linear.nIn * linear.nOut)
                 }
             }

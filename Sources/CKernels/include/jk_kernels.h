@@ -21,7 +21,8 @@ enum { JK_F32 = 0, JK_F16 = 1, JK_BF16 = 2, JK_Q8 = 3, JK_Q4 = 4 };
 ///   Q4            data: n_out × P/2 bytes;         scales as Q8, w = (q − 8)·s, where byte k of a
 ///                 group holds element k in its low nibble and element k+16 in its high nibble
 /// where P is n_in rounded up to whole groups of 32 (jk_row_length), the padding holding zero weights.
-/// With `tiled`, a Q8 or Q4 matrix is in the tiles of 16 outputs that jk_tile makes (tiled.c).
+/// With `tiled`, a Q8 or Q4 matrix is in the tiles of 16 outputs that jk_tile makes (tiled.c), an F16 or BF16
+/// one in those of tiled_half.c.
 typedef struct {
     int format;
     int n_out, n_in;
@@ -84,10 +85,14 @@ size_t jk_scale_count(int format, int n_out, int n_in);
 
 /// Whether this CPU computes tiled q8/q4 matrices (AVX-512 VNNI); only then are matrices worth tiling.
 int jk_tiles_available(void);
-/// Bytes and scales of a Q8 or Q4 matrix in tiles of 16 outputs (n_out rounded up to 16).
+/// Whether matrices of `format` are worth tiling here: q8 and q4 as above, f16 and bf16 where the kernels run
+/// on AVX-512; never float32. JK_TILES=off turns tiles off.
+int jk_tiles_available_for(int format);
+/// Bytes and scales of a Q8, Q4, F16 or BF16 matrix in tiles of 16 outputs (n_out rounded up to 16; 16-bit
+/// tiles have no scales).
 size_t jk_tiled_bytes(int format, int n_out, int n_in);
 size_t jk_tiled_scale_count(int format, int n_out, int n_in);
-/// Rewrites a row-major Q8 or Q4 matrix `m` into tiles (data, scales as sized above). Runs on the pool.
+/// Rewrites a row-major matrix `m` into tiles (data, scales as sized above). Runs on the pool.
 void jk_tile(const jk_matrix *m, void *data, uint16_t *scales);
 
 /// Rows of a binary16 key/value cache: conversions, and one query's dot product and weighted sum.

@@ -12,7 +12,7 @@ public enum PackedWeightKeys {
 extension WeightStore {
     /// The Conv1D weight `key` as a packed matrix when the file keeps it packed, or keeps it as 16-bit
     /// floats (then it stays 16-bit, turned output-major); nil when the file holds it as float32.
-    /// Shapes are checked against the model's nIn × nOut and the error names the key. q8 and q4 come back
+    /// Shapes are checked against the model's nIn × nOut and the error names the key. Matrices come back
     /// tiled for the sampling kernels where the CPU computes tiles (`PackedMatrix.tiledForSampling`).
     func takePacked(_ key: String, nIn: Int, nOut: Int) throws -> PackedMatrix? {
         if let e = file.entries[key] {

@@ -79,9 +79,27 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
-    /// A [nIn, nOut] weight stored as 16-bit floats (published checkpoints) turned output-major, still 16-bit.
+    /// A [nIn, nOut] weight stored as 16-bit floats (published checkpoints) turned output-major, still 16-bit:
+    /// straight into the kernels' tiles where they are used here (`tiledForSampling`), rows otherwise.
     static func transposingHalf(_ source: UnsafeRawPointer, format: WeightFormat, nIn: Int, nOut: Int) -> PackedMatrix {
         invariant(format == .f16 || format == .bf16, "transposingHalf: \(format) is not a 16-bit float")
+        if WeightKernels.tilesAvailable(for: format) {
+            return PackedMatrix(format: format, nOut: nOut, nIn: nIn, tiled: true) { values, _ in
+                // Tile t, input i: outputs 16t…16t+15 side by side, as the file holds them along a row.
+                let out = values.bindMemory(to: UInt16.self, capacity: (nOut + 15) / 16 * 16 * nIn)
+                parallelFor((nOut + 15) / 16) { tiles in
+                    for t in tiles {
+                        let tile = out + t * 16 * nIn, j0 = t * 16, count = min(16, nOut - j0)
+                        for i in 0..<nIn {
+                            for l in 0..<16 {
+                                tile[i * 16 + l] = l < count
+                                    ? source.loadUnaligned(fromByteOffset: 2 * (i * nOut + j0 + l), as: UInt16.self) : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return PackedMatrix(format: format, nOut: nOut, nIn: nIn) { values, _ in
             let out = values.bindMemory(to: UInt16.self, capacity: nOut * nIn)
             let tile = 64
@@ -111,11 +129,12 @@ public final class PackedMatrix: @unchecked Sendable {
 
     /// The matrix as the sampling kernels compute it fastest: q8 and q4 in tiles of 16 outputs where the CPU
     /// has integer dot products (AVX-512 VNNI), so a group's scaling serves 16 outputs and a weight read
-    /// serves every batch row for a few instructions; itself otherwise. A tiled copy is owned (the same
-    /// size), and the pages of a borrowed file mapping it was made from are handed back to the kernel, so
-    /// resident memory does not double.
+    /// serves every batch row for a few instructions; f16 and bf16 in tiles where it has AVX-512, so that each
+    /// thread's weights are one stream; itself otherwise. A tiled copy is owned (the same size), and the
+    /// pages of a borrowed file mapping it was made from are handed back to the kernel, so resident memory
+    /// does not double.
     public func tiledForSampling() -> PackedMatrix {
-        guard format.isQuantized, !tiled, jk_tiles_available() != 0 else { return self }
+        guard !tiled, jk_tiles_available_for(format.code) != 0 else { return self }
         var source = matrix
         let copy = PackedMatrix(format: format, nOut: nOut, nIn: nIn, tiled: true) { values, scales in
             jk_tile(&source, values, scales)
@@ -177,7 +196,7 @@ public enum WeightKernels {
     /// The instruction set the kernels run on here.
     public static var isa: String { String(cString: jk_kernel_isa()) }
     public static var threads: Int { Int(jk_threads()) }
-    /// Which CPU's measured settings the kernels use: "amd" or "intel" (`JK_TUNING` forces one).
+    /// Which CPU's measured settings the kernels use: "amd", "amd-zen5" or "intel" (`JK_TUNING` forces one).
     public static var tuning: String { String(cString: jk_tuning_name()) }
     /// The CPU's model as the kernel names it (Linux /proc/cpuinfo), so a benchmark's figures say what gave them.
     public static let cpu: String = {
@@ -189,6 +208,8 @@ public enum WeightKernels {
     }()
     /// Whether q8 and q4 matrices are tiled for integer dot products here (`PackedMatrix.tiledForSampling`).
     public static var tilesAvailable: Bool { jk_tiles_available() != 0 }
+    /// Whether matrices of `format` are tiled here.
+    public static func tilesAvailable(for format: WeightFormat) -> Bool { jk_tiles_available_for(format.code) != 0 }
 }
 
 /// A buffer kept for measuring the memory's read bandwidth again and again while a benchmark runs, so that
