@@ -256,10 +256,10 @@ void jk_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out) {
 }
 
 // Each thread owns a contiguous run of the outputs (in units of 16, so no two threads write one cache line
-// of y) and claims it from its front, a quarter of what is left at a time, so that its weights are one forward stream the
-// prefetchers keep running from one claim to the next; a thread whose run is empty takes the back half of
-// what is left of another's, so that one thread the memory system or the hypervisor slows does not leave
-// the other waiting. A run packs its front (low 32 bits) and back (high) into one word.
+// of y) and claims it from its front, a quarter of what is left at a time, so that its weights are one
+// forward stream the prefetchers keep running from one claim to the next; a thread whose run is empty
+// takes the back half of what is left of another's, so that one thread the memory system or the
+// hypervisor slows does not leave the other waiting. A run packs its front (low 32 bits) and back (high) into one word.
 // Fixed shares of four fifths, the rest claimed in fortieths, started every claimed chunk with its
 // prefetchers cold: q4 products of 2048×512 and 2048×2048 streamed 65-70% and 72-78% of the probe, against
 // 71-73% and 77-82% in owned runs (in turns, memory at 29-32 GB/s).
@@ -299,10 +299,6 @@ static void products(const product *p, int j0, int j1) {
     if (p->epilogue) jk_apply_epilogue(p->epilogue, p->y, p->ldy, p->batch, j0, j1);
 }
 
-#ifndef CLAIM_SHARE
-#define CLAIM_SHARE(left) ((left) / 4 > 1 ? (left) / 4 : 1u)
-#endif
-
 static unsigned long long run_of(unsigned front, unsigned back) { return (unsigned long long)back << 32 | front; }
 
 // The first of the run's units and the front moved past a quarter of what is left (at least one unit, their
@@ -317,7 +313,7 @@ static int claim_front(atomic_ullong *run, int *count) {
     for (;;) {
         unsigned front = (unsigned)v, back = (unsigned)(v >> 32);
         if (front >= back) return -1;
-        unsigned take = CLAIM_SHARE(back - front);
+        unsigned take = (back - front) / 4 > 1 ? (back - front) / 4 : 1;
         if (atomic_compare_exchange_weak_explicit(run, &v, run_of(front + take, back), memory_order_relaxed, memory_order_relaxed)) {
             *count = (int)take;
             return (int)front;
