@@ -33,14 +33,16 @@ static inline size_t tile_byte(int format, int g, int l, int b) {
     return (size_t)g * group_bytes(format) + (size_t)(b / 4) * 64 + 4 * (size_t)l + (size_t)(b % 4);
 }
 
-// JK_TILES=off keeps the file's layout (to compare the two kernels on one machine).
-int jk_tiles_available(void) {
+// JK_TILES=off keeps the file's layout (to compare the kernels of the two layouts on one machine).
+static int tiles_turned_off(void) {
     const char *force = getenv("JK_TILES");
-    return jk_vnni_available() && !(force && strcmp(force, "off") == 0);
+    return force && strcmp(force, "off") == 0;
 }
 
+int jk_tiles_available(void) { return jk_vnni_available() && !tiles_turned_off(); }
+
 int jk_tiles_available_for(int format) {
-    if (jk_is_half(format)) return jk_half_tiles_available();
+    if (jk_is_half(format)) return jk_kernel_is_avx512() && !tiles_turned_off();
     return (format == JK_Q8 || format == JK_Q4) && jk_tiles_available();
 }
 
@@ -147,7 +149,8 @@ void jk_tiled_prepare(const float *x, int n_in, int format, jk_tiled_input *in) 
     }
 }
 
-// Without VNNI (JK_ISA set after tiling, say): each tile's outputs dequantized, then plain dot products.
+// Without VNNI (or AVX-512 for 16-bit tiles; JK_ISA set after tiling, say): each tile's outputs
+// dequantized, then plain dot products.
 void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy,
                            int j0, int j1) {
     float *row = malloc(sizeof(float) * (size_t)(m->n_in > 0 ? m->n_in : 1));
@@ -202,11 +205,6 @@ void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batc
         } \
     } while (0)
 
-// How far ahead a tile's weights are asked for: 2 KB per batch row, and at least the CPU's own minimum
-// (tuning.c: 2 KB on AMD, 4 KB on Intel). A batch of 3 or 4 wants 6-16 KB (at 4 KB it streamed 61% of the
-// probe against 70% where memory was fast); a lone row's best distance differed between the two CPUs.
-#define TILE_AHEAD_PER_ROW 2048
-
 #define DEFINE_TILE_KERNEL(NAME, FORMAT) \
 VNNI_TARGET static inline __attribute__((always_inline)) \
 void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tiled_input *in, const int NB, size_t ahead_min, \
@@ -214,7 +212,7 @@ void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tile
     const __m512i low = _mm512_set1_epi8(0x0f); \
     (void)low; \
     const int32_t *xq[4]; \
-    const size_t ahead = (size_t)TILE_AHEAD_PER_ROW * NB < ahead_min ? ahead_min : (size_t)TILE_AHEAD_PER_ROW * NB; \
+    const size_t ahead = jk_tile_ahead(ahead_min, NB); \
     for (int b = 0; b < NB; b++) { xq[b] = (const int32_t *)in[b].q; acc[b] = _mm512_setzero_ps(); } \
     for (int g = 0; g < groups; g++) { \
         /* Every line of the group ahead (the hardware's own prefetch leaves the loads waiting), into the */ \

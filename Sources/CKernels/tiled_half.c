@@ -12,19 +12,13 @@
 #include "jk_kernels.h"
 #include "tiled_half.h"
 #include "tuning.h"
-#include <stdlib.h>
+#include "vnni.h"
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 int jk_is_half(int format) { return format == JK_F16 || format == JK_BF16; }
-
-// JK_TILES=off keeps the file's layout (to compare the two kernels on one machine).
-int jk_half_tiles_available(void) {
-    const char *force = getenv("JK_TILES");
-    return jk_kernel_is_avx512() && !(force && strcmp(force, "off") == 0);
-}
 
 size_t jk_half_tiled_bytes(int n_out, int n_in) { return (size_t)((n_out + 15) / 16) * 16 * (size_t)n_in * 2; }
 
@@ -83,10 +77,6 @@ void jk_half_tile(const jk_matrix *m, uint16_t *data) {
 #define LOAD_HALVES(FORMAT, p) ((FORMAT) == JK_F16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p))) \
     : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16)))
 
-// How far ahead a tile's weights are asked for: as the q8 and q4 tiles (tiled.c), 2 KB a batch row and at
-// least the CPU's minimum (tuning.c).
-#define HALF_AHEAD_PER_ROW 2048
-
 // A tile's 16 outputs for NB batch rows: four sums a row (inputs i mod 4), added in one order whatever the
 // batch, so a row gets the same sums alone as in a batch.
 #define DEFINE_HALF_TILE(NAME, FORMAT) \
@@ -94,7 +84,7 @@ HALF_TARGET static inline __attribute__((always_inline)) \
 void NAME(const uint16_t *w, int n_in, const float *x, int ldx, const int NB, size_t ahead_min, __m512 out[4]) { \
     __m512 a[4][4]; \
     for (int b = 0; b < NB; b++) for (int k = 0; k < 4; k++) a[b][k] = _mm512_setzero_ps(); \
-    const size_t ahead = (size_t)HALF_AHEAD_PER_ROW * NB < ahead_min ? ahead_min : (size_t)HALF_AHEAD_PER_ROW * NB; \
+    const size_t ahead = jk_tile_ahead(ahead_min, NB); /* as the q8 and q4 tiles ask (tuning.h) */ \
     const char *pf = (const char *)w + ahead; \
     int i = 0; \
     for (; i + 4 <= n_in; i += 4) { \
@@ -150,22 +140,6 @@ DEFINE_HALF_ROWS(f16_tiled_rows, f16_tile)
 DEFINE_HALF_ROWS(bf16_tiled_rows, bf16_tile)
 #endif
 
-// Without AVX-512 (JK_ISA set after tiling, say): each output's weights as float32, then plain dot products.
-static void half_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y,
-                                    int ldy, int j0, int j1) {
-    float *row = malloc(sizeof(float) * (size_t)(m->n_in > 0 ? m->n_in : 1));
-    if (!row) abort();
-    for (int j = j0; j < j1; j++) {
-        jk_half_tiled_dequantize_rows(m, j, j + 1, row);
-        for (int b = 0; b < batch; b++) {
-            float acc = bias ? bias[j] : 0.0f;
-            for (int i = 0; i < m->n_in; i++) acc += row[i] * x[(size_t)b * ldx + i];
-            y[(size_t)b * ldy + j] = acc;
-        }
-    }
-    free(row);
-}
-
 void jk_half_tiled_rows(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy,
                         int j0, int j1) {
 #if defined(__x86_64__)
@@ -175,5 +149,6 @@ void jk_half_tiled_rows(const jk_matrix *m, const float *x, int ldx, int batch, 
         return;
     }
 #endif
-    half_tiled_rows_generic(m, x, ldx, batch, bias, y, ldy, j0, j1);
+    // Without AVX-512 (JK_ISA set after tiling, say): the tiles' portable path, which reads 16-bit tiles too.
+    jk_tiled_rows_generic(m, x, ldx, batch, bias, y, ldy, j0, j1);
 }

@@ -5,8 +5,6 @@
 #include "jk_kernels.h"
 
 int jk_is_half(int format);
-/// Where the kernels run on AVX-512 (and JK_TILES is not off).
-int jk_half_tiles_available(void);
 size_t jk_half_tiled_bytes(int n_out, int n_in);
 void jk_half_tile(const jk_matrix *m, uint16_t *data);
 void jk_half_tiled_dequantize_rows(const jk_matrix *m, int j0, int j1, float *out);

@@ -4,10 +4,11 @@
 // they can be compared on one machine.
 #ifndef JK_TUNING_H
 #define JK_TUNING_H
+#include <stddef.h>
 
 typedef struct {
     const char *name;
-    // The fewest bytes a q8 or q4 tile asks ahead of what it reads (tiled.c; 2 KB a batch row beyond).
+    // The fewest bytes a tile asks ahead of what it reads (jk_tile_ahead).
     int tile_ahead_min;
     // Whether a lone batch row of a streamed 16-bit matrix goes through the three-row body, its row given
     // three times, to space its loads out (matvec_body.h); otherwise through the one-row body with one sum
@@ -16,4 +17,14 @@ typedef struct {
 } jk_tuning_t;
 
 const jk_tuning_t *jk_tuning(void);
+
+// How far ahead a tile's weights are asked for (q8 and q4 in tiled.c, f16 and bf16 in tiled_half.c): 2 KB
+// per batch row, and at least the CPU's own minimum (2 KB on the older AMD EPYC, 4 KB on the Intel Xeon and
+// the family-26 EPYC). A batch of 3 or 4 wants 6-16 KB (at 4 KB it streamed 61% of the probe against 70%
+// where memory was fast); a lone row's best distance differs between the CPUs.
+#define JK_TILE_AHEAD_PER_ROW 2048
+static inline size_t jk_tile_ahead(size_t ahead_min, int rows) {
+    size_t per_rows = (size_t)JK_TILE_AHEAD_PER_ROW * (size_t)rows;
+    return per_rows < ahead_min ? ahead_min : per_rows;
+}
 #endif

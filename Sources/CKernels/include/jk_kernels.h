@@ -129,7 +129,7 @@ double jk_read_bandwidth(const void *buffer, size_t bytes, int passes);
 const char *jk_kernel_isa(void);
 /// 1 where they chose AVX-512 (the other kernels follow the same choice, so JK_ISA turns them down too).
 int jk_kernel_is_avx512(void);
-/// Which CPU's measured settings the kernels use ("amd" or "intel"; tuning.c).
+/// Which CPU's measured settings the kernels use ("amd", "amd-zen5" or "intel"; tuning.c).
 const char *jk_tuning_name(void);
 
 #endif
