@@ -337,12 +337,19 @@ static int claim_back_half(atomic_ullong *run, int *count) {
 
 // The first bytes of the run of `m` this part will own, asked for ahead: a thread done with one product
 // starts the next one's weights coming while it waits for the other thread and the serial work between
-// products, instead of starting each product with a pipeline empty of loads.
+// products, instead of starting each product with a pipeline empty of loads. The caller asks for a few
+// lines now (it goes on to that serial work: norms, the next inputs' preparation); a pool thread hands
+// more to its wait loop, which asks for them a line at a time until the next job comes (jk_tuning's
+// idle_prefetch), so the memory keeps streaming weights while the caller works alone.
 static void prefetch_run(const jk_matrix *m, int part, int parts) {
     size_t unit = m->tiled ? jk_tiled_bytes(m->format, 16, m->n_in) : jk_packed_bytes(m->format, 16, m->n_in);
     int units = (m->n_out + 15) / 16, u0 = units * part / parts, u1 = units * (part + 1) / parts;
     const char *first = (const char *)m->data + unit * (size_t)u0;
-    size_t bytes = unit * (size_t)(u1 - u0);
+    size_t bytes = unit * (size_t)(u1 - u0), idle = (size_t)jk_tuning()->idle_prefetch;
+    if (part > 0 && idle > 0) {
+        jk_prefetch_while_idle(first, bytes < idle ? bytes : idle);
+        return;
+    }
     if (bytes > NEXT_PREFETCH_BYTES) bytes = NEXT_PREFETCH_BYTES;
     for (size_t c = 0; c < bytes; c += 64) __builtin_prefetch(first + c, 0, 2);
 }
@@ -356,6 +363,7 @@ static void matvec_part(void *ctx, int part, int parts) {
     matvec_job *job = ctx;
     int u, count, runs = job->runs_made;
     const jk_epilogue *e = job->p.epilogue;
+    if (part > 0) jk_prefetch_while_idle(NULL, 0);   // this job is what was asked for: nothing left to ask
     while ((u = claim_front(&job->runs[part].units, &count)) >= 0) run_units(&job->p, u, count);
     for (int k = 1; k < runs; k++)
         while ((u = claim_back_half(&job->runs[(part + k) % runs].units, &count)) >= 0) run_units(&job->p, u, count);

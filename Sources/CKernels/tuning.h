@@ -14,6 +14,8 @@ typedef struct {
     // three times, to space its loads out (matvec_body.h); otherwise through the one-row body with one sum
     // a row. Either way its sums are those the row gets in a batch of three.
     int pace_lone_rows;
+    // Bytes of the next product a pool thread asks for while it waits between products (matvec.c's prefetch_run).
+    int idle_prefetch;
 } jk_tuning_t;
 
 const jk_tuning_t *jk_tuning(void);

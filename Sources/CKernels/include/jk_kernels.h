@@ -121,6 +121,9 @@ void jk_parallel(jk_task fn, void *ctx);
 /// it or this thread is inside a job (the caller then splits the work its own way).
 int jk_try_parallel(jk_task fn, void *ctx);
 int jk_threads(void);
+/// Called on a pool thread inside a job: `bytes` from `from` are asked into its caches, a line at a time,
+/// while it waits for its next job (replacing what an earlier call left).
+void jk_prefetch_while_idle(const void *from, size_t bytes);
 
 /// Bytes per second of reading `bytes` bytes at `buffer`, on all of the pool's threads, best of `passes`.
 double jk_read_bandwidth(const void *buffer, size_t bytes, int passes);
