@@ -247,7 +247,7 @@ void NAME(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *
             case 3: TILE(tile, scales, groups, in + b0, 3, ahead_min, acc); break; \
             default: TILE(tile, scales, groups, in + b0, 4, ahead_min, acc); break; \
             } \
-            for (int b = 0; b < nb; b++) _mm512_mask_storeu_ps(y + (size_t)(b0 + b) * ldy + first, keep, _mm512_add_ps(acc[b], bj)); \
+            for (int b = 0; b < nb; b++) STORE_OUTPUTS(y + (size_t)(b0 + b) * ldy + first, count, keep, _mm512_add_ps(acc[b], bj)); \
         } \
     } \
 }

@@ -131,7 +131,7 @@ HALF_TARGET static void NAME(const jk_matrix *m, const float *x, int ldx, int ba
             case 3: TILE(w, m->n_in, xb, ldx, 3, ahead_min, acc); break; \
             default: TILE(w, m->n_in, xb, ldx, 4, ahead_min, acc); break; \
             } \
-            for (int b = 0; b < nb; b++) _mm512_mask_storeu_ps(y + (size_t)(b0 + b) * ldy + first, keep, _mm512_add_ps(acc[b], bj)); \
+            for (int b = 0; b < nb; b++) STORE_OUTPUTS(y + (size_t)(b0 + b) * ldy + first, count, keep, _mm512_add_ps(acc[b], bj)); \
         } \
     } \
 }
