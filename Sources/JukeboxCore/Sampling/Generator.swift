@@ -205,7 +205,7 @@ extension Generator {
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEvent.self, bufferingPolicy: .unbounded)
         let task = Task.detached(priority: .userInitiated) { [self] in
             defer { continuation.finish() }
-            return try self.generate(prompt, mode: mode, cancel: cancel) { continuation.yield($0) }
+            return try self.generate(prompt, mode: mode, cancel: cancel, events: { continuation.yield($0) })
         }
         return (events, task)
     }

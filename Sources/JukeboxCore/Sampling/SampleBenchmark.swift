@@ -24,7 +24,8 @@ public enum SampleBenchmark {
         prompt.chunkSize = 32
         var started: [Int: UInt64] = [:], rates: [Int: Double] = [:], counts: [Int: Int] = [:]
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let result = try Generator(models: set).generate(prompt, mode: .ancestral(lowestLevel: set.availableLevels.min() ?? top)) { e in
+        let mode = GenerationMode.ancestral(lowestLevel: set.availableLevels.min() ?? top)
+        let result = try Generator(models: set).generate(prompt, mode: mode, events: { e in
             let now = DispatchTime.now().uptimeNanoseconds
             switch e {
             case let .windowStarted(level, _, _, _): if started[level] == nil { started[level] = now }
@@ -34,7 +35,7 @@ public enum SampleBenchmark {
                 rates[level] = elapsed > 0 ? Double(counts[level, default: 0]) / elapsed : 0
             default: break
             }
-        }
+        })
         let t1 = DispatchTime.now().uptimeNanoseconds
         let finest = result.codes.indices.first { result.codes[$0].t > 0 } ?? top
         _ = try set.vqvae.decode(result.codes[finest], level: finest)
