@@ -208,7 +208,7 @@ void jk_tiled_rows_generic(const jk_matrix *m, const float *x, int ldx, int batc
 #define DEFINE_TILE_KERNEL(NAME, FORMAT) \
 VNNI_TARGET static inline __attribute__((always_inline)) \
 void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tiled_input *in, const int NB, size_t ahead_min, \
-          __m512 acc[4]) { \
+          int hint, __m512 acc[4]) { \
     const __m512i low = _mm512_set1_epi8(0x0f); \
     (void)low; \
     const int32_t *xq[4]; \
@@ -216,10 +216,9 @@ void NAME(const uint8_t *tile, const uint16_t *scales, int groups, const jk_tile
     for (int b = 0; b < NB; b++) { xq[b] = (const int32_t *)in[b].q; acc[b] = _mm512_setzero_ps(); } \
     for (int g = 0; g < groups; g++) { \
         /* Every line of the group ahead (the hardware's own prefetch leaves the loads waiting), into the */ \
-        /* second-level cache: asked into the first, a batch of 3 streamed 9% slower than a batch of 1    */ \
-        /* (up to 27% where memory was fast) against 0-3%.                                               */ \
+        /* cache the CPU's settings name (tuning.c).                                                     */ \
         for (size_t c_ = 0; c_ < group_bytes(FORMAT); c_ += 64) \
-            __builtin_prefetch(tile + (size_t)g * group_bytes(FORMAT) + c_ + ahead, 0, 2); \
+            JK_TILE_PREFETCH(tile + (size_t)g * group_bytes(FORMAT) + c_ + ahead, hint); \
         TILE_GROUP(FORMAT, NB); \
     } \
 }
@@ -232,6 +231,7 @@ VNNI_TARGET \
 void NAME(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *bias, float *y, int ldy, int j0, int j1) { \
     int groups = jk_row_length(FORMAT, m->n_in) / 32; \
     size_t ahead_min = (size_t)jk_tuning()->tile_ahead_min; \
+    int hint = jk_tuning()->tile_hint; \
     for (int t = j0 / 16; t * 16 < j1; t++) { \
         const uint8_t *tile = (const uint8_t *)m->data + (size_t)t * tile_bytes(FORMAT, groups); \
         const uint16_t *scales = m->scales + (size_t)t * groups * 16; \
@@ -242,10 +242,10 @@ void NAME(const jk_matrix *m, const jk_tiled_input *in, int batch, const float *
             int nb = batch - b0 < 4 ? batch - b0 : 4; \
             __m512 acc[4]; \
             switch (nb) { \
-            case 1: TILE(tile, scales, groups, in + b0, 1, ahead_min, acc); break; \
-            case 2: TILE(tile, scales, groups, in + b0, 2, ahead_min, acc); break; \
-            case 3: TILE(tile, scales, groups, in + b0, 3, ahead_min, acc); break; \
-            default: TILE(tile, scales, groups, in + b0, 4, ahead_min, acc); break; \
+            case 1: TILE(tile, scales, groups, in + b0, 1, ahead_min, hint, acc); break; \
+            case 2: TILE(tile, scales, groups, in + b0, 2, ahead_min, hint, acc); break; \
+            case 3: TILE(tile, scales, groups, in + b0, 3, ahead_min, hint, acc); break; \
+            default: TILE(tile, scales, groups, in + b0, 4, ahead_min, hint, acc); break; \
             } \
             for (int b = 0; b < nb; b++) STORE_OUTPUTS(y + (size_t)(b0 + b) * ldy + first, count, keep, _mm512_add_ps(acc[b], bj)); \
         } \

@@ -81,16 +81,16 @@ void jk_half_tile(const jk_matrix *m, uint16_t *data) {
 // batch, so a row gets the same sums alone as in a batch.
 #define DEFINE_HALF_TILE(NAME, FORMAT) \
 HALF_TARGET static inline __attribute__((always_inline)) \
-void NAME(const uint16_t *w, int n_in, const float *x, int ldx, const int NB, size_t ahead_min, __m512 out[4]) { \
+void NAME(const uint16_t *w, int n_in, const float *x, int ldx, const int NB, size_t ahead_min, int hint, __m512 out[4]) { \
     __m512 a[4][4]; \
     for (int b = 0; b < NB; b++) for (int k = 0; k < 4; k++) a[b][k] = _mm512_setzero_ps(); \
     const size_t ahead = jk_tile_ahead(ahead_min, NB); /* as the q8 and q4 tiles ask (tuning.h) */ \
     const char *pf = (const char *)w + ahead; \
     int i = 0; \
     for (; i + 4 <= n_in; i += 4) { \
-        /* Four inputs are 128 bytes: both lines asked for ahead, into the second-level cache. */ \
-        _mm_prefetch(pf + (size_t)i * 32, _MM_HINT_T1); \
-        _mm_prefetch(pf + (size_t)i * 32 + 64, _MM_HINT_T1); \
+        /* Four inputs are 128 bytes: both lines asked for ahead, as the q8 and q4 tiles ask. */ \
+        JK_TILE_PREFETCH(pf + (size_t)i * 32, hint); \
+        JK_TILE_PREFETCH(pf + (size_t)i * 32 + 64, hint); \
         const uint16_t *p = w + (size_t)i * 16; \
         __m512 w0 = LOAD_HALVES(FORMAT, p), w1 = LOAD_HALVES(FORMAT, p + 16); \
         __m512 w2 = LOAD_HALVES(FORMAT, p + 32), w3 = LOAD_HALVES(FORMAT, p + 48); \
@@ -116,6 +116,7 @@ DEFINE_HALF_TILE(bf16_tile, JK_BF16)
 HALF_TARGET static void NAME(const jk_matrix *m, const float *x, int ldx, int batch, const float *bias, float *y, int ldy, \
                              int j0, int j1) { \
     size_t ahead_min = (size_t)jk_tuning()->tile_ahead_min; \
+    int hint = jk_tuning()->tile_hint; \
     for (int t = j0 / 16; t * 16 < j1; t++) { \
         const uint16_t *w = tile_at(m, t); \
         int first = t * 16, count = j1 - first < 16 ? j1 - first : 16; \
@@ -126,10 +127,10 @@ HALF_TARGET static void NAME(const jk_matrix *m, const float *x, int ldx, int ba
             const float *xb = x + (size_t)b0 * ldx; \
             __m512 acc[4]; \
             switch (nb) { \
-            case 1: TILE(w, m->n_in, xb, ldx, 1, ahead_min, acc); break; \
-            case 2: TILE(w, m->n_in, xb, ldx, 2, ahead_min, acc); break; \
-            case 3: TILE(w, m->n_in, xb, ldx, 3, ahead_min, acc); break; \
-            default: TILE(w, m->n_in, xb, ldx, 4, ahead_min, acc); break; \
+            case 1: TILE(w, m->n_in, xb, ldx, 1, ahead_min, hint, acc); break; \
+            case 2: TILE(w, m->n_in, xb, ldx, 2, ahead_min, hint, acc); break; \
+            case 3: TILE(w, m->n_in, xb, ldx, 3, ahead_min, hint, acc); break; \
+            default: TILE(w, m->n_in, xb, ldx, 4, ahead_min, hint, acc); break; \
             } \
             for (int b = 0; b < nb; b++) STORE_OUTPUTS(y + (size_t)(b0 + b) * ldy + first, count, keep, _mm512_add_ps(acc[b], bj)); \
         } \

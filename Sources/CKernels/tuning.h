@@ -16,7 +16,19 @@ typedef struct {
     int pace_lone_rows;
     // Bytes of the next product a pool thread asks for while it waits between products (matvec.c's prefetch_run).
     int idle_prefetch;
+    // Into which cache the tiles ask for their weights ahead (JK_TILE_PREFETCH).
+    int tile_hint;
 } jk_tuning_t;
+
+enum { JK_HINT_T1 = 0, JK_HINT_T0 = 1, JK_HINT_NTA = 2 };
+
+// A line of tiled weights asked for ahead, into the cache the CPU's settings name: the second-level cache
+// (T1), the first (T0), or the first without displacing what the other levels hold (NTA).
+#define JK_TILE_PREFETCH(p, hint) do { \
+        if ((hint) == JK_HINT_NTA) _mm_prefetch((const char *)(p), _MM_HINT_NTA); \
+        else if ((hint) == JK_HINT_T0) _mm_prefetch((const char *)(p), _MM_HINT_T0); \
+        else _mm_prefetch((const char *)(p), _MM_HINT_T1); \
+    } while (0)
 
 const jk_tuning_t *jk_tuning(void);
 
