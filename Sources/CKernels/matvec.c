@@ -93,7 +93,8 @@ uint16_t jk_f32_to_f16(float f) {
 // Where the 16-bit kernel's weights of the next four rows are asked into: the second-level cache (a whole
 // block ahead; asked into the first, bf16 1920×7680 streamed 21 against 32 GB/s at batch 3, 30 against 32 at 1).
 #define ROW_LOCALITY 2
-// How much of the next product each thread asks for as it finishes (16 KB: 3–7% a step; 64 KB no better).
+// How much of the next product the caller asks for as it finishes its share (16 KB: 3–7% a step; 64 KB no
+// better); a pool thread asks for more from its wait loop (prefetch_run), or this much where idle_prefetch is 0.
 #define NEXT_PREFETCH_BYTES 16384
 // 16-bit matrices of at least this many bytes stream from memory whatever the model (a matrix of the 1B
 // shapes is 7 MB, the last-level cache 32 MB); below it a matrix may stay in the caches between steps.
